@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (C) 2026 The mpcd authors. */
+#ifndef MPC_MODEL_H
+#define MPC_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ftensor.h"
+
+/*
+ * A neural network as imported from ONNX (the supported subset), with its
+ * weights bound and its shapes inferred. This is plaintext, public
+ * structure plus the model owner's float weights; the protocol layer turns
+ * it into secret-shared evaluation, and model_ref_eval() evaluates it in
+ * double precision as the plaintext reference.
+ *
+ * Life cycle:
+ *   model_load_onnx()        parse + validate every node and attribute
+ *   model_bind_safetensors() optional: weights for graph inputs by name
+ *   model_infer()            concrete data-input shapes -> every shape
+ *   model_ref_eval()         optional plaintext reference
+ *   model_free()
+ */
+
+#define MODEL_MAX_IN 8
+
+enum model_op {
+	MOP_GEMM,      /* in: A, B[, C]; alpha, beta, trans_a, trans_b */
+	MOP_MATMUL,    /* in: A, B (numpy matmul, rank 2 or batched rank>2 with B rank 2) */
+	MOP_ADD,       /* in: A, B, numpy broadcasting */
+	MOP_SUB,       /* in: A, B, numpy broadcasting */
+	MOP_MUL,       /* in: A, B; broadcasting; at least one side constant */
+	MOP_RELU,
+	MOP_CONV,      /* in: X[N,C,H,W], W[M,C/group,kh,kw][, B[M]] */
+	MOP_MAXPOOL,   /* 2-D, NCHW */
+	MOP_AVGPOOL,   /* 2-D, NCHW */
+	MOP_GAVGPOOL,  /* GlobalAveragePool: [N,C,H,W] -> [N,C,1,1] */
+	MOP_BATCHNORM, /* in: X, scale, B, mean, var (all constants but X); epsilon */
+	MOP_FLATTEN,   /* axis */
+	MOP_RESHAPE,   /* shape resolved into node->shape at import (0 and -1 handled by model_infer) */
+	MOP_CONCAT,    /* axis (normalised to >= 0 by model_infer) */
+	MOP_IDENTITY,  /* Identity and Dropout (inference: identity) */
+	MOP_SIGMOID,
+	MOP_SOFTMAX,   /* axis (opset 13 semantics: along one axis), normalised >= 0 */
+	MOP_COUNT_
+};
+
+const char *model_op_name(enum model_op op);
+
+struct model_value {
+	char *name;
+	int ndim;                  /* -1 until known */
+	int64_t dims[FT_MAX_DIMS]; /* after model_infer(): all >= 0 */
+	struct ftensor init;       /* constant data (initializer / bound weight); init.data NULL if none */
+	int is_data_input;         /* a graph input the user supplies (not a weight) */
+	int is_output;             /* a graph output */
+};
+
+struct model_node {
+	enum model_op op;
+	char *name;       /* ONNX node name, or "<op>_<index>" when empty */
+	int n_in;
+	int in[MODEL_MAX_IN]; /* value indices; -1 for an omitted optional input */
+	int out;              /* value index */
+
+	/* Gemm */
+	float alpha, beta;
+	int trans_a, trans_b;
+	/* Conv / pools: 2-D only; pads = {top, left, bottom, right} */
+	int kernel[2], strides[2], pads[4], dilations[2], group;
+	int count_include_pad; /* AveragePool */
+	/* Flatten, Concat, Softmax */
+	int axis;
+	/* BatchNormalization */
+	float epsilon;
+	/* Reshape: target shape from the constant second input */
+	int shape_n;
+	int64_t shape[FT_MAX_DIMS];
+};
+
+struct model {
+	size_t n_values;
+	struct model_value *values;
+	size_t n_nodes;
+	struct model_node *nodes; /* topological order */
+	size_t n_inputs;
+	int *inputs;              /* data inputs, in graph order */
+	size_t n_outputs;
+	int *outputs;
+	int64_t opset;
+	char *path;               /* where it was loaded from, for messages */
+};
+
+/*
+ * Parse an ONNX ModelProto (proto/onnx.proto subset via protobuf-c),
+ * default domain only, opset 7..21. Initializers as raw_data (little
+ * endian) or typed float_data / double_data / int64_data / int32_data;
+ * FLOAT, DOUBLE, FLOAT16, INT64, INT32 element types. Every node's op and
+ * attributes are checked here: an unsupported op, attribute or attribute
+ * value fails with MPC_E_UNSUPPORTED and a message naming the node, the op
+ * and what is missing, e.g.
+ *   "model.onnx: node 'einsum0': unsupported operator 'Einsum'".
+ * Constant nodes become initializers; the shape input of Reshape must be a
+ * constant. Graph inputs that are initializers are weights.
+ */
+int model_load_onnx(const char *path, struct model **out);
+int model_parse_onnx(const uint8_t *buf, size_t len, const char *name, struct model **out);
+
+/*
+ * Bind weights by name from a safetensors file: every graph input that is
+ * not yet constant and has a tensor of the same name gets it (shape must
+ * match the declared one: MPC_E_SHAPE naming the tensor). Tensors naming
+ * no input are an error (MPC_E_FORMAT) so a wrong weights file is caught.
+ */
+int model_bind_safetensors(struct model *m, const char *path);
+
+/*
+ * Given the concrete shape of each data input (in m->inputs order), fill
+ * every value's dims. Checks that each declared input shape is compatible
+ * (a symbolic or -1 dim accepts anything, others must match) and every
+ * op's operand shapes; also fails if a non-data graph input still has no
+ * weight ("weight '0.weight' is not bound: pass --weights").
+ * Errors: MPC_E_SHAPE "node 'Gemm_0' (Gemm): A [64, 13] and B [8, 12] ..."
+ */
+int model_infer(struct model *m, const int64_t (*in_dims)[FT_MAX_DIMS], const int *in_ndim);
+
+/*
+ * Plaintext reference in double precision: inputs in m->inputs order,
+ * outputs allocated in m->outputs order (caller frees each with
+ * ftensor_free). Requires model_infer() first.
+ */
+int model_ref_eval(const struct model *m, const struct ftensor *inputs, struct ftensor *outputs);
+
+void model_free(struct model *m);
+
+#endif

@@ -1,0 +1,10 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (C) 2026 The mpcd authors. */
+/*
+ * Every unit test, as X(name, timeout_seconds). Each layer keeps its own
+ * list file so that work on different layers does not collide here.
+ */
+#include "list_crypto.h"
+#include "list_files.h"
+#include "list_model.h"
+#include "list_protocol.h"
