@@ -43,6 +43,7 @@ BEN_SRC := $(wildcard bench/*.c)
 BEN_OBJ := $(patsubst %.c,$(B)/%.o,$(BEN_SRC))
 
 .PHONY: all test test-unit bench fuzz clean demo deps
+.SECONDARY: $(GEN_C) $(GEN_H)
 all: $(BIN)/mpcctl
 
 deps:

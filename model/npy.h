@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "ftensor.h"
 
@@ -36,5 +37,15 @@ int file_read_all(const char *path, size_t max, uint8_t **buf, size_t *len);
 
 /* Load by extension: .npy or .csv; anything else is MPC_E_UNSUPPORTED. */
 int input_load(const char *path, struct ftensor *out);
+
+/*
+ * Added for npy_save_f32 and csv_save (and any other writer of result
+ * files): create path atomically. fill() writes the content to f and
+ * returns 0 or an MPC_E_* code with the message set; the data goes to a
+ * temp file in the same directory (mode 0600) that is fsync'ed and renamed
+ * over path, so readers see the old file or the complete new one.
+ */
+int file_write_atomic(const char *path, int (*fill)(FILE *f, const void *arg),
+		      const void *arg);
 
 #endif

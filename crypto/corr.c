@@ -1,0 +1,278 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (C) 2026 The mpcd authors. */
+#include "corr.h"
+
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ring.h"
+
+void corr_req_bilin(struct corr_req *q, const struct bilin *bl)
+{
+	memset(q, 0, sizeof(*q));
+	q->kind = CORR_BILIN;
+	q->bl = *bl;
+}
+
+void corr_req_and(struct corr_req *q, size_t words)
+{
+	memset(q, 0, sizeof(*q));
+	q->kind = CORR_AND;
+	q->n = words;
+}
+
+void corr_req_edabit(struct corr_req *q, size_t n, int shift)
+{
+	memset(q, 0, sizeof(*q));
+	q->kind = CORR_EDABIT;
+	q->n = n;
+	q->shift = shift;
+}
+
+void corr_req_trunc(struct corr_req *q, size_t n, int shift)
+{
+	memset(q, 0, sizeof(*q));
+	q->kind = CORR_TRUNC;
+	q->n = n;
+	q->shift = shift;
+}
+
+void corr_req_bitmul(struct corr_req *q, size_t n, size_t width)
+{
+	memset(q, 0, sizeof(*q));
+	q->kind = CORR_BITMUL;
+	q->n = n;
+	q->width = width;
+}
+
+int corr_req_same(const struct corr_req *a, const struct corr_req *b)
+{
+	return !memcmp(a, b, sizeof(*a));
+}
+
+const char *corr_kind_name(enum corr_kind k)
+{
+	static const char *names[] = { "bilinear triple", "AND triple",
+				       "edaBit", "bit-product",
+				       "truncation pair" };
+
+	return (unsigned)k < sizeof(names) / sizeof(names[0]) ? names[k] : "?";
+}
+
+/* Layout: input parts first, output parts after, so a fix is one run. */
+static size_t layout(struct corr_mat *m, const struct corr_req *q, uint64_t *p)
+{
+	size_t n = q->n, w = ring_words(q->n), off = 0;
+#define PART(field, len)                               \
+	do {                                           \
+		if (m)                                 \
+			m->field = p + off;            \
+		off += (len);                          \
+	} while (0)
+
+	switch (q->kind) {
+	case CORR_BILIN:
+		PART(a, bilin_x_len(&q->bl));
+		PART(b, bilin_y_len(&q->bl));
+		PART(c, bilin_z_len(&q->bl));
+		break;
+	case CORR_AND:
+		PART(a, n);
+		PART(b, n);
+		PART(c, n);
+		break;
+	case CORR_EDABIT:
+		PART(r, n);
+		PART(rbits, 64 * w);
+		PART(rhi, n);
+		PART(r63, n);
+		break;
+	case CORR_TRUNC:
+		PART(r, n);
+		PART(rhi, n);
+		PART(r63, n);
+		break;
+	case CORR_BITMUL:
+		PART(sbits, w);
+		PART(a, n * q->width);
+		PART(s, n);
+		PART(sa, n * q->width);
+		break;
+	}
+#undef PART
+	return off;
+}
+
+size_t corr_mat_len(const struct corr_req *q)
+{
+	return layout(NULL, q, NULL);
+}
+
+size_t corr_fix_len(const struct corr_req *q)
+{
+	switch (q->kind) {
+	case CORR_BILIN:
+		return bilin_z_len(&q->bl);
+	case CORR_AND:
+		return q->n;
+	case CORR_EDABIT:
+		return 64 * ring_words(q->n) + 2 * q->n;
+	case CORR_BITMUL:
+		return q->n + q->n * q->width;
+	case CORR_TRUNC:
+		return 2 * q->n;
+	}
+	return 0;
+}
+
+static uint64_t *fix_part(struct corr_mat *m)
+{
+	return m->buf + (m->len - corr_fix_len(&m->req));
+}
+
+int corr_mat_alloc(struct corr_mat *m, const struct corr_req *q)
+{
+	size_t len = corr_mat_len(q);
+
+	memset(m, 0, sizeof(*m));
+	m->buf = malloc((len ? len : 1) * sizeof(uint64_t));
+	if (!m->buf)
+		return mpc_fail(MPC_E_NOMEM, "%s: %zu words", corr_kind_name(q->kind), len);
+	m->len = len;
+	m->req = *q;
+	layout(m, q, m->buf);
+	return 0;
+}
+
+void corr_mat_free(struct corr_mat *m)
+{
+	if (m->buf) {
+		sodium_memzero(m->buf, m->len * sizeof(uint64_t));
+		free(m->buf);
+	}
+	memset(m, 0, sizeof(*m));
+}
+
+void corr_expand(struct corr_mat *m, struct prg *g, int last)
+{
+	size_t fix = corr_fix_len(&m->req);
+
+	prg_u64(g, m->buf, m->len - fix);
+	if (!last)
+		prg_u64(g, fix_part(m), fix);
+}
+
+void corr_fix_apply(struct corr_mat *m, const uint64_t *fix)
+{
+	memcpy(fix_part(m), fix, corr_fix_len(&m->req) * sizeof(uint64_t));
+}
+
+/* The one run of XOR-shared words in a request's layout, [lo, hi). */
+static void xor_run(const struct corr_req *q, size_t *lo, size_t *hi)
+{
+	size_t n = q->n, w = ring_words(q->n);
+
+	*lo = *hi = 0;
+	if (q->kind == CORR_AND) {
+		*hi = 3 * n;
+	} else if (q->kind == CORR_EDABIT) {
+		*lo = n;
+		*hi = n + 64 * w;
+	} else if (q->kind == CORR_BITMUL) {
+		*hi = w;
+	}
+}
+
+/*
+ * The dealer sums every party's inputs and parties 0..n-2's outputs into
+ * `sum` (XOR or addition, as each word is shared), then writes
+ * truth - sum into fix.
+ */
+static void fold(struct corr_mat *sum, const struct corr_mat *part)
+{
+	size_t lo, hi;
+
+	xor_run(&sum->req, &lo, &hi);
+	for (size_t i = 0; i < sum->len; i++)
+		sum->buf[i] = (i >= lo && i < hi) ? sum->buf[i] ^ part->buf[i] :
+						    sum->buf[i] + part->buf[i];
+}
+
+int corr_deal(const struct corr_req *q, struct prg *party, int n, uint64_t *fix)
+{
+	struct corr_mat sum = { 0 }, part = { 0 };
+	size_t flen = corr_fix_len(q), in_len, lo, hi, w = ring_words(q->n);
+	uint64_t *truth = NULL, *scratch = NULL;
+	int ret;
+
+	if ((ret = corr_mat_alloc(&sum, q)) != 0 ||
+	    (ret = corr_mat_alloc(&part, q)) != 0)
+		goto out;
+	memset(sum.buf, 0, sum.len * sizeof(uint64_t));
+	in_len = sum.len - flen;
+	for (int i = 0; i < n; i++) {
+		int last = i == n - 1;
+
+		corr_expand(&part, &party[i], last);
+		if (last)
+			memset(fix_part(&part), 0, flen * sizeof(uint64_t));
+		fold(&sum, &part);
+	}
+	ret = MPC_E_NOMEM;
+	truth = calloc(flen ? flen : 1, sizeof(uint64_t));
+	if (!truth)
+		goto out;
+	switch (q->kind) {
+	case CORR_BILIN: {
+		size_t sl = bilin_scratch_len(&q->bl);
+
+		if (sl && !(scratch = malloc(sl * sizeof(uint64_t))))
+			goto out;
+		bilin_apply(&q->bl, sum.a, sum.b, truth, 0, scratch);
+		break;
+	}
+	case CORR_AND:
+		ring_and(truth, sum.a, sum.b, q->n);
+		break;
+	case CORR_EDABIT:
+		ring_to_planes(truth, sum.r, q->n);
+		for (size_t i = 0; i < q->n; i++) {
+			truth[64 * w + i] = sum.r[i] >> q->shift;
+			truth[64 * w + q->n + i] = sum.r[i] >> 63;
+		}
+		break;
+	case CORR_TRUNC:
+		for (size_t i = 0; i < q->n; i++) {
+			truth[i] = sum.r[i] >> q->shift;
+			truth[q->n + i] = sum.r[i] >> 63;
+		}
+		break;
+	case CORR_BITMUL:
+		for (size_t i = 0; i < q->n; i++) {
+			uint64_t s = (sum.sbits[i / 64] >> (i % 64)) & 1;
+
+			truth[i] = s;
+			for (size_t j = 0; j < q->width; j++)
+				truth[q->n + i * q->width + j] = s * sum.a[i * q->width + j];
+		}
+		break;
+	}
+	xor_run(q, &lo, &hi);
+	for (size_t i = 0; i < flen; i++) {
+		size_t at = in_len + i;
+		uint64_t o = sum.buf[at];
+
+		fix[i] = (at >= lo && at < hi) ? truth[i] ^ o : truth[i] - o;
+	}
+	ret = 0;
+out:
+	if (truth) {
+		sodium_memzero(truth, flen * sizeof(uint64_t));
+		free(truth);
+	}
+	free(scratch);
+	corr_mat_free(&sum);
+	corr_mat_free(&part);
+	return ret;
+}

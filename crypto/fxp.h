@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (C) 2026 The mpcd authors. */
+#ifndef MPC_FXP_H
+#define MPC_FXP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * Two's-complement fixed point in Z_2^64: a real x is round(x * 2^f).
+ * Values must stay below 2^62 in magnitude at every scale a protocol uses
+ * (the comparison and truncation protocols rely on that headroom).
+ */
+#define FXP_DEFAULT_FRAC 16
+#define FXP_MAX_FRAC 30
+#define FXP_LIMIT ((double)((uint64_t)1 << 62))
+
+/* MPC_E_RANGE (naming the index) when |x| * 2^f >= 2^62 or x is not finite. */
+int fxp_encode(uint64_t *out, const float *x, size_t n, int frac);
+int fxp_encode_d(uint64_t *out, const double *x, size_t n, int frac);
+uint64_t fxp_from_double(double x, int frac);
+double fxp_to_double(uint64_t v, int frac);
+void fxp_decode(float *out, const uint64_t *v, size_t n, int frac);
+
+#endif

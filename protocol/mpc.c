@@ -1,0 +1,307 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (C) 2026 The mpcd authors. */
+#include "mpc.h"
+
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+int corr_list_add(struct corr_list *l, const struct corr_req *q)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 64;
+		struct corr_req *v = realloc(l->v, cap * sizeof(*v));
+
+		if (!v)
+			return mpc_fail(MPC_E_NOMEM, "request list");
+		l->v = v;
+		l->cap = cap;
+	}
+	l->v[l->n++] = *q;
+	return 0;
+}
+
+void corr_list_free(struct corr_list *l)
+{
+	free(l->v);
+	memset(l, 0, sizeof(*l));
+}
+
+size_t corr_list_fix_words(const struct corr_list *l)
+{
+	size_t t = 0;
+
+	for (size_t i = 0; i < l->n; i++)
+		t += corr_fix_len(&l->v[i]);
+	return t;
+}
+
+size_t corr_list_mat_words(const struct corr_list *l)
+{
+	size_t t = 0;
+
+	for (size_t i = 0; i < l->n; i++)
+		t += corr_mat_len(&l->v[i]);
+	return t;
+}
+
+uint64_t *mpc_alloc(size_t n)
+{
+	uint64_t *p = calloc(n ? n : 1, sizeof(uint64_t));
+
+	if (!p)
+		mpc_fail(MPC_E_NOMEM, "%zu words", n);
+	return p;
+}
+
+void mpc_free_words(uint64_t *p, size_t n)
+{
+	if (p) {
+		sodium_memzero(p, n * sizeof(*p));
+		free(p);
+	}
+}
+
+int mpc_init(struct mpc *m, struct net *net, int frac)
+{
+	memset(m, 0, sizeof(*m));
+	if (net->n_parties < 2 || net->n_parties > MPC_MAX_PARTIES)
+		return mpc_fail(MPC_E_ARG, "%d parties: between 2 and %d are supported",
+				net->n_parties, MPC_MAX_PARTIES);
+	if (frac < 1 || frac > 30)
+		return mpc_fail(MPC_E_ARG, "%d fractional bits: between 1 and 30 are supported",
+				frac);
+	m->n = net->n_parties;
+	m->me = net->me;
+	m->frac = frac;
+	m->net = net;
+	prg_init_random(&m->rng);
+	return 0;
+}
+
+void mpc_free(struct mpc *m)
+{
+	for (size_t i = 0; i < m->n_mats; i++)
+		corr_mat_free(&m->mats[i]);
+	free(m->mats);
+	sodium_memzero(m, sizeof(*m));
+}
+
+int mpc_setup(struct mpc *m)
+{
+	uint8_t seed[PRG_SEEDBYTES];
+	int ret = 0;
+
+	net_set_phase(m->net, NET_PH_SETUP);
+	/* The lower index of each pair picks the pair's seed. */
+	for (int j = m->me + 1; j < m->n && !ret; j++) {
+		prg_seed(&m->rng, seed);
+		prg_init(&m->pair[j], seed);
+		ret = net_send(m->net, j, seed, sizeof(seed));
+	}
+	for (int j = 0; j < m->me && !ret; j++) {
+		ret = net_recv(m->net, j, seed, sizeof(seed));
+		prg_init(&m->pair[j], seed);
+	}
+	if (!ret)
+		ret = net_recv(m->net, m->n, seed, sizeof(seed));
+	if (!ret) {
+		prg_init(&m->dealer, seed);
+		m->net->st[NET_PH_SETUP].rounds++;
+	}
+	sodium_memzero(seed, sizeof(seed));
+	return ret;
+}
+
+int dealer_setup(struct net *net, struct prg *party)
+{
+	uint8_t seed[PRG_SEEDBYTES];
+	struct prg rng;
+	int ret = 0;
+
+	net_set_phase(net, NET_PH_SETUP);
+	prg_init_random(&rng);
+	for (int i = 0; i < net->n_parties && !ret; i++) {
+		prg_seed(&rng, seed);
+		prg_init(&party[i], seed);
+		ret = net_send(net, i, seed, sizeof(seed));
+	}
+	sodium_memzero(seed, sizeof(seed));
+	prg_wipe(&rng);
+	return ret;
+}
+
+/* Corrections travel in messages of at most this many words. */
+#define FIX_CHUNK ((size_t)1 << 20)
+
+int dealer_offline(struct net *net, struct prg *party, const struct corr_list *need)
+{
+	uint64_t *fix = NULL;
+	size_t cap = 0;
+	int ret = 0;
+
+	net_set_phase(net, NET_PH_OFFLINE);
+	for (size_t i = 0; i < need->n && !ret; i++) {
+		size_t len = corr_fix_len(&need->v[i]);
+
+		if (len > cap) {
+			free(fix);
+			cap = len;
+			if (!(fix = malloc(cap * sizeof(*fix)))) {
+				ret = mpc_fail(MPC_E_NOMEM, "dealer: %zu words", cap);
+				break;
+			}
+		}
+		if ((ret = corr_deal(&need->v[i], party, net->n_parties, fix)) != 0)
+			break;
+		for (size_t off = 0; off < len && !ret; off += FIX_CHUNK) {
+			size_t k = len - off < FIX_CHUNK ? len - off : FIX_CHUNK;
+
+			ret = net_send(net, net->n_parties - 1, fix + off, k * sizeof(*fix));
+		}
+	}
+	if (!ret)
+		net->st[NET_PH_OFFLINE].rounds++;
+	mpc_free_words(fix, cap);
+	return ret;
+}
+
+int mpc_offline(struct mpc *m, const struct corr_list *need)
+{
+	int last = m->me == m->n - 1, ret = 0;
+
+	net_set_phase(m->net, NET_PH_OFFLINE);
+	m->mats = calloc(need->n ? need->n : 1, sizeof(*m->mats));
+	if (!m->mats)
+		return mpc_fail(MPC_E_NOMEM, "offline: %zu requests", need->n);
+	for (size_t i = 0; i < need->n && !ret; i++) {
+		struct corr_mat *mt = &m->mats[i];
+
+		if ((ret = corr_mat_alloc(mt, &need->v[i])) != 0)
+			break;
+		m->n_mats = i + 1;
+		corr_expand(mt, &m->dealer, last);
+		if (last) {
+			/* The correction lands directly in the output part. */
+			size_t len = corr_fix_len(&mt->req);
+			uint64_t *dst = mt->buf + (mt->len - len);
+
+			for (size_t off = 0; off < len && !ret; off += FIX_CHUNK) {
+				size_t k = len - off < FIX_CHUNK ? len - off : FIX_CHUNK;
+
+				ret = net_recv(m->net, m->n, dst + off, k * sizeof(*dst));
+			}
+		}
+	}
+	if (!ret && last)
+		m->net->st[NET_PH_OFFLINE].rounds++;
+	return ret;
+}
+
+struct corr_mat *mpc_take(struct mpc *m, const struct corr_req *want)
+{
+	struct corr_mat *mt;
+
+	if (m->next >= m->n_mats)
+		mpc_bug("correlated randomness exhausted: need() and the protocol disagree");
+	mt = &m->mats[m->next++];
+	if (!corr_req_same(&mt->req, want))
+		mpc_bug("correlated randomness of the wrong kind or shape: need() and the protocol disagree");
+	return mt;
+}
+
+void mpc_release(struct corr_mat *mat)
+{
+	corr_mat_free(mat);
+}
+
+int mpc_share_input(struct mpc *m, int owner, const uint64_t *x, size_t n,
+		    uint64_t *share)
+{
+	uint64_t *tmp;
+
+	if (m->me != owner) {
+		/* One PRG call of n words: the owner draws exactly the same. */
+		prg_u64(&m->pair[owner], share, n);
+		return 0;
+	}
+	if (!(tmp = mpc_alloc(n)))
+		return MPC_E_NOMEM;
+	memcpy(share, x, n * sizeof(*share));
+	for (int j = 0; j < m->n; j++) {
+		if (j == owner)
+			continue;
+		prg_u64(&m->pair[j], tmp, n);
+		for (size_t i = 0; i < n; i++)
+			share[i] -= tmp[i];
+	}
+	mpc_free_words(tmp, n);
+	return 0;
+}
+
+int mpc_open_items(struct mpc *m, struct mpc_open_item *it, int k)
+{
+	size_t total = 0, off;
+	uint64_t *mine = NULL, *all = NULL;
+	int ret;
+
+	for (int i = 0; i < k; i++)
+		total += it[i].n;
+	mine = calloc(total ? total : 1, sizeof(*mine));
+	all = malloc((total ? total : 1) * sizeof(*all) * (size_t)m->n);
+	if (!mine || !all) {
+		ret = mpc_fail(MPC_E_NOMEM, "open: %zu words", total);
+		goto out;
+	}
+	off = 0;
+	for (int i = 0; i < k; i++) {
+		memcpy(mine + off, it[i].share, it[i].n * sizeof(*mine));
+		off += it[i].n;
+	}
+	if ((ret = net_exchange(m->net, mine, all, total * sizeof(*mine))) != 0)
+		goto out;
+	off = 0;
+	for (int i = 0; i < k; i++) {
+		uint64_t *o = it[i].out;
+
+		memcpy(o, mine + off, it[i].n * sizeof(*o));
+		for (int p = 0; p < m->n; p++) {
+			const uint64_t *t = all + (size_t)p * total + off;
+
+			if (p == m->me)
+				continue;
+			if (it[i].xor)
+				for (size_t j = 0; j < it[i].n; j++)
+					o[j] ^= t[j];
+			else
+				for (size_t j = 0; j < it[i].n; j++)
+					o[j] += t[j];
+		}
+		off += it[i].n;
+	}
+out:
+	free(mine);
+	free(all);
+	return ret;
+}
+
+int mpc_open(struct mpc *m, const uint64_t *x, size_t n, uint64_t *out)
+{
+	struct mpc_open_item it = { .share = x, .out = out, .n = n, .xor = 0 };
+
+	return mpc_open_items(m, &it, 1);
+}
+
+void mpc_add_public(struct mpc *m, uint64_t *x, const uint64_t *c, size_t n)
+{
+	if (m->me == 0)
+		for (size_t i = 0; i < n; i++)
+			x[i] += c[i];
+}
+
+void mpc_add_public_const(struct mpc *m, uint64_t *x, uint64_t c, size_t n)
+{
+	if (m->me == 0)
+		for (size_t i = 0; i < n; i++)
+			x[i] += c;
+}

@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (C) 2026 The mpcd authors. */
+#include "net.h"
+
+#include <time.h>
+
+double net_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void net_set_phase(struct net *nt, enum net_phase ph)
+{
+	double now = net_now();
+
+	if (nt->phase_t0 > 0)
+		nt->st[nt->phase].secs += now - nt->phase_t0;
+	nt->phase_t0 = now;
+	nt->phase = ph;
+}
+
+const char *net_phase_name(enum net_phase ph)
+{
+	static const char *names[] = { "setup", "offline", "input", "online" };
+
+	return (unsigned)ph < NET_PH_COUNT ? names[ph] : "?";
+}
+
+int net_send(struct net *nt, int to, const void *buf, size_t len)
+{
+	int ret = nt->ops->send(nt->ctx, to, buf, len);
+
+	if (!ret) {
+		nt->st[nt->phase].bytes_sent += len;
+		nt->st[nt->phase].msgs_sent++;
+	}
+	return ret;
+}
+
+int net_recv(struct net *nt, int from, void *buf, size_t len)
+{
+	int ret = nt->ops->recv(nt->ctx, from, buf, len);
+
+	if (!ret)
+		nt->st[nt->phase].bytes_recv += len;
+	return ret;
+}
+
+int net_exchange(struct net *nt, const void *mine, void *theirs, size_t len)
+{
+	int ret;
+
+	for (int p = 0; p < nt->n_parties; p++)
+		if (p != nt->me && (ret = net_send(nt, p, mine, len)) != 0)
+			return ret;
+	for (int p = 0; p < nt->n_parties; p++)
+		if (p != nt->me &&
+		    (ret = net_recv(nt, p, (uint8_t *)theirs + (size_t)p * len, len)) != 0)
+			return ret;
+	nt->st[nt->phase].rounds++;
+	return 0;
+}

@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (C) 2026 The mpcd authors. */
+#ifndef MPC_OPS_H
+#define MPC_OPS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bilin.h"
+#include "mpc.h"
+
+/*
+ * Online protocols on whole tensors of additive shares. Each op has a
+ * *_need() sibling that appends exactly the correlated randomness the op
+ * takes, in the same order. Costs are per party, with n parties, for N
+ * elements, in 64-bit words sent to each of the n-1 others; see
+ * docs/protocols.md for the derivations.
+ *
+ * Scales: a value at "scale s" encodes x * 2^(s) in the ring; a product of
+ * two scale-f values is at scale 2f until truncated.
+ */
+
+/* Z = L(X, Y): 1 round, |X| + |Y| words. Output scale = sum of scales. */
+int beaver_bilin_need(struct corr_list *l, const struct bilin *bl) MPC_MUST_CHECK;
+int beaver_bilin(struct mpc *m, const struct bilin *bl, const uint64_t *x,
+		 const uint64_t *y, uint64_t *z) MPC_MUST_CHECK;
+/* Element-wise z = x * y over n elements (a BILIN_MUL of rank 1). */
+int beaver_mul_need(struct corr_list *l, size_t n) MPC_MUST_CHECK;
+int beaver_mul(struct mpc *m, const uint64_t *x, const uint64_t *y, size_t n,
+	       uint64_t *z) MPC_MUST_CHECK;
+
+/*
+ * Truncation by `shift` bits: floor(x / 2^shift) or one more (stochastic
+ * rounding, never a larger error), for |x| < 2^62. 1 round, N words.
+ * Exact in the wrap-around: no probability of a large error.
+ */
+int trunc_need(struct corr_list *l, size_t n, int shift) MPC_MUST_CHECK;
+int mpc_trunc(struct mpc *m, const uint64_t *x, size_t n, int shift,
+	      uint64_t *out) MPC_MUST_CHECK;
+
+/*
+ * The comparison core: out[i*w + j] = [x_i >= 0] * y[i*w + j] for |x_i| <
+ * 2^62. With y == NULL (w must be 1), y is x itself, or floor(x / 2^shift)
+ * when shift > 0 (ReLU with the truncation fused in). 8 rounds: open
+ * x + r, 6 levels of a borrow-lookahead tree over 62 bits, one opening of
+ * the masked sign bit.
+ */
+int cmp_select_need(struct corr_list *l, size_t n, size_t w, int shift) MPC_MUST_CHECK;
+int cmp_select(struct mpc *m, const uint64_t *x, size_t n, const uint64_t *y,
+	       size_t w, int shift, uint64_t *out) MPC_MUST_CHECK;
+
+/* ReLU, with truncation by shift fused in when shift > 0. */
+int relu_need(struct corr_list *l, size_t n, int shift) MPC_MUST_CHECK;
+int mpc_relu(struct mpc *m, const uint64_t *x, size_t n, int shift,
+	     uint64_t *out) MPC_MUST_CHECK;
+
+/*
+ * Groups of elements (a MaxPool window, a row for argmax): group g is
+ * idx[start[g] .. start[g+1]) into the input, every group non-empty.
+ */
+struct cmp_groups {
+	size_t n;
+	const size_t *start; /* n + 1 entries */
+	const size_t *idx;
+};
+
+/* out[g] = max over group g: ceil(log2(largest group)) comparison levels. */
+int max_groups_need(struct corr_list *l, const struct cmp_groups *g) MPC_MUST_CHECK;
+int max_groups(struct mpc *m, const uint64_t *x, const struct cmp_groups *g,
+	       uint64_t *out) MPC_MUST_CHECK;
+/*
+ * Shares of the position of the maximum in each group (an integer, not
+ * fixed point; the first on ties), and of the maximum if max != NULL.
+ */
+int argmax_groups_need(struct corr_list *l, const struct cmp_groups *g) MPC_MUST_CHECK;
+int argmax_groups(struct mpc *m, const uint64_t *x, const struct cmp_groups *g,
+		  uint64_t *pos, uint64_t *max) MPC_MUST_CHECK;
+
+/*
+ * Sigmoid at scale f: piecewise-linear interpolation on SIGMOID_KNOTS
+ * knots in [-8, 8] (max error below 1e-3, documented in
+ * docs/protocols.md), as a sum of ReLUs: 8 + 1 rounds.
+ */
+int sigmoid_need(struct corr_list *l, size_t n, int frac) MPC_MUST_CHECK;
+int mpc_sigmoid(struct mpc *m, const uint64_t *x, size_t n, uint64_t *out) MPC_MUST_CHECK;
+
+/*
+ * Softmax at scale f over the middle axis of [outer, k, inner]: max by a
+ * comparison tree, exp(z) = (1 + z/1024)^1024 after clamping z to [-16, 0],
+ * Newton reciprocal of the sum. Error below 1e-3 on probabilities.
+ */
+int softmax_need(struct corr_list *l, size_t outer, size_t k, size_t inner,
+		 int frac) MPC_MUST_CHECK;
+int mpc_softmax(struct mpc *m, const uint64_t *x, size_t outer, size_t k,
+		size_t inner, uint64_t *out) MPC_MUST_CHECK;
+
+#endif
