@@ -1,0 +1,499 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (C) 2026 The mpcd authors. */
+/*
+ * mpcctl simulate: every party (and the dealer) as a thread of this
+ * process, over the in-process network; the same protocol code as a job
+ * between daemons. A data scientist's check of a model before bringing it
+ * to the consortium: the result, its distance to plaintext inference, and
+ * what it costs per phase and per layer.
+ */
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "eval.h"
+#include "fxp.h"
+#include "model.h"
+#include "npy.h"
+#include "sim.h"
+
+#define MAX_INPUTS 16
+#define MAX_PARTS 16
+
+struct input_arg {
+	char *name;
+	int axis;
+	int n;
+	struct ftensor part[MAX_PARTS];
+	char *path[MAX_PARTS];
+};
+
+struct sim_ctx {
+	struct model *md;
+	int frac, owner, recipient, n_parties;
+	struct eval_input in[MAX_INPUTS];
+	struct eval_part parts[MAX_INPUTS][MAX_PARTS];
+	struct eval_layer_stats *layers[MPC_MAX_PARTIES];
+	struct ftensor *outs;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: mpcctl simulate --model M.onnx [--weights W.safetensors]\n"
+		"                       --input NAME=A.npy[,B.npy...] | NAME=A.npy[+B.npy...]\n"
+		"                       [--parties N] [--frac-bits F] [--offline dealer]\n"
+		"                       [--model-owner K] [--recipient K] [-o OUT.npy|OUT.csv] [--json]\n"
+		"\n"
+		"Parts joined with ',' are columns of the same rows (joined on the last axis);\n"
+		"parts joined with '+' are more rows (joined on the first axis). Part k is owned\n"
+		"by party k mod N; the weights by --model-owner (default N-1); the outputs are\n"
+		"revealed to --recipient (default 0) only.\n");
+}
+
+static int fail(const char *what, int ret)
+{
+	fprintf(stderr, "mpcctl simulate: %s%s%s\n", what ? what : "", what ? ": " : "",
+		mpc_errmsg(ret));
+	return 1;
+}
+
+static int parse_int(const char *s, int lo, int hi, const char *what, int *out)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+
+	if (!*s || *end || v < lo || v > hi) {
+		fprintf(stderr, "mpcctl simulate: %s '%s': expected an integer from %d to %d\n",
+			what, s, lo, hi);
+		return -1;
+	}
+	*out = (int)v;
+	return 0;
+}
+
+static int parse_input(char *spec, struct input_arg *ia)
+{
+	char *eq = strchr(spec, '='), *files = eq ? eq + 1 : spec, *tok, *save = NULL;
+	int comma = strchr(files, ',') != NULL, plus = strchr(files, '+') != NULL;
+	int ret;
+
+	memset(ia, 0, sizeof(*ia));
+	if (comma && plus)
+		return mpc_fail(MPC_E_ARG, "--input %s: mix of ',' and '+' (one way of joining per input)",
+				spec);
+	ia->name = eq ? (*eq = '\0', spec) : NULL;
+	ia->axis = plus ? 0 : -1;
+	for (tok = strtok_r(files, ",+", &save); tok; tok = strtok_r(NULL, ",+", &save)) {
+		if (ia->n == MAX_PARTS)
+			return mpc_fail(MPC_E_ARG, "--input: more than %d parts", MAX_PARTS);
+		if ((ret = input_load(tok, &ia->part[ia->n])) != 0)
+			return ret;
+		ia->path[ia->n++] = tok;
+	}
+	if (!ia->n)
+		return mpc_fail(MPC_E_ARG, "--input %s: no file", spec);
+	return 0;
+}
+
+static int sim_need(void *arg, struct corr_list *l)
+{
+	struct sim_ctx *s = arg;
+
+	return eval_need(s->md, s->frac, l);
+}
+
+static int sim_party(struct mpc *m, void *arg)
+{
+	struct sim_ctx *s = arg;
+	const struct model *md = s->md;
+	struct eval_input in[MAX_INPUTS];
+	struct eval_part parts[MAX_INPUTS][MAX_PARTS];
+	struct eval_out *outs = calloc(md->n_outputs ? md->n_outputs : 1, sizeof(*outs));
+	uint64_t *plain = NULL;
+	int ret;
+
+	if (!outs)
+		return mpc_fail(MPC_E_NOMEM, "outputs");
+	/* A party sees only its own parts' data, as it would in a job. */
+	for (size_t i = 0; i < md->n_inputs; i++) {
+		in[i] = s->in[i];
+		in[i].parts = parts[i];
+		for (int p = 0; p < s->in[i].n_parts; p++) {
+			parts[i][p] = s->parts[i][p];
+			if (parts[i][p].owner != m->me)
+				parts[i][p].data = NULL;
+		}
+	}
+	if ((ret = eval_run(m, md, s->owner, in, outs, s->layers[m->me])) != 0)
+		goto out;
+	for (size_t i = 0; i < md->n_outputs && !ret; i++) {
+		if (!(plain = mpc_alloc(outs[i].n))) {
+			ret = MPC_E_NOMEM;
+			break;
+		}
+		ret = mpc_reveal_to(m, s->recipient, outs[i].share, outs[i].n, plain);
+		if (!ret && m->me == s->recipient)
+			fxp_decode(s->outs[i].data, plain, outs[i].n, outs[i].scale * m->frac);
+		mpc_free_words(plain, outs[i].n);
+	}
+out:
+	for (size_t i = 0; i < md->n_outputs; i++)
+		eval_out_free(&outs[i]);
+	free(outs);
+	return ret;
+}
+
+static void human(char *buf, size_t len, uint64_t b)
+{
+	if (b < 10000)
+		snprintf(buf, len, "%llu B", (unsigned long long)b);
+	else if (b < 10000000)
+		snprintf(buf, len, "%.1f KB", (double)b / 1e3);
+	else
+		snprintf(buf, len, "%.1f MB", (double)b / 1e6);
+}
+
+/* Max over parties of each layer's time, bytes and rounds. */
+static struct eval_layer_stats layer_max(const struct sim_ctx *s, size_t k)
+{
+	struct eval_layer_stats r = { 0 };
+
+	for (int p = 0; p < s->n_parties; p++) {
+		const struct eval_layer_stats *l = &s->layers[p][k];
+
+		r.secs = fmax(r.secs, l->secs);
+		r.bytes_sent = l->bytes_sent > r.bytes_sent ? l->bytes_sent : r.bytes_sent;
+		r.rounds = l->rounds > r.rounds ? l->rounds : r.rounds;
+	}
+	return r;
+}
+
+struct check {
+	double max_err;
+	size_t rows, agree;
+	double plain_secs;
+};
+
+static void compare(const struct ftensor *got, const struct ftensor *want, struct check *c)
+{
+	c->max_err = 0;
+	for (size_t i = 0; i < got->n; i++)
+		c->max_err = fmax(c->max_err, fabs((double)got->data[i] - want->data[i]));
+	c->rows = c->agree = 0;
+	if (got->ndim == 2 && got->dims[1] > 0) {
+		size_t cols = (size_t)got->dims[1];
+
+		for (size_t r = 0; r < (size_t)got->dims[0]; r++) {
+			size_t a = 0, b = 0;
+
+			for (size_t j = 1; j < cols; j++) {
+				if (got->data[r * cols + j] > got->data[r * cols + a])
+					a = j;
+				if (want->data[r * cols + j] > want->data[r * cols + b])
+					b = j;
+			}
+			c->rows++;
+			c->agree += a == b;
+		}
+	}
+}
+
+static void report(const struct sim_ctx *s, const struct sim_job *job,
+		   const struct check *chk, const char *model_path, int json)
+{
+	const struct model *md = s->md;
+	char b[32];
+
+	if (json) {
+		printf("{\"model\": \"%s\", \"parties\": %d, \"frac_bits\": %d, \"offline\": \"dealer\",\n",
+		       model_path, s->n_parties, s->frac);
+		printf(" \"phases\": {");
+		for (int ph = 0; ph < NET_PH_COUNT; ph++) {
+			double secs;
+			uint64_t bytes, rounds;
+
+			sim_phase_summary(job, ph, &secs, &bytes, &rounds);
+			printf("%s\"%s\": {\"seconds\": %.6f, \"bytes_sent_per_party\": %llu, \"rounds\": %llu}",
+			       ph ? ", " : "", net_phase_name(ph), secs, (unsigned long long)bytes,
+			       (unsigned long long)rounds);
+		}
+		printf("},\n \"layers\": [");
+		for (size_t k = 0; k < md->n_nodes; k++) {
+			struct eval_layer_stats l = layer_max(s, k);
+
+			printf("%s\n  {\"name\": \"%s\", \"op\": \"%s\", \"seconds\": %.6f, \"bytes_sent_per_party\": %llu, \"rounds\": %llu}",
+			       k ? "," : "", md->nodes[k].name, model_op_name(md->nodes[k].op), l.secs,
+			       (unsigned long long)l.bytes_sent, (unsigned long long)l.rounds);
+		}
+		printf("],\n \"plaintext_seconds\": %.6f, \"max_abs_error\": %.6g, \"argmax_agree\": %zu, \"rows\": %zu}\n",
+		       chk->plain_secs, chk->max_err, chk->agree, chk->rows);
+		return;
+	}
+	printf("%-10s %10s %12s %8s\n", "phase", "time(ms)", "sent/party", "rounds");
+	for (int ph = 0; ph < NET_PH_COUNT; ph++) {
+		double secs;
+		uint64_t bytes, rounds;
+
+		sim_phase_summary(job, ph, &secs, &bytes, &rounds);
+		human(b, sizeof(b), bytes);
+		printf("%-10s %10.2f %12s %8llu\n", net_phase_name(ph), secs * 1e3, b,
+		       (unsigned long long)rounds);
+	}
+	printf("\n%-24s %-18s %10s %12s %8s\n", "layer", "op", "time(ms)", "sent/party", "rounds");
+	for (size_t k = 0; k < md->n_nodes; k++) {
+		struct eval_layer_stats l = layer_max(s, k);
+
+		human(b, sizeof(b), l.bytes_sent);
+		printf("%-24s %-18s %10.2f %12s %8llu\n", md->nodes[k].name,
+		       model_op_name(md->nodes[k].op), l.secs * 1e3, b,
+		       (unsigned long long)l.rounds);
+	}
+	printf("\nplaintext check: max |secure - plaintext| = %.3g", chk->max_err);
+	if (chk->rows)
+		printf(", argmax agrees on %zu/%zu rows", chk->agree, chk->rows);
+	printf(" (plaintext inference %.2f ms)\n", chk->plain_secs * 1e3);
+}
+
+static int write_output(const char *path, const char *name, size_t idx, size_t count,
+			const struct ftensor *t)
+{
+	char buf[4096];
+	const char *dot = strrchr(path, '.'), *use = path;
+	int csv = dot && !strcmp(dot, ".csv");
+
+	if (count > 1) {
+		/* out.npy -> out_<name>.npy for the second and later outputs */
+		size_t stem = dot ? (size_t)(dot - path) : strlen(path);
+
+		if (idx) {
+			snprintf(buf, sizeof(buf), "%.*s_%s%s", (int)stem, path, name, dot ? dot : "");
+			use = buf;
+		}
+	}
+	return csv ? csv_save(use, t) : npy_save_f32(use, t);
+}
+
+int simulate_main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "model", required_argument, NULL, 'm' },
+		{ "weights", required_argument, NULL, 'w' },
+		{ "input", required_argument, NULL, 'i' },
+		{ "parties", required_argument, NULL, 'n' },
+		{ "frac-bits", required_argument, NULL, 'f' },
+		{ "offline", required_argument, NULL, 'O' },
+		{ "model-owner", required_argument, NULL, 'M' },
+		{ "recipient", required_argument, NULL, 'r' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *model_path = NULL, *weights = NULL, *out_path = NULL;
+	struct input_arg ia[MAX_INPUTS];
+	int n_ia = 0, json = 0, owner = -1, c, ret, status = 1;
+	struct sim_ctx s = { .frac = FXP_DEFAULT_FRAC, .n_parties = 2 };
+	struct ftensor *ref = NULL, full[MAX_INPUTS];
+	struct sim_job job = { 0 };
+	struct check chk = { 0 };
+	int64_t dims[MAX_INPUTS][FT_MAX_DIMS];
+	int nd[MAX_INPUTS];
+
+	memset(full, 0, sizeof(full));
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'm':
+			model_path = optarg;
+			break;
+		case 'w':
+			weights = optarg;
+			break;
+		case 'i':
+			if (n_ia == MAX_INPUTS) {
+				fprintf(stderr, "mpcctl simulate: more than %d --input\n", MAX_INPUTS);
+				goto out;
+			}
+			if ((ret = parse_input(optarg, &ia[n_ia])) != 0) {
+				fail("--input", ret);
+				goto out;
+			}
+			n_ia++;
+			break;
+		case 'n':
+			if (parse_int(optarg, 2, MPC_MAX_PARTIES, "--parties", &s.n_parties))
+				goto out;
+			break;
+		case 'f':
+			if (parse_int(optarg, 1, 30, "--frac-bits", &s.frac))
+				goto out;
+			break;
+		case 'O':
+			if (strcmp(optarg, "dealer")) {
+				fprintf(stderr, "mpcctl simulate: --offline %s: only 'dealer' is available%s\n",
+					optarg, !strcmp(optarg, "ot") ?
+					" (OT preprocessing is not built yet)" : "");
+				goto out;
+			}
+			break;
+		case 'M':
+			if (parse_int(optarg, 0, MPC_MAX_PARTIES - 1, "--model-owner", &owner))
+				goto out;
+			break;
+		case 'r':
+			if (parse_int(optarg, 0, MPC_MAX_PARTIES - 1, "--recipient", &s.recipient))
+				goto out;
+			break;
+		case 'o':
+			out_path = optarg;
+			break;
+		case 'j':
+			json = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			status = 0;
+			goto out;
+		default:
+			usage(stderr);
+			status = 2;
+			goto out;
+		}
+	}
+	if (optind < argc || !model_path || !n_ia) {
+		fprintf(stderr, "mpcctl simulate: %s\n", optind < argc ? "unexpected argument" :
+			!model_path ? "--model is required" : "--input is required");
+		usage(stderr);
+		status = 2;
+		goto out;
+	}
+	s.owner = owner < 0 ? s.n_parties - 1 : owner;
+	if (s.owner >= s.n_parties || s.recipient >= s.n_parties) {
+		fprintf(stderr, "mpcctl simulate: --model-owner and --recipient must be below --parties %d\n",
+			s.n_parties);
+		goto out;
+	}
+	if ((ret = model_load_onnx(model_path, &s.md)) != 0) {
+		fail(NULL, ret);
+		goto out;
+	}
+	if (weights && (ret = model_bind_safetensors(s.md, weights)) != 0) {
+		fail(NULL, ret);
+		goto out;
+	}
+	if ((size_t)n_ia != s.md->n_inputs) {
+		fprintf(stderr, "mpcctl simulate: the model has %zu data input(s), %d --input given\n",
+			s.md->n_inputs, n_ia);
+		goto out;
+	}
+	/* Bind each --input to a model input by name (or the only one). */
+	for (size_t i = 0; i < s.md->n_inputs; i++) {
+		const struct model_value *mv = &s.md->values[s.md->inputs[i]];
+		struct input_arg *a = NULL;
+
+		for (int k = 0; k < n_ia; k++)
+			if ((ia[k].name && !strcmp(ia[k].name, mv->name)) ||
+			    (!ia[k].name && n_ia == 1))
+				a = &ia[k];
+		if (!a) {
+			fprintf(stderr, "mpcctl simulate: no --input %s=FILE for model input '%s'\n",
+				mv->name, mv->name);
+			goto out;
+		}
+		if (a->axis < 0)
+			a->axis = a->part[0].ndim - 1;
+		if ((ret = ftensor_concat(a->part, a->n, a->axis, &full[i])) != 0) {
+			fail(mv->name, ret);
+			goto out;
+		}
+		nd[i] = full[i].ndim;
+		memcpy(dims[i], full[i].dims, sizeof(dims[i]));
+		s.in[i] = (struct eval_input){ .n_parts = a->n, .axis = a->axis, .parts = s.parts[i] };
+		for (int p = 0; p < a->n; p++) {
+			s.parts[i][p] = (struct eval_part){ .owner = p % s.n_parties,
+							    .ndim = a->part[p].ndim,
+							    .data = a->part[p].data };
+			memcpy(s.parts[i][p].dims, a->part[p].dims, sizeof(a->part[p].dims));
+		}
+	}
+	if ((ret = model_infer(s.md, (const int64_t(*)[FT_MAX_DIMS])dims, nd)) != 0) {
+		fail(NULL, ret);
+		goto out;
+	}
+	/* The plaintext reference, on the model as given. */
+	ret = MPC_E_NOMEM;
+	if (!(ref = calloc(s.md->n_outputs, sizeof(*ref))) ||
+	    !(s.outs = calloc(s.md->n_outputs, sizeof(*s.outs)))) {
+		fail(NULL, ret);
+		goto out;
+	}
+	chk.plain_secs = net_now();
+	if ((ret = model_ref_eval(s.md, full, ref)) != 0) {
+		fail("plaintext reference", ret);
+		goto out;
+	}
+	chk.plain_secs = net_now() - chk.plain_secs;
+	for (size_t i = 0; i < s.md->n_outputs; i++) {
+		const struct model_value *ov = &s.md->values[s.md->outputs[i]];
+
+		if ((ret = ftensor_alloc(&s.outs[i], ov->ndim, ov->dims)) != 0) {
+			fail(NULL, ret);
+			goto out;
+		}
+	}
+	for (int p = 0; p < s.n_parties; p++)
+		if (!(s.layers[p] = calloc(s.md->n_nodes + 1, sizeof(*s.layers[p])))) {
+			fail(NULL, MPC_E_NOMEM);
+			goto out;
+		}
+	if ((ret = eval_fold_batchnorm(s.md)) != 0) {
+		fail(NULL, ret);
+		goto out;
+	}
+	job = (struct sim_job){ .n_parties = s.n_parties, .frac = s.frac, .need = sim_need,
+				.run = sim_party, .arg = &s };
+	if ((ret = sim_run(&job)) != 0) {
+		fprintf(stderr, "mpcctl simulate: job aborted: %s\n", job.err);
+		goto out;
+	}
+	compare(&s.outs[0], &ref[0], &chk);
+	for (size_t i = 1; i < s.md->n_outputs; i++) {
+		struct check more;
+
+		compare(&s.outs[i], &ref[i], &more);
+		chk.max_err = fmax(chk.max_err, more.max_err);
+	}
+	if (out_path)
+		for (size_t i = 0; i < s.md->n_outputs; i++)
+			if ((ret = write_output(out_path, s.md->values[s.md->outputs[i]].name, i,
+						s.md->n_outputs, &s.outs[i])) != 0) {
+				fail(out_path, ret);
+				goto out;
+			}
+	report(&s, &job, &chk, model_path, json);
+	status = 0;
+out:
+	for (int k = 0; k < n_ia; k++)
+		for (int p = 0; p < ia[k].n; p++)
+			ftensor_free(&ia[k].part[p]);
+	for (int i = 0; i < MAX_INPUTS; i++)
+		ftensor_free(&full[i]);
+	if (s.md) {
+		for (size_t i = 0; i < s.md->n_outputs; i++) {
+			if (ref)
+				ftensor_free(&ref[i]);
+			if (s.outs)
+				ftensor_free(&s.outs[i]);
+		}
+	}
+	free(ref);
+	free(s.outs);
+	for (int p = 0; p < MPC_MAX_PARTIES; p++)
+		free(s.layers[p]);
+	model_free(s.md);
+	return status;
+}

@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (C) 2026 The mpcd authors. */
+#ifndef MPC_EVAL_INT_H
+#define MPC_EVAL_INT_H
+
+/* Shared between eval.c (the walk) and eval_ops.c (one handler per op). */
+#include "eval.h"
+#include "ops.h"
+
+struct ev_val {
+	uint64_t *v; /* run mode: this party's shares */
+	size_t n;
+	int scale;
+	int is_const; /* a weight: shared from the owner at each use */
+};
+
+struct ectx {
+	const struct model *md;
+	int frac;
+	int run;              /* 0: need mode (no data, no traffic) */
+	struct corr_list *l;  /* need mode */
+	struct mpc *m;        /* run mode */
+	int owner;            /* weights owner */
+	struct ev_val *vals;
+	const struct model_node *nd; /* node being evaluated, for messages */
+};
+
+/* Fail naming the current node: "node 'conv1' (Conv): ...". */
+int ev__fail(struct ectx *c, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+size_t ev__numel(const struct model_value *v);
+/* Allocate (run mode) the node output's buffer at a scale. */
+int ev__out(struct ectx *c, int vid, int scale) MPC_MUST_CHECK;
+/*
+ * A runtime operand truncated in place to scale <= max_scale, or a weight
+ * shared at const_scale into a new buffer (*owned = 1; free with
+ * mpc_free_words). In need mode *p is NULL.
+ */
+int ev__operand(struct ectx *c, int vid, int max_scale, int const_scale,
+		uint64_t **p, int *scale, int *owned) MPC_MUST_CHECK;
+/*
+ * Share owner-computed floats (NULL on other parties) at a scale: weights
+ * after a plaintext transform (transpose, alpha, folded BatchNorm).
+ */
+int ev__share_floats(struct ectx *c, const float *data, size_t n, int scale,
+		     uint64_t **p) MPC_MUST_CHECK;
+/* out (shape od) += mul * a (shape ad, numpy-broadcast to od). */
+void ev__bcast_accum(uint64_t *out, int ond, const int64_t *od,
+		     const uint64_t *a, int andim, const int64_t *ad, uint64_t mul);
+
+int ev__node(struct ectx *c, const struct model_node *nd) MPC_MUST_CHECK;
+/* eval_pool.c: MaxPool, AveragePool, GlobalAveragePool, BatchNormalization */
+int ev__pool(struct ectx *c, const struct model_node *nd) MPC_MUST_CHECK;
+int ev__batchnorm(struct ectx *c, const struct model_node *nd) MPC_MUST_CHECK;
+
+#endif

@@ -1,0 +1,424 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (C) 2026 The mpcd authors. */
+/*
+ * One handler per op. Each runs in both modes: in need mode the protocol
+ * calls become their *_need() siblings and buffers stay NULL, so the
+ * offline list and the online run follow the same code.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "eval-int.h"
+#include "fxp.h"
+#include "ring.h"
+
+#define ANY_SCALE 8
+
+static const struct model_value *mval(struct ectx *c, int vid)
+{
+	return &c->md->values[vid];
+}
+
+static int owner_has_data(struct ectx *c)
+{
+	return c->run && c->m->me == c->owner;
+}
+
+static uint64_t upscale(struct ectx *c, int from, int to)
+{
+	return (uint64_t)1 << ((to - from) * c->frac);
+}
+
+static void free_owned(uint64_t *p, size_t n, int owned)
+{
+	if (owned)
+		mpc_free_words(p, n);
+}
+
+static int do_bilin(struct ectx *c, const struct bilin *bl, const uint64_t *x,
+		    const uint64_t *y, uint64_t *z)
+{
+	if (!c->run)
+		return beaver_bilin_need(c->l, bl);
+	return beaver_bilin(c->m, bl, x, y, z);
+}
+
+/*
+ * (trans ? X^T : X) * factor at scale 1 as a new buffer, X stored as
+ * rows x cols. Weights are transformed in plaintext by their owner;
+ * computed values are transposed on shares (factor must then be 1).
+ */
+static int matrix_operand(struct ectx *c, int vid, int trans, float factor,
+			  size_t rows, size_t cols, uint64_t **p)
+{
+	const struct model_value *mv = mval(c, vid);
+	size_t n = rows * cols;
+	uint64_t *src;
+	int ret, scale, owned;
+
+	*p = NULL;
+	if (c->vals[vid].is_const) {
+		float *tmp = NULL;
+
+		if (owner_has_data(c) && mv->init.data) {
+			if (!(tmp = malloc(n * sizeof(*tmp))))
+				return mpc_fail(MPC_E_NOMEM, "weights");
+			for (size_t i = 0; i < rows; i++)
+				for (size_t j = 0; j < cols; j++)
+					tmp[trans ? j * rows + i : i * cols + j] =
+						factor * mv->init.data[i * cols + j];
+		}
+		ret = ev__share_floats(c, tmp, n, 1, p);
+		free(tmp);
+		return ret;
+	}
+	if (factor != 1.0f)
+		mpc_bug("scaling a computed matrix");
+	if ((ret = ev__operand(c, vid, 1, 1, &src, &scale, &owned)) != 0 || !c->run)
+		return ret;
+	if (!(*p = mpc_alloc(n)))
+		return MPC_E_NOMEM;
+	if (trans)
+		ring_transpose(*p, src, rows, cols);
+	else
+		memcpy(*p, src, n * sizeof(*src));
+	return 0;
+}
+
+/*
+ * out (at scale `scale`, shape of the node output) += sign * factor *
+ * value, broadcast. A weight is shared already multiplied by factor; a
+ * computed value is raised to the output's scale (factor must be 1).
+ */
+static int accum_operand_as(struct ectx *c, int vid, uint64_t *out, int scale,
+			    int sign, float factor, int andim, const int64_t *ad)
+{
+	const struct model_value *mv = mval(c, vid), *ov = mval(c, c->nd->out);
+	uint64_t *a = NULL;
+	size_t n = ev__numel(mv);
+	int ret, s, owned = 0;
+
+	if (c->vals[vid].is_const) {
+		float *tmp = NULL;
+
+		if (owner_has_data(c) && mv->init.data) {
+			if (!(tmp = malloc((n ? n : 1) * sizeof(*tmp))))
+				return mpc_fail(MPC_E_NOMEM, "weights");
+			for (size_t i = 0; i < n; i++)
+				tmp[i] = factor * mv->init.data[i];
+		}
+		ret = ev__share_floats(c, tmp, n, scale, &a);
+		free(tmp);
+		s = scale;
+		owned = c->run;
+	} else {
+		if (factor != 1.0f)
+			return ev__fail(c, MPC_E_UNSUPPORTED,
+					"a factor other than 1 on a computed operand");
+		ret = ev__operand(c, vid, scale, scale, &a, &s, &owned);
+	}
+	if (!ret && c->run)
+		ev__bcast_accum(out, ov->ndim, ov->dims, a, andim, ad,
+				(sign < 0 ? -upscale(c, s, scale) : upscale(c, s, scale)));
+	free_owned(a, n, owned);
+	return ret;
+}
+
+/* The same with the operand's own shape (numpy broadcasting). */
+static int accum_operand(struct ectx *c, int vid, uint64_t *out, int scale,
+			 int sign, float factor)
+{
+	const struct model_value *mv = mval(c, vid);
+
+	return accum_operand_as(c, vid, out, scale, sign, factor, mv->ndim, mv->dims);
+}
+
+static int op_gemm(struct ectx *c, const struct model_node *nd)
+{
+	const struct model_value *av = mval(c, nd->in[0]), *bv = mval(c, nd->in[1]);
+	int ta = nd->trans_a, tb = nd->trans_b, has_c = nd->n_in > 2 && nd->in[2] >= 0;
+	size_t m = (size_t)(ta ? av->dims[1] : av->dims[0]);
+	size_t k = (size_t)(ta ? av->dims[0] : av->dims[1]);
+	size_t p = (size_t)(tb ? bv->dims[0] : bv->dims[1]);
+	float fa = 1.0f, fb = 1.0f;
+	uint64_t *pa = NULL, *pb = NULL;
+	struct bilin bl;
+	int ret;
+
+	if (c->vals[nd->in[1]].is_const)
+		fb = nd->alpha;
+	else if (c->vals[nd->in[0]].is_const)
+		fa = nd->alpha;
+	else if (nd->alpha != 1.0f)
+		return ev__fail(c, MPC_E_UNSUPPORTED, "alpha %g with two computed operands",
+				nd->alpha);
+	if ((ret = bilin_matmul(&bl, m, k, p)) != 0 ||
+	    (ret = matrix_operand(c, nd->in[0], ta, fa, (size_t)av->dims[0],
+				  (size_t)av->dims[1], &pa)) != 0 ||
+	    (ret = matrix_operand(c, nd->in[1], tb, fb, (size_t)bv->dims[0],
+				  (size_t)bv->dims[1], &pb)) != 0 ||
+	    (ret = ev__out(c, nd->out, 2)) != 0 ||
+	    (ret = do_bilin(c, &bl, pa, pb, c->vals[nd->out].v)) != 0)
+		goto out;
+	if (has_c)
+		ret = accum_operand(c, nd->in[2], c->vals[nd->out].v, 2, 1, nd->beta);
+out:
+	mpc_free_words(pa, m * k);
+	mpc_free_words(pb, k * p);
+	return ret;
+}
+
+static int op_matmul(struct ectx *c, const struct model_node *nd)
+{
+	const struct model_value *av = mval(c, nd->in[0]), *bv = mval(c, nd->in[1]);
+	size_t k, p, m;
+	uint64_t *pa = NULL, *pb = NULL;
+	struct bilin bl;
+	int ret;
+
+	if (bv->ndim != 2 || av->ndim < 1)
+		return ev__fail(c, MPC_E_UNSUPPORTED, "only [..., M, K] x [K, N] products");
+	k = (size_t)bv->dims[0];
+	p = (size_t)bv->dims[1];
+	m = k ? ev__numel(av) / k : 0;
+	if ((ret = bilin_matmul(&bl, m, k, p)) != 0 ||
+	    (ret = matrix_operand(c, nd->in[0], 0, 1.0f, m, k, &pa)) != 0 ||
+	    (ret = matrix_operand(c, nd->in[1], 0, 1.0f, k, p, &pb)) != 0 ||
+	    (ret = ev__out(c, nd->out, 2)) != 0)
+		goto out;
+	ret = do_bilin(c, &bl, pa, pb, c->vals[nd->out].v);
+out:
+	mpc_free_words(pa, m * k);
+	mpc_free_words(pb, k * p);
+	return ret;
+}
+
+static int op_conv(struct ectx *c, const struct model_node *nd)
+{
+	const struct model_value *xv = mval(c, nd->in[0]), *wv = mval(c, nd->in[1]);
+	const struct model_value *ov = mval(c, nd->out);
+	uint64_t *px = NULL, *pw = NULL;
+	size_t wn = ev__numel(wv);
+	struct bilin bl;
+	int ret, s, owned = 0;
+
+	if (xv->ndim != 4 || wv->ndim != 4)
+		return ev__fail(c, MPC_E_UNSUPPORTED, "only 2-D convolution");
+	ret = bilin_conv2d(&bl, (size_t)xv->dims[0], (size_t)xv->dims[1],
+			   (size_t)xv->dims[2], (size_t)xv->dims[3], (size_t)wv->dims[0],
+			   (size_t)wv->dims[2], (size_t)wv->dims[3], nd->strides, nd->pads,
+			   nd->dilations, nd->group);
+	if (ret)
+		return ev__fail(c, ret, "%s", mpc_errmsg(ret));
+	if (bl.oh != (size_t)ov->dims[2] || bl.ow != (size_t)ov->dims[3])
+		return ev__fail(c, MPC_E_INTERNAL, "output shape disagrees with shape inference");
+	if ((ret = ev__operand(c, nd->in[0], 1, 1, &px, &s, &owned)) != 0 ||
+	    (ret = matrix_operand(c, nd->in[1], 0, 1.0f, 1, wn, &pw)) != 0 ||
+	    (ret = ev__out(c, nd->out, 2)) != 0 ||
+	    (ret = do_bilin(c, &bl, px, pw, c->vals[nd->out].v)) != 0)
+		goto out;
+	if (nd->n_in > 2 && nd->in[2] >= 0) {
+		/* The bias is per output channel: [M] broadcast as [M, 1, 1]. */
+		int64_t bd[3] = { wv->dims[0], 1, 1 };
+
+		if (ev__numel(mval(c, nd->in[2])) != (size_t)wv->dims[0])
+			ret = ev__fail(c, MPC_E_SHAPE, "bias of %zu for %lld channels",
+				       ev__numel(mval(c, nd->in[2])), (long long)wv->dims[0]);
+		else
+			ret = accum_operand_as(c, nd->in[2], c->vals[nd->out].v, 2, 1, 1.0f, 3, bd);
+	}
+out:
+	free_owned(px, ev__numel(xv), owned);
+	mpc_free_words(pw, wn);
+	return ret;
+}
+
+static int scale_of(struct ectx *c, int vid)
+{
+	return c->vals[vid].is_const ? 0 : c->vals[vid].scale;
+}
+
+static int op_addsub(struct ectx *c, const struct model_node *nd)
+{
+	int sa = scale_of(c, nd->in[0]), sb = scale_of(c, nd->in[1]);
+	int s = sa > sb ? sa : sb, ret;
+
+	if (s == 0)
+		s = 1;
+	if ((ret = ev__out(c, nd->out, s)) != 0 ||
+	    (ret = accum_operand(c, nd->in[0], c->vals[nd->out].v, s, 1, 1.0f)) != 0)
+		return ret;
+	return accum_operand(c, nd->in[1], c->vals[nd->out].v, s,
+			     nd->op == MOP_SUB ? -1 : 1, 1.0f);
+}
+
+static int op_mul(struct ectx *c, const struct model_node *nd)
+{
+	const struct model_value *av = mval(c, nd->in[0]), *bv = mval(c, nd->in[1]);
+	const struct model_value *ov = mval(c, nd->out);
+	uint64_t *pa = NULL, *pb = NULL;
+	int ret, sa, sb, oa = 0, ob = 0;
+	struct bilin bl;
+
+	if ((ret = bilin_mul(&bl, ov->ndim, ov->dims, av->ndim, av->dims, bv->ndim,
+			     bv->dims)) != 0)
+		return ev__fail(c, ret, "%s", mpc_errmsg(ret));
+	if ((ret = ev__operand(c, nd->in[0], 1, 1, &pa, &sa, &oa)) != 0 ||
+	    (ret = ev__operand(c, nd->in[1], 1, 1, &pb, &sb, &ob)) != 0 ||
+	    (ret = ev__out(c, nd->out, sa + sb)) != 0)
+		goto out;
+	ret = do_bilin(c, &bl, pa, pb, c->vals[nd->out].v);
+out:
+	free_owned(pa, ev__numel(av), oa);
+	free_owned(pb, ev__numel(bv), ob);
+	return ret;
+}
+
+static int op_relu(struct ectx *c, const struct model_node *nd)
+{
+	uint64_t *px = NULL;
+	size_t n = ev__numel(mval(c, nd->in[0]));
+	int ret, s, owned = 0, shift;
+
+	if ((ret = ev__operand(c, nd->in[0], ANY_SCALE, 1, &px, &s, &owned)) != 0)
+		return ret;
+	/* A ReLU after a product truncates for free (fused). */
+	shift = (s - 1) * c->frac;
+	if ((ret = ev__out(c, nd->out, 1)) == 0)
+		ret = c->run ? mpc_relu(c->m, px, n, shift, c->vals[nd->out].v) :
+			       relu_need(c->l, n, shift);
+	free_owned(px, n, owned);
+	return ret;
+}
+
+/* Same data, new shape: Flatten, Reshape, Identity, Dropout. */
+static int op_copy(struct ectx *c, const struct model_node *nd)
+{
+	uint64_t *px = NULL;
+	size_t n = ev__numel(mval(c, nd->in[0]));
+	int ret, s, owned = 0;
+
+	if ((ret = ev__operand(c, nd->in[0], ANY_SCALE, 1, &px, &s, &owned)) != 0)
+		return ret;
+	if ((ret = ev__out(c, nd->out, s)) == 0 && c->run)
+		memcpy(c->vals[nd->out].v, px, n * sizeof(*px));
+	free_owned(px, n, owned);
+	return ret;
+}
+
+static int op_concat(struct ectx *c, const struct model_node *nd)
+{
+	const struct model_value *ov = mval(c, nd->out);
+	size_t outer = 1, off = 0, oinner = 1;
+	int s = 0, ret;
+
+	for (int i = 0; i < nd->n_in; i++)
+		if (scale_of(c, nd->in[i]) > s)
+			s = scale_of(c, nd->in[i]);
+	if (s == 0)
+		s = 1;
+	for (int d = 0; d < nd->axis; d++)
+		outer *= (size_t)ov->dims[d];
+	for (int d = nd->axis; d < ov->ndim; d++)
+		oinner *= (size_t)ov->dims[d];
+	if ((ret = ev__out(c, nd->out, s)) != 0)
+		return ret;
+	for (int i = 0; i < nd->n_in; i++) {
+		const struct model_value *iv = mval(c, nd->in[i]);
+		size_t n = ev__numel(iv), inner = outer ? n / outer : 0;
+		uint64_t *p = NULL, mul;
+		int si, owned = 0;
+
+		if ((ret = ev__operand(c, nd->in[i], s, s, &p, &si, &owned)) != 0)
+			return ret;
+		if (c->run) {
+			mul = upscale(c, si, s);
+			for (size_t o = 0; o < outer; o++)
+				for (size_t j = 0; j < inner; j++)
+					c->vals[nd->out].v[o * oinner + off + j] = mul * p[o * inner + j];
+		}
+		off += inner;
+		free_owned(p, n, owned);
+	}
+	return 0;
+}
+
+static int op_sigmoid(struct ectx *c, const struct model_node *nd)
+{
+	uint64_t *px = NULL;
+	size_t n = ev__numel(mval(c, nd->in[0]));
+	int ret, s, owned = 0;
+
+	if ((ret = ev__operand(c, nd->in[0], 1, 1, &px, &s, &owned)) != 0)
+		return ret;
+	if ((ret = ev__out(c, nd->out, 1)) == 0)
+		ret = c->run ? mpc_sigmoid(c->m, px, n, c->vals[nd->out].v) :
+			       sigmoid_need(c->l, n, c->frac);
+	free_owned(px, n, owned);
+	return ret;
+}
+
+static int op_softmax(struct ectx *c, const struct model_node *nd)
+{
+	const struct model_value *xv = mval(c, nd->in[0]);
+	size_t n = ev__numel(xv), outer = 1, k, inner = 1;
+	uint64_t *px = NULL;
+	int ret, s, owned = 0;
+
+	if (nd->axis < 0 || nd->axis >= xv->ndim)
+		return ev__fail(c, MPC_E_INTERNAL, "axis %d not normalised", nd->axis);
+	for (int d = 0; d < nd->axis; d++)
+		outer *= (size_t)xv->dims[d];
+	k = (size_t)xv->dims[nd->axis];
+	for (int d = nd->axis + 1; d < xv->ndim; d++)
+		inner *= (size_t)xv->dims[d];
+	if (!k)
+		return ev__fail(c, MPC_E_SHAPE, "empty softmax axis");
+	if ((ret = ev__operand(c, nd->in[0], 1, 1, &px, &s, &owned)) != 0)
+		return ret;
+	if ((ret = ev__out(c, nd->out, 1)) == 0)
+		ret = c->run ? mpc_softmax(c->m, px, outer, k, inner, c->vals[nd->out].v) :
+			       softmax_need(c->l, outer, k, inner, c->frac);
+	free_owned(px, n, owned);
+	return ret;
+}
+
+int ev__node(struct ectx *c, const struct model_node *nd)
+{
+	c->nd = nd;
+	switch (nd->op) {
+	case MOP_GEMM:
+		return op_gemm(c, nd);
+	case MOP_MATMUL:
+		return op_matmul(c, nd);
+	case MOP_CONV:
+		return op_conv(c, nd);
+	case MOP_ADD:
+	case MOP_SUB:
+		return op_addsub(c, nd);
+	case MOP_MUL:
+		return op_mul(c, nd);
+	case MOP_RELU:
+		return op_relu(c, nd);
+	case MOP_MAXPOOL:
+	case MOP_AVGPOOL:
+	case MOP_GAVGPOOL:
+		return ev__pool(c, nd);
+	case MOP_BATCHNORM:
+		return ev__batchnorm(c, nd);
+	case MOP_FLATTEN:
+	case MOP_RESHAPE:
+	case MOP_IDENTITY:
+		return op_copy(c, nd);
+	case MOP_CONCAT:
+		return op_concat(c, nd);
+	case MOP_SIGMOID:
+		return op_sigmoid(c, nd);
+	case MOP_SOFTMAX:
+		return op_softmax(c, nd);
+	case MOP_COUNT_:
+		break;
+	}
+	return ev__fail(c, MPC_E_UNSUPPORTED, "no secure evaluation for this op");
+}
