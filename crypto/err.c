@@ -37,18 +37,16 @@ int mpc_fail(int err, const char *fmt, ...)
 
 int mpc_fail_ctx(int err, const char *fmt, ...)
 {
-	char old[ERRMSG_MAX];
-	size_t used;
+	char old[ERRMSG_MAX], ctx[ERRMSG_MAX];
 	va_list ap;
 
-	memcpy(old, errmsg[0] ? errmsg : mpc_strerror(err), sizeof(old));
-	old[sizeof(old) - 1] = '\0';
+	snprintf(old, sizeof(old), "%s", errmsg[0] ? errmsg : mpc_strerror(err));
 	va_start(ap, fmt);
-	vsnprintf(errmsg, sizeof(errmsg), fmt, ap);
+	vsnprintf(ctx, sizeof(ctx), fmt, ap);
 	va_end(ap);
-	used = strlen(errmsg);
-	if (used + 2 < sizeof(errmsg))
-		snprintf(errmsg + used, sizeof(errmsg) - used, ": %s", old);
+	/* Truncation of an over-long message is acceptable: it stays one line. */
+	snprintf(errmsg, sizeof(errmsg), "%.*s: %.*s", ERRMSG_MAX / 2 - 2, ctx,
+		 ERRMSG_MAX / 2 - 2, old);
 	return err;
 }
 

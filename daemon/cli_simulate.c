@@ -18,7 +18,7 @@
 #include "fxp.h"
 #include "model.h"
 #include "npy.h"
-#include "sim.h"
+#include "sim_model.h"
 
 #define MAX_INPUTS 16
 #define MAX_PARTS 16
@@ -29,15 +29,6 @@ struct input_arg {
 	int n;
 	struct ftensor part[MAX_PARTS];
 	char *path[MAX_PARTS];
-};
-
-struct sim_ctx {
-	struct model *md;
-	int frac, owner, recipient, n_parties;
-	struct eval_input in[MAX_INPUTS];
-	struct eval_part parts[MAX_INPUTS][MAX_PARTS];
-	struct eval_layer_stats *layers[MPC_MAX_PARTIES];
-	struct ftensor *outs;
 };
 
 static void usage(FILE *f)
@@ -99,54 +90,6 @@ static int parse_input(char *spec, struct input_arg *ia)
 	return 0;
 }
 
-static int sim_need(void *arg, struct corr_list *l)
-{
-	struct sim_ctx *s = arg;
-
-	return eval_need(s->md, s->frac, l);
-}
-
-static int sim_party(struct mpc *m, void *arg)
-{
-	struct sim_ctx *s = arg;
-	const struct model *md = s->md;
-	struct eval_input in[MAX_INPUTS];
-	struct eval_part parts[MAX_INPUTS][MAX_PARTS];
-	struct eval_out *outs = calloc(md->n_outputs ? md->n_outputs : 1, sizeof(*outs));
-	uint64_t *plain = NULL;
-	int ret;
-
-	if (!outs)
-		return mpc_fail(MPC_E_NOMEM, "outputs");
-	/* A party sees only its own parts' data, as it would in a job. */
-	for (size_t i = 0; i < md->n_inputs; i++) {
-		in[i] = s->in[i];
-		in[i].parts = parts[i];
-		for (int p = 0; p < s->in[i].n_parts; p++) {
-			parts[i][p] = s->parts[i][p];
-			if (parts[i][p].owner != m->me)
-				parts[i][p].data = NULL;
-		}
-	}
-	if ((ret = eval_run(m, md, s->owner, in, outs, s->layers[m->me])) != 0)
-		goto out;
-	for (size_t i = 0; i < md->n_outputs && !ret; i++) {
-		if (!(plain = mpc_alloc(outs[i].n))) {
-			ret = MPC_E_NOMEM;
-			break;
-		}
-		ret = mpc_reveal_to(m, s->recipient, outs[i].share, outs[i].n, plain);
-		if (!ret && m->me == s->recipient)
-			fxp_decode(s->outs[i].data, plain, outs[i].n, outs[i].scale * m->frac);
-		mpc_free_words(plain, outs[i].n);
-	}
-out:
-	for (size_t i = 0; i < md->n_outputs; i++)
-		eval_out_free(&outs[i]);
-	free(outs);
-	return ret;
-}
-
 static void human(char *buf, size_t len, uint64_t b)
 {
 	if (b < 10000)
@@ -155,21 +98,6 @@ static void human(char *buf, size_t len, uint64_t b)
 		snprintf(buf, len, "%.1f KB", (double)b / 1e3);
 	else
 		snprintf(buf, len, "%.1f MB", (double)b / 1e6);
-}
-
-/* Max over parties of each layer's time, bytes and rounds. */
-static struct eval_layer_stats layer_max(const struct sim_ctx *s, size_t k)
-{
-	struct eval_layer_stats r = { 0 };
-
-	for (int p = 0; p < s->n_parties; p++) {
-		const struct eval_layer_stats *l = &s->layers[p][k];
-
-		r.secs = fmax(r.secs, l->secs);
-		r.bytes_sent = l->bytes_sent > r.bytes_sent ? l->bytes_sent : r.bytes_sent;
-		r.rounds = l->rounds > r.rounds ? l->rounds : r.rounds;
-	}
-	return r;
 }
 
 struct check {
@@ -202,10 +130,11 @@ static void compare(const struct ftensor *got, const struct ftensor *want, struc
 	}
 }
 
-static void report(const struct sim_ctx *s, const struct sim_job *job,
-		   const struct check *chk, const char *model_path, int json)
+static void report(const struct sim_model *s, const struct check *chk,
+		   const char *model_path, int json)
 {
 	const struct model *md = s->md;
+	const struct sim_job *job = &s->job;
 	char b[32];
 
 	if (json) {
@@ -223,7 +152,7 @@ static void report(const struct sim_ctx *s, const struct sim_job *job,
 		}
 		printf("},\n \"layers\": [");
 		for (size_t k = 0; k < md->n_nodes; k++) {
-			struct eval_layer_stats l = layer_max(s, k);
+			struct eval_layer_stats l = s->layers[k];
 
 			printf("%s\n  {\"name\": \"%s\", \"op\": \"%s\", \"seconds\": %.6f, \"bytes_sent_per_party\": %llu, \"rounds\": %llu}",
 			       k ? "," : "", md->nodes[k].name, model_op_name(md->nodes[k].op), l.secs,
@@ -245,7 +174,7 @@ static void report(const struct sim_ctx *s, const struct sim_job *job,
 	}
 	printf("\n%-24s %-18s %10s %12s %8s\n", "layer", "op", "time(ms)", "sent/party", "rounds");
 	for (size_t k = 0; k < md->n_nodes; k++) {
-		struct eval_layer_stats l = layer_max(s, k);
+		struct eval_layer_stats l = s->layers[k];
 
 		human(b, sizeof(b), l.bytes_sent);
 		printf("%-24s %-18s %10.2f %12s %8llu\n", md->nodes[k].name,
@@ -296,9 +225,10 @@ int simulate_main(int argc, char **argv)
 	const char *model_path = NULL, *weights = NULL, *out_path = NULL;
 	struct input_arg ia[MAX_INPUTS];
 	int n_ia = 0, json = 0, owner = -1, c, ret, status = 1;
-	struct sim_ctx s = { .frac = FXP_DEFAULT_FRAC, .n_parties = 2 };
+	struct sim_model s = { .frac = FXP_DEFAULT_FRAC, .n_parties = 2 };
+	struct eval_input in[MAX_INPUTS];
+	struct eval_part parts[MAX_INPUTS][MAX_PARTS];
 	struct ftensor *ref = NULL, full[MAX_INPUTS];
-	struct sim_job job = { 0 };
 	struct check chk = { 0 };
 	int64_t dims[MAX_INPUTS][FT_MAX_DIMS];
 	int nd[MAX_INPUTS];
@@ -412,12 +342,12 @@ int simulate_main(int argc, char **argv)
 		}
 		nd[i] = full[i].ndim;
 		memcpy(dims[i], full[i].dims, sizeof(dims[i]));
-		s.in[i] = (struct eval_input){ .n_parts = a->n, .axis = a->axis, .parts = s.parts[i] };
+		in[i] = (struct eval_input){ .n_parts = a->n, .axis = a->axis, .parts = parts[i] };
 		for (int p = 0; p < a->n; p++) {
-			s.parts[i][p] = (struct eval_part){ .owner = p % s.n_parties,
-							    .ndim = a->part[p].ndim,
-							    .data = a->part[p].data };
-			memcpy(s.parts[i][p].dims, a->part[p].dims, sizeof(a->part[p].dims));
+			parts[i][p] = (struct eval_part){ .owner = p % s.n_parties,
+							  .ndim = a->part[p].ndim,
+							  .data = a->part[p].data };
+			memcpy(parts[i][p].dims, a->part[p].dims, sizeof(a->part[p].dims));
 		}
 	}
 	if ((ret = model_infer(s.md, (const int64_t(*)[FT_MAX_DIMS])dims, nd)) != 0) {
@@ -425,10 +355,8 @@ int simulate_main(int argc, char **argv)
 		goto out;
 	}
 	/* The plaintext reference, on the model as given. */
-	ret = MPC_E_NOMEM;
-	if (!(ref = calloc(s.md->n_outputs, sizeof(*ref))) ||
-	    !(s.outs = calloc(s.md->n_outputs, sizeof(*s.outs)))) {
-		fail(NULL, ret);
+	if (!(ref = calloc(s.md->n_outputs, sizeof(*ref)))) {
+		fail(NULL, MPC_E_NOMEM);
 		goto out;
 	}
 	chk.plain_secs = net_now();
@@ -437,27 +365,14 @@ int simulate_main(int argc, char **argv)
 		goto out;
 	}
 	chk.plain_secs = net_now() - chk.plain_secs;
-	for (size_t i = 0; i < s.md->n_outputs; i++) {
-		const struct model_value *ov = &s.md->values[s.md->outputs[i]];
-
-		if ((ret = ftensor_alloc(&s.outs[i], ov->ndim, ov->dims)) != 0) {
-			fail(NULL, ret);
-			goto out;
-		}
-	}
-	for (int p = 0; p < s.n_parties; p++)
-		if (!(s.layers[p] = calloc(s.md->n_nodes + 1, sizeof(*s.layers[p])))) {
-			fail(NULL, MPC_E_NOMEM);
-			goto out;
-		}
 	if ((ret = eval_fold_batchnorm(s.md)) != 0) {
 		fail(NULL, ret);
 		goto out;
 	}
-	job = (struct sim_job){ .n_parties = s.n_parties, .frac = s.frac, .need = sim_need,
-				.run = sim_party, .arg = &s };
-	if ((ret = sim_run(&job)) != 0) {
-		fprintf(stderr, "mpcctl simulate: job aborted: %s\n", job.err);
+	s.inputs = in;
+	if ((ret = sim_model_run(&s)) != 0) {
+		fprintf(stderr, "mpcctl simulate: job aborted: %s\n",
+			s.job.err[0] ? s.job.err : mpc_errmsg(ret));
 		goto out;
 	}
 	compare(&s.outs[0], &ref[0], &chk);
@@ -474,7 +389,7 @@ int simulate_main(int argc, char **argv)
 				fail(out_path, ret);
 				goto out;
 			}
-	report(&s, &job, &chk, model_path, json);
+	report(&s, &chk, model_path, json);
 	status = 0;
 out:
 	for (int k = 0; k < n_ia; k++)
@@ -482,18 +397,11 @@ out:
 			ftensor_free(&ia[k].part[p]);
 	for (int i = 0; i < MAX_INPUTS; i++)
 		ftensor_free(&full[i]);
-	if (s.md) {
-		for (size_t i = 0; i < s.md->n_outputs; i++) {
-			if (ref)
-				ftensor_free(&ref[i]);
-			if (s.outs)
-				ftensor_free(&s.outs[i]);
-		}
-	}
+	if (s.md && ref)
+		for (size_t i = 0; i < s.md->n_outputs; i++)
+			ftensor_free(&ref[i]);
 	free(ref);
-	free(s.outs);
-	for (int p = 0; p < MPC_MAX_PARTIES; p++)
-		free(s.layers[p]);
+	sim_model_free(&s);
 	model_free(s.md);
 	return status;
 }

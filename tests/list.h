@@ -8,3 +8,4 @@
 #include "list_files.h"
 #include "list_model.h"
 #include "list_protocol.h"
+#include "list_eval.h"

@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (C) 2026 The mpcd authors. */
+/* Plaintext file formats: ftensor, .npy, CSV, .safetensors (test_files.c). */
+X(ftensor_alloc_limits, 10)
+X(ftensor_shape_str, 10)
+X(ftensor_concat_axes, 10)
+X(ftensor_concat_wine_split, 10)
+X(npy_fixtures, 20)
+X(npy_roundtrip, 20)
+X(npy_header_variants, 10)
+X(npy_hostile, 20)
+X(npy_input_load, 10)
+X(npy_mutate, 180)
+X(csv_parse_ok, 10)
+X(csv_errors, 10)
+X(csv_roundtrip, 20)
+X(csv_mutate, 120)
+X(st_fixtures, 20)
+X(st_malformed, 10)
+X(st_convert, 10)
+X(st_hostile, 10)
+X(st_mutate, 240)

@@ -3,7 +3,7 @@
 /*
  * Test runner: forks one process per test with a timeout, prints TAP-style
  * lines and ends with "N passed, N failed". Arguments select tests by
- * prefix; `-l` lists them.
+ * name prefix, "-prefix" leaves some out; `-l` lists them.
  */
 #include <errno.h>
 #include <signal.h>
@@ -49,16 +49,22 @@ const char *test_fixture(const char *rel)
 	return b;
 }
 
+/* Arguments are name prefixes to run; "-PREFIX" excludes instead. */
 static int selected(const char *name, int argc, char **argv)
 {
-	int i;
+	int i, any_include = 0, hit = 0;
 
-	if (argc <= 1)
-		return 1;
-	for (i = 1; i < argc; i++)
+	for (i = 1; i < argc; i++) {
+		if (argv[i][0] == '-') {
+			if (!strncmp(name, argv[i] + 1, strlen(argv[i] + 1)))
+				return 0;
+			continue;
+		}
+		any_include = 1;
 		if (!strncmp(name, argv[i], strlen(argv[i])))
-			return 1;
-	return 0;
+			hit = 1;
+	}
+	return !any_include || hit;
 }
 
 static int run_one(const struct test_entry *t, double *secs)

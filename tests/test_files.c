@@ -1,0 +1,1083 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (C) 2026 The mpcd authors. */
+/*
+ * Plaintext file formats: ftensor helpers, .npy, CSV and .safetensors,
+ * on the public fixtures, on hand-built files and on mutated bytes.
+ */
+#include <dirent.h>
+#include <math.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "ftensor.h"
+#include "npy.h"
+#include "st.h"
+#include "test.h"
+
+#define ASSERT_FAIL(call, code, word)                                    \
+	do {                                                             \
+		int rf_ = (call);                                        \
+		if (rf_ != (code))                                       \
+			TEST_FAIL("%s: %d != %s (%s)", #call, rf_, #code, \
+				  mpc_errmsg(rf_));                      \
+		if (!strstr(mpc_errmsg(rf_), (word)))                    \
+			TEST_FAIL("%s: message '%s' lacks '%s'", #call,  \
+				  mpc_errmsg(rf_), (word));              \
+	} while (0)
+
+static const struct fx {
+	const char *m;
+	int nd;
+	int64_t in[4];
+	int64_t classes;
+	int correct; /* documented plaintext accuracy x 64 */
+	size_t params;
+} fixtures[] = {
+	{ "digits_mlp", 2, { 64, 64 }, 10, 63, 2410 },
+	{ "tiny_cnn", 4, { 64, 1, 8, 8 }, 10, 62, 410 },
+	{ "digits_resavg", 4, { 64, 1, 8, 8 }, 10, 62, 2002 },
+	{ "digits_bn_softmax", 2, { 64, 64 }, 10, 61, 2538 },
+	{ "iris_logreg", 2, { 64, 4 }, 3, 61, 15 },
+	{ "wine_mlp", 2, { 64, 13 }, 3, 63, 139 },
+};
+#define NFX (sizeof(fixtures) / sizeof(fixtures[0]))
+
+static const char *fpath(const char *m, const char *f)
+{
+	static char buf[4][512];
+	static unsigned k;
+	char *b = buf[k++ % 4];
+
+	snprintf(b, sizeof(buf[0]), "%s/%s", m, f);
+	return test_fixture(b);
+}
+
+static uint8_t *slurp(const char *path, size_t *len)
+{
+	uint8_t *b = NULL;
+
+	ASSERT_OK(file_read_all(path, (size_t)1 << 30, &b, len));
+	return b;
+}
+
+static void assert_dims(const struct ftensor *t, int nd, const int64_t *d)
+{
+	int i;
+
+	ASSERT_EQ(t->ndim, nd);
+	for (i = 0; i < nd; i++)
+		ASSERT_EQ(t->dims[i], d[i]);
+}
+
+/* ---- ftensor ---------------------------------------------------------- */
+
+TEST(ftensor_alloc_limits)
+{
+	int64_t d[FT_MAX_DIMS + 1] = { 2, 3, 4, 1, 1, 1, 1, 1, 1 };
+	int64_t big[2] = { (int64_t)1 << 40, 1 }, ovf[3] = { INT64_MAX, 4, 4 };
+	int64_t z[3] = { 0, INT64_MAX, INT64_MAX }, neg[2] = { 2, -1 };
+	struct ftensor t;
+	int ok;
+
+	ASSERT_OK(ftensor_alloc(&t, 3, d));
+	ASSERT_EQ(t.n, 24);
+	ASSERT(t.data && t.data[23] == 0.0f);
+	ftensor_free(&t);
+	ASSERT(t.data == NULL && t.n == 0);
+	ftensor_free(NULL);
+	ASSERT_OK(ftensor_alloc(&t, 0, NULL));
+	ASSERT_EQ(t.n, 1);
+	ftensor_free(&t);
+	ASSERT_OK(ftensor_alloc(&t, 3, z));
+	ASSERT(t.n == 0 && t.data == NULL);
+	ASSERT_FAIL(ftensor_alloc(&t, FT_MAX_DIMS + 1, d), MPC_E_SHAPE, "");
+	ASSERT_FAIL(ftensor_alloc(&t, 2, neg), MPC_E_SHAPE, "negative");
+	ASSERT_FAIL(ftensor_alloc(&t, 2, big), MPC_E_TOOBIG, "1099511627776");
+	ASSERT(t.data == NULL && t.n == 0);
+	ASSERT_FAIL(ftensor_alloc(&t, 3, ovf), MPC_E_TOOBIG, "");
+	ASSERT_EQ(ftensor_count(3, ovf, &ok), 0);
+	ASSERT_EQ(ok, 0);
+	ASSERT_EQ(ftensor_count(2, neg, &ok), 0);
+	ASSERT_EQ(ok, 0);
+	ASSERT_EQ(ftensor_count(3, z, &ok), 0);
+	ASSERT_EQ(ok, 1);
+	ASSERT_EQ(ftensor_count(0, NULL, &ok), 1);
+	ASSERT_EQ(ok, 1);
+	return 0;
+}
+
+TEST(ftensor_shape_str)
+{
+	int64_t d[4] = { 64, 1, 8, 8 };
+	char b[32], s[6];
+
+	ASSERT(!strcmp(ftensor_shape_str(4, d, b, sizeof(b)), "[64, 1, 8, 8]"));
+	ASSERT(!strcmp(ftensor_shape_str(0, d, b, sizeof(b)), "[]"));
+	ASSERT(!strcmp(ftensor_shape_str(1, d, b, sizeof(b)), "[64]"));
+	ftensor_shape_str(4, d, s, sizeof(s));
+	ASSERT(strlen(s) < sizeof(s) && !strncmp(s, "[64,", 4));
+	return 0;
+}
+
+static void fill_seq(struct ftensor *t, float base)
+{
+	size_t i;
+
+	for (i = 0; i < t->n; i++)
+		t->data[i] = base + (float)i;
+}
+
+TEST(ftensor_concat_axes)
+{
+	int64_t a[3] = { 2, 3, 4 }, b[3] = { 2, 1, 4 }, c[3] = { 3, 3, 4 };
+	struct ftensor p[2], o;
+	size_t i, j, k;
+
+	ASSERT_OK(ftensor_alloc(&p[0], 3, a));
+	ASSERT_OK(ftensor_alloc(&p[1], 3, b));
+	fill_seq(&p[0], 0);
+	fill_seq(&p[1], 100);
+	ASSERT_OK(ftensor_concat(p, 2, 1, &o));
+	ASSERT_EQ(o.dims[0], 2);
+	ASSERT_EQ(o.dims[1], 4);
+	ASSERT_EQ(o.dims[2], 4);
+	for (i = 0; i < 2; i++)
+		for (j = 0; j < 4; j++)
+			for (k = 0; k < 4; k++)
+				ASSERT_EQ(o.data[(i * 4 + j) * 4 + k],
+					  j < 3 ? p[0].data[(i * 3 + j) * 4 + k]
+						: p[1].data[i * 4 + k]);
+	ftensor_free(&o);
+	ASSERT_FAIL(ftensor_concat(p, 2, 0, &o), MPC_E_SHAPE, "[2, 1, 4]");
+	ASSERT_FAIL(ftensor_concat(p, 2, 2, &o), MPC_E_SHAPE, "[2, 3, 4]");
+	ASSERT_FAIL(ftensor_concat(p, 2, 3, &o), MPC_E_ARG, "");
+	ftensor_free(&p[1]);
+	ASSERT_OK(ftensor_alloc(&p[1], 3, c));
+	fill_seq(&p[1], 100);
+	ASSERT_OK(ftensor_concat(p, 2, 0, &o));
+	ASSERT_EQ(o.dims[0], 5);
+	ASSERT(!memcmp(o.data, p[0].data, 24 * sizeof(float)));
+	ASSERT(!memcmp(o.data + 24, p[1].data, 36 * sizeof(float)));
+	ftensor_free(&o);
+	ASSERT_OK(ftensor_concat(p, 1, -1, &o));
+	ASSERT(o.n == 24 && !memcmp(o.data, p[0].data, 24 * sizeof(float)));
+	ftensor_free(&o);
+	ftensor_free(&p[0]);
+	ftensor_free(&p[1]);
+	return 0;
+}
+
+TEST(ftensor_concat_wine_split)
+{
+	struct ftensor p[2], all, o;
+	int64_t d0[2] = { 64, 7 }, d1[2] = { 64, 6 };
+
+	ASSERT_OK(npy_load(fpath("wine_mlp", "input_party0.npy"), &p[0]));
+	ASSERT_OK(npy_load(fpath("wine_mlp", "input_party1.npy"), &p[1]));
+	ASSERT_OK(npy_load(fpath("wine_mlp", "input.npy"), &all));
+	assert_dims(&p[0], 2, d0);
+	assert_dims(&p[1], 2, d1);
+	ASSERT_OK(ftensor_concat(p, 2, 1, &o));
+	assert_dims(&o, 2, all.dims);
+	ASSERT(!memcmp(o.data, all.data, all.n * sizeof(float)));
+	ftensor_free(&o);
+	ASSERT_OK(ftensor_concat(p, 2, -1, &o));
+	ASSERT(!memcmp(o.data, all.data, all.n * sizeof(float)));
+	ftensor_free(&o);
+	ASSERT_FAIL(ftensor_concat(p, 2, 0, &o), MPC_E_SHAPE, "[64, 6]");
+	ftensor_free(&p[0]);
+	ftensor_free(&p[1]);
+	ftensor_free(&all);
+	return 0;
+}
+
+/* ---- npy -------------------------------------------------------------- */
+
+TEST(npy_fixtures)
+{
+	struct ftensor first = { 0 };
+	size_t f, i, c;
+
+	for (f = 0; f < NFX; f++) {
+		const struct fx *x = &fixtures[f];
+		struct ftensor in, ex, lb;
+		int64_t ed[2] = { 64, x->classes }, ld[1] = { 64 };
+		int correct = 0;
+
+		ASSERT_OK(npy_load(fpath(x->m, "input.npy"), &in));
+		ASSERT_OK(npy_load(fpath(x->m, "expected.npy"), &ex));
+		ASSERT_OK(npy_load(fpath(x->m, "labels.npy"), &lb));
+		assert_dims(&in, x->nd, x->in);
+		assert_dims(&ex, 2, ed);
+		assert_dims(&lb, 1, ld);
+		for (i = 0; i < 64; i++) {
+			size_t best = 0;
+
+			ASSERT(lb.data[i] >= 0 && lb.data[i] < x->classes);
+			ASSERT_EQ(lb.data[i], floorf(lb.data[i]));
+			for (c = 1; c < (size_t)x->classes; c++)
+				if (ex.data[i * x->classes + c] >
+				    ex.data[i * x->classes + best])
+					best = c;
+			correct += (float)best == lb.data[i];
+		}
+		/* expected.npy and labels.npy reproduce the README accuracy. */
+		ASSERT_EQ(correct, x->correct);
+		if (!strncmp(x->m, "digits", 6) || !strcmp(x->m, "tiny_cnn")) {
+			/* Pixels 0..16 divided by 16; every model sees one set. */
+			for (i = 0; i < in.n; i++)
+				ASSERT_EQ(in.data[i] * 16, floorf(in.data[i] * 16));
+			if (!first.data)
+				first = in;
+			else
+				ASSERT(!memcmp(first.data, in.data, in.n * 4));
+		}
+		if (in.data != first.data)
+			ftensor_free(&in);
+		ftensor_free(&ex);
+		ftensor_free(&lb);
+	}
+	ftensor_free(&first);
+	return 0;
+}
+
+static char tmpdir[64];
+
+static const char *tmp_path(const char *name)
+{
+	static char buf[4][256];
+	static unsigned k;
+	char *b = buf[k++ % 4];
+
+	if (!tmpdir[0]) {
+		strcpy(tmpdir, "/tmp/mpcd-test-XXXXXX");
+		ASSERT(mkdtemp(tmpdir));
+	}
+	snprintf(b, sizeof(buf[0]), "%s/%s", tmpdir, name);
+	return b;
+}
+
+static int dir_entries(void)
+{
+	DIR *d = opendir(tmpdir);
+	struct dirent *e;
+	int n = 0;
+
+	ASSERT(d);
+	while ((e = readdir(d)))
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+static void tmp_cleanup(void)
+{
+	DIR *d = opendir(tmpdir);
+	struct dirent *e;
+	char p[512];
+
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(p, sizeof(p), "%s/%s", tmpdir, e->d_name);
+		if (unlink(p))
+			rmdir(p);
+	}
+	closedir(d);
+	rmdir(tmpdir);
+}
+
+TEST(npy_roundtrip)
+{
+	static const int64_t shapes[][4] = {
+		{ 0 }, { 5 }, { 3, 4 }, { 2, 3, 4 }, { 0, 3 }, { 123456, 1 },
+	};
+	static const int nd[] = { 0, 1, 2, 3, 2, 2 };
+	static const char *const names[] = { "input.npy", "expected.npy" };
+	const char *p = tmp_path("t.npy");
+	size_t s, i, len, olen;
+	uint8_t *buf, *orig;
+
+	for (s = 0; s < sizeof(nd) / sizeof(nd[0]); s++) {
+		struct ftensor t, u;
+
+		ASSERT_OK(ftensor_alloc(&t, nd[s], shapes[s]));
+		for (i = 0; i < t.n; i++)
+			t.data[i] = (float)i * -0.37f + 1e-30f;
+		ASSERT_OK(npy_save_f32(p, &t));
+		ASSERT_EQ(dir_entries(), 1);
+		buf = slurp(p, &len);
+		ASSERT_EQ((10 + buf[8] + 256 * buf[9]) % 64, 0);
+		free(buf);
+		ASSERT_OK(npy_load(p, &u));
+		assert_dims(&u, t.ndim, t.dims);
+		ASSERT(u.n == t.n && (!t.n || !memcmp(u.data, t.data, t.n * 4)));
+		ftensor_free(&t);
+		ftensor_free(&u);
+	}
+	/* Our writer and numpy agree byte for byte on every float file. */
+	for (s = 0; s < NFX; s++) {
+		for (i = 0; i < 2; i++) {
+			struct ftensor t;
+
+			ASSERT_OK(npy_load(fpath(fixtures[s].m, names[i]), &t));
+			ASSERT_OK(npy_save_f32(p, &t));
+			orig = slurp(fpath(fixtures[s].m, names[i]), &olen);
+			buf = slurp(p, &len);
+			ASSERT(len == olen && !memcmp(buf, orig, len));
+			free(buf);
+			free(orig);
+			ftensor_free(&t);
+		}
+	}
+	ASSERT_EQ(dir_entries(), 1);
+	ASSERT_FAIL(npy_save_f32(tmp_path("nodir/x.npy"), &(struct ftensor){ .n = 1,
+		    .data = &(float){ 1 } }), MPC_E_IO, "nodir/x.npy");
+	tmp_cleanup();
+	return 0;
+}
+
+/* A v1/v2 .npy with the given header text and data. */
+static size_t mk_npy(uint8_t *o, int major, const char *hdr, const void *d,
+		     size_t dl)
+{
+	size_t hl = strlen(hdr), n = 0;
+
+	memcpy(o, "\x93NUMPY", 6);
+	o[6] = (uint8_t)major;
+	o[7] = 0;
+	n = 8;
+	o[n++] = (uint8_t)hl;
+	o[n++] = (uint8_t)(hl >> 8);
+	if (major > 1) {
+		o[n++] = (uint8_t)(hl >> 16);
+		o[n++] = (uint8_t)(hl >> 24);
+	}
+	memcpy(o + n, hdr, hl);
+	n += hl;
+	if (dl)
+		memcpy(o + n, d, dl);
+	return n + dl;
+}
+
+/* Parse from an exact-size heap copy so ASan sees any over-read. */
+static int parse_npy(const uint8_t *b, size_t n, struct ftensor *t)
+{
+	uint8_t *c = malloc(n ? n : 1);
+	int r;
+
+	ASSERT(c);
+	if (n)
+		memcpy(c, b, n);
+	r = npy_parse(c, n, t);
+	free(c);
+	return r;
+}
+
+TEST(npy_header_variants)
+{
+	uint8_t b[1024];
+	struct ftensor t;
+	float f[6] = { 1, 2, 3, 4, 5, 6 };
+	double d[2] = { 0.5, -1e300 };
+	int32_t i4[2] = { -7, 2147483647 };
+	int64_t i8[2] = { -3, (int64_t)1 << 40 };
+	size_t n;
+
+	n = mk_npy(b, 2, "{\"shape\": (2, 3), 'fortran_order':False,'descr':'<f4'}\n", f, 24);
+	ASSERT_OK(parse_npy(b, n, &t));
+	ASSERT(t.ndim == 2 && t.dims[0] == 2 && t.dims[1] == 3 && t.data[5] == 6);
+	ftensor_free(&t);
+	n = mk_npy(b, 3, "{'descr': '<f4', 'fortran_order': False, 'shape': (6L,), }", f, 24);
+	ASSERT_OK(parse_npy(b, n, &t));
+	ASSERT(t.ndim == 1 && t.n == 6);
+	ftensor_free(&t);
+	n = mk_npy(b, 1, "{'descr': '<f4', 'fortran_order': False, 'shape': (), }  \n", f, 4);
+	ASSERT_OK(parse_npy(b, n, &t));
+	ASSERT(t.ndim == 0 && t.n == 1 && t.data[0] == 1);
+	ftensor_free(&t);
+	n = mk_npy(b, 1, "{'descr': '<f4', 'fortran_order': False, 'shape': (0, 5), }", f, 0);
+	ASSERT_OK(parse_npy(b, n, &t));
+	ASSERT(t.n == 0 && t.data == NULL && t.dims[1] == 5);
+	n = mk_npy(b, 1, "{'descr': '<f8', 'fortran_order': False, 'shape': (2,)}", d, 16);
+	ASSERT_OK(parse_npy(b, n, &t));
+	ASSERT(t.data[0] == 0.5f && isinf(t.data[1]) && t.data[1] < 0);
+	ftensor_free(&t);
+	n = mk_npy(b, 1, "{'descr': '<i4', 'fortran_order': False, 'shape': (2,)}", i4, 8);
+	ASSERT_OK(parse_npy(b, n, &t));
+	ASSERT(t.data[0] == -7.0f && t.data[1] == 2147483648.0f);
+	ftensor_free(&t);
+	n = mk_npy(b, 1, "{'descr': '<i8', 'fortran_order': False, 'shape': (1, 2)}", i8, 16);
+	ASSERT_OK(parse_npy(b, n, &t));
+	ASSERT(t.data[0] == -3.0f && t.data[1] == 1099511627776.0f);
+	ftensor_free(&t);
+	return 0;
+}
+
+static void npy_bad(const char *hdr, size_t dl, int code, const char *word)
+{
+	static const uint8_t zeros[64];
+	uint8_t b[1024];
+	struct ftensor t;
+	size_t n = mk_npy(b, 1, hdr, zeros, dl);
+
+	ASSERT_FAIL(parse_npy(b, n, &t), code, word);
+	ASSERT(t.data == NULL && t.n == 0);
+}
+
+#define H(rest) "{'descr': '<f4', 'fortran_order': False, " rest
+TEST(npy_hostile)
+{
+	uint8_t b[1024], *lab;
+	struct ftensor t;
+	size_t n, len, cut;
+
+	npy_bad(H("'shape': (1099511627776,), }"), 0, MPC_E_TOOBIG, "1099511627776");
+	npy_bad(H("'shape': (4611686018427387904, 4), }"), 0, MPC_E_TOOBIG, "exceeds");
+	npy_bad(H("'shape': (99999999999999999999,), }"), 0, MPC_E_TOOBIG, "overflows");
+	npy_bad(H("'shape': (4,), }"), 12, MPC_E_SHORT, "needs 16");
+	npy_bad(H("'shape': (2,), }"), 12, MPC_E_FORMAT, "4 trailing bytes");
+	npy_bad(H("'shape': (1,1,1,1,1,1,1,1,1), }"), 4, MPC_E_SHAPE, "dims");
+	npy_bad(H("'shape': (64), }"), 0, MPC_E_FORMAT, "not a tuple");
+	npy_bad(H("'shape': (-1,), }"), 0, MPC_E_FORMAT, "non-negative");
+	npy_bad(H("'shape': (2,), 'shape': (2,)}"), 8, MPC_E_FORMAT, "duplicate");
+	npy_bad(H("'shape': (2,), 'extra': 1}"), 8, MPC_E_FORMAT, "unknown key");
+	npy_bad(H("}"), 0, MPC_E_FORMAT, "missing key 'shape'");
+	npy_bad(H("'shape': (2,)"), 8, MPC_E_FORMAT, "expected ','");
+	npy_bad(H("'shape': (2,)} x"), 8, MPC_E_FORMAT, "after the dict");
+	npy_bad(H("'shape': (2,"), 8, MPC_E_FORMAT, "");
+	npy_bad("{'descr': '>f4', 'fortran_order': False, 'shape': (2,)}", 8,
+		MPC_E_UNSUPPORTED, "big-endian");
+	npy_bad("{'descr': '<c8', 'fortran_order': False, 'shape': (2,)}", 16,
+		MPC_E_UNSUPPORTED, "'<c8'");
+	npy_bad("{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (2,)}",
+		8, MPC_E_UNSUPPORTED, "structured");
+	npy_bad("{'descr': '<f\\x34', 'fortran_order': False, 'shape': (2,)}", 8,
+		MPC_E_FORMAT, "0x5c");
+	npy_bad("{'descr': '<f4', 'fortran_order': True, 'shape': (2,)}", 8,
+		MPC_E_UNSUPPORTED, "fortran_order True");
+	npy_bad("{'descr': '<f4', 'fortran_order': 0, 'shape': (2,)}", 8,
+		MPC_E_FORMAT, "fortran_order");
+	npy_bad("", 0, MPC_E_FORMAT, "expected '{'");
+
+	n = mk_npy(b, 1, H("'shape': (2,)}"), "12345678", 8);
+	ASSERT_OK(parse_npy(b, n, &t));
+	ftensor_free(&t);
+	b[5] = 'Z';
+	ASSERT_FAIL(parse_npy(b, n, &t), MPC_E_FORMAT, "magic");
+	ASSERT_FAIL(parse_npy((const uint8_t *)"hello", 5, &t), MPC_E_FORMAT, "magic");
+	ASSERT_FAIL(parse_npy(b, 0, &t), MPC_E_SHORT, "");
+	b[5] = 'Y';
+	b[6] = 4;
+	ASSERT_FAIL(parse_npy(b, n, &t), MPC_E_UNSUPPORTED, "version 4.0");
+	b[6] = 1;
+	b[7] = 1;
+	ASSERT_FAIL(parse_npy(b, n, &t), MPC_E_UNSUPPORTED, "version 1.1");
+	b[7] = 0;
+	b[9] = 0x40; /* header length 16384 + x, far past the end */
+	ASSERT_FAIL(parse_npy(b, n, &t), MPC_E_SHORT, "exceeds");
+
+	/* Every strict prefix of a real file is too short, never a crash. */
+	lab = slurp(fpath("wine_mlp", "labels.npy"), &len);
+	for (cut = 0; cut < len; cut++) {
+		ASSERT_FAIL(parse_npy(lab, cut, &t), MPC_E_SHORT, "");
+		ASSERT(t.data == NULL);
+	}
+	ASSERT_OK(parse_npy(lab, len, &t));
+	ftensor_free(&t);
+	free(lab);
+	return 0;
+}
+#undef H
+
+TEST(npy_input_load)
+{
+	struct ftensor t;
+	uint8_t *b;
+	size_t len;
+	FILE *f;
+
+	f = fopen(tmp_path("a.csv"), "w");
+	ASSERT(f);
+	fputs("x,y\n1,2\n3,4\n", f);
+	fclose(f);
+	ASSERT_OK(input_load(tmp_path("a.csv"), &t));
+	ASSERT(t.ndim == 2 && t.dims[0] == 2 && t.dims[1] == 2 && t.data[3] == 4);
+	ASSERT_OK(npy_save_f32(tmp_path("a.NPY"), &t));
+	ftensor_free(&t);
+	ASSERT_OK(input_load(tmp_path("a.NPY"), &t));
+	ASSERT(t.n == 4 && t.data[2] == 3);
+	ftensor_free(&t);
+	ASSERT_FAIL(input_load(tmp_path("a.txt"), &t), MPC_E_UNSUPPORTED, "a.txt");
+	ASSERT_FAIL(input_load(tmp_path("none.npy"), &t), MPC_E_IO, "none.npy");
+	ASSERT(mkdir(tmp_path("d.npy"), 0700) == 0);
+	ASSERT_FAIL(input_load(tmp_path("d.npy"), &t), MPC_E_IO, "not a regular");
+	ASSERT(mkfifo(tmp_path("p.csv"), 0600) == 0);
+	ASSERT_FAIL(input_load(tmp_path("p.csv"), &t), MPC_E_IO, "not a regular");
+	ASSERT_FAIL(file_read_all("/dev/null", 10, &b, &len), MPC_E_IO, "");
+	ASSERT_FAIL(file_read_all(tmp_path("a.csv"), 4, &b, &len), MPC_E_TOOBIG,
+		    "exceeds");
+	ASSERT(b == NULL && len == 0);
+	tmp_cleanup();
+	return 0;
+}
+
+/* Deterministic mutations of one file; check(buf, len) must not crash. */
+static uint64_t rng = 0x9e3779b97f4a7c15ull;
+
+static uint64_t next_rand(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return rng;
+}
+
+static void mutate_all(const uint8_t *orig, size_t len, size_t hdr_end,
+		       void (*check)(const uint8_t *, size_t))
+{
+	static const uint8_t pick[] = { 0, 0xff, 0x7f, 0x80, ' ', '\n', ',', '[',
+					']', '{', '}', '"', '\'', ':', '(', ')',
+					'-', '0', '1', '9', 'e' };
+	uint8_t *b;
+	size_t i, cut;
+	int bit, k;
+
+	for (cut = 0; cut < len; cut++) {
+		b = malloc(cut ? cut : 1);
+		memcpy(b, orig, cut);
+		check(b, cut);
+		free(b);
+	}
+	b = malloc(len);
+	memcpy(b, orig, len);
+	for (i = 0; i < len; i++) {
+		for (bit = 0; bit < 8; bit++) {
+			if (i > hdr_end + 64 && (i % 13 || bit != (int)(i % 8)))
+				continue;
+			b[i] ^= (uint8_t)(1u << bit);
+			check(b, len);
+			b[i] ^= (uint8_t)(1u << bit);
+		}
+	}
+	for (k = 0; k < 3000; k++) {
+		size_t pos, n = 1 + next_rand() % 4, cutl = len;
+		uint8_t *c;
+
+		for (i = 0; i < n; i++) {
+			pos = next_rand() % (hdr_end + 16 < len ? hdr_end + 16 : len);
+			b[pos] = next_rand() & 1 ? pick[next_rand() % sizeof(pick)] :
+						    (uint8_t)next_rand();
+		}
+		if (next_rand() % 4 == 0)
+			cutl = next_rand() % (len + 1);
+		c = malloc(cutl ? cutl : 1);
+		memcpy(c, b, cutl);
+		check(c, cutl);
+		free(c);
+		memcpy(b, orig, len);
+	}
+	free(b);
+}
+
+/* Every parsed element is read into this, so ASan checks the allocation. */
+static volatile float sink;
+
+static void check_npy(const uint8_t *b, size_t n)
+{
+	struct ftensor t;
+	size_t i;
+	int r = npy_parse(b, n, &t), ok;
+
+	if (r) {
+		ASSERT(r < 0 && t.data == NULL && *mpc_errmsg(r));
+		return;
+	}
+	ASSERT(ftensor_count(t.ndim, t.dims, &ok) == t.n && ok);
+	for (i = 0; i < t.n; i++)
+		sink += t.data[i];
+	ftensor_free(&t);
+}
+
+TEST(npy_mutate)
+{
+	static const char *const files[] = { "input.npy", "expected.npy", "labels.npy",
+					     "input_party0.npy", "input_party1.npy" };
+	size_t m, f, len;
+
+	for (m = 0; m < NFX; m++) {
+		for (f = 0; f < 5; f++) {
+			uint8_t *b;
+
+			if (f >= 3 && strcmp(fixtures[m].m, "wine_mlp"))
+				continue;
+			b = slurp(fpath(fixtures[m].m, files[f]), &len);
+			mutate_all(b, len, 10 + b[8] + 256u * b[9], check_npy);
+			free(b);
+		}
+	}
+	return 0;
+}
+
+/* ---- CSV -------------------------------------------------------------- */
+
+static int csv_str(const char *s, struct ftensor *t)
+{
+	size_t n = strlen(s);
+	uint8_t *c = malloc(n ? n : 1);
+	int r;
+
+	ASSERT(c);
+	memcpy(c, s, n);
+	r = csv_parse(c, n, t);
+	free(c);
+	return r;
+}
+
+TEST(csv_parse_ok)
+{
+	static const float want[6] = { 1.5f, -2000, 3, 4, 0.25f, -0.0f };
+	static const char *const ok[] = {
+		"a,b,c\n1.5,-2e3,3\n4,.25,-0\n",
+		"\xef\xbb\xbf \"a\" , \"b,\"\"x\"\" \",c\r\n 1.5 ,\t-2e3,3\r\n4,0.25,-0",
+		"1.5,-2E+3,+3\n4,25e-2,-0.0\n\n  \n",
+		",x,\n1.5,-2000,3\n4,0.25,-0\n",
+	};
+	struct ftensor t;
+	size_t i;
+
+	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		ASSERT_OK(csv_str(ok[i], &t));
+		ASSERT(t.ndim == 2 && t.dims[0] == 2 && t.dims[1] == 3);
+		ASSERT(!memcmp(t.data, want, sizeof(want)));
+		ftensor_free(&t);
+	}
+	ASSERT_OK(csv_str("7", &t));
+	ASSERT(t.n == 1 && t.data[0] == 7);
+	ftensor_free(&t);
+	ASSERT_OK(csv_str("1e-50,3.4028234e38\n", &t));
+	ASSERT(t.data[0] == 0 && t.data[1] == 3.4028234e38f);
+	ftensor_free(&t);
+	return 0;
+}
+
+TEST(csv_errors)
+{
+	struct ftensor t;
+	FILE *f;
+
+	ASSERT_FAIL(csv_str("1,2,3\n4,5\n", &t), MPC_E_FORMAT, "csv:2:4: row has 2");
+	ASSERT_FAIL(csv_str("1,2\n4,5,6\n", &t), MPC_E_FORMAT, "csv:2:5: row has more");
+	ASSERT_FAIL(csv_str("a,b\n1,2,3\n", &t), MPC_E_FORMAT, "csv:2:5");
+	ASSERT_FAIL(csv_str("1,2\n3, abc\n", &t), MPC_E_FORMAT, "csv:2:4: 'abc' is not a number");
+	ASSERT_FAIL(csv_str("1,x\n", &t), MPC_E_FORMAT, "csv:1:3: 'x'");
+	ASSERT_FAIL(csv_str("1,2\n3,0x10\n", &t), MPC_E_FORMAT, "'0x10'");
+	ASSERT_FAIL(csv_str("1,2\n3,\n", &t), MPC_E_FORMAT, "csv:2:3: empty cell");
+	ASSERT_FAIL(csv_str("1,2\n3,4 5\n", &t), MPC_E_FORMAT, "'4 5'");
+	ASSERT_FAIL(csv_str("1,2\n3,\"4\"\n", &t), MPC_E_FORMAT, "csv:2:3");
+	ASSERT_FAIL(csv_str("1,2\n3,\"4\n", &t), MPC_E_FORMAT, "unterminated");
+	ASSERT_FAIL(csv_parse((const uint8_t *)"1,2\n3,4\0\n", 9, &t), MPC_E_FORMAT,
+		    "csv:2:3: '4?'");
+	ASSERT_FAIL(csv_str("1,2\n\n3,4\n", &t), MPC_E_FORMAT, "csv:2:1: empty line");
+	ASSERT_FAIL(csv_str("1,2\nnan,4\n", &t), MPC_E_RANGE, "csv:2:1: 'nan' is not a finite");
+	ASSERT_FAIL(csv_str("1,-inf\n", &t), MPC_E_RANGE, "'-inf'");
+	ASSERT_FAIL(csv_str("1,1e39\n", &t), MPC_E_RANGE, "'1e39'");
+	ASSERT_FAIL(csv_str("1,1e999\n", &t), MPC_E_RANGE, "");
+	ASSERT_FAIL(csv_str("", &t), MPC_E_SHORT, "no data rows");
+	ASSERT_FAIL(csv_str(" \r\n\n", &t), MPC_E_SHORT, "no data rows");
+	ASSERT_FAIL(csv_str("a,b\n", &t), MPC_E_SHORT, "no data rows");
+	ASSERT(t.data == NULL);
+	f = fopen(tmp_path("bad.csv"), "w");
+	ASSERT(f);
+	fputs("a,b\n1,2\n3,z\n", f);
+	fclose(f);
+	ASSERT_FAIL(csv_load(tmp_path("bad.csv"), &t), MPC_E_FORMAT, "bad.csv:3:3: 'z'");
+	tmp_cleanup();
+	return 0;
+}
+
+TEST(csv_roundtrip)
+{
+	int64_t d2[2] = { 17, 5 }, d1[1] = { 9 };
+	struct ftensor t, u;
+	size_t i;
+
+	ASSERT_OK(ftensor_alloc(&t, 2, d2));
+	for (i = 0; i < t.n; i++)
+		t.data[i] = ((float)i - 40.0f) / 3.0f * powf(10, (float)(i % 9) - 4);
+	t.data[3] = -0.0f;
+	t.data[4] = 3.4028235e38f;
+	t.data[5] = 1.4e-45f;
+	ASSERT_OK(csv_save(tmp_path("r.csv"), &t));
+	ASSERT_OK(csv_load(tmp_path("r.csv"), &u));
+	assert_dims(&u, 2, d2);
+	ASSERT(!memcmp(u.data, t.data, t.n * 4));
+	ftensor_free(&u);
+	t.data[7] = NAN;
+	ASSERT_FAIL(csv_save(tmp_path("n.csv"), &t), MPC_E_RANGE, "element 7");
+	ASSERT_EQ(dir_entries(), 1);
+	ftensor_free(&t);
+	ASSERT_OK(ftensor_alloc(&t, 1, d1));
+	fill_seq(&t, -4.5f);
+	ASSERT_OK(csv_save(tmp_path("r.csv"), &t));
+	ASSERT_OK(input_load(tmp_path("r.csv"), &u));
+	ASSERT(u.ndim == 2 && u.dims[0] == 9 && u.dims[1] == 1);
+	ASSERT(!memcmp(u.data, t.data, t.n * 4));
+	ftensor_free(&u);
+	ftensor_free(&t);
+	ASSERT_OK(npy_load(fpath("iris_logreg", "input.npy"), &t));
+	ASSERT_OK(csv_save(tmp_path("iris.csv"), &t));
+	ASSERT_OK(csv_load(tmp_path("iris.csv"), &u));
+	ASSERT(u.n == t.n && !memcmp(u.data, t.data, t.n * 4));
+	ftensor_free(&u);
+	ftensor_free(&t);
+	d2[0] = 0;
+	ASSERT_OK(ftensor_alloc(&t, 2, d2));
+	ASSERT_FAIL(csv_save(tmp_path("e.csv"), &t), MPC_E_SHAPE, "empty");
+	ASSERT_EQ(dir_entries(), 2);
+	tmp_cleanup();
+	return 0;
+}
+
+static void check_csv(const uint8_t *b, size_t n)
+{
+	struct ftensor t;
+	int r = csv_parse(b, n, &t);
+
+	if (r) {
+		ASSERT(r < 0 && t.data == NULL && *mpc_errmsg(r));
+		return;
+	}
+	ASSERT(t.ndim == 2 && t.n == (size_t)(t.dims[0] * t.dims[1]));
+	ftensor_free(&t);
+}
+
+TEST(csv_mutate)
+{
+	static const char s[] = "\xef\xbb\xbf\"a,\"\"\", b ,c\r\n1.5, -2e3 ,3\n"
+				"4,.25,-0\n\"x\",1,2\n";
+
+	mutate_all((const uint8_t *)s, sizeof(s) - 1, sizeof(s), check_csv);
+	return 0;
+}
+
+/* ---- safetensors ------------------------------------------------------ */
+
+static int parse_st(const uint8_t *b, size_t n, struct st_file **f)
+{
+	uint8_t *c = malloc(n ? n : 1);
+	int r;
+
+	ASSERT(c);
+	if (n)
+		memcpy(c, b, n);
+	r = st_parse(b ? c : NULL, n, f);
+	free(c);
+	return r;
+}
+
+TEST(st_fixtures)
+{
+	int64_t cw[4] = { 4, 1, 3, 3 }, fw[2] = { 10, 36 };
+	size_t m, i, olen;
+
+	for (m = 0; m < NFX; m++) {
+		struct st_file *f;
+		uint8_t *onnx;
+		size_t total = 0;
+
+		ASSERT_OK(st_load(fpath(fixtures[m].m, "weights.safetensors"), &f));
+		onnx = slurp(fpath(fixtures[m].m, "model.onnx"), &olen);
+		ASSERT(f->n >= 2);
+		for (i = 0; i < f->n; i++) {
+			const struct st_tensor *t = &f->t[i];
+			struct ftensor ft;
+
+			ASSERT_EQ(t->dtype, ST_F32);
+			ASSERT(st_find(f, t->name) == t);
+			ASSERT_OK(st_to_ftensor(t, &ft));
+			assert_dims(&ft, t->ndim, t->dims);
+			ASSERT(ft.n == t->n && t->nbytes == 4 * t->n);
+			ASSERT(!memcmp(ft.data, t->data, t->nbytes));
+			/* The ONNX initializers hold the same raw float32 bytes. */
+			ASSERT(memmem(onnx, olen, t->data, t->nbytes));
+			total += t->n;
+			ftensor_free(&ft);
+		}
+		ASSERT_EQ(total, fixtures[m].params);
+		if (!strcmp(fixtures[m].m, "tiny_cnn")) {
+			const struct st_tensor *w = st_find(f, "conv.weight");
+
+			ASSERT(w && w->n == 36);
+			ASSERT(w->ndim == 4 && !memcmp(w->dims, cw, sizeof(cw)));
+			w = st_find(f, "fc.weight");
+			ASSERT(w && w->ndim == 2 && !memcmp(w->dims, fw, sizeof(fw)));
+			ASSERT(st_find(f, "__metadata__") == NULL);
+			ASSERT(st_find(f, "conv") == NULL);
+		}
+		free(onnx);
+		st_free(f);
+	}
+	st_free(NULL);
+	return 0;
+}
+
+TEST(st_malformed)
+{
+	static const struct {
+		const char *file;
+		int code;
+		const char *w1, *w2;
+	} bad[] = {
+		{ "st_header_too_large", MPC_E_SHORT, "1099511627776 exceeds", "72" },
+		{ "st_overlapping_offsets", MPC_E_FORMAT, "tensor 'b'", "[8, 24] overlap" },
+		{ "st_bad_dtype", MPC_E_FORMAT, "tensor 'w'", "unknown dtype 'FLOAT32'" },
+		{ "st_truncated_header", MPC_E_FORMAT, "not valid JSON", "header" },
+		{ "st_offsets_out_of_range", MPC_E_FORMAT, "tensor 'w'",
+		  "end 16 beyond data size 8" },
+		{ "st_size_mismatch", MPC_E_FORMAT, "16 bytes for shape [2, 3] F32", "needs 24" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct st_file *f = (void *)1;
+		char rel[128];
+
+		snprintf(rel, sizeof(rel), "malformed/%s.safetensors", bad[i].file);
+		ASSERT_FAIL(st_load(test_fixture(rel), &f), bad[i].code, bad[i].w1);
+		ASSERT(strstr(mpc_errmsg(bad[i].code), bad[i].w2));
+		ASSERT(strstr(mpc_errmsg(bad[i].code), rel));
+		ASSERT(f == NULL);
+	}
+	return 0;
+}
+
+/* Builds a safetensors file tensor by tensor, contiguous in add order. */
+struct stb {
+	char json[2048];
+	size_t jl;
+	uint8_t data[512];
+	size_t dl;
+};
+
+static void stb_add(struct stb *b, const char *name, const char *dtype,
+		    const char *shape, const void *d, size_t n)
+{
+	b->jl += (size_t)snprintf(b->json + b->jl, sizeof(b->json) - b->jl,
+				  "%s\"%s\":{\"dtype\":\"%s\",\"shape\":%s,"
+				  "\"data_offsets\":[%zu,%zu]}", b->jl ? "," : "{",
+				  name, dtype, shape, b->dl, b->dl + n);
+	if (n)
+		memcpy(b->data + b->dl, d, n);
+	b->dl += n;
+}
+
+/* Header json (padded to 8) then data; returns the length. */
+static size_t mk_st(uint8_t *o, const char *json, const void *d, size_t dl)
+{
+	size_t jl = strlen(json), pad = (8 - jl % 8) % 8, i;
+	uint64_t n = jl + pad;
+
+	for (i = 0; i < 8; i++)
+		o[i] = (uint8_t)(n >> (8 * i));
+	memcpy(o + 8, json, jl);
+	memset(o + 8 + jl, ' ', pad);
+	if (dl)
+		memcpy(o + 8 + n, d, dl);
+	return 8 + n + dl;
+}
+
+static float st_val(const struct st_file *f, const char *name, size_t i)
+{
+	const struct st_tensor *t = st_find(f, name);
+	struct ftensor ft;
+	float v;
+
+	ASSERT(t);
+	ASSERT_OK(st_to_ftensor(t, &ft));
+	ASSERT(i < ft.n);
+	v = ft.data[i];
+	ftensor_free(&ft);
+	return v;
+}
+
+TEST(st_convert)
+{
+	static const uint16_t f16[] = { 0x3c00, 0xc000, 0x7bff, 0x0001, 0x03ff,
+					0x7c00, 0xfc00, 0x8000, 0x3555, 0x7e00 };
+	static const uint16_t bf16[] = { 0x3f80, 0xc040, 0x4049, 0x0001 };
+	static const double f64[] = { 1.5, -1e300, 1e-50, 3.141592653589793 };
+	static const int8_t i8[] = { -128, 127 };
+	static const int16_t i16[] = { -32768 };
+	static const int32_t i32[] = { INT32_MIN };
+	static const uint32_t u32[] = { UINT32_MAX };
+	static const int64_t i64[] = { -5 };
+	static const uint64_t u64[] = { UINT64_MAX };
+	static const uint8_t u8[] = { 255 }, f8[] = { 0x38 };
+	static const float scalar = 2.5f;
+	struct st_file *f;
+	struct ftensor ft;
+	struct stb b = { .jl = 0 };
+	uint8_t buf[4096];
+	size_t n;
+
+	stb_add(&b, "h", "F16", "[10]", f16, sizeof(f16));
+	stb_add(&b, "bf", "BF16", "[2,2]", bf16, sizeof(bf16));
+	stb_add(&b, "d", "F64", "[4]", f64, sizeof(f64));
+	stb_add(&b, "i8", "I8", "[2]", i8, 2);
+	stb_add(&b, "u8", "U8", "[1]", u8, 1);
+	stb_add(&b, "i16", "I16", "[1]", i16, 2);
+	stb_add(&b, "u16", "U16", "[1]", "\xff\xff", 2);
+	stb_add(&b, "i32", "I32", "[1]", i32, 4);
+	stb_add(&b, "u32", "U32", "[1]", u32, 4);
+	stb_add(&b, "i64", "I64", "[1]", i64, 8);
+	stb_add(&b, "u64", "U64", "[1]", u64, 8);
+	stb_add(&b, "f8", "F8_E4M3", "[1]", f8, 1);
+	stb_add(&b, "f8b", "F8_E5M2", "[1,1]", f8, 1);
+	stb_add(&b, "bool", "BOOL", "[1]", u8, 1);
+	stb_add(&b, "empty", "F32", "[0,3]", NULL, 0);
+	stb_add(&b, "s", "F32", "[]", &scalar, 4);
+	strcat(b.json, ",\"__metadata__\":{\"format\":\"pt\"}}");
+	n = mk_st(buf, b.json, b.data, b.dl);
+	ASSERT_OK(parse_st(buf, n, &f));
+	ASSERT_EQ(f->n, 16);
+	ASSERT(st_val(f, "h", 0) == 1.0f && st_val(f, "h", 1) == -2.0f);
+	ASSERT(st_val(f, "h", 2) == 65504.0f);
+	ASSERT(st_val(f, "h", 3) == ldexpf(1, -24));
+	ASSERT(st_val(f, "h", 4) == ldexpf(1023, -24));
+	ASSERT(isinf(st_val(f, "h", 5)) && st_val(f, "h", 5) > 0);
+	ASSERT(isinf(st_val(f, "h", 6)) && st_val(f, "h", 6) < 0);
+	ASSERT(st_val(f, "h", 7) == 0 && signbit(st_val(f, "h", 7)));
+	ASSERT(st_val(f, "h", 8) == 0.333251953125f);
+	ASSERT(isnan(st_val(f, "h", 9)));
+	ASSERT(st_val(f, "bf", 0) == 1.0f && st_val(f, "bf", 1) == -3.0f);
+	ASSERT(st_val(f, "bf", 2) == 3.140625f && st_val(f, "bf", 3) == ldexpf(1, -133));
+	ASSERT(st_val(f, "d", 0) == 1.5f && isinf(st_val(f, "d", 1)));
+	ASSERT(st_val(f, "d", 2) == 0 && st_val(f, "d", 3) == (float)3.141592653589793);
+	ASSERT(st_val(f, "i8", 0) == -128 && st_val(f, "i8", 1) == 127);
+	ASSERT(st_val(f, "u8", 0) == 255 && st_val(f, "i16", 0) == -32768);
+	ASSERT(st_val(f, "u16", 0) == 65535 && st_val(f, "i32", 0) == -2147483648.0f);
+	ASSERT(st_val(f, "u32", 0) == 4294967295.0f && st_val(f, "i64", 0) == -5);
+	ASSERT(st_val(f, "u64", 0) == 18446744073709551616.0f);
+	ASSERT(st_val(f, "s", 0) == 2.5f && st_find(f, "s")->ndim == 0);
+	ASSERT_OK(st_to_ftensor(st_find(f, "empty"), &ft));
+	ASSERT(ft.n == 0 && ft.data == NULL && ft.dims[1] == 3);
+	ASSERT_FAIL(st_to_ftensor(st_find(f, "f8"), &ft), MPC_E_UNSUPPORTED, "F8_E4M3");
+	ASSERT_FAIL(st_to_ftensor(st_find(f, "f8b"), &ft), MPC_E_UNSUPPORTED, "'f8b'");
+	ASSERT_FAIL(st_to_ftensor(st_find(f, "bool"), &ft), MPC_E_UNSUPPORTED, "BOOL");
+	ASSERT(!strcmp(st_dtype_name(ST_BF16), "BF16"));
+	ASSERT(!strcmp(st_dtype_name((enum st_dtype)99), "?"));
+	st_free(f);
+	return 0;
+}
+
+static void st_bad(const char *json, size_t dl, int code, const char *word)
+{
+	static const uint8_t zeros[64];
+	struct st_file *f = (void *)1;
+	uint8_t buf[2048];
+	size_t n = mk_st(buf, json, zeros, dl);
+
+	ASSERT_FAIL(parse_st(buf, n, &f), code, word);
+	ASSERT(f == NULL);
+}
+
+#define T(rest) "{\"w\":{\"dtype\":\"F32\"," rest "}"
+TEST(st_hostile)
+{
+	struct st_file *f = NULL;
+	uint8_t buf[256];
+	size_t n;
+
+	st_bad("[]", 0, MPC_E_FORMAT, "not an object");
+	st_bad("", 0, MPC_E_FORMAT, "JSON");
+	st_bad("{} x", 0, MPC_E_FORMAT, "JSON");
+	st_bad("{\"a\":{},\"a\":{}}", 0, MPC_E_FORMAT, "duplicate");
+	st_bad("{\"__metadata__\":{\"k\":1}}", 0, MPC_E_FORMAT, "'k' is not a string");
+	st_bad("{\"__metadata__\":[]}", 0, MPC_E_FORMAT, "__metadata__");
+	st_bad("{\"w\":[]}", 0, MPC_E_FORMAT, "tensor 'w'");
+	st_bad(T("\"shape\":[2],\"data_offsets\":[0,8],\"x\":1}"), 8,
+	       MPC_E_FORMAT, "unknown key 'x'");
+	st_bad(T("\"shape\":[2]}"), 8, MPC_E_FORMAT, "missing data_offsets");
+	st_bad(T("\"shape\":[-2],\"data_offsets\":[0,8]}"), 8, MPC_E_FORMAT, "dim 0");
+	st_bad(T("\"shape\":[2.0],\"data_offsets\":[0,8]}"), 8, MPC_E_FORMAT, "dim 0");
+	st_bad(T("\"shape\":{},\"data_offsets\":[0,8]}"), 8, MPC_E_FORMAT, "shape");
+	st_bad(T("\"shape\":[1,1,1,1,1,1,1,1,2],\"data_offsets\":[0,8]}"), 8,
+	       MPC_E_SHAPE, "9 dims");
+	st_bad(T("\"shape\":[4294967296,4294967296,4294967296],\"data_offsets\":[0,8]}"),
+	       8, MPC_E_TOOBIG, "exceeds");
+	st_bad(T("\"shape\":[2],\"data_offsets\":[0]}"), 8, MPC_E_FORMAT, "[begin, end]");
+	st_bad(T("\"shape\":[2],\"data_offsets\":[8,0]}"), 8, MPC_E_FORMAT, "end before");
+	st_bad(T("\"shape\":[2],\"data_offsets\":[0,8]}"), 12, MPC_E_FORMAT, "cover 8");
+	st_bad(T("\"shape\":[2],\"data_offsets\":[4,12]}"), 12, MPC_E_FORMAT, "[0, 4)");
+	st_bad(T("\"shape\":[2],\"data_offsets\":[0,18446744073709551615]}"), 8,
+	       MPC_E_FORMAT, "JSON");
+	st_bad("{}", 4, MPC_E_FORMAT, "no tensors");
+	st_bad("{\"a\\u0000b\":{}}", 0, MPC_E_FORMAT, "JSON");
+	st_bad("{\"w\\n\":{\"dtype\":\"F3\\n2\",\"shape\":[],\"data_offsets\":[0,0]}}",
+	       0, MPC_E_FORMAT,
+	       "tensor 'w?': unknown dtype 'F3?2'");
+	ASSERT_FAIL(parse_st((const uint8_t *)"\x08\0\0\0", 4, &f), MPC_E_SHORT, "8-byte");
+	ASSERT_FAIL(parse_st(NULL, 0, &f), MPC_E_SHORT, "");
+	n = mk_st(buf, "{}", NULL, 0);
+	ASSERT_OK(parse_st(buf, n, &f));
+	ASSERT(f->n == 0 && st_find(f, "w") == NULL);
+	st_free(f);
+	n = mk_st(buf, T("\"shape\":[0],\"data_offsets\":[0,0]},\"v\":{\"dtype\":\"U8\","
+			 "\"shape\":[0],\"data_offsets\":[0,0]}"), NULL, 0);
+	ASSERT_OK(parse_st(buf, n, &f));
+	ASSERT_EQ(f->n, 2);
+	st_free(f);
+	return 0;
+}
+#undef T
+
+static void check_st(const uint8_t *b, size_t n)
+{
+	struct st_file *f = NULL;
+	size_t i;
+	int r = st_parse(b, n, &f);
+
+	if (r) {
+		ASSERT(r < 0 && f == NULL && *mpc_errmsg(r));
+		return;
+	}
+	for (i = 0; i < f->n; i++) {
+		const struct st_tensor *t = &f->t[i];
+		struct ftensor ft;
+
+		ASSERT(t->data >= f->buf && t->data + t->nbytes <= f->buf + f->len);
+		r = st_to_ftensor(t, &ft);
+		ASSERT(r == 0 || r == MPC_E_UNSUPPORTED);
+		if (!r)
+			ASSERT(ft.n == t->n);
+		ftensor_free(&ft);
+	}
+	st_free(f);
+}
+
+TEST(st_mutate)
+{
+	static const char *const bad[] = { "st_header_too_large", "st_overlapping_offsets",
+					   "st_bad_dtype", "st_truncated_header",
+					   "st_offsets_out_of_range", "st_size_mismatch" };
+	char rel[128];
+	uint8_t *b;
+	size_t m, len;
+
+	for (m = 0; m < NFX + 6; m++) {
+		if (m < NFX) {
+			b = slurp(fpath(fixtures[m].m, "weights.safetensors"), &len);
+		} else {
+			snprintf(rel, sizeof(rel), "malformed/%s.safetensors", bad[m - NFX]);
+			b = slurp(test_fixture(rel), &len);
+		}
+		mutate_all(b, len, 8 + (b[0] | (size_t)b[1] << 8), check_st);
+		free(b);
+	}
+	return 0;
+}
