@@ -35,8 +35,12 @@ INC     := -I. -Icrypto -Iprotocol -Imodel -Idaemon -I$(GEN)
 
 LIB_SRC := $(wildcard crypto/*.c protocol/*.c model/*.c)
 LIB_OBJ := $(patsubst %.c,$(B)/%.o,$(LIB_SRC)) $(patsubst $(GEN)/%.c,$(B)/gen/%.o,$(GEN_C))
-CTL_SRC := $(wildcard daemon/mpcctl*.c daemon/cli_*.c)
+# daemon/: mpcctl is mpcctl.c + cli_*.c; mpcd is mpcd.c; the rest is
+# libmpcd.a, shared by both and by the tests.
+CTL_SRC := $(wildcard daemon/mpcctl.c daemon/cli_*.c)
 CTL_OBJ := $(patsubst %.c,$(B)/%.o,$(CTL_SRC))
+DMN_SRC := $(filter-out daemon/mpcd.c $(CTL_SRC),$(wildcard daemon/*.c))
+DMN_OBJ := $(patsubst %.c,$(B)/%.o,$(DMN_SRC))
 TST_SRC := $(wildcard tests/*.c)
 TST_OBJ := $(patsubst %.c,$(B)/%.o,$(TST_SRC))
 BEN_SRC := $(wildcard bench/*.c)
@@ -44,7 +48,7 @@ BEN_OBJ := $(patsubst %.c,$(B)/%.o,$(BEN_SRC))
 
 .PHONY: all test test-unit bench fuzz clean demo deps
 .SECONDARY: $(GEN_C) $(GEN_H)
-all: $(BIN)/mpcctl
+all: $(BIN)/mpcctl $(BIN)/mpcd
 
 deps:
 	@bash deploy/install-deps.sh
@@ -68,12 +72,21 @@ $(B)/libmpc.a: $(LIB_OBJ)
 	@echo "  AR      $@"
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(BIN)/mpcctl: $(CTL_OBJ) $(B)/libmpc.a
+$(B)/libmpcd.a: $(DMN_OBJ)
+	@echo "  AR      $@"
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BIN)/mpcctl: $(CTL_OBJ) $(B)/libmpcd.a $(B)/libmpc.a
 	@mkdir -p $(BIN)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BIN)/test-runner: $(TST_OBJ) $(B)/libmpc.a
+$(BIN)/mpcd: $(B)/daemon/mpcd.o $(B)/libmpcd.a $(B)/libmpc.a
+	@mkdir -p $(BIN)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BIN)/test-runner: $(TST_OBJ) $(B)/libmpcd.a $(B)/libmpc.a
 	@mkdir -p $(BIN)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -87,8 +100,8 @@ $(BIN)/mpc-bench: $(BEN_OBJ) $(B)/libmpc.a
 SAN_MAKE = $(MAKE) --no-print-directory SANITIZE=address,undefined B=build/san BIN=build/san/bin OPT=-O1
 
 test: deps
-	@$(MAKE) --no-print-directory $(BIN)/mpcctl $(BIN)/test-runner
-	@$(SAN_MAKE) build/san/bin/mpcctl build/san/bin/test-runner
+	@$(MAKE) --no-print-directory all $(BIN)/test-runner
+	@$(SAN_MAKE) build/san/bin/mpcctl build/san/bin/mpcd build/san/bin/test-runner
 	@bash tests/run-all.sh
 
 test-unit: $(BIN)/test-runner

@@ -11,6 +11,14 @@
 #include "cli.h"
 
 static const struct cli_verb verbs[] = {
+	{ "peers", peers_main, "show the configured peers and their links" },
+	{ "submit", submit_main, "propose a job to the parties; prints its id" },
+	{ "list", list_main, "list the jobs this daemon knows" },
+	{ "status", status_main, "show every field of one job" },
+	{ "wait", wait_main, "wait for a job to end, showing its progress" },
+	{ "approve", approve_main, "consent to a job waiting for this node's approval" },
+	{ "cancel", cancel_main, "abort a job on every party" },
+	{ "result", result_main, "write a job's revealed output to .npy or .csv" },
 	{ "simulate", simulate_main, "run a model on secret shares with every party in-process" },
 	{ "genkey", genkey_main, "print a new private key (base64)" },
 	{ "pubkey", pubkey_main, "read a private key on stdin, print its public key" },
@@ -18,14 +26,42 @@ static const struct cli_verb verbs[] = {
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: mpcctl VERB [ARGS...]\n\nverbs:\n");
+	fprintf(f, "usage: mpcctl [-s SOCKET] VERB [ARGS...]\n\nverbs:\n");
 	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
 		fprintf(f, "  %-10s %s\n", verbs[i].name, verbs[i].desc);
-	fprintf(f, "\n`mpcctl VERB --help` describes a verb.\n");
+	fprintf(f, "\n`mpcctl VERB --help` describes a verb. The control socket is -s SOCKET,\n"
+		"else $MPCD_SOCKET, else %s.\n", CTL_SOCKET_DEFAULT);
 }
 
 int main(int argc, char **argv)
 {
+	/* Global options before the verb: -s PATH, -sPATH, --socket[=]PATH. */
+	while (argc > 1) {
+		const char *path;
+
+		if (!strcmp(argv[1], "-s") || !strcmp(argv[1], "--socket")) {
+			if (argc < 3) {
+				fprintf(stderr, "mpcctl: %s needs a socket path\n", argv[1]);
+				return 2;
+			}
+			path = argv[2];
+			argc--;
+			argv++;
+		} else if (!strncmp(argv[1], "-s", 2)) {
+			path = argv[1] + 2;
+		} else if (!strncmp(argv[1], "--socket=", 9)) {
+			path = argv[1] + 9;
+		} else {
+			break;
+		}
+		if (!*path) {
+			fprintf(stderr, "mpcctl: empty socket path\n");
+			return 2;
+		}
+		cli_set_socket(path);
+		argc--;
+		argv++;
+	}
 	if (argc < 2) {
 		usage(stderr);
 		return 2;

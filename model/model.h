@@ -55,6 +55,7 @@ struct model_value {
 	struct ftensor init;       /* constant data (initializer / bound weight); init.data NULL if none */
 	int is_data_input;         /* a graph input the user supplies (not a weight) */
 	int is_output;             /* a graph output */
+	int shape_only;            /* a weight known by its declared shape, no data (another party's) */
 };
 
 struct model_node {
@@ -131,6 +132,23 @@ int model_infer(struct model *m, const int64_t (*in_dims)[FT_MAX_DIMS], const in
  * ftensor_free). Requires model_infer() first.
  */
 int model_ref_eval(const struct model *m, const struct ftensor *inputs, struct ftensor *outputs);
+
+/*
+ * The public form of an ONNX model for the other parties of a job: float
+ * initializers (the weights) become graph inputs with name, type and
+ * shape and no data; integer initializers and Constant nodes stay (they
+ * are structure, such as Reshape's shape). *out is malloc'd.
+ */
+int model_strip_weights(const uint8_t *onnx, size_t len, uint8_t **out, size_t *out_len);
+
+/*
+ * On a party without the weights: every graph input not named in
+ * data_inputs is a weight known by its declared shape only (all dims must
+ * be fixed: MPC_E_SHAPE otherwise). model_infer then accepts them without
+ * data and the secure evaluator shares them from their owner;
+ * model_ref_eval refuses such a model.
+ */
+int model_declare_weights(struct model *m, const char *const *data_inputs, size_t n);
 
 void model_free(struct model *m);
 

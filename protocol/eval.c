@@ -298,6 +298,8 @@ int eval_run(struct mpc *m, const struct model *md, int weights_owner,
 
 		if ((ret = ev__node(&c, &md->nodes[k])) != 0)
 			goto out;
+		if (m->on_layer)
+			m->on_layer(m->on_layer_arg, k + 1, md->n_nodes);
 		if (layers) {
 			const struct net_stats *now = &m->net->st[NET_PH_ONLINE];
 

@@ -46,6 +46,9 @@ struct mpc {
 	struct prg dealer;                 /* seeded by the dealer */
 	struct corr_mat *mats;             /* offline material, in need order */
 	size_t n_mats, next;
+	/* optional: called by eval_run after each layer (progress display) */
+	void (*on_layer)(void *arg, size_t done, size_t total);
+	void *on_layer_arg;
 };
 
 /* n = net->n_parties; the dealer is endpoint n. */

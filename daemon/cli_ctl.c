@@ -1,0 +1,619 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (C) 2026 The mpcd authors. */
+/*
+ * The control verbs' plumbing (socket, options, requests, how the daemon's
+ * text is shown), peers and submit; the verbs about a job once submitted
+ * are in cli_wait.c. mpcctl asks its own mpcd over the control socket
+ * (proto/ctl.proto, one Request and one Reply per connection, docs/ctl.md).
+ * What can be checked without the daemon (names, the shape of --input, the
+ * output file's extension) is checked here first, so a typo costs no round
+ * trip and never reaches the peers as a job proposal.
+ *
+ * Strings in a reply may carry text that came from remote peers (abort
+ * reasons, link errors): they reach the terminal only through cli_clean()
+ * and JSON only through cli_json_str(), so a peer cannot inject escape
+ * sequences into the operator's terminal or break a script's JSON parser.
+ *
+ * Exit status: 0 done; 1 the request failed (daemon unreachable, refused,
+ * file not written); 2 the command line is wrong.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "fxp.h"
+
+/* Per read/write on the socket; the daemon answers from memory. */
+#define CLI_TIMEOUT_MS 30000
+#define NAME_LEN_MAX 32
+#define NAME_RULE "1 to 32 of A-Z a-z 0-9 _ . -"
+/* Bounds that keep a Submit far below CTL_REQUEST_MAX. */
+#define SUBMIT_INPUTS_MAX 16
+#define SUBMIT_PARTS_MAX 32
+#define SUBMIT_OUTPUTS_MAX 16
+
+static const char *socket_path;
+
+void cli_set_socket(const char *path)
+{
+	socket_path = path;
+}
+
+const char *cli_socket(void)
+{
+	return socket_path ? socket_path : ctl_socket_default();
+}
+
+/*
+ * Length of the well-formed UTF-8 sequence at s and its code point, or 0
+ * for a byte that does not start one (overlong forms and surrogates too).
+ */
+static int utf8_seq(const unsigned char *s, uint32_t *cp)
+{
+	uint32_t c = s[0];
+	int n;
+
+	if (c < 0x80) {
+		*cp = c;
+		return 1;
+	}
+	if (c >= 0xc2 && c <= 0xdf)
+		n = 2, c &= 0x1f;
+	else if (c >= 0xe0 && c <= 0xef)
+		n = 3, c &= 0x0f;
+	else if (c >= 0xf0 && c <= 0xf4)
+		n = 4, c &= 0x07;
+	else
+		return 0;
+	for (int i = 1; i < n; i++) {
+		/* Also stops at the terminating NUL. */
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		c = c << 6 | (s[i] & 0x3f);
+	}
+	if ((n == 3 && c < 0x800) || (n == 4 && (c < 0x10000 || c > 0x10ffff)) ||
+	    (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	*cp = c;
+	return n;
+}
+
+static int is_control(uint32_t cp)
+{
+	return cp < 0x20 || (cp >= 0x7f && cp < 0xa0);
+}
+
+const char *cli_clean(char *buf, size_t len, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)(s ? s : "");
+	size_t o = 0;
+
+	while (*p && len) {
+		uint32_t cp;
+		int n = utf8_seq(p, &cp);
+
+		if (!n || is_control(cp)) {
+			if (o + 1 >= len)
+				break;
+			buf[o++] = '?';
+			p += n ? n : 1;
+			continue;
+		}
+		if (o + (size_t)n >= len)
+			break;
+		memcpy(buf + o, p, (size_t)n);
+		o += (size_t)n;
+		p += n;
+	}
+	if (len)
+		buf[o] = '\0';
+	return buf;
+}
+
+void cli_bytes(char *buf, size_t len, uint64_t b)
+{
+	if (b < 10000)
+		snprintf(buf, len, "%llu B", (unsigned long long)b);
+	else if (b < 10000000)
+		snprintf(buf, len, "%.1f KB", (double)b / 1e3);
+	else if (b < 10000000000ULL)
+		snprintf(buf, len, "%.1f MB", (double)b / 1e6);
+	else
+		snprintf(buf, len, "%.1f GB", (double)b / 1e9);
+}
+
+const char *cli_ago(char *buf, size_t len, int64_t t, const char *suffix)
+{
+	int64_t d = (int64_t)time(NULL) - t;
+
+	if (t <= 0) {
+		snprintf(buf, len, "-");
+		return buf;
+	}
+	if (d < 0)
+		d = 0; /* the daemon's clock is ahead of ours */
+	if (d < 60)
+		snprintf(buf, len, "%llds%s", (long long)d, suffix);
+	else if (d < 3600)
+		snprintf(buf, len, "%lldm%s", (long long)(d / 60), suffix);
+	else if (d < 86400)
+		snprintf(buf, len, "%lldh%s", (long long)(d / 3600), suffix);
+	else
+		snprintf(buf, len, "%lldd%s", (long long)(d / 86400), suffix);
+	return buf;
+}
+
+int cli_error(const char *verb, const char *usage, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "mpcctl %s: ", verb);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n%s", usage ? usage : "");
+	return 2;
+}
+
+/* The option getopt stopped at, as the user typed it (up to any '='). */
+static void bad_option(char *buf, size_t len, char **argv)
+{
+	const char *a = argv[optind - 1];
+
+	if (optopt > 0 && optopt < 128 && strncmp(a, "--", 2))
+		snprintf(buf, len, "-%c", optopt);
+	else
+		snprintf(buf, len, "%.*s", (int)strcspn(a, "="), a);
+}
+
+int cli_parse(int argc, char **argv, const char *usage, unsigned flags, struct cli_args *a)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *verb = argv[0];
+	char opt[64], *end;
+	int c, want = flags & CLI_JOB ? 1 : 0;
+
+	memset(a, 0, sizeof(*a));
+	optind = 0; /* GNU getopt: start afresh */
+	opterr = 0; /* our own one-line messages */
+	while ((c = getopt_long(argc, argv, ":o:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+			fputs(usage, stdout);
+			return 0;
+		case 'j':
+			if (!(flags & CLI_JSON))
+				return cli_error(verb, usage, "unknown option '--json'");
+			a->json = 1;
+			break;
+		case 'o':
+			if (!(flags & CLI_OUT))
+				return cli_error(verb, usage, "unknown option '-o'");
+			a->out = optarg;
+			break;
+		case 't':
+			if (!(flags & CLI_TIMEOUT))
+				return cli_error(verb, usage, "unknown option '--timeout'");
+			errno = 0;
+			a->timeout = strtod(optarg, &end);
+			if (!*optarg || *end || errno || !(a->timeout > 0 && a->timeout <= 1e7))
+				return cli_error(verb, NULL, "--timeout '%s': expected a number of seconds "
+						 "above 0", optarg);
+			break;
+		case ':':
+			bad_option(opt, sizeof(opt), argv);
+			return cli_error(verb, usage, "option '%s' needs a value", opt);
+		default:
+			bad_option(opt, sizeof(opt), argv);
+			return cli_error(verb, usage, "unknown option '%s'", opt);
+		}
+	}
+	if (argc - optind < want)
+		return cli_error(verb, usage, "missing JOB");
+	if (argc - optind > want)
+		return cli_error(verb, usage, "unexpected argument '%s'",
+				 cli_clean(opt, sizeof(opt), argv[optind + want]));
+	a->job = want ? argv[optind] : NULL;
+	return CLI_GO;
+}
+
+int cli_request(const char *verb, const Mpcctlpb__Request *req, Mpcctlpb__Reply **reply,
+		char *err, size_t errlen)
+{
+	char clean[512];
+	int ret;
+
+	*reply = NULL;
+	if ((ret = ctl_call(cli_socket(), req, reply, CLI_TIMEOUT_MS)) != 0) {
+		const char *msg = mpc_errmsg(ret);
+
+		/* The one failure an operator meets first gets the hint. */
+		if (ret == MPC_E_IO && !strncmp(msg, "cannot reach mpcd", 17))
+			snprintf(err, errlen, "mpcctl: %s (is mpcd running? set MPCD_SOCKET or -s)",
+				 msg);
+		else
+			snprintf(err, errlen, "mpcctl %s: %s", verb, msg);
+		return 1;
+	}
+	if (!(*reply)->ok) {
+		snprintf(err, errlen, "mpcctl %s: %s", verb,
+			 (*reply)->error && *(*reply)->error ?
+			 cli_clean(clean, sizeof(clean), (*reply)->error) :
+			 "mpcd refused the request (no reason given)");
+		mpcctlpb__reply__free_unpacked(*reply, NULL);
+		*reply = NULL;
+		return 1;
+	}
+	return 0;
+}
+
+int cli_call(const char *verb, const Mpcctlpb__Request *req, Mpcctlpb__Reply **reply)
+{
+	char err[1024];
+
+	if (cli_request(verb, req, reply, err, sizeof(err))) {
+		fprintf(stderr, "%s\n", err);
+		return 1;
+	}
+	return 0;
+}
+
+int cli_flush(const char *verb)
+{
+	if (fflush(stdout) || ferror(stdout)) {
+		fprintf(stderr, "mpcctl %s: writing to standard output failed\n", verb);
+		return 1;
+	}
+	return 0;
+}
+
+void cli_json_str(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)(s ? s : "");
+
+	putchar('"');
+	while (*p) {
+		uint32_t cp;
+		int n = utf8_seq(p, &cp);
+
+		if (!n) {
+			fputs("\\ufffd", stdout);
+			p++;
+		} else if (cp == '"' || cp == '\\') {
+			printf("\\%c", (char)cp);
+			p++;
+		} else if (is_control(cp)) {
+			printf("\\u%04x", (unsigned)cp);
+			p += n;
+		} else {
+			fwrite(p, 1, (size_t)n, stdout);
+			p += n;
+		}
+	}
+	putchar('"');
+}
+
+void cli_json_strs(char **v, size_t n)
+{
+	putchar('[');
+	for (size_t i = 0; i < n; i++) {
+		fputs(i ? ", " : "", stdout);
+		cli_json_str(v[i]);
+	}
+	putchar(']');
+}
+
+/* ---- peers ---- */
+
+static const char peers_usage[] =
+	"usage: mpcctl [-s SOCKET] peers [--json]\n"
+	"\n"
+	"Every configured peer: role, endpoint, link state and since when, bytes\n"
+	"sent and received on the link, and the last link error.\n";
+
+static void peers_json(const Mpcctlpb__Reply *r)
+{
+	printf("{\"peers\": [");
+	for (size_t i = 0; i < r->n_peers; i++) {
+		const Mpcctlpb__PeerInfo *p = r->peers[i];
+
+		printf("%s\n  {\"name\": ", i ? "," : "");
+		cli_json_str(p->name);
+		printf(", \"role\": ");
+		cli_json_str(p->role);
+		printf(", \"endpoint\": ");
+		cli_json_str(p->endpoint);
+		printf(", \"connected\": %s, \"since\": %lld, \"bytes_sent\": %llu, "
+		       "\"bytes_recv\": %llu, \"last_error\": ", p->connected ? "true" : "false",
+		       (long long)p->since, (unsigned long long)p->bytes_sent,
+		       (unsigned long long)p->bytes_recv);
+		cli_json_str(p->last_error);
+		putchar('}');
+	}
+	printf("%s]}\n", r->n_peers ? "\n" : "");
+}
+
+int cli_width(int w, const char *s, int cap)
+{
+	int n = s ? (int)strlen(s) : 0;
+
+	return n > w ? (n < cap ? n : cap) : w;
+}
+
+static void peers_table(const Mpcctlpb__Reply *r)
+{
+	int wn = 4, we = 8;
+
+	for (size_t i = 0; i < r->n_peers; i++) {
+		wn = cli_width(wn, r->peers[i]->name, NAME_LEN_MAX);
+		we = cli_width(we, r->peers[i]->endpoint, 48);
+	}
+	printf("%-*s  %-8s  %-*s  %-12s  %-8s  %9s  %9s  %s\n", wn, "NAME", "ROLE", we,
+	       "ENDPOINT", "STATE", "SINCE", "SENT", "RECV", "LAST ERROR");
+	for (size_t i = 0; i < r->n_peers; i++) {
+		const Mpcctlpb__PeerInfo *p = r->peers[i];
+		char name[64], role[32], ep[128], since[32], sent[32], recv[32], err[512];
+
+		cli_bytes(sent, sizeof(sent), p->bytes_sent);
+		cli_bytes(recv, sizeof(recv), p->bytes_recv);
+		printf("%-*s  %-8s  %-*s  %-12s  %-8s  %9s  %9s  %s\n", wn,
+		       cli_clean(name, sizeof(name), p->name), cli_clean(role, sizeof(role), p->role),
+		       we, cli_clean(ep, sizeof(ep), p->endpoint),
+		       p->connected ? "connected" : "disconnected",
+		       cli_ago(since, sizeof(since), p->since, " ago"), sent, recv,
+		       p->last_error && *p->last_error ?
+		       cli_clean(err, sizeof(err), p->last_error) : "-");
+	}
+}
+
+int peers_main(int argc, char **argv)
+{
+	Mpcctlpb__Request req = MPCCTLPB__REQUEST__INIT;
+	Mpcctlpb__Reply *r = NULL;
+	const char *verb = argv[0];
+	struct cli_args a;
+	int ret;
+
+	if ((ret = cli_parse(argc, argv, peers_usage, CLI_JSON, &a)) != CLI_GO)
+		return ret;
+	req.req_case = MPCCTLPB__REQUEST__REQ_PEERS;
+	req.peers = 1;
+	if ((ret = cli_call(verb, &req, &r)) != 0)
+		return ret;
+	if (a.json)
+		peers_json(r);
+	else
+		peers_table(r);
+	mpcctlpb__reply__free_unpacked(r, NULL);
+	return cli_flush(verb);
+}
+
+/* ---- submit ---- */
+
+static const char submit_usage[] =
+	"usage: mpcctl [-s SOCKET] submit --model NODE:MODEL\n"
+	"              --input NAME=NODE:DATASET[,NODE:DATASET...] | NAME=NODE:DATASET[+NODE:DATASET...]\n"
+	"              --output NODE[,NODE...] [--offline dealer[:NODE]|ot] [--frac-bits F]\n"
+	"\n"
+	"Proposes a job to the parties and prints its id. --input and --output may be\n"
+	"given more than once. Parts joined with ',' are columns of the same rows (joined\n"
+	"on the last axis, in this order); parts joined with '+' are more rows (joined on\n"
+	"the first axis). --output names the nodes the results are revealed to.\n"
+	"Without --offline (or with plain 'dealer') the daemon uses its only dealer peer.\n"
+	"--frac-bits: fractional bits of the fixed-point encoding (default 16).\n";
+
+static int valid_name(const char *s, size_t len)
+{
+	if (len < 1 || len > NAME_LEN_MAX)
+		return 0;
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '_' || c == '.' || c == '-'))
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * s[0..len) as NODE:NAME. Returns 0, or 2 after a one-line error: the
+ * generic "expected" when the shape is wrong, else the bad name itself.
+ */
+static int check_ref(const char *verb, const char *opt, const char *arg, const char *expect,
+		     const char *s, size_t len)
+{
+	const char *colon = memchr(s, ':', len);
+	size_t n1 = colon ? (size_t)(colon - s) : 0, n2 = colon ? len - n1 - 1 : 0;
+	char clean[160];
+
+	cli_clean(clean, sizeof(clean), arg);
+	if (!colon || !n1 || !n2)
+		return cli_error(verb, NULL, "%s '%s': expected %s", opt, clean, expect);
+	if (!valid_name(s, n1))
+		return cli_error(verb, NULL, "%s '%s': '%.*s' is not a valid node name (%s)", opt,
+				 clean, (int)n1, s, NAME_RULE);
+	if (!valid_name(colon + 1, n2))
+		return cli_error(verb, NULL, "%s '%s': '%.*s' is not a valid name (%s)", opt, clean,
+				 (int)n2, colon + 1, NAME_RULE);
+	return 0;
+}
+
+static int check_input(const char *verb, const char *arg, char **seen, size_t n_seen)
+{
+	const char *eq = strchr(arg, '='), *p;
+	char clean[160];
+	int comma, plus, parts = 0, ret;
+
+	cli_clean(clean, sizeof(clean), arg);
+	if (!eq || eq == arg)
+		return cli_error(verb, NULL, "--input '%s': expected NAME=NODE:DATASET", clean);
+	if (!valid_name(arg, (size_t)(eq - arg)))
+		return cli_error(verb, NULL, "--input '%s': '%.*s' is not a valid input name (%s)",
+				 clean, (int)(eq - arg), arg, NAME_RULE);
+	for (size_t i = 0; i < n_seen; i++)
+		if (!strncmp(seen[i], arg, (size_t)(eq - arg) + 1))
+			return cli_error(verb, NULL, "--input '%s': input '%.*s' is given twice", clean,
+					 (int)(eq - arg), arg);
+	p = eq + 1;
+	comma = strchr(p, ',') != NULL;
+	plus = strchr(p, '+') != NULL;
+	if (comma && plus)
+		return cli_error(verb, NULL, "--input '%s': mix of ',' and '+' (one way of joining per "
+				 "input)", clean);
+	for (;;) {
+		size_t len = strcspn(p, ",+");
+
+		if (++parts > SUBMIT_PARTS_MAX)
+			return cli_error(verb, NULL, "--input '%s': more than %d parts", clean,
+					 SUBMIT_PARTS_MAX);
+		if ((ret = check_ref(verb, "--input", arg, "NAME=NODE:DATASET", p, len)) != 0)
+			return ret;
+		if (!p[len])
+			break;
+		p += len + 1;
+	}
+	return 0;
+}
+
+/* NODE[,NODE...] appended to out[]; repeated names are an error. */
+static int check_outputs(const char *verb, char *arg, char **out, size_t *n_out)
+{
+	char clean[160];
+	char *p = arg;
+
+	cli_clean(clean, sizeof(clean), arg);
+	for (;;) {
+		size_t len = strcspn(p, ",");
+		int last = !p[len];
+
+		if (!valid_name(p, len))
+			return cli_error(verb, NULL, "--output '%s': expected NODE[,NODE...] (%s)", clean,
+					 NAME_RULE);
+		p[len] = '\0';
+		for (size_t i = 0; i < *n_out; i++)
+			if (!strcmp(out[i], p))
+				return cli_error(verb, NULL, "--output: node '%s' is given twice", p);
+		if (*n_out == SUBMIT_OUTPUTS_MAX)
+			return cli_error(verb, NULL, "--output: more than %d nodes", SUBMIT_OUTPUTS_MAX);
+		out[(*n_out)++] = p;
+		if (last)
+			return 0;
+		p += len + 1;
+	}
+}
+
+int submit_main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "model", required_argument, NULL, 'm' },
+		{ "input", required_argument, NULL, 'i' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "offline", required_argument, NULL, 'O' },
+		{ "frac-bits", required_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	Mpcctlpb__Request req = MPCCTLPB__REQUEST__INIT;
+	Mpcctlpb__Submit sub = MPCCTLPB__SUBMIT__INIT;
+	Mpcctlpb__Reply *r = NULL;
+	const char *verb = argv[0];
+	char *inputs[SUBMIT_INPUTS_MAX], *outputs[SUBMIT_OUTPUTS_MAX];
+	char *model = NULL, *offline = "", opt[64], *end, clean[160];
+	size_t n_in = 0, n_out = 0;
+	long frac = 0;
+	int c, ret;
+
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":o:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'm':
+			if (model)
+				return cli_error(verb, NULL, "--model is given twice");
+			if ((ret = check_ref(verb, "--model", optarg, "NODE:MODEL", optarg,
+					     strlen(optarg))) != 0)
+				return ret;
+			model = optarg;
+			break;
+		case 'i':
+			if (n_in == SUBMIT_INPUTS_MAX)
+				return cli_error(verb, NULL, "more than %d --input", SUBMIT_INPUTS_MAX);
+			if ((ret = check_input(verb, optarg, inputs, n_in)) != 0)
+				return ret;
+			inputs[n_in++] = optarg;
+			break;
+		case 'o':
+			if ((ret = check_outputs(verb, optarg, outputs, &n_out)) != 0)
+				return ret;
+			break;
+		case 'O':
+			/* "ot" goes through: the daemon says whether it can. */
+			if (!strcmp(optarg, "dealer"))
+				offline = "";
+			else if (!strcmp(optarg, "ot") ||
+				 (!strncmp(optarg, "dealer:", 7) &&
+				  valid_name(optarg + 7, strlen(optarg + 7))))
+				offline = optarg;
+			else
+				return cli_error(verb, NULL, "--offline '%s': expected dealer, dealer:NODE or ot",
+						 cli_clean(clean, sizeof(clean), optarg));
+			break;
+		case 'f':
+			errno = 0;
+			frac = strtol(optarg, &end, 10);
+			if (!*optarg || *end || errno || frac < 1 || frac > FXP_MAX_FRAC)
+				return cli_error(verb, NULL, "--frac-bits '%s': expected an integer from 1 to %d",
+						 cli_clean(clean, sizeof(clean), optarg),
+						 FXP_MAX_FRAC);
+			break;
+		case 'h':
+			fputs(submit_usage, stdout);
+			return 0;
+		case ':':
+			bad_option(opt, sizeof(opt), argv);
+			return cli_error(verb, submit_usage, "option '%s' needs a value", opt);
+		default:
+			bad_option(opt, sizeof(opt), argv);
+			return cli_error(verb, submit_usage, "unknown option '%s'", opt);
+		}
+	}
+	if (optind < argc)
+		return cli_error(verb, submit_usage, "unexpected argument '%s'",
+				 cli_clean(clean, sizeof(clean), argv[optind]));
+	if (!model || !n_in || !n_out)
+		return cli_error(verb, submit_usage, "%s is required",
+				 !model ? "--model" : !n_in ? "--input" : "--output");
+	sub.model = model;
+	sub.n_inputs = n_in;
+	sub.inputs = inputs;
+	sub.n_outputs = n_out;
+	sub.outputs = outputs;
+	sub.offline = offline;
+	sub.frac_bits = (int32_t)frac;
+	req.req_case = MPCCTLPB__REQUEST__REQ_SUBMIT;
+	req.submit = &sub;
+	if ((ret = cli_call(verb, &req, &r)) != 0)
+		return ret;
+	if (!r->job_id || !*r->job_id) {
+		fprintf(stderr, "mpcctl %s: mpcd accepted the job but sent no id\n", verb);
+		ret = 1;
+	} else {
+		printf("%s\n", cli_clean(clean, sizeof(clean), r->job_id));
+		ret = cli_flush(verb);
+	}
+	mpcctlpb__reply__free_unpacked(r, NULL);
+	return ret;
+}
+

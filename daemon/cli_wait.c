@@ -1,0 +1,561 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (C) 2026 The mpcd authors. */
+/*
+ * The verbs about a job once submitted: list, status, wait, approve,
+ * cancel, result. JOB on the command line is an id or a unique prefix of
+ * at least 6 hex digits (the daemon resolves it).
+ *
+ * wait polls the status until the job ends. On a terminal, one line
+ * rewritten in place; into a file or a pipe, one line per change of
+ * state, phase or layer, so the log of a long job stays short. It exits 0
+ * when finished; 1 when aborted or refused (with the reason), timed out,
+ * or the daemon could not be asked; 2 when the command line is wrong.
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "ftensor.h"
+#include "npy.h"
+
+/* Job ids are 32 hex digits; the daemon takes a unique prefix of 6 or more. */
+#define JOB_ID_LEN 32
+#define JOB_ID_MAX 64
+#define JOB_PREFIX_MIN 6
+/* NODE:MODEL, two names of at most 32 */
+#define MODEL_COL_MAX 65
+
+/*
+ * JOB as typed, checked and lower-cased into id; the daemon resolves a
+ * prefix itself (and says when it is ambiguous). 0, or 2 after a message.
+ */
+static int job_id(const char *verb, const char *arg, char id[static JOB_ID_MAX + 1])
+{
+	size_t len = strlen(arg);
+	char clean[80];
+
+	if (len < JOB_PREFIX_MIN || len > JOB_ID_MAX ||
+	    strspn(arg, "0123456789abcdefABCDEF") != len)
+		return cli_error(verb, NULL, "job id '%s': expected %d hex digits, or a unique prefix "
+				 "of at least %d", cli_clean(clean, sizeof(clean), arg),
+				 JOB_ID_LEN, JOB_PREFIX_MIN);
+	for (size_t i = 0; i <= len; i++)
+		id[i] = (char)(arg[i] >= 'A' && arg[i] <= 'F' ? arg[i] - 'A' + 'a' : arg[i]);
+	return 0;
+}
+
+/* ---- list, status ---- */
+
+static const char list_usage[] =
+	"usage: mpcctl [-s SOCKET] list [--json]\n"
+	"\n"
+	"One line per job this daemon knows: id, state, model, parties, progress, age.\n";
+
+static const char status_usage[] =
+	"usage: mpcctl [-s SOCKET] status JOB [--json]\n"
+	"\n"
+	"Every field of one job. JOB is its id or a unique prefix of at least 6 hex digits.\n";
+
+static void json_job(const Mpcctlpb__JobInfo *j, const char *indent)
+{
+	static const struct {
+		const char *key;
+		size_t off;
+	} strs[] = {
+#define S(f) { #f, offsetof(Mpcctlpb__JobInfo, f) }
+		S(id), S(state), S(reason), S(proposer), S(dealer), S(model), S(model_hash),
+		S(phase),
+#undef S
+	};
+
+	putchar('{');
+	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
+		printf("%s\"%s\": ", i ? ", " : "", strs[i].key);
+		cli_json_str(*(char *const *)((const char *)j + strs[i].off));
+	}
+	printf(",\n%s \"parties\": ", indent);
+	cli_json_strs(j->parties, j->n_parties);
+	printf(", \"recipients\": ");
+	cli_json_strs(j->recipients, j->n_recipients);
+	printf(",\n%s \"layer\": %u, \"layers\": %u, \"bytes_sent\": %llu, \"bytes_recv\": %llu, "
+	       "\"created\": %lld, \"updated\": %lld, \"result_here\": %s, "
+	       "\"needs_approval\": %s}", indent, j->layer, j->layers,
+	       (unsigned long long)j->bytes_sent, (unsigned long long)j->bytes_recv,
+	       (long long)j->created, (long long)j->updated, j->result_here ? "true" : "false",
+	       j->needs_approval ? "true" : "false");
+}
+
+/* "alpha,beta,gamma", cut with "..." when it does not fit. */
+static const char *join(char *buf, size_t len, char **v, size_t n)
+{
+	char clean[64];
+	size_t o = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		int w = snprintf(buf + o, len - o, "%s%s", i ? "," : "",
+				 cli_clean(clean, sizeof(clean), v[i]));
+
+		if (w < 0 || (size_t)w >= len - o) {
+			snprintf(buf + (len > 4 ? len - 4 : 0), len > 4 ? 4 : len, "...");
+			break;
+		}
+		o += (size_t)w;
+	}
+	return n ? buf : "-";
+}
+
+static const char *progress(char *buf, size_t len, const Mpcctlpb__JobInfo *j)
+{
+	char ph[32];
+
+	if (!strcmp(j->state, "running") && j->layers && !strcmp(j->phase, "online"))
+		snprintf(buf, len, "online %u/%u", j->layer, j->layers);
+	else if (!strcmp(j->state, "running") && *j->phase)
+		snprintf(buf, len, "%s", cli_clean(ph, sizeof(ph), j->phase));
+	else if (!strcmp(j->state, "finished"))
+		snprintf(buf, len, "done");
+	else
+		snprintf(buf, len, "-");
+	return buf;
+}
+
+static void list_table(const Mpcctlpb__Reply *r)
+{
+	int wi = 2, wm = 5;
+
+	for (size_t i = 0; i < r->n_jobs; i++) {
+		wi = cli_width(wi, r->jobs[i]->id, JOB_ID_MAX);
+		wm = cli_width(wm, r->jobs[i]->model, MODEL_COL_MAX);
+	}
+	printf("%-*s  %-16s  %-*s  %-24s  %-12s  %s\n", wi, "ID", "STATE", wm, "MODEL",
+	       "PARTIES", "PROGRESS", "AGE");
+	for (size_t i = 0; i < r->n_jobs; i++) {
+		const Mpcctlpb__JobInfo *j = r->jobs[i];
+		char id[80], st[32], model[80], parties[128], prog[32], age[32];
+
+		printf("%-*s  %-16s  %-*s  %-24s  %-12s  %s\n", wi, cli_clean(id, sizeof(id), j->id),
+		       cli_clean(st, sizeof(st), j->state), wm,
+		       cli_clean(model, sizeof(model), j->model),
+		       join(parties, sizeof(parties), j->parties, j->n_parties),
+		       progress(prog, sizeof(prog), j), cli_ago(age, sizeof(age), j->created, ""));
+	}
+}
+
+int list_main(int argc, char **argv)
+{
+	Mpcctlpb__Request req = MPCCTLPB__REQUEST__INIT;
+	Mpcctlpb__Reply *r = NULL;
+	const char *verb = argv[0];
+	struct cli_args a;
+	int ret;
+
+	if ((ret = cli_parse(argc, argv, list_usage, CLI_JSON, &a)) != CLI_GO)
+		return ret;
+	req.req_case = MPCCTLPB__REQUEST__REQ_LIST;
+	req.list = 1;
+	if ((ret = cli_call(verb, &req, &r)) != 0)
+		return ret;
+	if (a.json) {
+		printf("{\"jobs\": [");
+		for (size_t i = 0; i < r->n_jobs; i++) {
+			fputs(i ? ",\n  " : "\n  ", stdout);
+			json_job(r->jobs[i], "  ");
+		}
+		printf("%s]}\n", r->n_jobs ? "\n" : "");
+	} else {
+		list_table(r);
+	}
+	mpcctlpb__reply__free_unpacked(r, NULL);
+	return cli_flush(verb);
+}
+
+static void kv(const char *key, const char *val)
+{
+	printf("%-16s%s\n", key, val && *val ? val : "-");
+}
+
+static void kv_time(const char *key, int64_t t)
+{
+	char buf[96], rel[32];
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (t <= 0 || !localtime_r(&tt, &tm) ||
+	    !strftime(buf, sizeof(buf) - 40, "%Y-%m-%d %H:%M:%S %z", &tm)) {
+		kv(key, "-");
+		return;
+	}
+	snprintf(buf + strlen(buf), 40, " (%s)", cli_ago(rel, sizeof(rel), t, " ago"));
+	kv(key, buf);
+}
+
+static void kv_bytes(const char *key, uint64_t b)
+{
+	char h[32], buf[96];
+
+	cli_bytes(h, sizeof(h), b);
+	snprintf(buf, sizeof(buf), "%s (%llu bytes)", h, (unsigned long long)b);
+	kv(key, buf);
+}
+
+static void status_text(const Mpcctlpb__JobInfo *j)
+{
+	char buf[512], list[512];
+
+	kv("id:", cli_clean(buf, sizeof(buf), j->id));
+	kv("state:", cli_clean(buf, sizeof(buf), j->state));
+	kv("reason:", cli_clean(buf, sizeof(buf), j->reason));
+	kv("proposer:", cli_clean(buf, sizeof(buf), j->proposer));
+	kv("parties:", join(list, sizeof(list), j->parties, j->n_parties));
+	kv("recipients:", join(list, sizeof(list), j->recipients, j->n_recipients));
+	kv("dealer:", cli_clean(buf, sizeof(buf), j->dealer));
+	kv("model:", cli_clean(buf, sizeof(buf), j->model));
+	kv("model hash:", cli_clean(buf, sizeof(buf), j->model_hash));
+	kv("phase:", cli_clean(buf, sizeof(buf), j->phase));
+	snprintf(buf, sizeof(buf), "%u of %u done", j->layer, j->layers);
+	kv("layers:", buf);
+	kv_bytes("sent:", j->bytes_sent);
+	kv_bytes("received:", j->bytes_recv);
+	kv_time("created:", j->created);
+	kv_time("updated:", j->updated);
+	kv("result here:", j->result_here ? "yes" : "no");
+	kv("needs approval:", j->needs_approval ? "yes (mpcctl approve JOB)" : "no");
+}
+
+int status_main(int argc, char **argv)
+{
+	Mpcctlpb__Request req = MPCCTLPB__REQUEST__INIT;
+	Mpcctlpb__JobRef ref = MPCCTLPB__JOB_REF__INIT;
+	Mpcctlpb__Reply *r = NULL;
+	const char *verb = argv[0];
+	char id[JOB_ID_MAX + 1];
+	struct cli_args a;
+	int ret;
+
+	if ((ret = cli_parse(argc, argv, status_usage, CLI_JSON | CLI_JOB, &a)) != CLI_GO)
+		return ret;
+	if ((ret = job_id(verb, a.job, id)) != 0)
+		return ret;
+	ref.id = id;
+	req.req_case = MPCCTLPB__REQUEST__REQ_STATUS;
+	req.status = &ref;
+	if ((ret = cli_call(verb, &req, &r)) != 0)
+		return ret;
+	if (r->n_jobs != 1) {
+		fprintf(stderr, "mpcctl %s: mpcd sent %zu jobs for one id\n", verb, r->n_jobs);
+		ret = 1;
+		goto out;
+	}
+	if (a.json) {
+		json_job(r->jobs[0], "");
+		putchar('\n');
+	} else {
+		status_text(r->jobs[0]);
+	}
+	ret = cli_flush(verb);
+out:
+	mpcctlpb__reply__free_unpacked(r, NULL);
+	return ret;
+}
+
+/* ---- wait ---- */
+
+#define POLL_MS 200
+
+static const char wait_usage[] =
+	"usage: mpcctl [-s SOCKET] wait JOB [--timeout SECONDS]\n"
+	"\n"
+	"Wait until the job has finished (exit 0) or was aborted or refused (exit 1,\n"
+	"with the reason). Shows its progress: on a terminal one updating line, else\n"
+	"a line for each change of state, phase or layer. --timeout gives up with\n"
+	"exit 1 (the job goes on). JOB is its id or a unique prefix of at least 6 hex\n"
+	"digits.\n";
+
+static double now_mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void sleep_secs(double s)
+{
+	struct timespec ts = { .tv_sec = (time_t)s,
+			       .tv_nsec = (long)((s - (double)(time_t)s) * 1e9) };
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+static int is_state(const Mpcctlpb__JobInfo *j, const char *s)
+{
+	return j->state && !strcmp(j->state, s);
+}
+
+/* "running online, layer 4/9, sent 12.3 MB" and the like. */
+static void describe(char *buf, size_t len, const Mpcctlpb__JobInfo *j, const char *id)
+{
+	char sent[32], recv[32], st[64], ph[64];
+
+	cli_bytes(sent, sizeof(sent), j->bytes_sent);
+	cli_bytes(recv, sizeof(recv), j->bytes_recv);
+	cli_clean(st, sizeof(st), j->state);
+	cli_clean(ph, sizeof(ph), j->phase);
+	if (is_state(j, "running") && j->layers && !strcmp(ph, "online"))
+		snprintf(buf, len, "job %s: running online, layer %u/%u, sent %s", id, j->layer,
+			 j->layers, sent);
+	else if (is_state(j, "running"))
+		snprintf(buf, len, "job %s: running %s, sent %s", id, *ph ? ph : "(setup)", sent);
+	else if (j->needs_approval)
+		snprintf(buf, len, "job %s: waiting for approval here (mpcctl approve)", id);
+	else if (is_state(j, "pending-approval"))
+		snprintf(buf, len, "job %s: waiting for approval", id);
+	else if (is_state(j, "proposed"))
+		snprintf(buf, len, "job %s: proposed, waiting for the parties to accept", id);
+	else if (is_state(j, "accepted"))
+		snprintf(buf, len, "job %s: accepted, waiting to start", id);
+	else if (is_state(j, "finished"))
+		snprintf(buf, len, "job %s: finished, sent %s, received %s", id, sent, recv);
+	else
+		snprintf(buf, len, "job %s: %s", id, *st ? st : "(no state)");
+}
+
+/* An error goes below the progress line, not glued onto it. */
+static void end_line(int *open_line)
+{
+	if (*open_line)
+		putchar('\n');
+	*open_line = 0;
+	fflush(stdout);
+}
+
+/*
+ * The job of a status reply: one, whose id is the one asked for or starts
+ * with the prefix asked for. Its full id replaces the prefix in id, for
+ * the next requests and for the messages.
+ */
+static const Mpcctlpb__JobInfo *the_job(const Mpcctlpb__Reply *r, char id[static JOB_ID_MAX + 1])
+{
+	const char *got = r->n_jobs == 1 && r->jobs[0]->id ? r->jobs[0]->id : "";
+	size_t len = strlen(got);
+
+	if (len < strlen(id) || len > JOB_ID_MAX || strncmp(got, id, strlen(id)) ||
+	    strspn(got, "0123456789abcdef") != len)
+		return NULL;
+	memcpy(id, got, len + 1);
+	return r->jobs[0];
+}
+
+int wait_main(int argc, char **argv)
+{
+	Mpcctlpb__Request req = MPCCTLPB__REQUEST__INIT;
+	Mpcctlpb__JobRef ref = MPCCTLPB__JOB_REF__INIT;
+	Mpcctlpb__Reply *r = NULL;
+	const char *verb = argv[0];
+	char id[JOB_ID_MAX + 1], shown_id[16], line[512], key[256], last[256] = "";
+	char err[1024], st[64], why[512];
+	int tty = isatty(STDOUT_FILENO), open_line = 0, ret;
+	size_t width = 0;
+	double start = now_mono(), left;
+	struct cli_args a;
+
+	if ((ret = cli_parse(argc, argv, wait_usage, CLI_JOB | CLI_TIMEOUT, &a)) != CLI_GO)
+		return ret;
+	if ((ret = job_id(verb, a.job, id)) != 0)
+		return ret;
+	ref.id = id;
+	req.req_case = MPCCTLPB__REQUEST__REQ_STATUS;
+	req.status = &ref;
+	ret = 1;
+	for (;;) {
+		const Mpcctlpb__JobInfo *j;
+
+		if (cli_request(verb, &req, &r, err, sizeof(err))) {
+			end_line(&open_line);
+			fprintf(stderr, "%s\n", err);
+			goto out;
+		}
+		if (!(j = the_job(r, id))) {
+			end_line(&open_line);
+			fprintf(stderr, "mpcctl %s: mpcd sent no status for job %s\n", verb, id);
+			goto out;
+		}
+		/* A terminal line has room for a short id; a log wants the whole one. */
+		snprintf(shown_id, sizeof(shown_id), "%.8s\u2026", id);
+		describe(line, sizeof(line), j, tty ? shown_id : id);
+		if (tty) {
+			size_t n = strlen(line);
+
+			/* Blank out what is left of a longer previous line. */
+			printf("\r%s%*s", line, width > n ? (int)(width - n) : 0, "");
+			width = n;
+			open_line = 1;
+		} else {
+			snprintf(key, sizeof(key), "%s|%s|%u|%d", j->state ? j->state : "",
+				 j->phase ? j->phase : "", j->layer, j->needs_approval);
+			if (strcmp(key, last)) {
+				printf("%s\n", line);
+				memcpy(last, key, sizeof(last));
+			}
+		}
+		fflush(stdout);
+		if (is_state(j, "finished")) {
+			ret = 0;
+			goto out;
+		}
+		if (is_state(j, "aborted") || is_state(j, "refused")) {
+			end_line(&open_line);
+			fprintf(stderr, "mpcctl %s: job %s %s: %s\n", verb, id,
+				cli_clean(st, sizeof(st), j->state),
+				j->reason && *j->reason ? cli_clean(why, sizeof(why), j->reason) :
+				"no reason given");
+			goto out;
+		}
+		left = a.timeout > 0 ? a.timeout - (now_mono() - start) : POLL_MS / 1e3;
+		if (left <= 0) {
+			end_line(&open_line);
+			fprintf(stderr, "mpcctl %s: job %s is still %s after %g s\n", verb, id,
+				cli_clean(st, sizeof(st), j->state), a.timeout);
+			goto out;
+		}
+		mpcctlpb__reply__free_unpacked(r, NULL);
+		r = NULL;
+		sleep_secs(left < POLL_MS / 1e3 ? left : POLL_MS / 1e3);
+	}
+out:
+	end_line(&open_line);
+	if (r)
+		mpcctlpb__reply__free_unpacked(r, NULL);
+	if (fflush(stdout) && !ret) {
+		fprintf(stderr, "mpcctl %s: writing to standard output failed\n", verb);
+		ret = 1;
+	}
+	return ret;
+}
+
+/* ---- approve, cancel ---- */
+
+static const char approve_usage[] =
+	"usage: mpcctl [-s SOCKET] approve JOB\n"
+	"\n"
+	"Consent, for this node, to a job waiting for approval (Approve = manual).\n"
+	"JOB is its id or a unique prefix of at least 6 hex digits.\n";
+
+static const char cancel_usage[] =
+	"usage: mpcctl [-s SOCKET] cancel JOB\n"
+	"\n"
+	"Abort a job: the daemon tells every party, which abort it too.\n"
+	"JOB is its id or a unique prefix of at least 6 hex digits.\n";
+
+static int job_verb(int argc, char **argv, const char *usage, Mpcctlpb__Request__ReqCase which)
+{
+	Mpcctlpb__Request req = MPCCTLPB__REQUEST__INIT;
+	Mpcctlpb__JobRef ref = MPCCTLPB__JOB_REF__INIT;
+	Mpcctlpb__Reply *r = NULL;
+	const char *verb = argv[0];
+	char id[JOB_ID_MAX + 1];
+	struct cli_args a;
+	int ret;
+
+	if ((ret = cli_parse(argc, argv, usage, CLI_JOB, &a)) != CLI_GO)
+		return ret;
+	if ((ret = job_id(verb, a.job, id)) != 0)
+		return ret;
+	ref.id = id;
+	req.req_case = which;
+	if (which == MPCCTLPB__REQUEST__REQ_APPROVE)
+		req.approve = &ref;
+	else
+		req.cancel = &ref;
+	if ((ret = cli_call(verb, &req, &r)) != 0)
+		return ret;
+	mpcctlpb__reply__free_unpacked(r, NULL);
+	return 0;
+}
+
+int approve_main(int argc, char **argv)
+{
+	return job_verb(argc, argv, approve_usage, MPCCTLPB__REQUEST__REQ_APPROVE);
+}
+
+int cancel_main(int argc, char **argv)
+{
+	return job_verb(argc, argv, cancel_usage, MPCCTLPB__REQUEST__REQ_CANCEL);
+}
+
+/* ---- result ---- */
+
+static const char result_usage[] =
+	"usage: mpcctl [-s SOCKET] result JOB -o OUT.npy|OUT.csv\n"
+	"\n"
+	"Write the job's revealed output (float32) to a .npy file, or to CSV (at most 2\n"
+	"dims). Only on a recipient of the job. The file is replaced atomically; nothing\n"
+	"is written on any error. JOB is its id or a unique prefix of at least 6 hex digits.\n";
+
+int result_main(int argc, char **argv)
+{
+	Mpcctlpb__Request req = MPCCTLPB__REQUEST__INIT;
+	Mpcctlpb__JobRef ref = MPCCTLPB__JOB_REF__INIT;
+	Mpcctlpb__Reply *r = NULL;
+	const Mpcctlpb__Result *res;
+	const char *verb = argv[0], *dot;
+	char id[JOB_ID_MAX + 1], clean[160], sh[160];
+	struct ftensor t = { 0 };
+	struct cli_args a;
+	size_t n;
+	int ret, csv, ok;
+
+	if ((ret = cli_parse(argc, argv, result_usage, CLI_JOB | CLI_OUT, &a)) != CLI_GO)
+		return ret;
+	if (!a.out)
+		return cli_error(verb, result_usage, "-o OUT.npy|OUT.csv is required");
+	dot = strrchr(a.out, '.');
+	csv = dot && !strcmp(dot, ".csv");
+	if (!dot || dot == a.out || dot[-1] == '/' || (!csv && strcmp(dot, ".npy")))
+		return cli_error(verb, NULL, "-o '%s': expected a file name ending in .npy or .csv",
+				 cli_clean(clean, sizeof(clean), a.out));
+	if ((ret = job_id(verb, a.job, id)) != 0)
+		return ret;
+	ref.id = id;
+	req.req_case = MPCCTLPB__REQUEST__REQ_RESULT;
+	req.result = &ref;
+	if ((ret = cli_call(verb, &req, &r)) != 0)
+		return ret;
+	ret = 1;
+	if (!(res = r->result)) {
+		fprintf(stderr, "mpcctl %s: mpcd sent no result\n", verb);
+		goto out;
+	}
+	/* The reply is bounded by CTL_REPLY_MAX; the shape must still add up. */
+	if (res->n_dims > FT_MAX_DIMS) {
+		fprintf(stderr, "mpcctl %s: mpcd sent a result of %zu dims (at most %d)\n", verb,
+			res->n_dims, FT_MAX_DIMS);
+		goto out;
+	}
+	t.ndim = (int)res->n_dims;
+	for (size_t i = 0; i < res->n_dims; i++)
+		t.dims[i] = res->dims[i];
+	n = ftensor_count(t.ndim, t.dims, &ok);
+	if (!ok || n > FT_MAX_ELEMS || n != res->n_data) {
+		fprintf(stderr, "mpcctl %s: mpcd sent a malformed result: %zu values for shape %s\n",
+			verb, res->n_data, ftensor_shape_str(t.ndim, t.dims, sh, sizeof(sh)));
+		goto out;
+	}
+	t.n = n;
+	t.data = res->data; /* borrowed from the reply; not ftensor_free()d */
+	if ((ret = csv ? csv_save(a.out, &t) : npy_save_f32(a.out, &t)) != 0) {
+		fprintf(stderr, "mpcctl %s: %s\n", verb, mpc_errmsg(ret));
+		ret = 1;
+		goto out;
+	}
+	ret = 0;
+out:
+	mpcctlpb__reply__free_unpacked(r, NULL);
+	return ret;
+}

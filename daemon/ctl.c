@@ -1,0 +1,383 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (C) 2026 The mpcd authors. */
+/*
+ * The control socket: a Unix socket of mode 0600 (only this node's
+ * operator), one length-prefixed Request and Reply per connection
+ * (proto/ctl.proto, docs/ctl.md). Requests are capped at CTL_REQUEST_MAX
+ * before anything is allocated for them.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "ctlmsg.h"
+#include "job.h"
+#include "log.h"
+#include "npy.h"
+#include "server.h"
+
+struct ctl_conn {
+	uv_pipe_t pipe;
+	struct server *srv;
+	uint8_t *buf;
+	size_t len;
+	int done;
+};
+
+static void conn_closed(uv_handle_t *h)
+{
+	struct ctl_conn *c = h->data;
+
+	free(c->buf);
+	free(c);
+}
+
+static void conn_close(struct ctl_conn *c)
+{
+	if (!uv_is_closing((uv_handle_t *)&c->pipe))
+		uv_close((uv_handle_t *)&c->pipe, conn_closed);
+}
+
+static void on_reply_written(uv_write_t *w, int status)
+{
+	struct ctl_conn *c = w->data;
+
+	(void)status;
+	free(w);
+	conn_close(c);
+}
+
+static void send_reply(struct ctl_conn *c, const Mpcctlpb__Reply *r)
+{
+	uint8_t *buf = NULL;
+	size_t len;
+	uv_write_t *w;
+	uv_buf_t b;
+
+	c->done = 1;
+	if (ctl_pack_reply(r, &buf, &len) != 0 || len - 4 > CTL_REPLY_MAX ||
+	    !(w = malloc(sizeof(*w) + len))) {
+		free(buf);
+		conn_close(c);
+		return;
+	}
+	memcpy(w + 1, buf, len);
+	free(buf);
+	w->data = c;
+	b = uv_buf_init((char *)(w + 1), (unsigned)len);
+	if (uv_write(w, (uv_stream_t *)&c->pipe, &b, 1, on_reply_written) < 0) {
+		free(w);
+		conn_close(c);
+	}
+}
+
+static void reply_error(struct ctl_conn *c, const char *msg)
+{
+	Mpcctlpb__Reply r = MPCCTLPB__REPLY__INIT;
+
+	r.ok = 0;
+	r.error = (char *)msg;
+	send_reply(c, &r);
+}
+
+static void do_peers(struct ctl_conn *c)
+{
+	struct server *s = c->srv;
+	Mpcctlpb__Reply r = MPCCTLPB__REPLY__INIT;
+	Mpcctlpb__PeerInfo *info = calloc(s->n_peers + 1, sizeof(*info));
+	Mpcctlpb__PeerInfo **pi = calloc(s->n_peers + 1, sizeof(*pi));
+	char (*ep)[300] = calloc(s->n_peers + 1, sizeof(*ep));
+
+	if (!info || !pi || !ep) {
+		reply_error(c, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < s->n_peers; i++) {
+		struct peer *p = &s->peers[i];
+
+		mpcctlpb__peer_info__init(&info[i]);
+		info[i].name = (char *)p->cfg->name;
+		info[i].role = (char *)cfg_role_name(p->cfg->role);
+		if (p->cfg->endpoint.set)
+			snprintf(ep[i], sizeof(ep[i]), "%s:%u", p->cfg->endpoint.host,
+				 p->cfg->endpoint.port);
+		info[i].endpoint = ep[i];
+		info[i].connected = p->link != NULL;
+		info[i].since = p->since;
+		info[i].last_error = p->last_error;
+		info[i].bytes_sent = p->bytes_sent;
+		info[i].bytes_recv = p->bytes_recv;
+		pi[i] = &info[i];
+	}
+	r.ok = 1;
+	r.n_peers = s->n_peers;
+	r.peers = pi;
+	send_reply(c, &r);
+out:
+	free(info);
+	free(pi);
+	free(ep);
+}
+
+/* An exact id, or a unique prefix of at least 6 digits. */
+static struct job *find_job(struct server *s, const char *id, char *err, size_t len)
+{
+	struct job *hit = NULL;
+	size_t n = id ? strlen(id) : 0, count = 0;
+
+	if (n < 6) {
+		snprintf(err, len, "job id '%s' too short", id ? id : "");
+		return NULL;
+	}
+	for (struct job *j = s->jobs; j; j = j->next)
+		if (!strncmp(j->id, id, n)) {
+			hit = j;
+			count++;
+		}
+	if (count != 1)
+		snprintf(err, len, count ? "job id '%s' is ambiguous" : "no job '%s'", id);
+	return count == 1 ? hit : NULL;
+}
+
+static void do_jobs(struct ctl_conn *c, const char *id)
+{
+	struct server *s = c->srv;
+	Mpcctlpb__Reply r = MPCCTLPB__REPLY__INIT;
+	size_t n = 0, k = 0;
+	Mpcctlpb__JobInfo *info = NULL, **pi = NULL;
+	char (*bufs)[80] = NULL, err[200];
+	struct job *one = NULL;
+
+	if (id && !(one = find_job(s, id, err, sizeof(err)))) {
+		reply_error(c, err);
+		return;
+	}
+	for (struct job *j = s->jobs; j; j = j->next)
+		n++;
+	info = calloc(n + 1, sizeof(*info));
+	pi = calloc(n + 1, sizeof(*pi));
+	bufs = calloc(n + 1, sizeof(*bufs));
+	if (!info || !pi || !bufs) {
+		reply_error(c, "out of memory");
+		goto out;
+	}
+	for (struct job *j = s->jobs; j; j = j->next) {
+		if (one && j != one)
+			continue;
+		mpcctlpb__job_info__init(&info[k]);
+		job_info(j, &info[k], bufs[k], sizeof(bufs[k]));
+		pi[k] = &info[k];
+		k++;
+	}
+	r.ok = 1;
+	r.n_jobs = k;
+	r.jobs = pi;
+	send_reply(c, &r);
+out:
+	free(info);
+	free(pi);
+	free(bufs);
+}
+
+static void do_result(struct ctl_conn *c, const char *id)
+{
+	Mpcctlpb__Reply r = MPCCTLPB__REPLY__INIT;
+	Mpcctlpb__Result res = MPCCTLPB__RESULT__INIT;
+	struct ftensor t = { 0 };
+	char err[200], path[4096];
+	struct job *j = find_job(c->srv, id, err, sizeof(err));
+	int ret;
+
+	if (!j) {
+		reply_error(c, err);
+		return;
+	}
+	if (j->state != JOB_FINISHED || !j->result_here) {
+		snprintf(err, sizeof(err), "job %s has no result on this node (%s%s)", j->id,
+			 job_state_name(j->state),
+			 j->state == JOB_FINISHED ? ", not a recipient" : "");
+		reply_error(c, err);
+		return;
+	}
+	if (job__result_path(j, path, sizeof(path)) || (ret = npy_load(path, &t)) != 0) {
+		snprintf(err, sizeof(err), "result of job %s: %s", j->id, mpc_errmsg(MPC_E_IO));
+		reply_error(c, err);
+		return;
+	}
+	if (t.n * sizeof(float) + 1024 > CTL_REPLY_MAX) {
+		reply_error(c, "result too large for the control socket; read it from DataDir/results");
+		ftensor_free(&t);
+		return;
+	}
+	res.n_dims = (size_t)t.ndim;
+	res.dims = t.dims;
+	res.n_data = t.n;
+	res.data = t.data;
+	r.ok = 1;
+	r.result = &res;
+	send_reply(c, &r);
+	ftensor_free(&t);
+}
+
+static void dispatch(struct ctl_conn *c, const Mpcctlpb__Request *q)
+{
+	char err[512] = "", id[WIRE_ID_LEN + 1];
+	Mpcctlpb__Reply r = MPCCTLPB__REPLY__INIT;
+	struct job *j;
+
+	switch (q->req_case) {
+	case MPCCTLPB__REQUEST__REQ_PEERS:
+		do_peers(c);
+		return;
+	case MPCCTLPB__REQUEST__REQ_SUBMIT:
+		if (job_submit(c->srv, q->submit, id, err, sizeof(err)) != 0) {
+			reply_error(c, err);
+			return;
+		}
+		r.ok = 1;
+		r.job_id = id;
+		send_reply(c, &r);
+		return;
+	case MPCCTLPB__REQUEST__REQ_LIST:
+		do_jobs(c, NULL);
+		return;
+	case MPCCTLPB__REQUEST__REQ_STATUS:
+		do_jobs(c, q->status->id);
+		return;
+	case MPCCTLPB__REQUEST__REQ_APPROVE:
+	case MPCCTLPB__REQUEST__REQ_CANCEL: {
+		const char *want = q->req_case == MPCCTLPB__REQUEST__REQ_APPROVE ?
+					   q->approve->id : q->cancel->id;
+
+		if (!(j = find_job(c->srv, want, err, sizeof(err))) ||
+		    (q->req_case == MPCCTLPB__REQUEST__REQ_APPROVE ?
+			     job_approve(c->srv, j->id, err, sizeof(err)) :
+			     job_cancel(c->srv, j->id, err, sizeof(err))) != 0) {
+			reply_error(c, err[0] ? err : "failed");
+			return;
+		}
+		r.ok = 1;
+		send_reply(c, &r);
+		return;
+	}
+	case MPCCTLPB__REQUEST__REQ_RESULT:
+		do_result(c, q->result->id);
+		return;
+	default:
+		reply_error(c, "unknown request");
+	}
+}
+
+static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *b)
+{
+	struct ctl_conn *c = h->data;
+
+	(void)hint;
+	if (!c->buf)
+		c->buf = malloc(4 + CTL_REQUEST_MAX);
+	*b = c->buf ? uv_buf_init((char *)c->buf + c->len, (unsigned)(4 + CTL_REQUEST_MAX - c->len)) :
+		      uv_buf_init(NULL, 0);
+}
+
+static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b)
+{
+	struct ctl_conn *c = st->data;
+	Mpcctlpb__Request *q;
+	size_t want;
+
+	(void)b;
+	if (c->done)
+		return;
+	if (n < 0) {
+		conn_close(c);
+		return;
+	}
+	c->len += (size_t)n;
+	if (c->len < 4)
+		return;
+	want = (size_t)c->buf[0] << 24 | (size_t)c->buf[1] << 16 | (size_t)c->buf[2] << 8 | c->buf[3];
+	if (want > CTL_REQUEST_MAX) {
+		reply_error(c, "request too large");
+		return;
+	}
+	if (c->len < 4 + want) {
+		if (c->len == 4 + CTL_REQUEST_MAX)
+			reply_error(c, "request too large");
+		return;
+	}
+	uv_read_stop(st);
+	if (!(q = mpcctlpb__request__unpack(NULL, want, c->buf + 4))) {
+		reply_error(c, "malformed request");
+		return;
+	}
+	dispatch(c, q);
+	mpcctlpb__request__free_unpacked(q, NULL);
+}
+
+static void on_connection(uv_stream_t *server, int status)
+{
+	struct server *s = server->data;
+	struct ctl_conn *c;
+
+	if (status < 0 || !(c = calloc(1, sizeof(*c))))
+		return;
+	c->srv = s;
+	uv_pipe_init(s->loop, &c->pipe, 0);
+	c->pipe.data = c;
+	if (uv_accept(server, (uv_stream_t *)&c->pipe) < 0) {
+		conn_close(c);
+		return;
+	}
+	uv_read_start((uv_stream_t *)&c->pipe, on_alloc, on_read);
+}
+
+/* A leftover socket file from a crashed daemon is removed; a live one is an error. */
+static int clear_stale(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct stat st;
+	int fd, live;
+
+	if (lstat(path, &st) < 0)
+		return 0;
+	if (!S_ISSOCK(st.st_mode))
+		return mpc_fail(MPC_E_IO, "ControlSocket %s exists and is not a socket", path);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	live = fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+	if (fd >= 0)
+		close(fd);
+	if (live)
+		return mpc_fail(MPC_E_IO, "ControlSocket %s: another mpcd is running", path);
+	unlink(path);
+	return 0;
+}
+
+int ctl_listen(struct server *s)
+{
+	const char *path = s->cfg->node.control_socket;
+	mode_t old;
+	int r, ret;
+
+	if (strlen(path) >= sizeof(((struct sockaddr_un *)0)->sun_path))
+		return mpc_fail(MPC_E_ARG, "ControlSocket %s: path too long", path);
+	if ((ret = clear_stale(path)) != 0)
+		return ret;
+	uv_pipe_init(s->loop, &s->ctl, 0);
+	s->ctl.data = s;
+	old = umask(0177);
+	r = uv_pipe_bind(&s->ctl, path);
+	umask(old);
+	if (r < 0)
+		return mpc_fail(MPC_E_IO, "ControlSocket %s: %s", path, uv_strerror(r));
+	s->ctl_bound = 1;
+	chmod(path, 0600);
+	if ((r = uv_listen((uv_stream_t *)&s->ctl, 16, on_connection)) < 0)
+		return mpc_fail(MPC_E_IO, "ControlSocket %s: %s", path, uv_strerror(r));
+	return 0;
+}

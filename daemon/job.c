@@ -1,0 +1,610 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (C) 2026 The mpcd authors. */
+/*
+ * Job life cycle on the loop thread (docs/daemon.md, "Jobs"):
+ *
+ *   proposer                         every other participant
+ *   submit: check, contribute  --->  Propose: policy, approval
+ *                              <---  Answer: accept (+ shapes, model graph)
+ *   all accepted: Start        --->  Start: must match what was accepted
+ *   run (job thread)                 run (job thread)
+ *   finished / Abort(reason)   <-->  finished / Abort(reason)
+ *
+ * A refusal or failure anywhere aborts the job on every party with the
+ * first reason; nothing of any input is sent before every party accepted.
+ */
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "audit.h"
+#include "job.h"
+#include "log.h"
+#include "npy.h"
+#include "policy.h"
+
+const char *job_state_name(enum job_state st)
+{
+	static const char *names[] = { "proposed", "pending-approval", "accepted",
+				       "running", "finished", "aborted" };
+
+	return (unsigned)st < sizeof(names) / sizeof(names[0]) ? names[st] : "?";
+}
+
+struct job *job_find(struct server *s, const char *id)
+{
+	for (struct job *j = s->jobs; j; j = j->next)
+		if (!strcmp(j->id, id))
+			return j;
+	return NULL;
+}
+
+Mpcpb__JobSpec *job__spec_dup(const Mpcpb__JobSpec *s)
+{
+	size_t n = mpcpb__job_spec__get_packed_size(s);
+	uint8_t *b = malloc(n ? n : 1);
+	Mpcpb__JobSpec *c;
+
+	if (!b)
+		return NULL;
+	mpcpb__job_spec__pack(s, b);
+	c = mpcpb__job_spec__unpack(NULL, n, b);
+	free(b);
+	return c;
+}
+
+int job__ep_of(const struct job *j, const char *node)
+{
+	for (int i = 0; i < j->n; i++)
+		if (!strcmp(j->spec->parties[i], node))
+			return i;
+	if (j->n_ep > j->n && !strcmp(j->spec->dealer, node))
+		return j->n;
+	return -1;
+}
+
+void job__audit(struct job *j, const char *event, const char *reason)
+{
+	struct audit_field f[7];
+	size_t n = 0;
+
+	if (!j->srv->audit)
+		return;
+	char model[2 * WIRE_MAX_NAME + 2];
+
+	snprintf(model, sizeof(model), "%s:%s", j->spec->model_node, j->spec->model_name);
+	f[n++] = AUDIT_STR("proposer", j->spec->proposer);
+	f[n++] = AUDIT_STR("model", model);
+	if (j->model_hash[0])
+		f[n++] = AUDIT_STR("model_sha256", j->model_hash);
+	if (reason)
+		f[n++] = AUDIT_STR("reason", reason);
+	if (j->state == JOB_FINISHED || j->state == JOB_ABORTED) {
+		f[n++] = AUDIT_INT("bytes_sent", (long long)j->bytes_sent);
+		f[n++] = AUDIT_INT("bytes_recv", (long long)j->bytes_recv);
+	}
+	(void)audit_event(j->srv->audit, event, j->id, f, n);
+}
+
+void job__free(struct job *j)
+{
+	for (int e = 0; e < JOB_MAX_EP; e++) {
+		struct jmsg *m = j->q[e].head;
+
+		while (m) {
+			struct jmsg *nx = m->next;
+
+			sodium_memzero(m->data, m->len);
+			free(m);
+			m = nx;
+		}
+		free(j->q[e].partial);
+	}
+	for (int i = 0; i < WIRE_MAX_INPUTS; i++)
+		for (int k = 0; k < WIRE_MAX_PARTS; k++)
+			ftensor_free(&j->parts[i][k]);
+	model_free(j->model);
+	free(j->model_pub);
+	if (j->spec)
+		mpcpb__job_spec__free_unpacked(j->spec, NULL);
+	pthread_mutex_destroy(&j->mu);
+	pthread_cond_destroy(&j->cv);
+	free(j);
+}
+
+/* A job from a spec; participants resolved to peers. */
+struct job *job__new(struct server *s, const Mpcpb__JobSpec *spec, char *why, size_t len)
+{
+	const char *self = s->cfg->node.name;
+	struct job *j = calloc(1, sizeof(*j));
+
+	if (!j || !(j->spec = job__spec_dup(spec))) {
+		free(j);
+		snprintf(why, len, "out of memory");
+		return NULL;
+	}
+	snprintf(j->id, sizeof(j->id), "%s", spec->id);
+	j->srv = s;
+	j->n = (int)spec->n_parties;
+	j->n_ep = j->n + 1;
+	j->me = -1;
+	j->created = j->updated = time(NULL);
+	pthread_mutex_init(&j->mu, NULL);
+	pthread_cond_init(&j->cv, NULL);
+	for (int e = 0; e < j->n_ep; e++) {
+		const char *name = e < j->n ? spec->parties[e] : spec->dealer;
+		struct peer *p;
+
+		if (!strcmp(name, self)) {
+			if (j->me >= 0) {
+				snprintf(why, len, "this node is listed twice");
+				goto fail;
+			}
+			j->me = e;
+			continue;
+		}
+		if (!(p = srv_peer_by_name(s, name))) {
+			snprintf(why, len, "party '%s' is not a configured peer", name);
+			goto fail;
+		}
+		if ((e < j->n) != (p->cfg->role == CFG_ROLE_COMPUTE)) {
+			snprintf(why, len, "'%s' is configured as a %s", name, cfg_role_name(p->cfg->role));
+			goto fail;
+		}
+		j->ep_peer[e] = p;
+	}
+	if (j->me < 0) {
+		snprintf(why, len, "this node is not a participant");
+		goto fail;
+	}
+	return j;
+fail:
+	job__free(j);
+	return NULL;
+}
+
+void job__send_all(struct job *j, const Mpcpb__Frame *f)
+{
+	for (int e = 0; e < j->n_ep; e++)
+		if (e != j->me && j->ep_peer[e])
+			(void)peer_send(j->ep_peer[e], f);
+}
+
+void job__set_state(struct job *j, enum job_state st, const char *reason)
+{
+	pthread_mutex_lock(&j->mu);
+	j->state = st;
+	if (reason && !j->reason[0])
+		snprintf(j->reason, sizeof(j->reason), "%.*s", WIRE_MAX_REASON, reason);
+	pthread_mutex_unlock(&j->mu);
+	j->updated = time(NULL);
+}
+
+/*
+ * Abort here (once) and, when broadcast, on every other participant with
+ * the same reason.
+ */
+void job__abort(struct job *j, const char *reason, int broadcast)
+{
+	Mpcpb__Frame f = MPCPB__FRAME__INIT;
+	Mpcpb__JobAbort ab = MPCPB__JOB_ABORT__INIT;
+
+	if (j->state == JOB_FINISHED || j->state == JOB_ABORTED)
+		return;
+	job__abort_local(j, reason);
+	log_info("job %.8s: aborted: %s", j->id, j->reason);
+	job__audit(j, "aborted", j->reason);
+	if (broadcast) {
+		ab.id = j->id;
+		ab.reason = j->reason;
+		f.msg_case = MPCPB__FRAME__MSG_ABORT;
+		f.abort = &ab;
+		job__send_all(j, &f);
+	}
+}
+
+int job__parse_ref(const char *s, char *node, char *name)
+{
+	const char *c = strchr(s, ':');
+
+	if (!c || (size_t)(c - s) > WIRE_MAX_NAME || strlen(c + 1) > WIRE_MAX_NAME)
+		return -1;
+	snprintf(node, WIRE_MAX_NAME + 1, "%.*s", (int)(c - s), s);
+	snprintf(name, WIRE_MAX_NAME + 1, "%s", c + 1);
+	return wire_valid_name(node) && wire_valid_name(name) ? 0 : -1;
+}
+
+
+static size_t active_jobs(struct server *s)
+{
+	size_t n = 0;
+
+	for (struct job *j = s->jobs; j; j = j->next)
+		n += j->state != JOB_FINISHED && j->state != JOB_ABORTED;
+	return n;
+}
+
+static void answer_refuse(struct server *s, struct peer *to, const char *id, const char *why)
+{
+	Mpcpb__Frame f = MPCPB__FRAME__INIT;
+	Mpcpb__JobAnswer a = MPCPB__JOB_ANSWER__INIT;
+	char cut[WIRE_MAX_REASON + 1];
+
+	snprintf(cut, sizeof(cut), "%.*s", WIRE_MAX_REASON, why);
+	a.id = (char *)id;
+	a.accept = 0;
+	a.reason = cut;
+	f.msg_case = MPCPB__FRAME__MSG_ANSWER;
+	f.answer = &a;
+	(void)peer_send(to, &f);
+	(void)s;
+}
+
+static void on_propose(struct server *s, struct peer *from, const Mpcpb__JobSpec *spec)
+{
+	char why[WIRE_MAX_REASON + 1] = "";
+	struct job *j;
+	int manual = 0;
+
+	if (strcmp(spec->proposer, from->cfg->name)) {
+		snprintf(why, sizeof(why), "%s may not propose in the name of %s",
+			 from->cfg->name, spec->proposer);
+		answer_refuse(s, from, spec->id, why);
+		return;
+	}
+	if (job_find(s, spec->id)) {
+		answer_refuse(s, from, spec->id, "duplicate job id");
+		return;
+	}
+	if (active_jobs(s) >= s->cfg->node.max_jobs) {
+		snprintf(why, sizeof(why), "%s is running its maximum of %u jobs (MaxJobs)",
+			 s->cfg->node.name, s->cfg->node.max_jobs);
+		answer_refuse(s, from, spec->id, why);
+		return;
+	}
+	if (!(j = job__new(s, spec, why, sizeof(why)))) {
+		char r[REASON_BUF];
+
+		snprintf(r, sizeof(r), "%s: %s", s->cfg->node.name, why);
+		answer_refuse(s, from, spec->id, r);
+		return;
+	}
+	j->next = s->jobs;
+	s->jobs = j;
+	job__audit(j, "proposed", NULL);
+	if (job__policy(j, &manual, why, sizeof(why)) != 0) {
+		char r[REASON_BUF];
+
+		snprintf(r, sizeof(r), "%s: %s", s->cfg->node.name, why);
+		answer_refuse(s, from, j->id, r);
+		job__set_state(j, JOB_ABORTED, r);
+		job__audit(j, "refused", r);
+		log_info("job %.8s from %s refused: %s", j->id, from->cfg->name, why);
+		return;
+	}
+	if (manual) {
+		j->state = JOB_PENDING;
+		j->approve_deadline = time(NULL) + s->cfg->policy.approve_timeout;
+		log_info("job %.8s from %s waits for `mpcctl approve`", j->id, from->cfg->name);
+		return;
+	}
+	(void)job__answer(j);
+}
+
+static int same_str(const char *a, const char *b)
+{
+	return !strcmp(a ? a : "", b ? b : "");
+}
+
+/* Start must carry exactly the job this node accepted (dims aside). */
+static int start_matches(const Mpcpb__JobSpec *a, const Mpcpb__JobSpec *b)
+{
+	if (!same_str(a->id, b->id) || !same_str(a->proposer, b->proposer) ||
+	    !same_str(a->model_node, b->model_node) || !same_str(a->model_name, b->model_name) ||
+	    !same_str(a->dealer, b->dealer) || a->frac_bits != b->frac_bits ||
+	    a->n_parties != b->n_parties || a->n_recipients != b->n_recipients ||
+	    a->n_inputs != b->n_inputs)
+		return 0;
+	for (size_t i = 0; i < a->n_parties; i++)
+		if (!same_str(a->parties[i], b->parties[i]))
+			return 0;
+	for (size_t i = 0; i < a->n_recipients; i++)
+		if (!same_str(a->recipients[i], b->recipients[i]))
+			return 0;
+	for (size_t i = 0; i < a->n_inputs; i++) {
+		const Mpcpb__InputBinding *x = a->inputs[i], *y = b->inputs[i];
+
+		if (!same_str(x->name, y->name) || x->n_parts != y->n_parts ||
+		    (x->axis != -1 && x->axis != y->axis))
+			return 0;
+		for (size_t k = 0; k < x->n_parts; k++)
+			if (!same_str(x->parts[k]->node, y->parts[k]->node) ||
+			    !same_str(x->parts[k]->dataset, y->parts[k]->dataset))
+				return 0;
+	}
+	return 1;
+}
+
+static void on_start(struct server *s, struct peer *from, const Mpcpb__JobStart *st)
+{
+	struct job *j = job_find(s, st->spec->id);
+	Mpcpb__JobSpec *final;
+
+	if (!j || j->state != JOB_ACCEPTED || strcmp(j->spec->proposer, from->cfg->name)) {
+		log_warn("ignored a start for job %.8s from %s", st->spec->id, from->cfg->name);
+		return;
+	}
+	if (!start_matches(j->spec, st->spec)) {
+		job__abort(j, "start does not match the accepted job", 1);
+		return;
+	}
+	if (!(final = job__spec_dup(st->spec))) {
+		job__abort(j, "out of memory", 1);
+		return;
+	}
+	mpcpb__job_spec__free_unpacked(j->spec, NULL);
+	j->spec = final;
+	if (!j->model) {
+		free(j->model_pub);
+		j->model_pub = NULL;
+		if (st->model.len && (j->model_pub = malloc(st->model.len)))
+			memcpy(j->model_pub, st->model.data, st->model.len);
+		j->model_pub_len = j->model_pub ? st->model.len : 0;
+		snprintf(j->model_hash, sizeof(j->model_hash), "%s",
+			 st->model_hash ? st->model_hash : "");
+		if (!j->model_pub) {
+			job__abort(j, "start without the model's graph", 1);
+			return;
+		}
+	}
+	if (job__start_thread(j) != 0)
+		job__abort(j, "cannot start the job thread", 1);
+}
+
+/* A chunk of a protocol message for the job thread. */
+static void on_data(struct server *s, struct peer *from, const Mpcpb__JobData *d)
+{
+	struct job *j = job_find(s, d->id);
+	struct jqueue *q;
+	char why[160];
+	int e;
+
+	if (!j || j->state == JOB_FINISHED || j->state == JOB_ABORTED)
+		return; /* late traffic of an ended job */
+	if ((e = job__ep_of(j, from->cfg->name)) < 0) {
+		log_warn("data for job %.8s from non-participant %s", j->id, from->cfg->name);
+		return;
+	}
+	pthread_mutex_lock(&j->mu);
+	q = &j->q[e];
+	if (j->buffered + d->payload.len > j->srv->cfg->node.job_memory) {
+		pthread_mutex_unlock(&j->mu);
+		snprintf(why, sizeof(why), "%s: job exceeds its memory bound (JobMemory)",
+			 s->cfg->node.name);
+		job__abort(j, why, 1);
+		return;
+	}
+	if (d->payload.len) {
+		uint8_t *np = realloc(q->partial, q->plen + d->payload.len);
+
+		if (!np) {
+			pthread_mutex_unlock(&j->mu);
+			job__abort(j, "out of memory", 1);
+			return;
+		}
+		q->partial = np;
+		memcpy(q->partial + q->plen, d->payload.data, d->payload.len);
+		q->plen += d->payload.len;
+		j->buffered += d->payload.len;
+	}
+	if (d->last) {
+		struct jmsg *m = malloc(sizeof(*m) + q->plen);
+
+		if (!m) {
+			pthread_mutex_unlock(&j->mu);
+			job__abort(j, "out of memory", 1);
+			return;
+		}
+		m->next = NULL;
+		m->len = q->plen;
+		if (q->plen)
+			memcpy(m->data, q->partial, q->plen);
+		free(q->partial);
+		q->partial = NULL;
+		q->plen = 0;
+		if (q->tail)
+			q->tail->next = m;
+		else
+			q->head = m;
+		q->tail = m;
+		pthread_cond_broadcast(&j->cv);
+	}
+	pthread_mutex_unlock(&j->mu);
+}
+
+void job_on_frame(struct server *s, struct peer *from, const Mpcpb__Frame *f)
+{
+	struct job *j;
+
+	switch (f->msg_case) {
+	case MPCPB__FRAME__MSG_PROPOSE:
+		on_propose(s, from, f->propose->spec);
+		break;
+	case MPCPB__FRAME__MSG_ANSWER:
+		if ((j = job_find(s, f->answer->id)) != NULL)
+			job__on_answer(j, from, f->answer);
+		break;
+	case MPCPB__FRAME__MSG_START:
+		on_start(s, from, f->start);
+		break;
+	case MPCPB__FRAME__MSG_DATA:
+		on_data(s, from, f->data);
+		break;
+	case MPCPB__FRAME__MSG_ABORT:
+		if ((j = job_find(s, f->abort->id)) != NULL && job__ep_of(j, from->cfg->name) >= 0)
+			job__abort(j, f->abort->reason ? f->abort->reason : "aborted", 0);
+		break;
+	case MPCPB__FRAME__MSG_DONE:
+		break;
+	default:
+		break;
+	}
+}
+
+void job_on_peer_lost(struct server *s, struct peer *p, const char *why)
+{
+	char r[REASON_BUF];
+
+	snprintf(r, sizeof(r), "link to %s lost (%s)", p->cfg->name, why);
+	for (struct job *j = s->jobs; j; j = j->next)
+		if (j->state != JOB_FINISHED && j->state != JOB_ABORTED &&
+		    job__ep_of(j, p->cfg->name) >= 0)
+			job__abort(j, r, 1);
+}
+
+/* Job threads report their end through the event queue. */
+void job_drain_events(struct server *s)
+{
+	struct server_event *ev;
+
+	pthread_mutex_lock(&s->mu);
+	ev = s->events;
+	s->events = NULL;
+	pthread_mutex_unlock(&s->mu);
+	while (ev) {
+		struct server_event *nx = ev->next;
+		struct job *j = ev->job;
+
+		pthread_join(j->thread, NULL);
+		j->thread_started = 0;
+		if (j->thread_ret == 0 && j->state == JOB_RUNNING) {
+			Mpcpb__Frame f = MPCPB__FRAME__INIT;
+			Mpcpb__JobDone d = MPCPB__JOB_DONE__INIT;
+
+			job__set_state(j, JOB_FINISHED, NULL);
+			log_info("job %.8s finished%s", j->id, j->result_here ? ", result stored" : "");
+			job__audit(j, "finished", NULL);
+			d.id = j->id;
+			f.msg_case = MPCPB__FRAME__MSG_DONE;
+			f.done = &d;
+			job__send_all(j, &f);
+		} else if (j->state != JOB_ABORTED) {
+			job__abort(j, j->thread_err, 1);
+		}
+		free(ev);
+		ev = nx;
+	}
+}
+
+void job_cron(struct server *s)
+{
+	time_t now = time(NULL);
+
+	for (struct job *j = s->jobs; j; j = j->next)
+		if (j->state == JOB_PENDING && now > j->approve_deadline) {
+			char r[REASON_BUF];
+			struct peer *p = srv_peer_by_name(s, j->spec->proposer);
+
+			snprintf(r, sizeof(r), "%s: not approved in time (ApproveTimeout)",
+				 s->cfg->node.name);
+			if (p)
+				answer_refuse(s, p, j->id, r);
+			job__set_state(j, JOB_ABORTED, r);
+			job__audit(j, "expired", r);
+		}
+}
+
+int job_approve(struct server *s, const char *id, char *err, size_t errlen)
+{
+	struct job *j = job_find(s, id);
+
+	if (!j) {
+		snprintf(err, errlen, "no job %s", id);
+		return MPC_E_ARG;
+	}
+	if (j->state != JOB_PENDING) {
+		snprintf(err, errlen, "job %s is %s, not waiting for approval", id,
+			 job_state_name(j->state));
+		return MPC_E_ARG;
+	}
+	job__audit(j, "approved", NULL);
+	return job__answer(j);
+}
+
+int job_cancel(struct server *s, const char *id, char *err, size_t errlen)
+{
+	struct job *j = job_find(s, id);
+	char r[REASON_BUF];
+
+	if (!j) {
+		snprintf(err, errlen, "no job %s", id);
+		return MPC_E_ARG;
+	}
+	if (j->state == JOB_FINISHED || j->state == JOB_ABORTED) {
+		snprintf(err, errlen, "job %s already %s", id, job_state_name(j->state));
+		return MPC_E_ARG;
+	}
+	snprintf(r, sizeof(r), "cancelled by the operator of %s", s->cfg->node.name);
+	if (j->state == JOB_PENDING) {
+		struct peer *p = srv_peer_by_name(s, j->spec->proposer);
+
+		if (p)
+			answer_refuse(s, p, j->id, r);
+		job__set_state(j, JOB_ABORTED, r);
+		job__audit(j, "cancelled", r);
+		return 0;
+	}
+	job__abort(j, r, 1);
+	return 0;
+}
+
+void job_abort_all(struct server *s, const char *why)
+{
+	for (struct job *j = s->jobs; j; j = j->next)
+		job__abort(j, why, 1);
+}
+
+void job_free_all(struct server *s)
+{
+	struct job *j = s->jobs;
+
+	while (j) {
+		struct job *nx = j->next;
+
+		if (j->thread_started)
+			pthread_join(j->thread, NULL);
+		job__free(j);
+		j = nx;
+	}
+	s->jobs = NULL;
+}
+
+void job_info(struct job *j, Mpcctlpb__JobInfo *in, char *buf, size_t buflen)
+{
+	static const char *phases[] = { "setup", "offline", "input", "online" };
+
+	pthread_mutex_lock(&j->mu);
+	in->id = j->id;
+	in->state = (char *)job_state_name(j->state);
+	in->reason = j->reason;
+	in->proposer = j->spec->proposer;
+	in->n_parties = j->spec->n_parties;
+	in->parties = j->spec->parties;
+	in->n_recipients = j->spec->n_recipients;
+	in->recipients = j->spec->recipients;
+	in->dealer = j->spec->dealer;
+	snprintf(buf, buflen, "%s:%s", j->spec->model_node, j->spec->model_name);
+	in->model = buf;
+	in->model_hash = j->model_hash;
+	in->phase = (char *)(j->state == JOB_RUNNING && (unsigned)j->phase < 4 ? phases[j->phase] : "");
+	in->layer = j->layer;
+	in->layers = j->layers;
+	in->bytes_sent = j->bytes_sent;
+	in->bytes_recv = j->bytes_recv;
+	in->created = j->created;
+	in->updated = j->updated;
+	in->result_here = j->result_here && j->state == JOB_FINISHED;
+	in->needs_approval = j->state == JOB_PENDING;
+	pthread_mutex_unlock(&j->mu);
+}

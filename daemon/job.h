@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (C) 2026 The mpcd authors. */
+#ifndef MPC_JOB_H
+#define MPC_JOB_H
+
+/*
+ * Jobs: proposal, policy, approval, start, the protocol run on a job thread,
+ * abort with one reason on every party. Fields marked (loop) belong to the
+ * loop thread; (mu) are shared with the job thread under job->mu; the rest
+ * is fixed before the thread starts.
+ */
+#include <pthread.h>
+
+#include "ctl.pb-c.h"
+#include "ftensor.h"
+#include "model.h"
+#include "server.h"
+#include "wire.h"
+
+enum job_state {
+	JOB_PROPOSED,  /* waiting for answers (proposer) or for Start */
+	JOB_PENDING,   /* waiting for `mpcctl approve` here */
+	JOB_ACCEPTED,  /* accepted here, waiting for Start */
+	JOB_RUNNING,
+	JOB_FINISHED,
+	JOB_ABORTED,
+};
+
+struct jmsg {
+	struct jmsg *next;
+	size_t len;
+	uint8_t data[];
+};
+
+struct jqueue {
+	struct jmsg *head, *tail;
+	uint8_t *partial; /* chunks of the message being received */
+	size_t plen;
+};
+
+#define JOB_MAX_EP (WIRE_MAX_PARTIES + 1)
+
+struct job {
+	struct job *next;              /* (loop) */
+	struct server *srv;
+	char id[WIRE_ID_LEN + 1];
+	Mpcpb__JobSpec *spec;          /* own copy; final dims after Start */
+	int proposer_here;
+	int me;                        /* endpoint: party index, n for the dealer */
+	int n;                         /* compute parties */
+	int n_ep;                      /* endpoints: n + 1 with the dealer */
+	struct peer *ep_peer[JOB_MAX_EP]; /* NULL for me */
+	enum job_state state;          /* (mu) */
+	char reason[WIRE_MAX_REASON + 1]; /* (mu) */
+	time_t created, updated, approve_deadline;
+	int answered[JOB_MAX_EP];      /* (loop) proposer */
+	/* this node's contribution */
+	struct model *model;           /* the owner's, with weights */
+	uint8_t *model_pub;            /* public graph (owner, then everyone) */
+	size_t model_pub_len;
+	char model_hash[65];
+	struct ftensor parts[WIRE_MAX_INPUTS][WIRE_MAX_PARTS]; /* my parts' data */
+	/* thread side */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct jqueue q[JOB_MAX_EP];   /* (mu) */
+	size_t buffered;               /* (mu) inbound bytes held */
+	int aborted;                   /* (mu) */
+	pthread_t thread;
+	int thread_started;            /* (loop) */
+	int thread_ret;                /* set by the thread before its event */
+	char thread_err[WIRE_MAX_REASON + 1];
+	/* progress (mu) */
+	int phase;
+	uint32_t layer, layers;
+	uint64_t bytes_sent, bytes_recv;
+	int result_here;
+};
+
+/* ctl entry points (loop thread); errors as one line in err. */
+int job_submit(struct server *s, const Mpcctlpb__Submit *req, char *id, char *err, size_t errlen);
+int job_approve(struct server *s, const char *id, char *err, size_t errlen);
+int job_cancel(struct server *s, const char *id, char *err, size_t errlen);
+struct job *job_find(struct server *s, const char *id);
+void job_info(struct job *j, Mpcctlpb__JobInfo *info, char *buf, size_t buflen);
+const char *job_state_name(enum job_state st);
+
+/* Internal to job*.c */
+Mpcpb__JobSpec *job__spec_dup(const Mpcpb__JobSpec *s);
+int job__ep_of(const struct job *j, const char *node);
+void job__audit(struct job *j, const char *event, const char *reason);
+void job__free(struct job *j);
+struct job *job__new(struct server *s, const Mpcpb__JobSpec *spec, char *why, size_t len);
+void job__send_all(struct job *j, const Mpcpb__Frame *f);
+void job__set_state(struct job *j, enum job_state st, const char *reason);
+void job__abort(struct job *j, const char *reason, int broadcast);
+int job__parse_ref(const char *s, char *node, char *name);
+/* job_submit.c: this node's part (datasets' shapes, the model's graph) */
+int job__contribute(struct job *j, char *why, size_t len);
+int job__policy(struct job *j, int *manual, char *why, size_t len);
+int job__answer(struct job *j);
+void job__on_answer(struct job *j, struct peer *from, const Mpcpb__JobAnswer *a);
+
+/* job_run.c */
+int job__start_thread(struct job *j);
+void job__abort_local(struct job *j, const char *reason);
+int job__result_path(struct job *j, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,329 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (C) 2026 The mpcd authors. */
+/*
+ * The job thread: the same protocol code as `mpcctl simulate`, over the
+ * daemon's links. Its network (struct net_ops) chunks each protocol
+ * message into JobData frames sealed and queued on the peer's link, and
+ * receives whole messages that the loop reassembled into the job's
+ * per-endpoint queues. Read docs/daemon.md before changing the locking.
+ */
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "eval.h"
+#include "fxp.h"
+#include "job.h"
+#include "log.h"
+#include "npy.h"
+
+/* Payload per JobData frame: MaxFrame less the frame's own fields. */
+static size_t chunk_size(struct job *j)
+{
+	return (size_t)j->srv->cfg->node.max_frame - 256;
+}
+
+static int abort_error(struct job *j)
+{
+	return mpc_fail(MPC_E_ABORTED, "%s", j->reason[0] ? j->reason : "aborted");
+}
+
+static int jnet_send(void *ctx, int to, const void *buf, size_t len)
+{
+	struct job *j = ctx;
+	const uint8_t *p = buf;
+	size_t off = 0, chunk = chunk_size(j);
+	int ret;
+
+	if (to < 0 || to >= j->n_ep || to == j->me)
+		mpc_bug("job: bad destination");
+	do {
+		Mpcpb__Frame f = MPCPB__FRAME__INIT;
+		Mpcpb__JobData d = MPCPB__JOB_DATA__INIT;
+		size_t k = len - off < chunk ? len - off : chunk;
+
+		pthread_mutex_lock(&j->mu);
+		ret = j->aborted;
+		pthread_mutex_unlock(&j->mu);
+		if (ret)
+			return abort_error(j);
+		d.id = j->id;
+		d.payload.data = (uint8_t *)p + off;
+		d.payload.len = k;
+		d.last = off + k == len;
+		f.msg_case = MPCPB__FRAME__MSG_DATA;
+		f.data = &d;
+		if ((ret = peer_send(j->ep_peer[to], &f)) != 0)
+			return ret;
+		off += k;
+	} while (off < len);
+	pthread_mutex_lock(&j->mu);
+	j->bytes_sent += len;
+	pthread_mutex_unlock(&j->mu);
+	return 0;
+}
+
+static int jnet_recv(void *ctx, int from, void *buf, size_t len)
+{
+	struct job *j = ctx;
+	struct jqueue *q = &j->q[from];
+	struct jmsg *m;
+	int ret = 0;
+
+	if (from < 0 || from >= j->n_ep || from == j->me)
+		mpc_bug("job: bad source");
+	pthread_mutex_lock(&j->mu);
+	while (!q->head && !j->aborted)
+		pthread_cond_wait(&j->cv, &j->mu);
+	if (j->aborted) {
+		pthread_mutex_unlock(&j->mu);
+		return abort_error(j);
+	}
+	m = q->head;
+	q->head = m->next;
+	if (!q->head)
+		q->tail = NULL;
+	j->buffered -= m->len;
+	j->bytes_recv += m->len;
+	pthread_mutex_unlock(&j->mu);
+	if (m->len != len)
+		ret = mpc_fail(MPC_E_FORMAT, "%s sent %zu bytes where the protocol expects %zu",
+			       from < j->n ? j->spec->parties[from] : j->spec->dealer, m->len, len);
+	else if (len)
+		memcpy(buf, m->data, len);
+	sodium_memzero(m->data, m->len);
+	free(m);
+	return ret;
+}
+
+static const struct net_ops jnet_ops = { .send = jnet_send, .recv = jnet_recv };
+
+void job__abort_local(struct job *j, const char *reason)
+{
+	pthread_mutex_lock(&j->mu);
+	if (!j->reason[0])
+		snprintf(j->reason, sizeof(j->reason), "%.*s", WIRE_MAX_REASON, reason);
+	j->state = JOB_ABORTED;
+	j->aborted = 1;
+	pthread_cond_broadcast(&j->cv);
+	pthread_mutex_unlock(&j->mu);
+	j->updated = time(NULL);
+}
+
+int job__result_path(struct job *j, char *buf, size_t len)
+{
+	int n = snprintf(buf, len, "%s/results/%s.npy", j->srv->cfg->node.data_dir, j->id);
+
+	return n < 0 || (size_t)n >= len ? -1 : 0;
+}
+
+static void set_phase(struct job *j, int phase)
+{
+	pthread_mutex_lock(&j->mu);
+	j->phase = phase;
+	pthread_mutex_unlock(&j->mu);
+}
+
+static void on_layer(void *arg, size_t done, size_t total)
+{
+	struct job *j = arg;
+
+	pthread_mutex_lock(&j->mu);
+	j->phase = NET_PH_ONLINE;
+	j->layer = (uint32_t)done;
+	j->layers = (uint32_t)total;
+	pthread_mutex_unlock(&j->mu);
+}
+
+/* The model every party evaluates: the owner's, or the public graph. */
+static int job_model(struct job *j, struct model **out)
+{
+	const Mpcpb__JobSpec *sp = j->spec;
+	const char *data_inputs[WIRE_MAX_INPUTS];
+	int64_t dims[WIRE_MAX_INPUTS][FT_MAX_DIMS];
+	int nd[WIRE_MAX_INPUTS], ret;
+	struct model *m = j->model;
+
+	*out = NULL;
+	for (size_t i = 0; i < sp->n_inputs; i++)
+		data_inputs[i] = sp->inputs[i]->name;
+	if (!m) {
+		if ((ret = model_parse_onnx(j->model_pub, j->model_pub_len, "job model", &m)) != 0 ||
+		    (ret = model_declare_weights(m, data_inputs, sp->n_inputs)) != 0)
+			goto fail;
+	}
+	if (m->n_inputs != sp->n_inputs) {
+		ret = mpc_fail(MPC_E_SHAPE, "the model has %zu data inputs, the job binds %zu",
+			       m->n_inputs, sp->n_inputs);
+		goto fail;
+	}
+	for (size_t i = 0; i < m->n_inputs; i++) {
+		const Mpcpb__InputBinding *in = NULL;
+
+		for (size_t k = 0; k < sp->n_inputs; k++)
+			if (!strcmp(sp->inputs[k]->name, m->values[m->inputs[i]].name))
+				in = sp->inputs[k];
+		if (!in) {
+			ret = mpc_fail(MPC_E_ARG, "the job binds no data to model input '%s'",
+				       m->values[m->inputs[i]].name);
+			goto fail;
+		}
+		nd[i] = (int)in->parts[0]->n_dims;
+		memcpy(dims[i], in->parts[0]->dims, (size_t)nd[i] * sizeof(int64_t));
+		dims[i][in->axis] = 0;
+		for (size_t k = 0; k < in->n_parts; k++)
+			dims[i][in->axis] += in->parts[k]->dims[in->axis];
+	}
+	if ((ret = model_infer(m, (const int64_t(*)[FT_MAX_DIMS])dims, nd)) != 0 ||
+	    (ret = eval_fold_batchnorm(m)) != 0)
+		goto fail;
+	*out = m;
+	return 0;
+fail:
+	if (m != j->model)
+		model_free(m);
+	return ret;
+}
+
+static int run_party(struct job *j, struct model *md, struct net *nt,
+		     const struct corr_list *need)
+{
+	const Mpcpb__JobSpec *sp = j->spec;
+	struct eval_input in[WIRE_MAX_INPUTS];
+	struct eval_part parts[WIRE_MAX_INPUTS][WIRE_MAX_PARTS];
+	struct eval_out out = { 0 };
+	uint64_t *plain = NULL;
+	struct mpc m;
+	int ret, owner = job__ep_of(j, sp->model_node);
+
+	if ((ret = mpc_init(&m, nt, sp->frac_bits)) != 0)
+		return ret;
+	m.on_layer = on_layer;
+	m.on_layer_arg = j;
+	/* Bind the job's parts to the model's inputs, in the model's order. */
+	for (size_t i = 0; i < md->n_inputs; i++) {
+		size_t k;
+
+		for (k = 0; k < sp->n_inputs; k++)
+			if (!strcmp(sp->inputs[k]->name, md->values[md->inputs[i]].name))
+				break;
+		in[i] = (struct eval_input){ .n_parts = (int)sp->inputs[k]->n_parts,
+					     .axis = sp->inputs[k]->axis, .parts = parts[i] };
+		for (size_t p = 0; p < sp->inputs[k]->n_parts; p++) {
+			const Mpcpb__Part *pt = sp->inputs[k]->parts[p];
+
+			parts[i][p] = (struct eval_part){ .owner = job__ep_of(j, pt->node),
+							  .ndim = (int)pt->n_dims,
+							  .data = j->parts[k][p].data };
+			memcpy(parts[i][p].dims, pt->dims, pt->n_dims * sizeof(int64_t));
+			if (parts[i][p].data &&
+			    memcmp(j->parts[k][p].dims, pt->dims, pt->n_dims * sizeof(int64_t))) {
+				ret = mpc_fail(MPC_E_SHAPE, "dataset '%s' changed shape since the answer",
+					       pt->dataset);
+				goto out;
+			}
+		}
+	}
+	set_phase(j, NET_PH_SETUP);
+	if ((ret = mpc_setup(&m)) != 0)
+		goto out;
+	set_phase(j, NET_PH_OFFLINE);
+	if ((ret = mpc_offline(&m, need)) != 0)
+		goto out;
+	set_phase(j, NET_PH_INPUT);
+	if ((ret = eval_run(&m, md, owner, in, &out, NULL)) != 0)
+		goto out;
+	if (!(plain = mpc_alloc(out.n))) {
+		ret = MPC_E_NOMEM;
+		goto out;
+	}
+	for (size_t r = 0; r < sp->n_recipients && !ret; r++) {
+		int to = job__ep_of(j, sp->recipients[r]);
+
+		if ((ret = mpc_reveal_to(&m, to, out.share, out.n, plain)) != 0 || to != j->me)
+			continue;
+		{
+			const struct model_value *ov = &md->values[md->outputs[0]];
+			struct ftensor res = { 0 };
+			char path[4096];
+
+			if ((ret = ftensor_alloc(&res, ov->ndim, ov->dims)) != 0)
+				break;
+			fxp_decode(res.data, plain, out.n, out.scale * m.frac);
+			if (job__result_path(j, path, sizeof(path)) ||
+			    (ret = npy_save_f32(path, &res)) == 0)
+				j->result_here = 1;
+			ftensor_free(&res);
+		}
+	}
+out:
+	mpc_free_words(plain, out.n);
+	eval_out_free(&out);
+	mpc_free(&m);
+	return ret;
+}
+
+static void *job_main(void *arg)
+{
+	struct job *j = arg;
+	struct corr_list need = { 0 };
+	struct model *md = NULL;
+	struct net nt = { .n_parties = j->n, .me = j->me, .ops = &jnet_ops, .ctx = j };
+	struct server_event *ev;
+	size_t bytes;
+	int ret;
+
+	if ((ret = job_model(j, &md)) != 0 || (ret = eval_need(md, j->spec->frac_bits, &need)) != 0)
+		goto out;
+	bytes = corr_list_mat_words(&need) * 8;
+	if (bytes > j->srv->cfg->node.job_memory) {
+		ret = mpc_fail(MPC_E_TOOBIG, "the job needs %zu MiB of correlated randomness, JobMemory is %llu MiB",
+			       bytes >> 20, (unsigned long long)(j->srv->cfg->node.job_memory >> 20));
+		goto out;
+	}
+	if (j->me == j->n) {
+		struct prg party[MPC_MAX_PARTIES];
+
+		set_phase(j, NET_PH_SETUP);
+		ret = dealer_setup(&nt, party);
+		set_phase(j, NET_PH_OFFLINE);
+		if (!ret)
+			ret = dealer_offline(&nt, party, &need);
+		for (int i = 0; i < j->n; i++)
+			prg_wipe(&party[i]);
+	} else {
+		ret = run_party(j, md, &nt, &need);
+	}
+out:
+	if (ret)
+		snprintf(j->thread_err, sizeof(j->thread_err), "%s: %s",
+			 j->srv->cfg->node.name, mpc_errmsg(ret));
+	j->thread_ret = ret;
+	corr_list_free(&need);
+	if (md != j->model)
+		model_free(md);
+	ev = calloc(1, sizeof(*ev));
+	if (ev) {
+		ev->job = j;
+		pthread_mutex_lock(&j->srv->mu);
+		ev->next = j->srv->events;
+		j->srv->events = ev;
+		pthread_mutex_unlock(&j->srv->mu);
+	}
+	srv_wake(j->srv);
+	return NULL;
+}
+
+int job__start_thread(struct job *j)
+{
+	job__set_state(j, JOB_RUNNING, NULL);
+	job__audit(j, "started", NULL);
+	log_info("job %.8s started: party %d of %d%s", j->id, j->me, j->n,
+		 j->me == j->n ? " (dealer)" : "");
+	if (pthread_create(&j->thread, NULL, job_main, j))
+		return MPC_E_INTERNAL;
+	j->thread_started = 1;
+	return 0;
+}

@@ -1,0 +1,518 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (C) 2026 The mpcd authors. */
+/*
+ * Submitting a job (the proposer), this node's contribution to a job
+ * (datasets' shapes, the model's public graph) and the proposer's
+ * collection of answers up to Start.
+ */
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "job.h"
+#include "log.h"
+#include "npy.h"
+#include "policy.h"
+
+#define NAMEBUF (WIRE_MAX_NAME + 1)
+
+int job__policy(struct job *j, int *manual, char *why, size_t len)
+{
+	const char *self = j->srv->cfg->node.name;
+	const char *datasets[WIRE_MAX_INPUTS * WIRE_MAX_PARTS];
+	struct policy_req r = { 0 };
+	size_t nd = 0;
+	int ret;
+
+	for (size_t i = 0; i < j->spec->n_inputs; i++)
+		for (size_t k = 0; k < j->spec->inputs[i]->n_parts; k++)
+			if (!strcmp(j->spec->inputs[i]->parts[k]->node, self))
+				datasets[nd++] = j->spec->inputs[i]->parts[k]->dataset;
+	r.proposer = j->spec->proposer;
+	r.datasets = datasets;
+	r.n_datasets = nd;
+	r.model = strcmp(j->spec->model_node, self) ? NULL : j->spec->model_name;
+	r.recipients = (const char *const *)j->spec->recipients;
+	r.n_recipients = j->spec->n_recipients;
+	r.parties = (const char *const *)j->spec->parties;
+	r.n_parties = j->spec->n_parties;
+	enum cfg_approve mode = CFG_APPROVE_AUTO;
+
+	ret = policy_check(j->srv->cfg, &r, &mode, why, len);
+	/* The local operator's own submission needs no second approval. */
+	*manual = mode == CFG_APPROVE_MANUAL && strcmp(j->spec->proposer, self);
+	return ret;
+}
+
+static void sha256_hex(const uint8_t *buf, size_t len, char out[65])
+{
+	uint8_t h[crypto_hash_sha256_BYTES];
+
+	crypto_hash_sha256(h, buf, len);
+	sodium_bin2hex(out, 65, h, sizeof(h));
+}
+
+int job__contribute(struct job *j, char *why, size_t len)
+{
+	const struct cfg *c = j->srv->cfg;
+	const char *self = c->node.name;
+	uint8_t *buf = NULL;
+	size_t blen = 0;
+	int ret = 0;
+
+	for (size_t i = 0; i < j->spec->n_inputs && !ret; i++)
+		for (size_t k = 0; k < j->spec->inputs[i]->n_parts && !ret; k++) {
+			const Mpcpb__Part *p = j->spec->inputs[i]->parts[k];
+			const struct cfg_dataset *d;
+
+			if (strcmp(p->node, self) || j->parts[i][k].data)
+				continue;
+			if (!(d = cfg_dataset_by_name(c, p->dataset))) {
+				snprintf(why, len, "dataset '%s' is not configured here", p->dataset);
+				return MPC_E_POLICY;
+			}
+			if ((ret = input_load(d->path, &j->parts[i][k])) != 0)
+				snprintf(why, len, "dataset '%s': %s", p->dataset, mpc_errmsg(ret));
+		}
+	if (ret || strcmp(j->spec->model_node, self) || j->model)
+		return ret;
+	{
+		const struct cfg_model *cm = cfg_model_by_name(c, j->spec->model_name);
+
+		if (!cm) {
+			snprintf(why, len, "model '%s' is not configured here", j->spec->model_name);
+			return MPC_E_POLICY;
+		}
+		if ((ret = file_read_all(cm->path, (size_t)1 << 30, &buf, &blen)) != 0 ||
+		    (ret = model_parse_onnx(buf, blen, cm->path, &j->model)) != 0 ||
+		    (cm->weights && (ret = model_bind_safetensors(j->model, cm->weights)) != 0)) {
+			snprintf(why, len, "model '%s': %s", cm->name, mpc_errmsg(ret));
+			goto out;
+		}
+		if (j->model->n_outputs != 1) {
+			snprintf(why, len, "model '%s' has %zu outputs; jobs reveal exactly one",
+				 cm->name, j->model->n_outputs);
+			ret = MPC_E_UNSUPPORTED;
+			goto out;
+		}
+		if ((ret = model_strip_weights(buf, blen, &j->model_pub, &j->model_pub_len)) != 0) {
+			snprintf(why, len, "model '%s': %s", cm->name, mpc_errmsg(ret));
+			goto out;
+		}
+		sha256_hex(buf, blen, j->model_hash);
+	}
+out:
+	if (ret) {
+		model_free(j->model);
+		j->model = NULL;
+	}
+	free(buf);
+	return ret;
+}
+
+/* This node's parts with their shapes, for an Answer. */
+static size_t own_parts(struct job *j, Mpcpb__Part *parts, Mpcpb__Part **pp)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < j->spec->n_inputs; i++)
+		for (size_t k = 0; k < j->spec->inputs[i]->n_parts; k++) {
+			const Mpcpb__Part *p = j->spec->inputs[i]->parts[k];
+
+			if (!j->parts[i][k].data && strcmp(p->node, j->srv->cfg->node.name))
+				continue;
+			mpcpb__part__init(&parts[n]);
+			parts[n].node = p->node;
+			parts[n].dataset = p->dataset;
+			parts[n].n_dims = (size_t)j->parts[i][k].ndim;
+			parts[n].dims = j->parts[i][k].dims;
+			pp[n] = &parts[n];
+			n++;
+		}
+	return n;
+}
+
+int job__answer(struct job *j)
+{
+	Mpcpb__Frame f = MPCPB__FRAME__INIT;
+	Mpcpb__JobAnswer a = MPCPB__JOB_ANSWER__INIT;
+	Mpcpb__Part parts[WIRE_MAX_INPUTS * WIRE_MAX_PARTS];
+	Mpcpb__Part *pp[WIRE_MAX_INPUTS * WIRE_MAX_PARTS];
+	struct peer *prop = srv_peer_by_name(j->srv, j->spec->proposer);
+	char why[WIRE_MAX_REASON + 1] = "", r[REASON_BUF];
+	int ret;
+
+	a.id = j->id;
+	f.msg_case = MPCPB__FRAME__MSG_ANSWER;
+	f.answer = &a;
+	if ((ret = job__contribute(j, why, sizeof(why))) != 0) {
+		snprintf(r, sizeof(r), "%s: %s", j->srv->cfg->node.name, why);
+		r[WIRE_MAX_REASON] = '\0';
+		a.reason = r;
+		if (prop)
+			(void)peer_send(prop, &f);
+		job__set_state(j, JOB_ABORTED, r);
+		job__audit(j, "refused", r);
+		return ret;
+	}
+	a.accept = 1;
+	a.n_parts = own_parts(j, parts, pp);
+	a.parts = pp;
+	if (j->model_pub) {
+		a.model.data = j->model_pub;
+		a.model.len = j->model_pub_len;
+		a.model_hash = j->model_hash;
+	}
+	job__set_state(j, JOB_ACCEPTED, NULL);
+	job__audit(j, "accepted", NULL);
+	if (!prop)
+		return mpc_fail(MPC_E_PEER_GONE, "proposer unknown");
+	return peer_send(prop, &f);
+}
+
+static int set_dims(Mpcpb__Part *p, const int64_t *dims, size_t n)
+{
+	int64_t *d = malloc((n ? n : 1) * sizeof(*d));
+
+	if (!d)
+		return -1;
+	memcpy(d, dims, n * sizeof(*d));
+	free(p->dims);
+	p->dims = d;
+	p->n_dims = n;
+	return 0;
+}
+
+/* Every part has a shape: resolve "last axis" and check parts join. */
+static int finalize_spec(struct job *j, char *why, size_t len)
+{
+	for (size_t i = 0; i < j->spec->n_inputs; i++) {
+		Mpcpb__InputBinding *in = j->spec->inputs[i];
+		const Mpcpb__Part *p0 = in->parts[0];
+
+		for (size_t k = 0; k < in->n_parts; k++) {
+			Mpcpb__Part *p = in->parts[k];
+
+			if (j->parts[i][k].data &&
+			    set_dims(p, j->parts[i][k].dims, (size_t)j->parts[i][k].ndim))
+				return snprintf(why, len, "out of memory"), -1;
+			if (!p->n_dims)
+				return snprintf(why, len, "no shape for %s:%s", p->node, p->dataset), -1;
+		}
+		if (in->axis < 0)
+			in->axis = (int32_t)p0->n_dims - 1;
+		for (size_t k = 1; k < in->n_parts; k++) {
+			const Mpcpb__Part *p = in->parts[k];
+			int ok = p->n_dims == p0->n_dims && (size_t)in->axis < p0->n_dims;
+
+			for (size_t d = 0; ok && d < p->n_dims; d++)
+				ok = d == (size_t)in->axis || p->dims[d] == p0->dims[d];
+			if (!ok)
+				return snprintf(why, len, "input '%s': %s:%s and %s:%s do not join on axis %d",
+						in->name, p0->node, p0->dataset, p->node, p->dataset,
+						in->axis), -1;
+		}
+	}
+	return 0;
+}
+
+static void start_all(struct job *j)
+{
+	Mpcpb__Frame f = MPCPB__FRAME__INIT;
+	Mpcpb__JobStart st = MPCPB__JOB_START__INIT;
+	char why[WIRE_MAX_REASON + 1], r[REASON_BUF];
+
+	if (finalize_spec(j, why, sizeof(why)) != 0) {
+		snprintf(r, sizeof(r), "%s: %s", j->srv->cfg->node.name, why);
+		job__abort(j, r, 1);
+		return;
+	}
+	st.spec = j->spec;
+	st.model.data = j->model_pub;
+	st.model.len = j->model_pub_len;
+	st.model_hash = j->model_hash;
+	f.msg_case = MPCPB__FRAME__MSG_START;
+	f.start = &st;
+	job__send_all(j, &f);
+	if (job__start_thread(j) != 0)
+		job__abort(j, "cannot start the job thread", 1);
+}
+
+void job__on_answer(struct job *j, struct peer *from, const Mpcpb__JobAnswer *a)
+{
+	int e = job__ep_of(j, from->cfg->name), all = 1;
+	char r[REASON_BUF];
+
+	if (!j->proposer_here || j->state != JOB_PROPOSED || e < 0 || j->answered[e])
+		return;
+	if (!a->accept) {
+		job__abort(j, a->reason && *a->reason ? a->reason : "refused", 1);
+		return;
+	}
+	for (size_t k = 0; k < a->n_parts; k++) {
+		const Mpcpb__Part *ap = a->parts[k];
+		int found = 0;
+
+		for (size_t i = 0; i < j->spec->n_inputs; i++)
+			for (size_t q = 0; q < j->spec->inputs[i]->n_parts; q++) {
+				Mpcpb__Part *p = j->spec->inputs[i]->parts[q];
+
+				if (!strcmp(p->node, from->cfg->name) && !strcmp(p->dataset, ap->dataset) &&
+				    !strcmp(ap->node, from->cfg->name)) {
+					found = 1;
+					if (set_dims(p, ap->dims, ap->n_dims)) {
+						job__abort(j, "out of memory", 1);
+						return;
+					}
+				}
+			}
+		if (!found) {
+			snprintf(r, sizeof(r), "%s answered for a part it does not hold", from->cfg->name);
+			job__abort(j, r, 1);
+			return;
+		}
+	}
+	if (!strcmp(j->spec->model_node, from->cfg->name)) {
+		if (!a->model.len || !a->model_hash) {
+			snprintf(r, sizeof(r), "%s sent no model graph", from->cfg->name);
+			job__abort(j, r, 1);
+			return;
+		}
+		free(j->model_pub);
+		if (!(j->model_pub = malloc(a->model.len))) {
+			job__abort(j, "out of memory", 1);
+			return;
+		}
+		memcpy(j->model_pub, a->model.data, a->model.len);
+		j->model_pub_len = a->model.len;
+		snprintf(j->model_hash, sizeof(j->model_hash), "%s", a->model_hash);
+	}
+	j->answered[e] = 1;
+	for (int k = 0; k < j->n_ep; k++)
+		all &= j->answered[k];
+	if (all)
+		start_all(j);
+}
+
+/* "NAME=NODE:DS,NODE:DS" (columns) or "NAME=NODE:DS+NODE:DS" (rows). */
+static int parse_input(const char *arg, Mpcpb__InputBinding *in, Mpcpb__Part *parts,
+		       Mpcpb__Part **pp, char (*names)[2][NAMEBUF], char *err, size_t errlen)
+{
+	const char *eq = strchr(arg, '='), *p;
+	int comma, plus;
+	size_t n = 0;
+
+	if (!eq || eq == arg || (size_t)(eq - arg) > 256) {
+		snprintf(err, errlen, "--input '%s': expected NAME=NODE:DATASET", arg);
+		return MPC_E_ARG;
+	}
+	comma = strchr(eq, ',') != NULL;
+	plus = strchr(eq, '+') != NULL;
+	if (comma && plus) {
+		snprintf(err, errlen, "--input '%s': ',' joins columns and '+' joins rows, not both", arg);
+		return MPC_E_ARG;
+	}
+	in->axis = plus ? 0 : -1;
+	for (p = eq + 1;; ) {
+		const char *end = p + strcspn(p, ",+");
+		char tok[2 * NAMEBUF + 2];
+
+		if (n == WIRE_MAX_PARTS || (size_t)(end - p) >= sizeof(tok)) {
+			snprintf(err, errlen, "--input '%s': too many or too long parts", arg);
+			return MPC_E_ARG;
+		}
+		snprintf(tok, sizeof(tok), "%.*s", (int)(end - p), p);
+		if (job__parse_ref(tok, names[n][0], names[n][1])) {
+			snprintf(err, errlen, "--input '%s': '%s' is not NODE:DATASET", arg, tok);
+			return MPC_E_ARG;
+		}
+		mpcpb__part__init(&parts[n]);
+		parts[n].node = names[n][0];
+		parts[n].dataset = names[n][1];
+		pp[n] = &parts[n];
+		n++;
+		if (!*end)
+			break;
+		p = end + 1;
+	}
+	in->n_parts = n;
+	in->parts = pp;
+	return 0;
+}
+
+static int add_party(char (*parties)[NAMEBUF], size_t *n, const char *name)
+{
+	for (size_t i = 0; i < *n; i++)
+		if (!strcmp(parties[i], name))
+			return 0;
+	if (*n == WIRE_MAX_PARTIES)
+		return -1;
+	snprintf(parties[(*n)++], NAMEBUF, "%s", name);
+	return 0;
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+static int pick_dealer(struct server *s, const char *offline, char *dealer,
+		       char *err, size_t errlen)
+{
+	const struct peer *only = NULL;
+	size_t n = 0;
+
+	if (offline && !strcmp(offline, "ot")) {
+		snprintf(err, errlen, "--offline ot: OT preprocessing is not available yet; use --offline dealer:NODE");
+		return MPC_E_UNSUPPORTED;
+	}
+	if (offline && *offline) {
+		const struct peer *p;
+
+		if (strncmp(offline, "dealer:", 7) || !wire_valid_name(offline + 7)) {
+			snprintf(err, errlen, "--offline '%s': expected dealer:NODE", offline);
+			return MPC_E_ARG;
+		}
+		p = srv_peer_by_name(s, offline + 7);
+		if (!p || p->cfg->role != CFG_ROLE_DEALER) {
+			snprintf(err, errlen, "--offline: '%s' is not a configured dealer", offline + 7);
+			return MPC_E_ARG;
+		}
+		snprintf(dealer, NAMEBUF, "%s", offline + 7);
+		return 0;
+	}
+	for (size_t i = 0; i < s->n_peers; i++)
+		if (s->peers[i].cfg->role == CFG_ROLE_DEALER) {
+			only = &s->peers[i];
+			n++;
+		}
+	if (n != 1) {
+		snprintf(err, errlen, "%s dealer configured: name one with --offline dealer:NODE",
+			 n ? "more than one" : "no");
+		return MPC_E_ARG;
+	}
+	snprintf(dealer, NAMEBUF, "%s", only->cfg->name);
+	return 0;
+}
+
+int job_submit(struct server *s, const Mpcctlpb__Submit *req, char *id, char *err, size_t errlen)
+{
+	static char names[WIRE_MAX_INPUTS][WIRE_MAX_PARTS][2][NAMEBUF];
+	char parties[WIRE_MAX_PARTIES][NAMEBUF], recips[WIRE_MAX_PARTIES][NAMEBUF];
+	char model_node[NAMEBUF], model_name[NAMEBUF], dealer[NAMEBUF];
+	char *pparties[WIRE_MAX_PARTIES], *precips[WIRE_MAX_PARTIES];
+	Mpcpb__InputBinding ins[WIRE_MAX_INPUTS], *pins[WIRE_MAX_INPUTS];
+	Mpcpb__Part parts[WIRE_MAX_INPUTS][WIRE_MAX_PARTS], *pparts[WIRE_MAX_INPUTS][WIRE_MAX_PARTS];
+	Mpcpb__JobSpec spec = MPCPB__JOB_SPEC__INIT;
+	const char *self = s->cfg->node.name;
+	size_t np = 0, nr = 0;
+	uint8_t rnd[16];
+	struct job *j;
+	int ret, manual;
+
+	if (s->cfg->node.role != CFG_ROLE_COMPUTE) {
+		snprintf(err, errlen, "a dealer node does not propose jobs");
+		return MPC_E_ARG;
+	}
+	if (!req->model || job__parse_ref(req->model, model_node, model_name)) {
+		snprintf(err, errlen, "--model '%s': expected NODE:MODEL", req->model ? req->model : "");
+		return MPC_E_ARG;
+	}
+	if (req->n_inputs < 1 || req->n_inputs > WIRE_MAX_INPUTS || req->n_outputs < 1) {
+		snprintf(err, errlen, "a job needs --input (1 to %d) and --output", WIRE_MAX_INPUTS);
+		return MPC_E_ARG;
+	}
+	if (req->frac_bits < 0 || req->frac_bits > 30) {
+		snprintf(err, errlen, "--frac-bits %d: from 1 to 30", req->frac_bits);
+		return MPC_E_ARG;
+	}
+	if ((ret = pick_dealer(s, req->offline, dealer, err, errlen)) != 0)
+		return ret;
+	add_party(parties, &np, self);
+	add_party(parties, &np, model_node);
+	for (size_t i = 0; i < req->n_inputs; i++) {
+		mpcpb__input_binding__init(&ins[i]);
+		if ((ret = parse_input(req->inputs[i], &ins[i], parts[i], pparts[i], names[i],
+				       err, errlen)) != 0)
+			return ret;
+		{
+			size_t nlen = strcspn(req->inputs[i], "=");
+			static char in_names[WIRE_MAX_INPUTS][257];
+
+			snprintf(in_names[i], sizeof(in_names[i]), "%.*s", (int)nlen, req->inputs[i]);
+			ins[i].name = in_names[i];
+		}
+		for (size_t k = 0; k < ins[i].n_parts; k++)
+			if (add_party(parties, &np, ins[i].parts[k]->node)) {
+				snprintf(err, errlen, "more than %d parties", WIRE_MAX_PARTIES);
+				return MPC_E_ARG;
+			}
+		pins[i] = &ins[i];
+	}
+	for (size_t i = 0; i < req->n_outputs; i++) {
+		const char *o = req->outputs[i];
+
+		if (!wire_valid_name(o)) {
+			snprintf(err, errlen, "--output '%s': not a node name", o);
+			return MPC_E_ARG;
+		}
+		if (add_party(recips, &nr, o) || add_party(parties, &np, o)) {
+			snprintf(err, errlen, "more than %d parties", WIRE_MAX_PARTIES);
+			return MPC_E_ARG;
+		}
+	}
+	if (np < 2) {
+		snprintf(err, errlen, "a job needs at least two compute parties; all data and the model are here");
+		return MPC_E_ARG;
+	}
+	/* Party numbers follow name order, so every node derives the same. */
+	qsort(parties, np, NAMEBUF, cmp_names);
+	for (size_t i = 0; i < np; i++)
+		pparties[i] = parties[i];
+	for (size_t i = 0; i < nr; i++)
+		precips[i] = recips[i];
+	randombytes_buf(rnd, sizeof(rnd));
+	sodium_bin2hex(id, WIRE_ID_LEN + 1, rnd, sizeof(rnd));
+	spec.id = id;
+	spec.proposer = (char *)self;
+	spec.model_node = model_node;
+	spec.model_name = model_name;
+	spec.n_inputs = req->n_inputs;
+	spec.inputs = pins;
+	spec.n_recipients = nr;
+	spec.recipients = precips;
+	spec.dealer = dealer;
+	spec.frac_bits = req->frac_bits ? req->frac_bits : 16;
+	spec.n_parties = np;
+	spec.parties = pparties;
+	if (!(j = job__new(s, &spec, err, errlen)))
+		return MPC_E_ARG;
+	for (int e = 0; e < j->n_ep; e++)
+		if (j->ep_peer[e] && !j->ep_peer[e]->link) {
+			snprintf(err, errlen, "peer %s is not connected", j->ep_peer[e]->cfg->name);
+			job__free(j);
+			return MPC_E_PEER_GONE;
+		}
+	if ((ret = job__policy(j, &manual, err, errlen)) != 0 ||
+	    (ret = job__contribute(j, err, errlen)) != 0) {
+		job__free(j);
+		return ret;
+	}
+	j->proposer_here = 1;
+	j->answered[j->me] = 1;
+	j->next = s->jobs;
+	s->jobs = j;
+	job__audit(j, "proposed", NULL);
+	{
+		Mpcpb__Frame f = MPCPB__FRAME__INIT;
+		Mpcpb__JobPropose p = MPCPB__JOB_PROPOSE__INIT;
+
+		p.spec = j->spec;
+		f.msg_case = MPCPB__FRAME__MSG_PROPOSE;
+		f.propose = &p;
+		job__send_all(j, &f);
+	}
+	log_info("job %.8s proposed to %d parties and dealer %s", j->id, j->n, dealer);
+	return 0;
+}

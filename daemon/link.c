@@ -1,0 +1,641 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (C) 2026 The mpcd authors. */
+/*
+ * Peer links: TCP, the Noise IK handshake (crypto/chan.c), then frames of
+ * [4-byte big-endian length][AEAD ciphertext of a protobuf Frame] whose
+ * header is the AEAD's associated data. Implicit nonces make replay,
+ * reordering, dropping and tampering fail authentication; any failure
+ * closes the link with a logged reason. Handshake messages are
+ * [1-byte type][fixed size], so nothing unauthenticated is ever buffered
+ * beyond one handshake message.
+ */
+#include <errno.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "job.h"
+#include "keys.h"
+#include "log.h"
+#include "server.h"
+#include "wire.h"
+
+enum link_state { LK_CONNECT, LK_HS, LK_HELLO, LK_UP, LK_CLOSING };
+
+#define HS1_TYPE 1
+#define HS2_TYPE 2
+#define FRAME_HDR 4
+#define WIRE_VERSION 1
+
+struct outframe {
+	struct outframe *next;
+	size_t len;
+	uint8_t data[];
+};
+
+struct link {
+	uv_tcp_t tcp;                /* first: handle.data is the link */
+	struct server *srv;
+	struct peer *peer;           /* set when we dial, or once authenticated */
+	int initiator;
+	enum link_state state;
+	struct chan_hs hs;
+	struct chan_session sess;
+	uint8_t *rbuf;
+	size_t rlen, rcap;
+	double t_start, t_rx, t_tx, t_up;
+	struct outframe *qh, *qt;    /* sealed, waiting for the loop (peer->mu) */
+	uv_connect_t creq;
+	uv_getaddrinfo_t gai;
+};
+
+static void link_close(struct link *l, const char *why);
+
+static size_t max_frame(struct server *s)
+{
+	return (size_t)s->cfg->node.max_frame + CHAN_TAGBYTES;
+}
+
+static uint64_t wall_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void on_written(uv_write_t *w, int status)
+{
+	struct link *l = w->data;
+
+	free(w);
+	if (status < 0 && l && l->state != LK_CLOSING)
+		link_close(l, uv_strerror(status));
+}
+
+/* Loop thread: hand bytes to libuv; the request owns a copy. */
+static void write_raw(struct link *l, const void *data, size_t len)
+{
+	uv_write_t *w = malloc(sizeof(*w) + len);
+	uv_buf_t b;
+	int r;
+
+	if (!w) {
+		link_close(l, "out of memory");
+		return;
+	}
+	memcpy(w + 1, data, len);
+	w->data = l;
+	b = uv_buf_init((char *)(w + 1), (unsigned)len);
+	if ((r = uv_write(w, (uv_stream_t *)&l->tcp, &b, 1, on_written)) < 0) {
+		free(w);
+		link_close(l, uv_strerror(r));
+		return;
+	}
+	l->t_tx = srv_now(l->srv);
+}
+
+/* Seal a frame into an outframe; caller holds peer->mu (or the link is private). */
+static struct outframe *seal_frame(struct link *l, const Mpcpb__Frame *f, int *ret)
+{
+	size_t plen = mpcpb__frame__get_packed_size(f), clen = plen + CHAN_TAGBYTES;
+	struct outframe *o;
+
+	*ret = 0;
+	if (plen > l->srv->cfg->node.max_frame) {
+		*ret = mpc_fail(MPC_E_TOOBIG, "frame of %zu bytes over MaxFrame", plen);
+		return NULL;
+	}
+	if (!(o = malloc(sizeof(*o) + FRAME_HDR + clen))) {
+		*ret = mpc_fail(MPC_E_NOMEM, "frame");
+		return NULL;
+	}
+	o->next = NULL;
+	o->len = FRAME_HDR + clen;
+	o->data[0] = (uint8_t)(clen >> 24);
+	o->data[1] = (uint8_t)(clen >> 16);
+	o->data[2] = (uint8_t)(clen >> 8);
+	o->data[3] = (uint8_t)clen;
+	mpcpb__frame__pack(f, o->data + FRAME_HDR);
+	if ((*ret = chan_seal(&l->sess, o->data, FRAME_HDR, o->data + FRAME_HDR, plen,
+			      o->data + FRAME_HDR)) != 0) {
+		free(o);
+		return NULL;
+	}
+	return o;
+}
+
+int peer_send(struct peer *p, const Mpcpb__Frame *f)
+{
+	struct outframe *o;
+	int ret;
+
+	pthread_mutex_lock(&p->mu);
+	if (!p->link) {
+		pthread_mutex_unlock(&p->mu);
+		return mpc_fail(MPC_E_PEER_GONE, "no link to %s", p->cfg->name);
+	}
+	if ((o = seal_frame(p->link, f, &ret)) != NULL) {
+		if (p->link->qt)
+			p->link->qt->next = o;
+		else
+			p->link->qh = o;
+		p->link->qt = o;
+		p->bytes_sent += o->len;
+	}
+	pthread_mutex_unlock(&p->mu);
+	if (o)
+		srv_wake(p->srv);
+	return ret;
+}
+
+/* Loop thread: write every queued frame of every link, in order. */
+void link_drain_all(struct server *s)
+{
+	for (size_t i = 0; i < s->n_peers; i++) {
+		struct peer *p = &s->peers[i];
+		struct outframe *o;
+		struct link *l;
+
+		pthread_mutex_lock(&p->mu);
+		l = p->link;
+		o = l ? l->qh : NULL;
+		if (l)
+			l->qh = l->qt = NULL;
+		pthread_mutex_unlock(&p->mu);
+		while (o) {
+			struct outframe *nx = o->next;
+
+			if (l->state == LK_UP)
+				write_raw(l, o->data, o->len);
+			free(o);
+			o = nx;
+		}
+	}
+}
+
+/* Frames before the link is published (Hello) go straight out. */
+static int send_direct(struct link *l, const Mpcpb__Frame *f)
+{
+	struct outframe *o;
+	int ret;
+
+	if (!(o = seal_frame(l, f, &ret)))
+		return ret;
+	write_raw(l, o->data, o->len);
+	free(o);
+	return 0;
+}
+
+static void on_closed(uv_handle_t *h)
+{
+	struct link *l = h->data;
+	struct outframe *o = l->qh;
+
+	while (o) {
+		struct outframe *nx = o->next;
+
+		free(o);
+		o = nx;
+	}
+	chan_hs_wipe(&l->hs);
+	chan_session_wipe(&l->sess);
+	free(l->rbuf);
+	free(l);
+}
+
+static void schedule_dial(struct peer *p, int was_up)
+{
+	if (!p->cfg->endpoint.set || p->srv->stopping)
+		return;
+	if (was_up)
+		p->backoff = 1;
+	p->next_dial = srv_now(p->srv) + p->backoff;
+	p->backoff = p->backoff < 30 ? p->backoff * 2 : 30;
+}
+
+static void link_close(struct link *l, const char *why)
+{
+	struct peer *p = l->peer;
+	int was_up = 0;
+
+	if (l->state == LK_CLOSING)
+		return;
+	if (p) {
+		pthread_mutex_lock(&p->mu);
+		if (p->link == l) {
+			p->link = NULL;
+			was_up = 1;
+		}
+		pthread_mutex_unlock(&p->mu);
+		if (p->dialing == l)
+			p->dialing = NULL;
+		snprintf(p->last_error, sizeof(p->last_error), "%s", why);
+		if (was_up) {
+			p->since = time(NULL);
+			log_info("peer %s: link closed: %s", p->cfg->name, why);
+			job_on_peer_lost(l->srv, p, why);
+		} else {
+			log_info("peer %s: %s", p->cfg->name, why);
+		}
+		if (l->initiator || was_up)
+			schedule_dial(p, was_up);
+	} else {
+		log_info("incoming link closed before authentication: %s", why);
+	}
+	l->state = LK_CLOSING;
+	uv_close((uv_handle_t *)&l->tcp, on_closed);
+}
+
+void link_close_all(struct server *s, const char *why)
+{
+	for (size_t i = 0; i < s->n_peers; i++) {
+		struct peer *p = &s->peers[i];
+
+		if (p->link)
+			link_close(p->link, why);
+		if (p->dialing)
+			link_close(p->dialing, why);
+	}
+}
+
+static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *b)
+{
+	struct link *l = h->data;
+	size_t want = l->rlen + 65536;
+
+	(void)hint;
+	if (want > l->rcap) {
+		uint8_t *n = realloc(l->rbuf, want);
+
+		if (!n) {
+			*b = uv_buf_init(NULL, 0);
+			return;
+		}
+		l->rbuf = n;
+		l->rcap = want;
+	}
+	*b = uv_buf_init((char *)l->rbuf + l->rlen, (unsigned)(l->rcap - l->rlen));
+}
+
+/* The link is authenticated and greeted: publish it, replacing an old one. */
+static void link_up(struct link *l)
+{
+	struct peer *p = l->peer;
+	struct link *old;
+
+	pthread_mutex_lock(&p->mu);
+	old = p->link;
+	pthread_mutex_unlock(&p->mu);
+	if (old) {
+		/*
+		 * Two live links: a simultaneous dial keeps the one dialled by
+		 * the smaller name (both sides decide alike); an older one gives
+		 * way to a new one (the peer restarted).
+		 */
+		int mine_smaller = strcmp(l->srv->cfg->node.name, p->cfg->name) < 0;
+		int fresh = srv_now(l->srv) - old->t_up < 2.0;
+
+		if (fresh && l->initiator != mine_smaller) {
+			link_close(l, "duplicate link");
+			return;
+		}
+		link_close(old, "replaced by a new link");
+	}
+	l->state = LK_UP;
+	l->t_up = srv_now(l->srv);
+	if (p->dialing == l)
+		p->dialing = NULL;
+	pthread_mutex_lock(&p->mu);
+	p->link = l;
+	pthread_mutex_unlock(&p->mu);
+	p->since = time(NULL);
+	p->backoff = 1;
+	p->last_error[0] = '\0';
+	log_info("peer %s: connected (%s)", p->cfg->name, l->initiator ? "outgoing" : "incoming");
+}
+
+static int send_hello(struct link *l)
+{
+	Mpcpb__Frame f = MPCPB__FRAME__INIT;
+	Mpcpb__Hello h = MPCPB__HELLO__INIT;
+
+	h.name = l->srv->cfg->node.name;
+	h.version = WIRE_VERSION;
+	f.msg_case = MPCPB__FRAME__MSG_HELLO;
+	f.hello = &h;
+	return send_direct(l, &f);
+}
+
+static int on_hs1(struct link *l, const uint8_t *msg)
+{
+	struct server *s = l->srv;
+	uint8_t peer_pub[CHAN_KEYBYTES], out[1 + CHAN_HS2_BYTES];
+	const struct cfg_peer *cp;
+	uint64_t ts;
+	struct peer *p;
+	int ret;
+
+	if ((ret = chan_hs_consume_init(&l->hs, s->priv, s->pub, msg, peer_pub, &ts)) != 0) {
+		link_close(l, "handshake: message 1 does not authenticate");
+		return -1;
+	}
+	if (!(cp = cfg_peer_by_key(s->cfg, peer_pub))) {
+		char b64[48];
+
+		keys_b64_encode(peer_pub, b64);
+		log_warn("refused a link from unknown key %s", b64);
+		link_close(l, "unknown key");
+		return -1;
+	}
+	p = srv_peer_by_name(s, cp->name);
+	if (ts <= p->last_ts) {
+		link_close(l, "replayed handshake");
+		return -1;
+	}
+	p->last_ts = ts;
+	l->peer = p;
+	out[0] = HS2_TYPE;
+	if ((ret = chan_hs_create_resp(&l->hs, out + 1, &l->sess)) != 0) {
+		link_close(l, "handshake failed");
+		return -1;
+	}
+	chan_hs_wipe(&l->hs);
+	write_raw(l, out, sizeof(out));
+	l->state = LK_HELLO;
+	return send_hello(l) ? (link_close(l, "hello"), -1) : 0;
+}
+
+static int on_hs2(struct link *l, const uint8_t *msg)
+{
+	if (chan_hs_consume_resp(&l->hs, l->srv->priv, msg, &l->sess) != 0) {
+		link_close(l, "handshake: message 2 does not authenticate (wrong key?)");
+		return -1;
+	}
+	chan_hs_wipe(&l->hs);
+	l->state = LK_HELLO;
+	return send_hello(l) ? (link_close(l, "hello"), -1) : 0;
+}
+
+static int on_frame(struct link *l, const uint8_t *pt, size_t len)
+{
+	Mpcpb__Frame *f = mpcpb__frame__unpack(NULL, len, pt);
+	struct peer *p = l->peer;
+	char why[160];
+
+	if (!f) {
+		link_close(l, "malformed frame");
+		return -1;
+	}
+	why[0] = '\0';
+	if (l->state == LK_HELLO) {
+		if (f->msg_case != MPCPB__FRAME__MSG_HELLO || !f->hello->name ||
+		    strcmp(f->hello->name, p->cfg->name) || f->hello->version != WIRE_VERSION)
+			snprintf(why, sizeof(why), "expected hello from %s", p->cfg->name);
+		else
+			link_up(l);
+	} else if (f->msg_case == MPCPB__FRAME__MSG_PING) {
+		Mpcpb__Frame r = MPCPB__FRAME__INIT;
+		Mpcpb__Pong pong = MPCPB__PONG__INIT;
+
+		pong.nonce = f->ping->nonce;
+		r.msg_case = MPCPB__FRAME__MSG_PONG;
+		r.pong = &pong;
+		(void)peer_send(p, &r);
+	} else if (f->msg_case == MPCPB__FRAME__MSG_HELLO) {
+		snprintf(why, sizeof(why), "unexpected hello");
+	} else if (f->msg_case != MPCPB__FRAME__MSG_PONG) {
+		wire_check_frame(f, why, sizeof(why));
+		if (!why[0])
+			job_on_frame(l->srv, p, f);
+	}
+	mpcpb__frame__free_unpacked(f, NULL);
+	if (why[0]) {
+		link_close(l, why);
+		return -1;
+	}
+	return 0;
+}
+
+/* Consume whole messages from rbuf; returns -1 once the link is closing. */
+static int process(struct link *l)
+{
+	size_t off = 0;
+	int ret = 0;
+
+	while (ret == 0 && l->state != LK_CLOSING) {
+		size_t left = l->rlen - off;
+		const uint8_t *m = l->rbuf + off;
+
+		if (l->state == LK_HS) {
+			size_t need = 1 + (l->initiator ? CHAN_HS2_BYTES : CHAN_HS1_BYTES);
+
+			if (left < 1)
+				break;
+			if (m[0] != (l->initiator ? HS2_TYPE : HS1_TYPE)) {
+				link_close(l, "not an mpcd handshake");
+				return -1;
+			}
+			if (left < need)
+				break;
+			ret = l->initiator ? on_hs2(l, m + 1) : on_hs1(l, m + 1);
+			off += need;
+		} else {
+			size_t clen;
+			uint8_t *pt;
+
+			if (left < FRAME_HDR)
+				break;
+			clen = (size_t)m[0] << 24 | (size_t)m[1] << 16 | (size_t)m[2] << 8 | m[3];
+			if (clen < CHAN_TAGBYTES || clen > max_frame(l->srv)) {
+				link_close(l, "frame length over the limit");
+				return -1;
+			}
+			if (left < FRAME_HDR + clen)
+				break;
+			if (!(pt = malloc(clen))) {
+				link_close(l, "out of memory");
+				return -1;
+			}
+			if (chan_open(&l->sess, m, FRAME_HDR, m + FRAME_HDR, clen, pt) != 0) {
+				free(pt);
+				link_close(l, "frame fails authentication (tampered, replayed or reordered)");
+				return -1;
+			}
+			l->peer->bytes_recv += FRAME_HDR + clen;
+			ret = on_frame(l, pt, clen - CHAN_TAGBYTES);
+			sodium_memzero(pt, clen);
+			free(pt);
+			off += FRAME_HDR + clen;
+		}
+	}
+	if (l->state != LK_CLOSING && off) {
+		memmove(l->rbuf, l->rbuf + off, l->rlen - off);
+		l->rlen -= off;
+	}
+	return ret;
+}
+
+static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b)
+{
+	struct link *l = st->data;
+
+	(void)b;
+	if (n < 0) {
+		link_close(l, n == UV_EOF ? "connection closed by peer" : uv_strerror((int)n));
+		return;
+	}
+	if (n == 0)
+		return;
+	l->rlen += (size_t)n;
+	l->t_rx = srv_now(l->srv);
+	process(l);
+}
+
+static struct link *link_new(struct server *s, int initiator)
+{
+	struct link *l = calloc(1, sizeof(*l));
+
+	if (!l)
+		return NULL;
+	l->srv = s;
+	l->initiator = initiator;
+	l->t_start = l->t_rx = l->t_tx = srv_now(s);
+	l->state = LK_HS;
+	uv_tcp_init(s->loop, &l->tcp);
+	l->tcp.data = l;
+	return l;
+}
+
+static void on_connect(uv_connect_t *req, int status)
+{
+	struct link *l = req->data;
+	struct server *s = l->srv;
+	uint8_t out[1 + CHAN_HS1_BYTES];
+
+	if (l->state == LK_CLOSING)
+		return;
+	if (status < 0) {
+		link_close(l, uv_strerror(status));
+		return;
+	}
+	out[0] = HS1_TYPE;
+	if (chan_hs_create_init(&l->hs, s->priv, s->pub, l->peer->cfg->pub, wall_ns(), out + 1)) {
+		link_close(l, "handshake failed");
+		return;
+	}
+	l->state = LK_HS;
+	uv_tcp_nodelay(&l->tcp, 1);
+	uv_read_start((uv_stream_t *)&l->tcp, on_alloc, on_read);
+	write_raw(l, out, sizeof(out));
+}
+
+static void on_resolved(uv_getaddrinfo_t *g, int status, struct addrinfo *res)
+{
+	struct link *l = g->data;
+	int r;
+
+	if (status < 0 || !res) {
+		link_close(l, status < 0 ? uv_strerror(status) : "no address");
+		if (res)
+			uv_freeaddrinfo(res);
+		return;
+	}
+	l->creq.data = l;
+	l->state = LK_CONNECT;
+	r = uv_tcp_connect(&l->creq, &l->tcp, res->ai_addr, on_connect);
+	uv_freeaddrinfo(res);
+	if (r < 0)
+		link_close(l, uv_strerror(r));
+}
+
+static void dial(struct peer *p)
+{
+	struct server *s = p->srv;
+	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM };
+	char port[8];
+	struct link *l = link_new(s, 1);
+
+	if (!l)
+		return;
+	l->peer = p;
+	p->dialing = l;
+	l->gai.data = l;
+	snprintf(port, sizeof(port), "%u", p->cfg->endpoint.port);
+	if (uv_getaddrinfo(s->loop, &l->gai, on_resolved, p->cfg->endpoint.host, port, &hints) < 0)
+		link_close(l, "cannot resolve endpoint");
+}
+
+void link_start_dials(struct server *s)
+{
+	for (size_t i = 0; i < s->n_peers; i++) {
+		s->peers[i].backoff = 1;
+		s->peers[i].next_dial = srv_now(s);
+	}
+	link_cron(s);
+}
+
+static void on_connection(uv_stream_t *server, int status)
+{
+	struct server *s = server->data;
+	struct link *l;
+
+	if (status < 0 || s->stopping)
+		return;
+	if (!(l = link_new(s, 0)))
+		return;
+	if (uv_accept(server, (uv_stream_t *)&l->tcp) < 0) {
+		link_close(l, "accept failed");
+		return;
+	}
+	uv_tcp_nodelay(&l->tcp, 1);
+	uv_read_start((uv_stream_t *)&l->tcp, on_alloc, on_read);
+}
+
+int link_listen(struct server *s)
+{
+	const struct cfg_endpoint *ep = &s->cfg->node.listen;
+	struct sockaddr_storage ss;
+	int r;
+
+	if (ep->family == AF_INET6)
+		r = uv_ip6_addr(ep->host, ep->port, (struct sockaddr_in6 *)&ss);
+	else
+		r = uv_ip4_addr(ep->host, ep->port, (struct sockaddr_in *)&ss);
+	if (r < 0)
+		return mpc_fail(MPC_E_ARG, "Listen %s:%u: not a numeric address", ep->host, ep->port);
+	uv_tcp_init(s->loop, &s->listener);
+	s->listener.data = s;
+	if ((r = uv_tcp_bind(&s->listener, (struct sockaddr *)&ss, 0)) < 0 ||
+	    (r = uv_listen((uv_stream_t *)&s->listener, 64, on_connection)) < 0)
+		return mpc_fail(MPC_E_IO, "Listen %s:%u: %s", ep->host, ep->port, uv_strerror(r));
+	return 0;
+}
+
+/* Every second: handshake and idle timeouts, heartbeats, redials. */
+void link_cron(struct server *s)
+{
+	double now = srv_now(s), idle = s->cfg->node.idle_timeout;
+
+	for (size_t i = 0; i < s->n_peers && !s->stopping; i++) {
+		struct peer *p = &s->peers[i];
+		struct link *l = p->link;
+
+		if (l && now - l->t_rx > idle) {
+			link_close(l, "peer timed out");
+		} else if (l && now - l->t_tx > idle / 3) {
+			Mpcpb__Frame f = MPCPB__FRAME__INIT;
+			Mpcpb__Ping ping = MPCPB__PING__INIT;
+
+			ping.nonce = (uint64_t)now;
+			f.msg_case = MPCPB__FRAME__MSG_PING;
+			f.ping = &ping;
+			(void)peer_send(p, &f);
+		}
+		if (p->dialing && p->dialing->state != LK_CLOSING &&
+		    now - p->dialing->t_start > s->cfg->node.handshake_timeout)
+			link_close(p->dialing, "handshake timed out");
+		if (!p->link && !p->dialing && p->cfg->endpoint.set && now >= p->next_dial)
+			dial(p);
+	}
+}

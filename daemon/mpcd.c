@@ -1,0 +1,233 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (C) 2026 The mpcd authors. */
+/*
+ * mpcd: one daemon per institution. `mpcd -c FILE` runs in the foreground,
+ * logs to stderr, and stops cleanly on SIGTERM or SIGINT: running jobs
+ * abort with a reason on every party, every handle is closed, and the loop
+ * must close with nothing left.
+ *
+ * The cron (every second) checks: link handshake and idle timeouts,
+ * heartbeats, redials with back-off (link.c); approval expiry (job.c).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "audit.h"
+#include "job.h"
+#include "keys.h"
+#include "log.h"
+#include "server.h"
+
+double srv_now(struct server *s)
+{
+	return (double)uv_now(s->loop) / 1000.0;
+}
+
+struct peer *srv_peer_by_name(struct server *s, const char *name)
+{
+	for (size_t i = 0; i < s->n_peers; i++)
+		if (!strcmp(s->peers[i].cfg->name, name))
+			return &s->peers[i];
+	return NULL;
+}
+
+void srv_wake(struct server *s)
+{
+	uv_async_send(&s->wake);
+}
+
+static void on_wake(uv_async_t *a)
+{
+	struct server *s = a->data;
+
+	/* uv_async_send coalesces: drain everything that is pending. */
+	link_drain_all(s);
+	job_drain_events(s);
+	link_drain_all(s);
+}
+
+static void on_cron(uv_timer_t *t)
+{
+	struct server *s = t->data;
+
+	link_cron(s);
+	job_cron(s);
+}
+
+static void on_close_walk(uv_handle_t *h, void *arg)
+{
+	(void)arg;
+	if (!uv_is_closing(h))
+		uv_close(h, NULL);
+}
+
+static void on_stop_timer(uv_timer_t *t)
+{
+	struct server *s = t->data;
+
+	/* Links and control connections free themselves in their close callbacks. */
+	link_close_all(s, "daemon stopping");
+	uv_walk(s->loop, on_close_walk, NULL);
+}
+
+static void on_signal(uv_signal_t *sig, int signum)
+{
+	struct server *s = sig->data;
+	static uv_timer_t stop;
+
+	if (s->stopping)
+		return;
+	s->stopping = 1;
+	log_info("signal %d: stopping", signum);
+	job_abort_all(s, "a daemon stopped");
+	/* Let the abort frames reach the peers before the links close. */
+	link_drain_all(s);
+	uv_timer_init(s->loop, &stop);
+	stop.data = s;
+	uv_timer_start(&stop, on_stop_timer, 200, 0);
+}
+
+static int make_dirs(struct server *s)
+{
+	char p[4096];
+
+	if (mkdir(s->cfg->node.data_dir, 0700) < 0 && errno != EEXIST)
+		return mpc_fail(MPC_E_IO, "DataDir %s: %s", s->cfg->node.data_dir, strerror(errno));
+	snprintf(p, sizeof(p), "%s/results", s->cfg->node.data_dir);
+	if (mkdir(p, 0700) < 0 && errno != EEXIST)
+		return mpc_fail(MPC_E_IO, "%s: %s", p, strerror(errno));
+	return 0;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: mpcd -c CONFIG [--check]\n"
+		   "  -c, --config FILE  the node's configuration (docs/config.md)\n"
+		   "      --check        parse the configuration and key, print it, exit\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "check", no_argument, NULL, 'k' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *path = NULL;
+	struct server s;
+	uint8_t priv[CHAN_KEYBYTES];
+	int c, check = 0, ret, status = 1;
+
+	memset(&s, 0, sizeof(s));
+	while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'k':
+			check = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (!path || optind < argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (sodium_init() < 0) {
+		fprintf(stderr, "mpcd: libsodium cannot start\n");
+		return 1;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	if ((ret = cfg_load(path, &s.cfg)) != 0) {
+		fprintf(stderr, "mpcd: %s\n", mpc_errmsg(ret));
+		return 1;
+	}
+	log_set_name(s.cfg->node.name);
+	if ((ret = keys_load_private(s.cfg->node.private_key_file, priv, s.pub)) != 0) {
+		fprintf(stderr, "mpcd: %s\n", mpc_errmsg(ret));
+		goto out;
+	}
+	/* The long-term key lives in guarded, read-only memory. */
+	if (!(s.priv = sodium_malloc(CHAN_KEYBYTES))) {
+		fprintf(stderr, "mpcd: cannot protect the private key\n");
+		goto out;
+	}
+	memcpy(s.priv, priv, CHAN_KEYBYTES);
+	sodium_memzero(priv, sizeof(priv));
+	sodium_mprotect_readonly(s.priv);
+	if (check) {
+		cfg_dump(s.cfg, stdout);
+		status = 0;
+		goto out;
+	}
+	if ((ret = make_dirs(&s)) != 0 || (ret = audit_open(&s.audit, s.cfg->node.audit_log)) != 0) {
+		fprintf(stderr, "mpcd: %s\n", mpc_errmsg(ret));
+		goto out;
+	}
+	s.n_peers = s.cfg->n_peers;
+	s.peers = calloc(s.n_peers + 1, sizeof(*s.peers));
+	if (!s.peers)
+		goto out;
+	for (size_t i = 0; i < s.n_peers; i++) {
+		s.peers[i].srv = &s;
+		s.peers[i].cfg = &s.cfg->peers[i];
+		s.peers[i].since = time(NULL);
+		pthread_mutex_init(&s.peers[i].mu, NULL);
+	}
+	pthread_mutex_init(&s.mu, NULL);
+	s.loop = uv_default_loop();
+	uv_async_init(s.loop, &s.wake, on_wake);
+	s.wake.data = &s;
+	if ((ret = link_listen(&s)) != 0 || (ret = ctl_listen(&s)) != 0) {
+		fprintf(stderr, "mpcd: %s\n", mpc_errmsg(ret));
+		uv_walk(s.loop, on_close_walk, NULL);
+		uv_run(s.loop, UV_RUN_DEFAULT);
+		goto out_loop;
+	}
+	uv_signal_init(s.loop, &s.sigterm);
+	uv_signal_init(s.loop, &s.sigint);
+	s.sigterm.data = s.sigint.data = &s;
+	uv_signal_start(&s.sigterm, on_signal, SIGTERM);
+	uv_signal_start(&s.sigint, on_signal, SIGINT);
+	uv_timer_init(s.loop, &s.cron);
+	s.cron.data = &s;
+	uv_timer_start(&s.cron, on_cron, 1000, 1000);
+	log_info("listening on %s:%u (%s), control socket %s", s.cfg->node.listen.host,
+		 s.cfg->node.listen.port, cfg_role_name(s.cfg->node.role),
+		 s.cfg->node.control_socket);
+	link_start_dials(&s);
+	uv_run(s.loop, UV_RUN_DEFAULT);
+	status = 0;
+out_loop:
+	job_free_all(&s);
+	if (uv_loop_close(s.loop) != 0) {
+		log_err("handles left open at exit");
+		status = 1;
+	}
+	if (s.ctl_bound)
+		unlink(s.cfg->node.control_socket);
+	log_info("stopped");
+out:
+	for (size_t i = 0; s.peers && i < s.n_peers; i++)
+		pthread_mutex_destroy(&s.peers[i].mu);
+	free(s.peers);
+	audit_close(s.audit);
+	if (s.priv)
+		sodium_free(s.priv);
+	cfg_free(s.cfg);
+	return status;
+}

@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (C) 2026 The mpcd authors. */
+#ifndef MPC_SERVER_H
+#define MPC_SERVER_H
+
+/*
+ * The daemon's shared state, internal to daemon/. Threads: the libuv loop
+ * thread owns every socket, timer and the job table's structure; each job
+ * runs its protocol on its own thread and talks to the loop only through
+ * the link send queues (peer->mu) and the event queue (srv->mu), both
+ * drained by the loop on srv->wake. See docs/daemon.md, "Read this when
+ * touching threads".
+ */
+#include <pthread.h>
+#include <stdint.h>
+#include <time.h>
+#include <uv.h>
+
+#include "cfg.h"
+#include "chan.h"
+#include "wire.pb-c.h"
+
+struct link;
+struct job;
+struct audit;
+
+struct peer {
+	struct server *srv;
+	const struct cfg_peer *cfg;
+	pthread_mutex_t mu;     /* guards link (the pointer) and the link's send side */
+	struct link *link;      /* authenticated and greeted, or NULL */
+	struct link *dialing;   /* our outgoing attempt, not yet up */
+	uint64_t last_ts;       /* newest handshake timestamp accepted from it */
+	double next_dial;       /* loop time (s) of the next dial attempt */
+	int backoff;            /* seconds */
+	time_t since;           /* when it connected or disconnected */
+	char last_error[192];
+	uint64_t bytes_sent, bytes_recv;
+};
+
+struct server_event {
+	struct server_event *next;
+	struct job *job;
+};
+
+struct server {
+	uv_loop_t *loop;
+	struct cfg *cfg;
+	uint8_t *priv;          /* sodium_malloc'd, read-only */
+	uint8_t pub[CHAN_KEYBYTES];
+	uv_tcp_t listener;
+	uv_pipe_t ctl;
+	uv_signal_t sigterm, sigint;
+	uv_timer_t cron;
+	uv_async_t wake;
+	struct peer *peers;
+	size_t n_peers;
+	struct job *jobs;
+	struct audit *audit;
+	int stopping;
+	int ctl_bound;          /* we created the control socket file */
+	pthread_mutex_t mu;     /* guards events */
+	struct server_event *events;
+};
+
+double srv_now(struct server *s);
+struct peer *srv_peer_by_name(struct server *s, const char *name);
+/* Ask the loop to run (drain send queues and job events). Thread-safe. */
+void srv_wake(struct server *s);
+
+/* link.c */
+void link_start_dials(struct server *s);
+int link_listen(struct server *s);
+void link_cron(struct server *s);
+void link_drain_all(struct server *s);
+/*
+ * Seal and queue a frame to a peer: any thread. MPC_E_PEER_GONE when the
+ * peer has no link up.
+ */
+int peer_send(struct peer *p, const Mpcpb__Frame *f);
+void link_close_all(struct server *s, const char *why);
+
+/* job.c: called on the loop thread */
+void job_on_frame(struct server *s, struct peer *from, const Mpcpb__Frame *f);
+void job_on_peer_lost(struct server *s, struct peer *p, const char *why);
+void job_cron(struct server *s);
+void job_drain_events(struct server *s);
+void job_abort_all(struct server *s, const char *why);
+void job_free_all(struct server *s);
+
+/* ctl.c */
+int ctl_listen(struct server *s);
+
+#endif

@@ -1,0 +1,150 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (C) 2026 The mpcd authors. */
+#include "wire.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "ftensor.h"
+
+int wire_valid_name(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	if (n < 1 || n > WIRE_MAX_NAME)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '_' || c == '.' || c == '-'))
+			return 0;
+	}
+	return 1;
+}
+
+int wire_valid_id(const char *s)
+{
+	if (!s || strlen(s) != WIRE_ID_LEN)
+		return 0;
+	for (size_t i = 0; i < WIRE_ID_LEN; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return 1;
+}
+
+#define BAD(...)                                      \
+	do {                                          \
+		snprintf(why, len, __VA_ARGS__);      \
+		return;                               \
+	} while (0)
+
+static void check_part(const Mpcpb__Part *p, char *why, size_t len)
+{
+	size_t n = 1;
+	int ok = 1;
+
+	if (!wire_valid_name(p->node) || !wire_valid_name(p->dataset))
+		BAD("bad part names");
+	if (p->n_dims > FT_MAX_DIMS)
+		BAD("part of rank %zu", p->n_dims);
+	for (size_t i = 0; i < p->n_dims; i++) {
+		if (p->dims[i] < 0 || (p->dims[i] && n > FT_MAX_ELEMS / (size_t)p->dims[i]))
+			ok = 0;
+		else
+			n *= (size_t)p->dims[i];
+	}
+	if (!ok || n > FT_MAX_ELEMS)
+		BAD("part dims out of range");
+}
+
+static void check_spec(const Mpcpb__JobSpec *s, int started, char *why, size_t len)
+{
+	if (!s)
+		BAD("missing job spec");
+	if (!wire_valid_id(s->id) || !wire_valid_name(s->proposer) ||
+	    !wire_valid_name(s->model_node) || !wire_valid_name(s->model_name))
+		BAD("bad job spec ids or names");
+	if (s->dealer && *s->dealer && !wire_valid_name(s->dealer))
+		BAD("bad dealer name");
+	if (s->n_parties < 2 || s->n_parties > WIRE_MAX_PARTIES)
+		BAD("%zu compute parties", s->n_parties);
+	if (s->n_recipients < 1 || s->n_recipients > WIRE_MAX_PARTIES)
+		BAD("%zu recipients", s->n_recipients);
+	if (s->n_inputs < 1 || s->n_inputs > WIRE_MAX_INPUTS)
+		BAD("%zu inputs", s->n_inputs);
+	if (s->frac_bits < 1 || s->frac_bits > 30)
+		BAD("frac_bits %d", s->frac_bits);
+	for (size_t i = 0; i < s->n_parties; i++) {
+		if (!wire_valid_name(s->parties[i]))
+			BAD("bad party name");
+		for (size_t j = 0; j < i; j++)
+			if (!strcmp(s->parties[i], s->parties[j]))
+				BAD("party '%s' listed twice", s->parties[i]);
+	}
+	for (size_t i = 0; i < s->n_recipients; i++)
+		if (!wire_valid_name(s->recipients[i]))
+			BAD("bad recipient name");
+	for (size_t i = 0; i < s->n_inputs; i++) {
+		const Mpcpb__InputBinding *in = s->inputs[i];
+
+		if (!in->name || !*in->name || strlen(in->name) > 256)
+			BAD("bad input name");
+		if (in->n_parts < 1 || in->n_parts > WIRE_MAX_PARTS)
+			BAD("%zu parts for one input", in->n_parts);
+		/* -1 (the last axis) until the proposer knows the shapes */
+		if (in->axis < (started ? 0 : -1) || in->axis >= FT_MAX_DIMS)
+			BAD("axis %d", in->axis);
+		for (size_t k = 0; k < in->n_parts; k++) {
+			check_part(in->parts[k], why, len);
+			if (why[0])
+				return;
+		}
+	}
+}
+
+static int reason_ok(const char *r)
+{
+	return !r || strlen(r) <= WIRE_MAX_REASON;
+}
+
+void wire_check_frame(const Mpcpb__Frame *f, char *why, size_t len)
+{
+	why[0] = '\0';
+	switch (f->msg_case) {
+	case MPCPB__FRAME__MSG_PROPOSE:
+		check_spec(f->propose->spec, 0, why, len);
+		return;
+	case MPCPB__FRAME__MSG_START:
+		check_spec(f->start->spec, 1, why, len);
+		if (!why[0] && f->start->model.len > WIRE_MAX_MODEL)
+			BAD("model of %zu bytes", f->start->model.len);
+		return;
+	case MPCPB__FRAME__MSG_ANSWER:
+		if (!wire_valid_id(f->answer->id) || !reason_ok(f->answer->reason))
+			BAD("bad answer");
+		if (f->answer->n_parts > WIRE_MAX_PARTS * WIRE_MAX_INPUTS ||
+		    f->answer->model.len > WIRE_MAX_MODEL)
+			BAD("answer too large");
+		for (size_t k = 0; k < f->answer->n_parts; k++) {
+			check_part(f->answer->parts[k], why, len);
+			if (why[0])
+				return;
+		}
+		return;
+	case MPCPB__FRAME__MSG_DATA:
+		if (!wire_valid_id(f->data->id))
+			BAD("bad data frame");
+		return;
+	case MPCPB__FRAME__MSG_ABORT:
+		if (!wire_valid_id(f->abort->id) || !reason_ok(f->abort->reason))
+			BAD("bad abort");
+		return;
+	case MPCPB__FRAME__MSG_DONE:
+		if (!wire_valid_id(f->done->id))
+			BAD("bad done");
+		return;
+	default:
+		BAD("unexpected message %d", (int)f->msg_case);
+	}
+}

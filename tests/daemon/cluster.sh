@@ -1,0 +1,144 @@
+# SPDX-License-Identifier: MIT
+# Sourced by the demo and the daemon tests: build a consortium of mpcd
+# nodes on loopback under one directory, start and stop them by PID.
+#
+#   cluster_init DIR NODE... [dealer]   keys, configs, free ports
+#   cluster_start NODE                  start (waits for the control socket)
+#   cluster_stop NODE                   SIGTERM, wait, by PID
+#   ctl NODE ARGS...                    mpcctl against that node
+#   cluster_wait_peers NODE N           until N peers are connected
+#
+# Per node: DIR/NODE.conf, DIR/NODE.key (0600), DIR/NODE/ (DataDir),
+# DIR/NODE.sock, DIR/NODE.log, DIR/NODE.pid. Extra config lines for a
+# node can be put in DIR/NODE.extra before cluster_write_configs.
+: "${MPCD:=bin/mpcd}"
+: "${MPCCTL:=bin/mpcctl}"
+
+CL_DIR=
+CL_NODES=()
+
+free_port() {
+	# Ask the kernel for a free port via a throwaway bind in python-free shell:
+	# pick at random in the dynamic range and check nothing listens there.
+	local p
+	while :; do
+		p=$((20000 + RANDOM % 20000))
+		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+			echo "$p"
+			return
+		fi
+	done
+}
+
+cluster_init() {
+	CL_DIR=$(cd "$1" && pwd)
+	shift
+	CL_NODES=("$@")
+	local n
+	for n in "${CL_NODES[@]}"; do
+		(umask 077 && "$MPCCTL" genkey >"$CL_DIR/$n.key")
+		"$MPCCTL" pubkey <"$CL_DIR/$n.key" >"$CL_DIR/$n.pub"
+		free_port >"$CL_DIR/$n.port"
+		mkdir -p "$CL_DIR/$n"
+		: >"$CL_DIR/$n.extra"
+	done
+}
+
+role_of() { [ "$1" = dealer ] && echo dealer || echo compute; }
+
+# Policy defaults for tests: every compute node may propose and receive.
+cluster_write_configs() {
+	local n p computes=()
+	for n in "${CL_NODES[@]}"; do
+		[ "$(role_of "$n")" = compute ] && computes+=("$n")
+	done
+	for n in "${CL_NODES[@]}"; do
+		{
+			echo "[Node]"
+			echo "Name = $n"
+			echo "PrivateKeyFile = $CL_DIR/$n.key"
+			echo "Listen = 127.0.0.1:$(cat "$CL_DIR/$n.port")"
+			echo "ControlSocket = $CL_DIR/$n.sock"
+			echo "DataDir = $CL_DIR/$n"
+			echo "Role = $(role_of "$n")"
+			echo "IdleTimeout = ${CL_IDLE:-10}"
+			for p in "${CL_NODES[@]}"; do
+				[ "$p" = "$n" ] && continue
+				echo
+				echo "[Peer]"
+				echo "Name = $p"
+				echo "PublicKey = $(cat "$CL_DIR/$p.pub")"
+				echo "Endpoint = 127.0.0.1:$(cat "$CL_DIR/$p.port")"
+				echo "Role = $(role_of "$p")"
+			done
+			cat "$CL_DIR/$n.extra"
+			if ! grep -qi '^\[Policy\]' "$CL_DIR/$n.extra"; then
+				local others=()
+				for p in "${computes[@]}"; do [ "$p" != "$n" ] && others+=("$p"); done
+				echo
+				echo "[Policy]"
+				echo "Approve = auto"
+				[ "$(role_of "$n")" = compute ] &&
+					echo "AllowRecipients = $(IFS=,; echo "${computes[*]}")"
+				echo "AllowPeers = $(IFS=,; echo "${others[*]}")"
+			fi
+		} >"$CL_DIR/$n.conf"
+	done
+}
+
+cluster_start() {
+	local n=$1 i
+	"$MPCD" -c "$CL_DIR/$n.conf" 2>>"$CL_DIR/$n.log" &
+	echo $! >"$CL_DIR/$n.pid"
+	for i in $(seq 1 100); do
+		[ -S "$CL_DIR/$n.sock" ] && return 0
+		kill -0 "$(cat "$CL_DIR/$n.pid")" 2>/dev/null || break
+		sleep 0.05
+	done
+	echo "mpcd $n did not start: $(tail -n 3 "$CL_DIR/$n.log")" >&2
+	return 1
+}
+
+cluster_stop() {
+	local n=$1 pid i
+	[ -f "$CL_DIR/$n.pid" ] || return 0
+	pid=$(cat "$CL_DIR/$n.pid")
+	rm -f "$CL_DIR/$n.pid"
+	kill -TERM "$pid" 2>/dev/null || return 0
+	for i in $(seq 1 100); do
+		kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null; return 0; }
+		sleep 0.05
+	done
+	kill -KILL "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	return 1
+}
+
+cluster_kill() {
+	local n=$1 pid
+	pid=$(cat "$CL_DIR/$n.pid")
+	rm -f "$CL_DIR/$n.pid"
+	kill -KILL "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+}
+
+cluster_stop_all() {
+	local n
+	for n in "${CL_NODES[@]}"; do cluster_stop "$n"; done
+}
+
+ctl() {
+	local n=$1
+	shift
+	"$MPCCTL" -s "$CL_DIR/$n.sock" "$@"
+}
+
+cluster_wait_peers() {
+	local n=$1 want=$2 i got
+	for i in $(seq 1 200); do
+		got=$(ctl "$n" peers --json 2>/dev/null | grep -o '"connected": *true' | wc -l)
+		[ "$got" -ge "$want" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
