@@ -113,6 +113,10 @@ bench: $(BIN)/mpc-bench $(BIN)/mpcctl
 fuzz:
 	@$(MAKE) --no-print-directory -f tests/fuzz/Makefile
 
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@bash deploy/demo.sh
+
 clean:
 	rm -rf build bin
 

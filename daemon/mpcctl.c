@@ -19,6 +19,7 @@ static const struct cli_verb verbs[] = {
 	{ "approve", approve_main, "consent to a job waiting for this node's approval" },
 	{ "cancel", cancel_main, "abort a job on every party" },
 	{ "result", result_main, "write a job's revealed output to .npy or .csv" },
+	{ "show", show_main, "print a result file, optionally beside a reference" },
 	{ "simulate", simulate_main, "run a model on secret shares with every party in-process" },
 	{ "genkey", genkey_main, "print a new private key (base64)" },
 	{ "pubkey", pubkey_main, "read a private key on stdin, print its public key" },
