@@ -136,7 +136,7 @@ int corr_mat_alloc(struct corr_mat *m, const struct corr_req *q)
 	size_t len = corr_mat_len(q);
 
 	memset(m, 0, sizeof(*m));
-	m->buf = malloc((len ? len : 1) * sizeof(uint64_t));
+	m->buf = ring_alloc(len * sizeof(uint64_t));
 	if (!m->buf)
 		return mpc_fail(MPC_E_NOMEM, "%s: %zu words", corr_kind_name(q->kind), len);
 	m->len = len;

@@ -2,7 +2,24 @@
 /* Copyright (C) 2026 The mpcd authors. */
 #include "ring.h"
 
+#include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+
+#define HUGE_ALIGN ((size_t)2 << 20)
+
+void *ring_alloc(size_t bytes)
+{
+	void *p;
+
+	if (bytes < 2 * HUGE_ALIGN)
+		return malloc(bytes ? bytes : 1);
+	bytes = (bytes + HUGE_ALIGN - 1) & ~(HUGE_ALIGN - 1);
+	if (!(p = aligned_alloc(HUGE_ALIGN, bytes)))
+		return NULL;
+	madvise(p, bytes, MADV_HUGEPAGE);
+	return p;
+}
 
 void ring_add(uint64_t *z, const uint64_t *x, const uint64_t *y, size_t n)
 {
@@ -107,30 +124,52 @@ void ring_plane(uint64_t *plane, const uint64_t *x, size_t n, int bit)
 	}
 }
 
+/*
+ * In-place transpose of a 64x64 bit matrix (out[j] bit i = in[i] bit j):
+ * six stages of masked swaps, 6 x 32 word operations instead of 4096 bit
+ * moves. Bit-slicing whole layers goes through here.
+ */
+static void transpose64(uint64_t a[64])
+{
+	uint64_t m = 0x00000000FFFFFFFFULL, t;
+	int j, k;
+
+	for (j = 32; j != 0; j >>= 1, m ^= m << j) {
+		for (k = 0; k < 64; k = ((k | j) + 1) & ~j) {
+			t = (a[k] ^ (a[k | j] << j)) & (m << j);
+			a[k] ^= t;
+			a[k | j] ^= t >> j;
+		}
+	}
+}
+
 void ring_to_planes(uint64_t *planes, const uint64_t *x, size_t n)
 {
 	size_t w = ring_words(n);
+	uint64_t a[64];
 
-	memset(planes, 0, 64 * w * sizeof(*planes));
-	for (size_t i = 0; i < n; i++) {
-		uint64_t v = x[i], m = (uint64_t)1 << (i % 64);
-		size_t wi = i / 64;
+	for (size_t b = 0; b < w; b++) {
+		size_t base = b * 64, lim = n - base < 64 ? n - base : 64;
 
+		memcpy(a, x + base, lim * sizeof(*a));
+		memset(a + lim, 0, (64 - lim) * sizeof(*a));
+		transpose64(a);
 		for (int j = 0; j < 64; j++)
-			planes[(size_t)j * w + wi] |= ((v >> j) & 1) ? m : 0;
+			planes[(size_t)j * w + b] = a[j];
 	}
 }
 
 void ring_from_planes(uint64_t *x, const uint64_t *planes, size_t n)
 {
 	size_t w = ring_words(n);
+	uint64_t a[64];
 
-	for (size_t i = 0; i < n; i++) {
-		uint64_t v = 0;
-		size_t wi = i / 64, b = i % 64;
+	for (size_t b = 0; b < w; b++) {
+		size_t base = b * 64, lim = n - base < 64 ? n - base : 64;
 
 		for (int j = 0; j < 64; j++)
-			v |= ((planes[(size_t)j * w + wi] >> b) & 1) << j;
-		x[i] = v;
+			a[j] = planes[(size_t)j * w + b];
+		transpose64(a);
+		memcpy(x + base, a, lim * sizeof(*a));
 	}
 }

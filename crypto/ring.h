@@ -31,6 +31,14 @@ void ring_matmul(uint64_t *c, const uint64_t *a, const uint64_t *b,
 void ring_transpose(uint64_t *b, const uint64_t *a, size_t rows, size_t cols);
 
 /*
+ * Storage for tensors and correlated randomness: large buffers are 2 MiB
+ * aligned and advised as transparent huge pages, since first-touch page
+ * faults on fresh memory otherwise dominate large layers. Not zeroed;
+ * release with free().
+ */
+void *ring_alloc(size_t bytes);
+
+/*
  * Bit planes: for n elements, plane j (0..63) holds bit j of every element,
  * packed 64 elements to a word: planes[j * w + i / 64] bit (i % 64), with
  * w = ring_words(n). Padding bits of the last word are zero.

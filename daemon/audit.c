@@ -222,6 +222,7 @@ int audit_event(struct audit *a, const char *event, const char *job_id,
 	char num[32];
 	int ret;
 
+	MPC_CHECK(a);
 	if (!event || !*event) {
 		ret = mpc_fail(MPC_E_ARG, "audit: event without a name");
 		goto out;

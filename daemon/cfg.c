@@ -49,25 +49,73 @@ void cfg__read_abort(struct cfg_reader *rd)
 	rd->dir = NULL;
 }
 
-/* The struct array of a repeatable section, for growing and for checks. */
-static void **sec_array(struct cfg *c, enum cfg_sec s, size_t **n, size_t *elem)
+/* How many of a repeatable section there are, and the i-th one. */
+static size_t sec_count(const struct cfg *c, enum cfg_sec s)
 {
 	switch (s) {
 	case CFG_SEC_PEER:
-		*n = &c->n_peers;
-		*elem = sizeof(*c->peers);
-		return (void **)&c->peers;
+		return c->n_peers;
 	case CFG_SEC_DATASET:
-		*n = &c->n_datasets;
-		*elem = sizeof(*c->datasets);
-		return (void **)&c->datasets;
+		return c->n_datasets;
 	case CFG_SEC_MODEL:
-		*n = &c->n_models;
-		*elem = sizeof(*c->models);
-		return (void **)&c->models;
+		return c->n_models;
 	default:
 		mpc_bug("not a repeatable section");
 	}
+}
+
+static void *sec_item(struct cfg *c, enum cfg_sec s, size_t i)
+{
+	switch (s) {
+	case CFG_SEC_PEER:
+		return &c->peers[i];
+	case CFG_SEC_DATASET:
+		return &c->datasets[i];
+	case CFG_SEC_MODEL:
+		return &c->models[i];
+	default:
+		mpc_bug("not a repeatable section");
+	}
+}
+
+/* realloc to n + 1 elements, the last zeroed; NULL when out of memory. */
+static void *grow(void *arr, size_t n, size_t elem)
+{
+	char *p = realloc(arr, (n + 1) * elem);
+
+	if (p)
+		memset(p + n * elem, 0, elem);
+	return p;
+}
+
+/* Append a zeroed struct to a repeatable section's array. */
+static int sec_append(struct cfg *c, enum cfg_sec s)
+{
+	void *p;
+
+	switch (s) {
+	case CFG_SEC_PEER:
+		if (!(p = grow(c->peers, c->n_peers, sizeof(*c->peers))))
+			break;
+		c->peers = p;
+		c->n_peers++;
+		return 0;
+	case CFG_SEC_DATASET:
+		if (!(p = grow(c->datasets, c->n_datasets, sizeof(*c->datasets))))
+			break;
+		c->datasets = p;
+		c->n_datasets++;
+		return 0;
+	case CFG_SEC_MODEL:
+		if (!(p = grow(c->models, c->n_models, sizeof(*c->models))))
+			break;
+		c->models = p;
+		c->n_models++;
+		return 0;
+	default:
+		mpc_bug("not a repeatable section");
+	}
+	return mpc_fail(MPC_E_NOMEM, "config: out of memory");
 }
 
 /* Fill the defaults of the keys a section left unset, or name a missing one. */
@@ -116,13 +164,12 @@ static int sec_unique(struct cfg_reader *rd)
 {
 	const struct cfg_key *kn = cfg__key_find(rd->sec, "Name");
 	const char *cur = (const char *)rd->obj + kn->off;
-	size_t *n, elem, i;
-	char **arr = (char **)sec_array(rd->c, rd->sec, &n, &elem);
+	size_t n = sec_count(rd->c, rd->sec), i;
 
-	for (i = 0; i + 1 < *n; i++) {
-		char *prev = *arr + i * elem;
+	for (i = 0; i + 1 < n; i++) {
+		void *prev = sec_item(rd->c, rd->sec, i);
 
-		if (!strcmp(prev + kn->off, cur))
+		if (!strcmp((const char *)prev + kn->off, cur))
 			return cfg__err(rd, MPC_E_FORMAT, rd->key_line[cfg__key_index(kn)],
 					rd->sec, kn, cur, "is already the name of the [%s] at line %u",
 					cfg__sec_name(rd->sec), *obj_line(rd->sec, prev));
@@ -132,7 +179,7 @@ static int sec_unique(struct cfg_reader *rd)
 		const struct cfg_peer *p = rd->obj;
 		char b64[sodium_base64_ENCODED_LEN(CFG_KEYBYTES, sodium_base64_VARIANT_ORIGINAL)];
 
-		for (i = 0; i + 1 < *n; i++) {
+		for (i = 0; i + 1 < n; i++) {
 			if (sodium_memcmp(rd->c->peers[i].pub, p->pub, CFG_KEYBYTES))
 				continue;
 			sodium_bin2base64(b64, sizeof(b64), p->pub, CFG_KEYBYTES,
@@ -153,11 +200,9 @@ static int sec_close(struct cfg_reader *rd)
 		return 0;
 	if ((ret = sec_defaults(rd, rd->sec, rd->obj, rd->sec_line, rd->key_line)) != 0)
 		return ret;
-	if (rd->sec == CFG_SEC_NODE)
-		memcpy(rd->node_keys, rd->key_line, sizeof(rd->node_keys));
-	else if (rd->sec == CFG_SEC_POLICY)
+	if (rd->sec == CFG_SEC_POLICY)
 		memcpy(rd->policy_keys, rd->key_line, sizeof(rd->policy_keys));
-	else if ((ret = sec_unique(rd)) != 0)
+	else if (rd->sec != CFG_SEC_NODE && (ret = sec_unique(rd)) != 0)
 		return ret;
 	rd->sec = CFG_SEC_NONE;
 	rd->obj = NULL;
@@ -166,10 +211,9 @@ static int sec_close(struct cfg_reader *rd)
 
 static int sec_open(struct cfg_reader *rd, char *s)
 {
-	size_t len = strlen(s), *n, elem;
+	size_t len = strlen(s);
 	enum cfg_sec sec;
 	unsigned *once = NULL;
-	void **arr, *grown;
 	char *name;
 	int ret;
 
@@ -201,15 +245,12 @@ static int sec_open(struct cfg_reader *rd, char *s)
 	if (once) {
 		*once = rd->lineno;
 	} else {
-		arr = sec_array(rd->c, sec, &n, &elem);
-		if (*n >= CFG_SECTIONS_MAX)
+		if (sec_count(rd->c, sec) >= CFG_SECTIONS_MAX)
 			return cfg__err(rd, MPC_E_TOOBIG, rd->lineno, sec, NULL, NULL,
 					"more than %d such sections", CFG_SECTIONS_MAX);
-		if (!(grown = realloc(*arr, (*n + 1) * elem)))
-			return mpc_fail(MPC_E_NOMEM, "config: out of memory");
-		*arr = grown;
-		rd->obj = (char *)grown + (*n)++ * elem;
-		memset(rd->obj, 0, elem);
+		if ((ret = sec_append(rd->c, sec)) != 0)
+			return ret;
+		rd->obj = sec_item(rd->c, sec, sec_count(rd->c, sec) - 1);
 		*obj_line(sec, rd->obj) = rd->lineno;
 	}
 	rd->sec = sec;
@@ -387,8 +428,10 @@ int cfg_load(const char *path, struct cfg **out)
 	int fd, ret;
 
 	*out = NULL;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return mpc_fail(MPC_E_IO, "%s: %s", path, strerror(errno));
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		ret = mpc_fail(MPC_E_IO, "%s: %s", path, strerror(errno));
+		goto out;
+	}
 	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
 		ret = mpc_fail(MPC_E_IO, "%s: not a regular file", path);
 		goto out;
@@ -413,7 +456,8 @@ int cfg_load(const char *path, struct cfg **out)
 	ret = cfg_parse(buf, len, path, out);
 out:
 	free(buf);
-	close(fd);
+	if (fd >= 0)
+		close(fd);
 	return ret;
 }
 

@@ -67,8 +67,7 @@ struct cfg_reader {
 	void *obj;			/* its struct */
 	unsigned sec_line;
 	unsigned key_line[CFG_NKEYS_MAX]; /* where each key was set, 0: not */
-	/* Kept past their section for the checks at the end of the file. */
-	unsigned node_keys[CFG_NKEYS_MAX];
+	/* Kept past the section for the checks at the end of the file. */
 	unsigned policy_keys[CFG_NKEYS_MAX];
 };
 

@@ -20,6 +20,7 @@
 #include "err.h"
 
 #define QUOTE_MAX 64	/* bytes of a bad value shown in a message */
+#define FILE_MAX 200	/* bytes of the file name shown */
 
 _Static_assert(sizeof(enum cfg_role) == sizeof(int), "ENUM fields are int-sized");
 _Static_assert(sizeof(enum cfg_approve) == sizeof(int), "ENUM fields are int-sized");
@@ -120,16 +121,16 @@ const char *cfg_approve_name(enum cfg_approve a)
 
 /*
  * Copy s for a one-line message: control and non-ASCII bytes as \xNN,
- * long values cut with "...". dst holds at least 4 * QUOTE_MAX + 4.
+ * more than max bytes cut with "...". dst holds at least 4 * max + 4.
  */
-static void quote(char *dst, size_t n, const char *s)
+static void quote(char *dst, size_t n, const char *s, size_t max)
 {
 	size_t i, o = 0;
 
 	for (i = 0; s[i] && o + 8 < n; i++) {
 		unsigned char ch = (unsigned char)s[i];
 
-		if (i == QUOTE_MAX) {
+		if (i == max) {
 			memcpy(dst + o, "...", 3);
 			o += 3;
 			break;
@@ -145,13 +146,13 @@ static void quote(char *dst, size_t n, const char *s)
 int cfg__err(const struct cfg_reader *rd, int code, unsigned line, enum cfg_sec sec,
 	     const struct cfg_key *k, const char *val, const char *fmt, ...)
 {
-	char why[384], file[4 * QUOTE_MAX + 4], where[64], what[4 * QUOTE_MAX + 48];
+	char why[384], file[4 * FILE_MAX + 4], where[64], what[4 * QUOTE_MAX + 48];
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
-	quote(file, sizeof(file), rd->c && rd->c->path ? rd->c->path : "config");
+	quote(file, sizeof(file), rd->c && rd->c->path ? rd->c->path : "config", FILE_MAX);
 	where[0] = what[0] = '\0';
 	if (sec != CFG_SEC_NONE)
 		snprintf(where, sizeof(where), "[%s]%s%s: ", cfg__sec_name(sec),
@@ -161,7 +162,7 @@ int cfg__err(const struct cfg_reader *rd, int code, unsigned line, enum cfg_sec 
 	} else if (val) {
 		char q[4 * QUOTE_MAX + 4];
 
-		quote(q, sizeof(q), val);
+		quote(q, sizeof(q), val, QUOTE_MAX);
 		snprintf(what, sizeof(what), "'%s' ", q);
 	}
 	if (line)
@@ -447,7 +448,6 @@ static int set_key(const struct cfg_reader *rd, unsigned line, const struct cfg_
 	if (sodium_is_zero(key, sizeof(key)))
 		return cfg__err(rd, MPC_E_FORMAT, line, k->sec, k, val, "is the all-zero key");
 	memcpy(field, key, sizeof(key));
-	sodium_memzero(key, sizeof(key));
 	return 0;
 }
 
@@ -516,6 +516,7 @@ int cfg__set(const struct cfg_reader *rd, unsigned line, const struct cfg_key *k
 				*(int *)field = (int)i;
 				return 0;
 			}
+		/* Every ENUM in the table has two choices. */
 		return cfg__err(rd, MPC_E_FORMAT, line, k->sec, k, val, "is not %s or %s",
 				k->choices[0], k->choices[1]);
 	case CFG_T_UINT:

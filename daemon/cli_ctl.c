@@ -23,7 +23,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cli.h"
 #include "fxp.h"
@@ -119,33 +118,12 @@ void cli_bytes(char *buf, size_t len, uint64_t b)
 {
 	if (b < 10000)
 		snprintf(buf, len, "%llu B", (unsigned long long)b);
-	else if (b < 10000000)
+	else if (b < 1000000)
 		snprintf(buf, len, "%.1f KB", (double)b / 1e3);
-	else if (b < 10000000000ULL)
+	else if (b < 1000000000)
 		snprintf(buf, len, "%.1f MB", (double)b / 1e6);
 	else
 		snprintf(buf, len, "%.1f GB", (double)b / 1e9);
-}
-
-const char *cli_ago(char *buf, size_t len, int64_t t, const char *suffix)
-{
-	int64_t d = (int64_t)time(NULL) - t;
-
-	if (t <= 0) {
-		snprintf(buf, len, "-");
-		return buf;
-	}
-	if (d < 0)
-		d = 0; /* the daemon's clock is ahead of ours */
-	if (d < 60)
-		snprintf(buf, len, "%llds%s", (long long)d, suffix);
-	else if (d < 3600)
-		snprintf(buf, len, "%lldm%s", (long long)(d / 60), suffix);
-	else if (d < 86400)
-		snprintf(buf, len, "%lldh%s", (long long)(d / 3600), suffix);
-	else
-		snprintf(buf, len, "%lldd%s", (long long)(d / 86400), suffix);
-	return buf;
 }
 
 int cli_error(const char *verb, const char *usage, const char *fmt, ...)
@@ -188,28 +166,27 @@ int cli_parse(int argc, char **argv, const char *usage, unsigned flags, struct c
 	optind = 0; /* GNU getopt: start afresh */
 	opterr = 0; /* our own one-line messages */
 	while ((c = getopt_long(argc, argv, ":o:h", opts, NULL)) != -1) {
+		/* One table of options; each verb takes only its own. */
+		if ((c == 'j' && !(flags & CLI_JSON)) || (c == 'o' && !(flags & CLI_OUT)) ||
+		    (c == 't' && !(flags & CLI_TIMEOUT)))
+			return cli_error(verb, usage, "unknown option '%s'",
+					 c == 'j' ? "--json" : c == 'o' ? "-o" : "--timeout");
 		switch (c) {
 		case 'h':
 			fputs(usage, stdout);
 			return 0;
 		case 'j':
-			if (!(flags & CLI_JSON))
-				return cli_error(verb, usage, "unknown option '--json'");
 			a->json = 1;
 			break;
 		case 'o':
-			if (!(flags & CLI_OUT))
-				return cli_error(verb, usage, "unknown option '-o'");
 			a->out = optarg;
 			break;
 		case 't':
-			if (!(flags & CLI_TIMEOUT))
-				return cli_error(verb, usage, "unknown option '--timeout'");
 			errno = 0;
 			a->timeout = strtod(optarg, &end);
 			if (!*optarg || *end || errno || !(a->timeout > 0 && a->timeout <= 1e7))
-				return cli_error(verb, NULL, "--timeout '%s': expected a number of seconds "
-						 "above 0", optarg);
+				return cli_error(verb, NULL, "--timeout '%s': expected a number "
+						 "of seconds above 0", optarg);
 			break;
 		case ':':
 			bad_option(opt, sizeof(opt), argv);
@@ -344,13 +321,6 @@ static void peers_json(const Mpcctlpb__Reply *r)
 	printf("%s]}\n", r->n_peers ? "\n" : "");
 }
 
-int cli_width(int w, const char *s, int cap)
-{
-	int n = s ? (int)strlen(s) : 0;
-
-	return n > w ? (n < cap ? n : cap) : w;
-}
-
 static void peers_table(const Mpcctlpb__Reply *r)
 {
 	int wn = 4, we = 8;
@@ -367,8 +337,9 @@ static void peers_table(const Mpcctlpb__Reply *r)
 
 		cli_bytes(sent, sizeof(sent), p->bytes_sent);
 		cli_bytes(recv, sizeof(recv), p->bytes_recv);
-		printf("%-*s  %-8s  %-*s  %-12s  %-8s  %9s  %9s  %s\n", wn,
-		       cli_clean(name, sizeof(name), p->name), cli_clean(role, sizeof(role), p->role),
+		printf("%-*s  %-8s  %-*s  %-12s  %-8s  %9s  %9s  %s\n",
+		       wn, cli_clean(name, sizeof(name), p->name),
+		       cli_clean(role, sizeof(role), p->role),
 		       we, cli_clean(ep, sizeof(ep), p->endpoint),
 		       p->connected ? "connected" : "disconnected",
 		       cli_ago(since, sizeof(since), p->since, " ago"), sent, recv,
@@ -403,7 +374,8 @@ int peers_main(int argc, char **argv)
 
 static const char submit_usage[] =
 	"usage: mpcctl [-s SOCKET] submit --model NODE:MODEL\n"
-	"              --input NAME=NODE:DATASET[,NODE:DATASET...] | NAME=NODE:DATASET[+NODE:DATASET...]\n"
+	"              --input NAME=NODE:DATASET[,NODE:DATASET...]\n"
+	"                    | NAME=NODE:DATASET[+NODE:DATASET...]\n"
 	"              --output NODE[,NODE...] [--offline dealer[:NODE]|ot] [--frac-bits F]\n"
 	"\n"
 	"Proposes a job to the parties and prints its id. --input and --output may be\n"
@@ -464,14 +436,14 @@ static int check_input(const char *verb, const char *arg, char **seen, size_t n_
 				 clean, (int)(eq - arg), arg, NAME_RULE);
 	for (size_t i = 0; i < n_seen; i++)
 		if (!strncmp(seen[i], arg, (size_t)(eq - arg) + 1))
-			return cli_error(verb, NULL, "--input '%s': input '%.*s' is given twice", clean,
-					 (int)(eq - arg), arg);
+			return cli_error(verb, NULL, "--input '%s': input '%.*s' is given twice",
+					 clean, (int)(eq - arg), arg);
 	p = eq + 1;
 	comma = strchr(p, ',') != NULL;
 	plus = strchr(p, '+') != NULL;
 	if (comma && plus)
-		return cli_error(verb, NULL, "--input '%s': mix of ',' and '+' (one way of joining per "
-				 "input)", clean);
+		return cli_error(verb, NULL, "--input '%s': mix of ',' and '+' (one way of "
+				 "joining per input)", clean);
 	for (;;) {
 		size_t len = strcspn(p, ",+");
 
@@ -499,14 +471,16 @@ static int check_outputs(const char *verb, char *arg, char **out, size_t *n_out)
 		int last = !p[len];
 
 		if (!valid_name(p, len))
-			return cli_error(verb, NULL, "--output '%s': expected NODE[,NODE...] (%s)", clean,
-					 NAME_RULE);
+			return cli_error(verb, NULL, "--output '%s': expected NODE[,NODE...] (%s)",
+					 clean, NAME_RULE);
 		p[len] = '\0';
 		for (size_t i = 0; i < *n_out; i++)
 			if (!strcmp(out[i], p))
-				return cli_error(verb, NULL, "--output: node '%s' is given twice", p);
+				return cli_error(verb, NULL, "--output: node '%s' is given twice",
+						 p);
 		if (*n_out == SUBMIT_OUTPUTS_MAX)
-			return cli_error(verb, NULL, "--output: more than %d nodes", SUBMIT_OUTPUTS_MAX);
+			return cli_error(verb, NULL, "--output: more than %d nodes",
+					 SUBMIT_OUTPUTS_MAX);
 		out[(*n_out)++] = p;
 		if (last)
 			return 0;
@@ -549,7 +523,8 @@ int submit_main(int argc, char **argv)
 			break;
 		case 'i':
 			if (n_in == SUBMIT_INPUTS_MAX)
-				return cli_error(verb, NULL, "more than %d --input", SUBMIT_INPUTS_MAX);
+				return cli_error(verb, NULL, "more than %d --input",
+						 SUBMIT_INPUTS_MAX);
 			if ((ret = check_input(verb, optarg, inputs, n_in)) != 0)
 				return ret;
 			inputs[n_in++] = optarg;
@@ -567,14 +542,16 @@ int submit_main(int argc, char **argv)
 				  valid_name(optarg + 7, strlen(optarg + 7))))
 				offline = optarg;
 			else
-				return cli_error(verb, NULL, "--offline '%s': expected dealer, dealer:NODE or ot",
+				return cli_error(verb, NULL, "--offline '%s': expected dealer, "
+						 "dealer:NODE or ot",
 						 cli_clean(clean, sizeof(clean), optarg));
 			break;
 		case 'f':
 			errno = 0;
 			frac = strtol(optarg, &end, 10);
 			if (!*optarg || *end || errno || frac < 1 || frac > FXP_MAX_FRAC)
-				return cli_error(verb, NULL, "--frac-bits '%s': expected an integer from 1 to %d",
+				return cli_error(verb, NULL, "--frac-bits '%s': expected an "
+						 "integer from 1 to %d",
 						 cli_clean(clean, sizeof(clean), optarg),
 						 FXP_MAX_FRAC);
 			break;

@@ -3,7 +3,8 @@
 /*
  * The verbs about a job once submitted: list, status, wait, approve,
  * cancel, result. JOB on the command line is an id or a unique prefix of
- * at least 6 hex digits (the daemon resolves it).
+ * at least 6 hex digits (the daemon resolves it). Also the table helpers
+ * cli_width() and cli_ago(), which peers (cli_ctl.c) uses too.
  *
  * wait polls the status until the job ends. On a terminal, one line
  * rewritten in place; into a file or a pipe, one line per change of
@@ -40,8 +41,8 @@ static int job_id(const char *verb, const char *arg, char id[static JOB_ID_MAX +
 
 	if (len < JOB_PREFIX_MIN || len > JOB_ID_MAX ||
 	    strspn(arg, "0123456789abcdefABCDEF") != len)
-		return cli_error(verb, NULL, "job id '%s': expected %d hex digits, or a unique prefix "
-				 "of at least %d", cli_clean(clean, sizeof(clean), arg),
+		return cli_error(verb, NULL, "job id '%s': expected %d hex digits, or a unique "
+				 "prefix of at least %d", cli_clean(clean, sizeof(clean), arg),
 				 JOB_ID_LEN, JOB_PREFIX_MIN);
 	for (size_t i = 0; i <= len; i++)
 		id[i] = (char)(arg[i] >= 'A' && arg[i] <= 'F' ? arg[i] - 'A' + 'a' : arg[i]);
@@ -49,6 +50,34 @@ static int job_id(const char *verb, const char *arg, char id[static JOB_ID_MAX +
 }
 
 /* ---- list, status ---- */
+
+int cli_width(int w, const char *s, int cap)
+{
+	int n = s ? (int)strlen(s) : 0;
+
+	return n > w ? (n < cap ? n : cap) : w;
+}
+
+const char *cli_ago(char *buf, size_t len, int64_t t, const char *suffix)
+{
+	int64_t d = (int64_t)time(NULL) - t;
+
+	if (t <= 0) {
+		snprintf(buf, len, "-");
+		return buf;
+	}
+	if (d < 0)
+		d = 0; /* the daemon's clock is ahead of ours */
+	if (d < 60)
+		snprintf(buf, len, "%llds%s", (long long)d, suffix);
+	else if (d < 3600)
+		snprintf(buf, len, "%lldm%s", (long long)(d / 60), suffix);
+	else if (d < 86400)
+		snprintf(buf, len, "%lldh%s", (long long)(d / 3600), suffix);
+	else
+		snprintf(buf, len, "%lldd%s", (long long)(d / 86400), suffix);
+	return buf;
+}
 
 static const char list_usage[] =
 	"usage: mpcctl [-s SOCKET] list [--json]\n"
@@ -138,7 +167,8 @@ static void list_table(const Mpcctlpb__Reply *r)
 		const Mpcctlpb__JobInfo *j = r->jobs[i];
 		char id[80], st[32], model[80], parties[128], prog[32], age[32];
 
-		printf("%-*s  %-16s  %-*s  %-24s  %-12s  %s\n", wi, cli_clean(id, sizeof(id), j->id),
+		printf("%-*s  %-16s  %-*s  %-24s  %-12s  %s\n",
+		       wi, cli_clean(id, sizeof(id), j->id),
 		       cli_clean(st, sizeof(st), j->state), wm,
 		       cli_clean(model, sizeof(model), j->model),
 		       join(parties, sizeof(parties), j->parties, j->n_parties),
@@ -543,8 +573,9 @@ int result_main(int argc, char **argv)
 		t.dims[i] = res->dims[i];
 	n = ftensor_count(t.ndim, t.dims, &ok);
 	if (!ok || n > FT_MAX_ELEMS || n != res->n_data) {
-		fprintf(stderr, "mpcctl %s: mpcd sent a malformed result: %zu values for shape %s\n",
-			verb, res->n_data, ftensor_shape_str(t.ndim, t.dims, sh, sizeof(sh)));
+		fprintf(stderr, "mpcctl %s: mpcd sent a malformed result: %zu values for "
+			"shape %s\n", verb, res->n_data,
+			ftensor_shape_str(t.ndim, t.dims, sh, sizeof(sh)));
 		goto out;
 	}
 	t.n = n;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "mpc.h"
 
 static const struct cli_verb verbs[] = {
 	{ "peers", peers_main, "show the configured peers and their links" },
@@ -36,6 +37,7 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
+	mpc_tune_malloc();
 	/* Global options before the verb: -s PATH, -sPATH, --socket[=]PATH. */
 	while (argc > 1) {
 		const char *path;

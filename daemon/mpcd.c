@@ -23,6 +23,7 @@
 #include "job.h"
 #include "keys.h"
 #include "log.h"
+#include "mpc.h"
 #include "server.h"
 
 double srv_now(struct server *s)
@@ -152,6 +153,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	signal(SIGPIPE, SIG_IGN);
+	mpc_tune_malloc();
 	if ((ret = cfg_load(path, &s.cfg)) != 0) {
 		fprintf(stderr, "mpcd: %s\n", mpc_errmsg(ret));
 		return 1;

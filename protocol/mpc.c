@@ -1,10 +1,23 @@
 /* SPDX-License-Identifier: MIT */
 /* Copyright (C) 2026 The mpcd authors. */
 #include "mpc.h"
+#include "ring.h"
 
+#include <malloc.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
+
+void mpc_tune_malloc(void)
+{
+	/*
+	 * Layers allocate and free tensors of megabytes each; glibc would map
+	 * and unmap every one, paying page faults for each fresh page. Keep
+	 * freed memory in the heap for reuse instead.
+	 */
+	mallopt(M_MMAP_THRESHOLD, 1 << 30);
+	mallopt(M_TRIM_THRESHOLD, 1 << 30);
+}
 
 int corr_list_add(struct corr_list *l, const struct corr_req *q)
 {
@@ -47,10 +60,12 @@ size_t corr_list_mat_words(const struct corr_list *l)
 
 uint64_t *mpc_alloc(size_t n)
 {
-	uint64_t *p = calloc(n ? n : 1, sizeof(uint64_t));
+	uint64_t *p = ring_alloc(n * sizeof(uint64_t));
 
 	if (!p)
 		mpc_fail(MPC_E_NOMEM, "%zu words", n);
+	else
+		memset(p, 0, n * sizeof(uint64_t));
 	return p;
 }
 

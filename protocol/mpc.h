@@ -92,6 +92,9 @@ int mpc_open(struct mpc *m, const uint64_t *x, size_t n, uint64_t *out) MPC_MUST
 void mpc_add_public(struct mpc *m, uint64_t *x, const uint64_t *c, size_t n);
 void mpc_add_public_const(struct mpc *m, uint64_t *x, uint64_t c, size_t n);
 
+/* Process-wide allocator settings for tensor-sized buffers; call once from main. */
+void mpc_tune_malloc(void);
+
 /* Zero-initialised array of n words (NULL with the thread message set). */
 uint64_t *mpc_alloc(size_t n);
 /* Wipe then free. */

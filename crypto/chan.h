@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (C) 2026 The mpcd authors. */
+#ifndef MPC_CHAN_H
+#define MPC_CHAN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+
+/*
+ * Peer link crypto: Noise_IK_25519_ChaChaPoly_SHA256 with the prologue
+ * "mpcd peer link v1", modelled on WireGuard's noise.c.
+ *
+ *   <- s
+ *   ...
+ *   -> e, es, s, ss     payload: 8-byte big-endian timestamp
+ *   <- e, ee, se        payload: empty
+ *
+ * Both sides pin each other's static X25519 public key (configured per
+ * peer). The initiator names the responder's key up front; the responder
+ * learns the initiator's key from message 1 and must then check that it is
+ * a configured peer and that the timestamp is newer than the last one it
+ * accepted from that peer (this refuses replayed initiations, as WireGuard
+ * does with TAI64N). Fresh ephemerals per handshake give forward secrecy.
+ *
+ * Everything here is pure: no I/O, no clocks, no allocation. Every function
+ * works on local copies and changes *hs / *s only when all checks passed, so
+ * a forged or corrupt message leaves the state as it was. Handshake state
+ * starts zeroed (CHAN_HS_NONE): `struct chan_hs hs = {0};` or chan_hs_wipe().
+ * The daemon calls sodium_init() once before any of this.
+ *
+ * Returns: 0; MPC_E_AUTH for anything a peer sent that does not verify;
+ * MPC_E_ARG for a call in the wrong handshake state; MPC_E_RANGE when a
+ * counter is used up (re-handshake); MPC_E_TOOBIG for a frame over
+ * CHAN_FRAME_MAX. The thread's error message (mpc_errmsg) says which.
+ */
+#define CHAN_KEYBYTES	32
+#define CHAN_TAGBYTES	16
+#define CHAN_TSBYTES	8
+/* e, enc(s), enc(timestamp) */
+#define CHAN_HS1_BYTES	(CHAN_KEYBYTES + CHAN_KEYBYTES + CHAN_TAGBYTES + CHAN_TSBYTES + CHAN_TAGBYTES)
+/* e, enc(empty) */
+#define CHAN_HS2_BYTES	(CHAN_KEYBYTES + CHAN_TAGBYTES)
+/* Largest plaintext in one transport frame. */
+#define CHAN_FRAME_MAX	((size_t)1 << 20)
+
+enum chan_hs_state {
+	CHAN_HS_NONE = 0,
+	CHAN_HS_INIT_SENT,	/* initiator: message 1 out, waiting for 2 */
+	CHAN_HS_INIT_CONSUMED,	/* responder: message 1 in, 2 not yet made */
+	CHAN_HS_DONE,		/* keys split; only h remains */
+};
+
+struct chan_hs {
+	/* read-only */
+	enum chan_hs_state state;
+	/* handshake hash; after CHAN_HS_DONE it binds the session (not secret) */
+	uint8_t h[CHAN_KEYBYTES];
+	/* private */
+	uint8_t ck[CHAN_KEYBYTES];	/* chaining key */
+	uint8_t e_priv[CHAN_KEYBYTES];	/* initiator: our ephemeral */
+	uint8_t re[CHAN_KEYBYTES];	/* responder: the initiator's ephemeral */
+	uint8_t rs[CHAN_KEYBYTES];	/* the peer's static public key */
+};
+
+/* Transport keys of one link; wipe with chan_session_wipe on close. */
+struct chan_session {
+	uint8_t send_key[CHAN_KEYBYTES];
+	uint8_t recv_key[CHAN_KEYBYTES];
+	uint64_t send_n;	/* next nonce to seal with */
+	uint64_t recv_n;	/* next nonce expected */
+};
+
+/*
+ * Initiator, state NONE -> INIT_SENT. Writes message 1 to out, addressed
+ * to the pinned peer_pub, carrying timestamp. MPC_E_AUTH when peer_pub is a
+ * low-order point (a broken config).
+ */
+int chan_hs_create_init(struct chan_hs *hs, const uint8_t my_priv[static CHAN_KEYBYTES],
+			const uint8_t my_pub[static CHAN_KEYBYTES],
+			const uint8_t peer_pub[static CHAN_KEYBYTES], uint64_t timestamp,
+			uint8_t out[static CHAN_HS1_BYTES]) MPC_MUST_CHECK;
+
+/*
+ * Responder, state NONE -> INIT_CONSUMED. On success, peer_pub is the
+ * initiator's static key and *timestamp its timestamp: the caller refuses
+ * the link unless the key is a configured peer and the timestamp is newer
+ * than the last accepted from it (then chan_hs_wipe). On failure the
+ * outputs are zeroed and hs is unchanged.
+ */
+int chan_hs_consume_init(struct chan_hs *hs, const uint8_t my_priv[static CHAN_KEYBYTES],
+			 const uint8_t my_pub[static CHAN_KEYBYTES],
+			 const uint8_t in[static CHAN_HS1_BYTES],
+			 uint8_t peer_pub[static CHAN_KEYBYTES],
+			 uint64_t *timestamp) MPC_MUST_CHECK;
+
+/* Responder, INIT_CONSUMED -> DONE: writes message 2 and fills *s. */
+int chan_hs_create_resp(struct chan_hs *hs, uint8_t out[static CHAN_HS2_BYTES],
+			struct chan_session *s) MPC_MUST_CHECK;
+
+/*
+ * Initiator, INIT_SENT -> DONE: checks message 2 and fills *s. Takes the
+ * static private key again (for se) so that hs never holds a copy of it.
+ * A forged message 2 leaves hs in INIT_SENT, so the genuine one still works.
+ */
+int chan_hs_consume_resp(struct chan_hs *hs, const uint8_t my_priv[static CHAN_KEYBYTES],
+			 const uint8_t in[static CHAN_HS2_BYTES],
+			 struct chan_session *s) MPC_MUST_CHECK;
+
+/*
+ * Transport. ct = AEAD(send_key, nonce = send_n, ad, pt), len + CHAN_TAGBYTES
+ * bytes; ad is the frame header the caller sends in clear. pt and ct may be
+ * the same buffer. The counter advances only on success.
+ */
+int chan_seal(struct chan_session *s, const uint8_t *ad, size_t adlen, const uint8_t *pt,
+	      size_t len, uint8_t *ct) MPC_MUST_CHECK;
+
+/*
+ * The reverse: len is the ciphertext length (plaintext len - CHAN_TAGBYTES
+ * into pt). MPC_E_AUTH on a short, oversize, forged, replayed, reordered or
+ * out-of-sequence frame; recv_n advances only on success, so after a
+ * dropped frame every later one fails and the link must be closed.
+ */
+int chan_open(struct chan_session *s, const uint8_t *ad, size_t adlen, const uint8_t *ct,
+	      size_t len, uint8_t *pt) MPC_MUST_CHECK;
+
+void chan_hs_wipe(struct chan_hs *hs);
+void chan_session_wipe(struct chan_session *s);
+
+#endif

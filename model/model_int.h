@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (C) 2026 The mpcd authors. */
+#ifndef MPC_MODEL_INT_H
+#define MPC_MODEL_INT_H
+
+/* Private to model/model*.c. */
+
+#include "model.h"
+
+#define MODEL_SHAPE_STR 200
+/* Largest kernel extent taken from a weight shape (matches the importer). */
+#define MODEL_KERNEL_MAX (1 << 20)
+
+int model_find_value(const struct model *m, const char *name);
+/* 1 when some node computes value v. */
+int model_produced(const struct model *m, int v);
+/* Does a concrete shape fit v's declared shape (kept in v->init, see model.c)? */
+int model_decl_match(const struct model_value *v, int ndim, const int64_t *dims);
+const char *model_decl_str(const struct model_value *v, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,294 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (C) 2026 The mpcd authors. */
+/*
+ * The supported ONNX operators and their attributes. Anything outside this
+ * table, or an attribute value the evaluators do not implement, is refused
+ * at load time so that no model is silently computed with other semantics.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "err.h"
+#include "onnx_int.h"
+
+#define MAX_ATTRS 32
+
+typedef Mpconnx__AttributeProto aproto;
+
+static const struct onnx_op ops[] = {
+	{ "Gemm", MOP_GEMM, 2, 3, 0, "alpha beta transA transB" },
+	{ "MatMul", MOP_MATMUL, 2, 2, 0, "" },
+	{ "Add", MOP_ADD, 2, 2, 0, "" },
+	{ "Sub", MOP_SUB, 2, 2, 0, "" },
+	{ "Mul", MOP_MUL, 2, 2, 0, "" },
+	{ "Relu", MOP_RELU, 1, 1, 0, "" },
+	{ "Conv", MOP_CONV, 2, 3, 0, "auto_pad dilations group kernel_shape pads strides" },
+	{ "MaxPool", MOP_MAXPOOL, 1, 1, 0,
+	  "auto_pad ceil_mode dilations kernel_shape pads storage_order strides" },
+	{ "AveragePool", MOP_AVGPOOL, 1, 1, 0,
+	  "auto_pad ceil_mode count_include_pad dilations kernel_shape pads strides" },
+	{ "GlobalAveragePool", MOP_GAVGPOOL, 1, 1, 0, "" },
+	{ "BatchNormalization", MOP_BATCHNORM, 5, 5, 0, "epsilon momentum training_mode spatial" },
+	{ "Flatten", MOP_FLATTEN, 1, 1, 0, "axis" },
+	{ "Reshape", MOP_RESHAPE, 2, 2, 0, "allowzero" },
+	{ "Concat", MOP_CONCAT, 1, MODEL_MAX_IN, 0, "axis" },
+	{ "Identity", MOP_IDENTITY, 1, 1, 0, "" },
+	{ "Dropout", MOP_IDENTITY, 1, 3, 1, "ratio seed" },
+	{ "Sigmoid", MOP_SIGMOID, 1, 1, 0, "" },
+	{ "Softmax", MOP_SOFTMAX, 1, 1, 0, "axis" },
+};
+
+const struct onnx_op *onnx_op_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
+		if (!strcmp(ops[i].name, name))
+			return &ops[i];
+	return NULL;
+}
+
+int onnx_param_slot(enum model_op op, int i)
+{
+	switch (op) {
+	case MOP_GEMM:
+	case MOP_CONV:
+		return i >= 1;
+	case MOP_MATMUL:
+		return i == 1;
+	case MOP_BATCHNORM:
+		return i >= 1;
+	default:
+		return 0;
+	}
+}
+
+void onnx_node_defaults(struct model_node *n, const struct onnx_op *oi, int64_t opset)
+{
+	int i;
+
+	memset(n, 0, sizeof(*n));
+	n->op = oi->op;
+	for (i = 0; i < MODEL_MAX_IN; i++)
+		n->in[i] = -1;
+	n->out = -1;
+	n->alpha = n->beta = 1.0f;
+	n->strides[0] = n->strides[1] = 1;
+	n->dilations[0] = n->dilations[1] = 1;
+	n->group = 1;
+	n->epsilon = 1e-5f;
+	if (oi->op == MOP_FLATTEN)
+		n->axis = 1;
+	else if (oi->op == MOP_SOFTMAX)
+		n->axis = opset < 13 ? 1 : -1;
+}
+
+static int word_in(const char *list, const char *w)
+{
+	size_t n = strlen(w);
+
+	while (n && *list) {
+		if (!strncmp(list, w, n) && (list[n] == ' ' || !list[n]))
+			return 1;
+		list = strchr(list, ' ');
+		if (!list)
+			break;
+		list++;
+	}
+	return 0;
+}
+
+static const char *type_name(int t)
+{
+	static const char *const names[] = {
+		[MPCONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__UNDEFINED] = "UNDEFINED",
+		[MPCONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOAT] = "FLOAT",
+		[MPCONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT] = "INT",
+		[MPCONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRING] = "STRING",
+		[MPCONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TENSOR] = "TENSOR",
+		[MPCONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__GRAPH] = "GRAPH",
+		[MPCONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOATS] = "FLOATS",
+		[MPCONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS] = "INTS",
+		[MPCONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRINGS] = "STRINGS",
+		[MPCONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TENSORS] = "TENSORS",
+		[MPCONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__GRAPHS] = "GRAPHS",
+		[MPCONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__SPARSE_TENSOR] = "SPARSE_TENSOR",
+		[MPCONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__SPARSE_TENSORS] = "SPARSE_TENSORS",
+		[MPCONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TYPE_PROTO] = "TYPE_PROTO",
+		[MPCONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TYPE_PROTOS] = "TYPE_PROTOS",
+	};
+
+	if (t < 0 || t >= (int)(sizeof(names) / sizeof(names[0])) || !names[t])
+		return "unknown";
+	return names[t];
+}
+
+static int want_type(struct ld *l, const aproto *a, int type)
+{
+	int t = a->has_type ? (int)a->type : 0;
+
+	if (t != type)
+		return onnx_nfail(l, MPC_E_FORMAT, "attribute '%s' has type %s, expected %s",
+				  a->name, type_name(t), type_name(type));
+	return 0;
+}
+
+static int get_int(struct ld *l, const aproto *a, int64_t lo, int64_t hi, int *out)
+{
+	int ret;
+
+	if ((ret = want_type(l, a, MPCONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT)) != 0)
+		return ret;
+	if (a->i < lo || a->i > hi)
+		return onnx_nfail(l, MPC_E_UNSUPPORTED, "%s %lld is not supported", a->name,
+				  (long long)a->i);
+	*out = (int)a->i;
+	return 0;
+}
+
+static int get_float(struct ld *l, const aproto *a, float *out)
+{
+	int ret;
+
+	if ((ret = want_type(l, a, MPCONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOAT)) != 0)
+		return ret;
+	if (!isfinite(a->f))
+		return onnx_nfail(l, MPC_E_FORMAT, "attribute '%s' is not finite", a->name);
+	*out = a->f;
+	return 0;
+}
+
+static int get_ints(struct ld *l, const aproto *a, size_t want, int lo, int *out)
+{
+	size_t i;
+	int ret;
+
+	if ((ret = want_type(l, a, MPCONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS)) != 0)
+		return ret;
+	if (a->n_ints != want)
+		return onnx_nfail(l, MPC_E_UNSUPPORTED, "%s has %zu values: only 2-D is supported",
+				  a->name, a->n_ints);
+	for (i = 0; i < want; i++) {
+		if (a->ints[i] < lo || a->ints[i] > ONNX_ATTR_MAX)
+			return onnx_nfail(l, MPC_E_UNSUPPORTED, "%s value %lld is not supported",
+					  a->name, (long long)a->ints[i]);
+		out[i] = (int)a->ints[i];
+	}
+	return 0;
+}
+
+static int get_auto_pad(struct ld *l, const aproto *a, int *valid)
+{
+	const ProtobufCBinaryData *s = &a->s;
+	int ret;
+
+	if ((ret = want_type(l, a, MPCONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRING)) != 0)
+		return ret;
+	if (s->len == 6 && !memcmp(s->data, "NOTSET", 6))
+		return 0;
+	if (s->len == 5 && !memcmp(s->data, "VALID", 5)) {
+		*valid = 1;
+		return 0;
+	}
+	return onnx_nfail(l, MPC_E_UNSUPPORTED, "auto_pad %.*s is not supported",
+			  (int)(s->len > 32 ? 32 : s->len), s->len ? (const char *)s->data : "");
+}
+
+static int one_attr(struct ld *l, const aproto *a, struct model_node *n, int *valid, int *axis_set)
+{
+	const char *nm = a->name;
+	int ign, ret, dil[2];
+	float fign;
+
+	if (!strcmp(nm, "alpha"))
+		return get_float(l, a, &n->alpha);
+	if (!strcmp(nm, "beta"))
+		return get_float(l, a, &n->beta);
+	if (!strcmp(nm, "epsilon")) {
+		if ((ret = get_float(l, a, &n->epsilon)) != 0)
+			return ret;
+		if (n->epsilon < 0)
+			return onnx_nfail(l, MPC_E_FORMAT, "epsilon must be >= 0");
+		return 0;
+	}
+	if (!strcmp(nm, "momentum") || !strcmp(nm, "ratio"))
+		return get_float(l, a, &fign);
+	if (!strcmp(nm, "seed"))
+		return want_type(l, a, MPCONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT);
+	if (!strcmp(nm, "transA"))
+		return get_int(l, a, 0, 1, &n->trans_a);
+	if (!strcmp(nm, "transB"))
+		return get_int(l, a, 0, 1, &n->trans_b);
+	if (!strcmp(nm, "group"))
+		return get_int(l, a, 1, ONNX_ATTR_MAX, &n->group);
+	if (!strcmp(nm, "count_include_pad"))
+		return get_int(l, a, 0, 1, &n->count_include_pad);
+	if (!strcmp(nm, "ceil_mode") || !strcmp(nm, "storage_order") ||
+	    !strcmp(nm, "training_mode") || !strcmp(nm, "allowzero"))
+		return get_int(l, a, 0, 0, &ign);
+	if (!strcmp(nm, "spatial"))
+		return get_int(l, a, 1, 1, &ign);
+	if (!strcmp(nm, "axis")) {
+		*axis_set = 1;
+		return get_int(l, a, -FT_MAX_DIMS, FT_MAX_DIMS, &n->axis);
+	}
+	if (!strcmp(nm, "kernel_shape"))
+		return get_ints(l, a, 2, 1, n->kernel);
+	if (!strcmp(nm, "strides"))
+		return get_ints(l, a, 2, 1, n->strides);
+	if (!strcmp(nm, "pads"))
+		return get_ints(l, a, 4, 0, n->pads);
+	if (!strcmp(nm, "dilations")) {
+		if (n->op == MOP_CONV)
+			return get_ints(l, a, 2, 1, n->dilations);
+		if ((ret = get_ints(l, a, 2, 1, dil)) != 0)
+			return ret;
+		if (dil[0] != 1 || dil[1] != 1)
+			return onnx_nfail(l, MPC_E_UNSUPPORTED,
+					  "dilations other than [1, 1] are not supported");
+		return 0;
+	}
+	if (!strcmp(nm, "auto_pad"))
+		return get_auto_pad(l, a, valid);
+	return onnx_nfail(l, MPC_E_INTERNAL, "attribute '%s' has no reader", nm);
+}
+
+int onnx_node_attrs(struct ld *l, const Mpconnx__NodeProto *np, const struct onnx_op *oi,
+		    struct model_node *n)
+{
+	int ret, valid = 0, axis_set = 0, pool = n->op == MOP_MAXPOOL || n->op == MOP_AVGPOOL;
+	size_t i, j;
+
+	if (np->n_attribute > MAX_ATTRS)
+		return onnx_nfail(l, MPC_E_FORMAT, "%zu attributes", np->n_attribute);
+	for (i = 0; i < np->n_attribute; i++) {
+		const aproto *a = np->attribute[i];
+
+		if (!a->name || !word_in(oi->attrs, a->name))
+			return onnx_nfail(l, MPC_E_UNSUPPORTED, "attribute '%s' is not supported",
+					  a->name ? a->name : "");
+		if (a->ref_attr_name && *a->ref_attr_name)
+			return onnx_nfail(l, MPC_E_UNSUPPORTED,
+					  "attribute '%s' refers to a function attribute", a->name);
+		for (j = 0; j < i; j++)
+			if (np->attribute[j]->name && !strcmp(np->attribute[j]->name, a->name))
+				return onnx_nfail(l, MPC_E_FORMAT, "attribute '%s' given twice",
+						  a->name);
+		if ((ret = one_attr(l, a, n, &valid, &axis_set)) != 0)
+			return ret;
+	}
+	if (n->op == MOP_CONCAT && !axis_set)
+		return onnx_nfail(l, MPC_E_FORMAT, "attribute 'axis' is required");
+	if (pool && (!n->kernel[0] || !n->kernel[1]))
+		return onnx_nfail(l, MPC_E_FORMAT, "attribute 'kernel_shape' is required");
+	if (valid) {
+		if (n->pads[0] || n->pads[1] || n->pads[2] || n->pads[3])
+			return onnx_nfail(l, MPC_E_FORMAT,
+					  "pads given together with auto_pad VALID");
+	}
+	/* A window made only of padding would have no defined max or mean. */
+	if (pool && (n->pads[0] >= n->kernel[0] || n->pads[2] >= n->kernel[0] ||
+		     n->pads[1] >= n->kernel[1] || n->pads[3] >= n->kernel[1]))
+		return onnx_nfail(l, MPC_E_UNSUPPORTED, "pads must be smaller than the kernel");
+	return 0;
+}
