@@ -149,7 +149,7 @@ void corr_mat_free(struct corr_mat *m)
 {
 	if (m->buf) {
 		sodium_memzero(m->buf, m->len * sizeof(uint64_t));
-		free(m->buf);
+		ring_free(m->buf, m->len * sizeof(uint64_t));
 	}
 	memset(m, 0, sizeof(*m));
 }

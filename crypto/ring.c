@@ -4,21 +4,88 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <sys/mman.h>
 
 #define HUGE_ALIGN ((size_t)2 << 20)
+#define BIG_MIN (2 * HUGE_ALIGN)
+#define CACHE_SLOTS 16
+#define CACHE_MAX_BYTES ((size_t)1 << 30)
+
+/* Released big mappings, reused for a request of exactly their size. */
+static struct {
+	pthread_mutex_t mu;
+	void *p[CACHE_SLOTS];
+	size_t len[CACHE_SLOTS];
+	size_t bytes;
+} cache = { .mu = PTHREAD_MUTEX_INITIALIZER };
+
+static size_t big_len(size_t bytes)
+{
+	return (bytes + HUGE_ALIGN - 1) & ~(HUGE_ALIGN - 1);
+}
 
 void *ring_alloc(size_t bytes)
 {
-	void *p;
+	size_t len = big_len(bytes);
+	void *p = NULL;
+	int best = -1;
 
-	if (bytes < 2 * HUGE_ALIGN)
+	if (bytes < BIG_MIN)
 		return malloc(bytes ? bytes : 1);
-	bytes = (bytes + HUGE_ALIGN - 1) & ~(HUGE_ALIGN - 1);
-	if (!(p = aligned_alloc(HUGE_ALIGN, bytes)))
+	pthread_mutex_lock(&cache.mu);
+	for (int i = 0; i < CACHE_SLOTS; i++)
+		if (cache.p[i] && cache.len[i] == len) {
+			best = i;
+			break;
+		}
+	if (best >= 0) {
+		p = cache.p[best];
+		len = cache.len[best];
+		cache.p[best] = NULL;
+		cache.bytes -= len;
+	}
+	pthread_mutex_unlock(&cache.mu);
+	if (p)
+		return p;
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
 		return NULL;
-	madvise(p, bytes, MADV_HUGEPAGE);
+	madvise(p, len, MADV_HUGEPAGE);
 	return p;
+}
+
+void ring_free(void *p, size_t bytes)
+{
+	size_t len = big_len(bytes);
+	int slot = -1;
+
+	if (!p)
+		return;
+	if (bytes < BIG_MIN) {
+		free(p);
+		return;
+	}
+	pthread_mutex_lock(&cache.mu);
+	for (int i = 0; i < CACHE_SLOTS && slot < 0; i++)
+		if (!cache.p[i])
+			slot = i;
+	/* A full cache evicts its oldest-looking slot 0 (any would do). */
+	if (slot < 0 && cache.p[0]) {
+		munmap(cache.p[0], cache.len[0]);
+		cache.bytes -= cache.len[0];
+		cache.p[0] = NULL;
+		slot = 0;
+	}
+	if (slot >= 0 && cache.bytes + len <= CACHE_MAX_BYTES) {
+		cache.p[slot] = p;
+		cache.len[slot] = len;
+		cache.bytes += len;
+		p = NULL;
+	}
+	pthread_mutex_unlock(&cache.mu);
+	if (p)
+		munmap(p, len);
 }
 
 void ring_add(uint64_t *z, const uint64_t *x, const uint64_t *y, size_t n)

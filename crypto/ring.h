@@ -31,12 +31,14 @@ void ring_matmul(uint64_t *c, const uint64_t *a, const uint64_t *b,
 void ring_transpose(uint64_t *b, const uint64_t *a, size_t rows, size_t cols);
 
 /*
- * Storage for tensors and correlated randomness: large buffers are 2 MiB
- * aligned and advised as transparent huge pages, since first-touch page
- * faults on fresh memory otherwise dominate large layers. Not zeroed;
- * release with free().
+ * Storage for tensors and correlated randomness. Large buffers are mapped
+ * as transparent huge pages and kept in a small process-wide cache when
+ * released, since first-touch page faults and zeroing of fresh memory
+ * otherwise dominate large layers. Not zeroed; release with ring_free()
+ * and the same size. Thread-safe.
  */
 void *ring_alloc(size_t bytes);
+void ring_free(void *p, size_t bytes);
 
 /*
  * Bit planes: for n elements, plane j (0..63) holds bit j of every element,

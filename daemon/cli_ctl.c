@@ -61,14 +61,10 @@ static int utf8_seq(const unsigned char *s, uint32_t *cp)
 		*cp = c;
 		return 1;
 	}
-	if (c >= 0xc2 && c <= 0xdf)
-		n = 2, c &= 0x1f;
-	else if (c >= 0xe0 && c <= 0xef)
-		n = 3, c &= 0x0f;
-	else if (c >= 0xf0 && c <= 0xf4)
-		n = 4, c &= 0x07;
-	else
+	if (c < 0xc2 || c > 0xf4)
 		return 0;
+	n = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
+	c &= 0x7fu >> n;
 	for (int i = 1; i < n; i++) {
 		/* Also stops at the terminating NUL. */
 		if ((s[i] & 0xc0) != 0x80)

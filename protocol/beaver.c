@@ -53,7 +53,7 @@ out:
 	mpc_free_words(e, xl);
 	mpc_free_words(f, yl);
 	mpc_free_words(bf, yl);
-	free(scratch);
+	mpc_free_words(scratch, sl);
 	return ret;
 }
 

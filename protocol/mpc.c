@@ -73,7 +73,7 @@ void mpc_free_words(uint64_t *p, size_t n)
 {
 	if (p) {
 		sodium_memzero(p, n * sizeof(*p));
-		free(p);
+		ring_free(p, n * sizeof(*p));
 	}
 }
 

@@ -5,7 +5,9 @@
  * list file so that work on different layers does not collide here.
  */
 #include "list_crypto.h"
+#include "list_chan.h"
 #include "list_files.h"
 #include "list_model.h"
 #include "list_protocol.h"
 #include "list_eval.h"
+#include "list_cfg.h"

@@ -7,7 +7,12 @@
 #   cluster_stop NODE                   SIGTERM, wait, by PID
 #   ctl NODE ARGS...                    mpcctl against that node
 #   cluster_wait_peers NODE N           until N peers are connected
+#   cluster_peer_set NODE PEER KEY VAL  override a [Peer] key in NODE's
+#                                       config (empty VAL: leave it out)
+#   cluster_kill NODE                   SIGKILL, by PID
+#   cluster_pid NODE                    PID of a running node
 #
+# cluster_stop leaves the daemon's exit status in DIR/NODE.rc.
 # Per node: DIR/NODE.conf, DIR/NODE.key (0600), DIR/NODE/ (DataDir),
 # DIR/NODE.sock, DIR/NODE.log, DIR/NODE.pid. Extra config lines for a
 # node can be put in DIR/NODE.extra before cluster_write_configs.
@@ -46,6 +51,23 @@ cluster_init() {
 
 role_of() { [ "$1" = dealer ] && echo dealer || echo compute; }
 
+# Faults are set up per link: a wrong key, an endpoint that is a proxy, or
+# none at all so that only the other side dials. Kept in DIR/NODE.peer.PEER
+# as KEY=VALUE lines, the last one for a key winning.
+cluster_peer_set() {
+	echo "$3=$4" >>"$CL_DIR/$1.peer.$2"
+}
+
+# peer_line NODE PEER KEY DEFAULT: "KEY = value" unless overridden to empty.
+peer_line() {
+	local f="$CL_DIR/$1.peer.$2" v=$4
+	if [ -f "$f" ] && grep -q "^$3=" "$f"; then
+		v=$(grep "^$3=" "$f" | tail -n 1 | cut -d= -f2-)
+	fi
+	[ -n "$v" ] && echo "$3 = $v"
+	return 0
+}
+
 # Policy defaults for tests: every compute node may propose and receive.
 cluster_write_configs() {
 	local n p computes=()
@@ -67,9 +89,9 @@ cluster_write_configs() {
 				echo
 				echo "[Peer]"
 				echo "Name = $p"
-				echo "PublicKey = $(cat "$CL_DIR/$p.pub")"
-				echo "Endpoint = 127.0.0.1:$(cat "$CL_DIR/$p.port")"
-				echo "Role = $(role_of "$p")"
+				peer_line "$n" "$p" PublicKey "$(cat "$CL_DIR/$p.pub")"
+				peer_line "$n" "$p" Endpoint "127.0.0.1:$(cat "$CL_DIR/$p.port")"
+				peer_line "$n" "$p" Role "$(role_of "$p")"
 			done
 			cat "$CL_DIR/$n.extra"
 			if ! grep -qi '^\[Policy\]' "$CL_DIR/$n.extra"; then
@@ -100,18 +122,28 @@ cluster_start() {
 }
 
 cluster_stop() {
-	local n=$1 pid i
+	local n=$1 pid i rc
 	[ -f "$CL_DIR/$n.pid" ] || return 0
 	pid=$(cat "$CL_DIR/$n.pid")
 	rm -f "$CL_DIR/$n.pid"
-	kill -TERM "$pid" 2>/dev/null || return 0
+	kill -TERM "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null; echo $? >"$CL_DIR/$n.rc"; return 0; }
 	for i in $(seq 1 100); do
-		kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null; return 0; }
+		if ! kill -0 "$pid" 2>/dev/null; then
+			wait "$pid" 2>/dev/null
+			echo $? >"$CL_DIR/$n.rc"
+			return 0
+		fi
 		sleep 0.05
 	done
 	kill -KILL "$pid" 2>/dev/null
 	wait "$pid" 2>/dev/null
+	rc=$?
+	echo "$rc" >"$CL_DIR/$n.rc"
 	return 1
+}
+
+cluster_pid() {
+	cat "$CL_DIR/$1.pid" 2>/dev/null
 }
 
 cluster_kill() {

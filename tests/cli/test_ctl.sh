@@ -1,0 +1,187 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# The control verbs of mpcctl without a daemon: every verb's --help, the
+# command-line checks that run before any connection (one line naming the
+# argument, exit 2), usage errors (the problem on the first line, then the
+# usage, exit 2), and the message when no mpcd listens (exit 1). The happy
+# paths need a daemon: the integration tests cover them.
+set -u
+cd "$(dirname "$0")/../.."
+. tests/cli/lib.sh
+CTL=${1:-bin/mpcctl}
+# No daemon anywhere: a socket path that does not exist.
+export MPCD_SOCKET=$TMP/none.sock
+ID=0123456789abcdef0123456789abcdef
+
+# expect_usage NAME WORD CMD...: exit status 2, WORD on the first line of
+# stderr, the usage after it, nothing on stdout.
+expect_usage() {
+	local name=$1 word=$2
+	shift 2
+	"$@" >"$TMP/out" 2>"$TMP/err"
+	local rc=$?
+	if [ $rc -ne 2 ]; then
+		not_ok "$name" "exit status $rc: $(head -c 300 "$TMP/err")"
+	elif ! head -n 1 "$TMP/err" | grep -q -- "$word"; then
+		not_ok "$name" "first line lacks '$word': $(head -n 1 "$TMP/err")"
+	elif ! grep -q '^usage: mpcctl' "$TMP/err" || [ -s "$TMP/out" ]; then
+		not_ok "$name" "no usage on stderr, or output on stdout"
+	else
+		ok "$name"
+	fi
+}
+
+# expect_arg NAME WORD CMD...: exit status 2 and one line on stderr that
+# contains WORD and is not the connection error (caught before connecting).
+expect_arg() {
+	local name=$1 word=$2
+	shift 2
+	"$@" >"$TMP/out" 2>"$TMP/err"
+	local rc=$?
+	if [ $rc -ne 2 ] || [ "$(wc -l <"$TMP/err")" -ne 1 ] || grep -q 'cannot reach' "$TMP/err"; then
+		not_ok "$name" "exit status $rc: $(head -c 300 "$TMP/err")"
+	elif ! grep -q -- "$word" "$TMP/err"; then
+		not_ok "$name" "stderr lacks '$word': $(cat "$TMP/err")"
+	else
+		ok "$name"
+	fi
+}
+
+# --help: usage on stdout, exit 0, nothing on stderr.
+for v in peers submit list status wait approve cancel result; do
+	if "$CTL" $v --help >"$TMP/out" 2>"$TMP/err" && grep -q "^usage: mpcctl .*$v" "$TMP/out" &&
+		[ ! -s "$TMP/err" ]; then
+		ok "$v --help"
+	else
+		not_ok "$v --help" "$(head -c 300 "$TMP/err")"
+	fi
+done
+if "$CTL" --help >"$TMP/out" && grep -q -- '-s SOCKET' "$TMP/out" &&
+	for v in peers submit list status wait approve cancel result; do
+		grep -q "^  $v " "$TMP/out" || exit 1
+	done; then
+	ok "mpcctl --help lists every control verb and -s"
+else
+	not_ok "mpcctl --help lists every control verb and -s"
+fi
+
+# No daemon: one line naming the socket, with the hint; exit 1.
+nodaemon() {
+	local name=$1 sock=$2
+	shift 2
+	"$@" >"$TMP/out" 2>"$TMP/err"
+	local rc=$?
+	local want="mpcctl: cannot reach mpcd at $sock: "
+	if [ $rc -ne 1 ] || [ "$(wc -l <"$TMP/err")" -ne 1 ] ||
+		! grep -qF "$want" "$TMP/err" || ! grep -qF "(is mpcd running? set MPCD_SOCKET or -s)" "$TMP/err" ||
+		[ -s "$TMP/out" ]; then
+		not_ok "$name" "exit $rc: $(head -c 300 "$TMP/err")"
+	else
+		ok "$name"
+	fi
+}
+nodaemon "peers without a daemon" "$TMP/none.sock" "$CTL" peers
+if grep -qF "No such file or directory" "$TMP/err"; then
+	ok "no-daemon message gives the cause"
+else
+	not_ok "no-daemon message gives the cause" "$(cat "$TMP/err")"
+fi
+nodaemon "list without a daemon" "$TMP/none.sock" "$CTL" list --json
+nodaemon "status without a daemon" "$TMP/none.sock" "$CTL" status $ID
+nodaemon "status of a prefix without a daemon" "$TMP/none.sock" "$CTL" status 0123ab
+nodaemon "wait without a daemon" "$TMP/none.sock" "$CTL" wait $ID --timeout 5
+nodaemon "approve without a daemon" "$TMP/none.sock" "$CTL" approve $ID
+nodaemon "cancel without a daemon" "$TMP/none.sock" "$CTL" cancel $ID
+nodaemon "submit without a daemon" "$TMP/none.sock" "$CTL" submit --model alpha:lenet \
+	--input input=alpha:a,beta:b --input x=beta:c+gamma:d --output alpha,beta --output gamma \
+	--offline dealer:gamma --frac-bits 20
+nodaemon "submit --offline ot goes to the daemon" "$TMP/none.sock" "$CTL" submit \
+	--model alpha:lenet --input input=beta:scans --output alpha --offline ot
+nodaemon "-s PATH" "$TMP/other.sock" "$CTL" -s "$TMP/other.sock" peers
+nodaemon "-sPATH" "$TMP/other.sock" "$CTL" -s"$TMP/other.sock" list
+nodaemon "--socket=PATH" "$TMP/other.sock" "$CTL" --socket="$TMP/other.sock" list
+nodaemon "-s with \$MPCD_SOCKET unset" "$TMP/other.sock" env -u MPCD_SOCKET "$CTL" -s "$TMP/other.sock" peers
+: >"$TMP/stale.sock"
+nodaemon "a file that is not a listening socket" "$TMP/stale.sock" "$CTL" -s "$TMP/stale.sock" peers
+rm -f "$TMP/o.npy"
+nodaemon "result without a daemon" "$TMP/none.sock" "$CTL" result $ID -o "$TMP/o.npy"
+if [ -e "$TMP/o.npy" ]; then
+	not_ok "result without a daemon: nothing written"
+else
+	ok "result without a daemon: nothing written"
+fi
+
+# Global option errors.
+expect_fail "-s without a path" "needs a socket path" "$CTL" -s
+expect_fail "empty socket path" "empty socket path" "$CTL" --socket= peers
+expect_fail "unknown verb" "unknown verb" "$CTL" frobnicate
+
+# Usage errors: unknown options, missing or extra arguments.
+expect_usage "peers: extra argument" "unexpected argument 'x'" "$CTL" peers x
+expect_usage "peers: unknown option" "unknown option '--bogus'" "$CTL" peers --bogus
+expect_usage "peers: -o is not a peers option" "unknown option '-o'" "$CTL" peers -o x.npy
+expect_usage "list: extra argument" "unexpected argument" "$CTL" list $ID
+expect_usage "status: missing JOB" "missing JOB" "$CTL" status
+expect_usage "status: two jobs" "unexpected argument" "$CTL" status $ID $ID
+expect_usage "status: unknown option" "unknown option '-x'" "$CTL" status $ID -x
+expect_usage "wait: missing JOB" "missing JOB" "$CTL" wait
+expect_usage "wait: --timeout without a value" "needs a value" "$CTL" wait $ID --timeout
+expect_usage "wait: --json is not a wait option" "unknown option '--json'" "$CTL" wait $ID --json
+expect_usage "approve: missing JOB" "missing JOB" "$CTL" approve
+expect_usage "cancel: extra argument" "unexpected argument '1'" "$CTL" cancel $ID 1
+expect_usage "result: missing JOB" "missing JOB" "$CTL" result -o "$TMP/o.npy"
+expect_usage "result: missing -o" "-o OUT.npy|OUT.csv is required" "$CTL" result $ID
+expect_usage "submit: nothing" "--model is required" "$CTL" submit
+expect_usage "submit: no --input" "--input is required" "$CTL" submit --model a:m --output a
+expect_usage "submit: no --output" "--output is required" "$CTL" submit --model a:m --input x=a:d
+expect_usage "submit: --batch is not offered" "unknown option '--batch'" "$CTL" submit \
+	--model a:m --input x=a:d --output a --batch 4
+expect_usage "submit: extra argument" "unexpected argument 'extra'" "$CTL" submit \
+	--model a:m --input x=a:d --output a extra
+expect_usage "submit: --model without a value" "needs a value" "$CTL" submit --model
+
+# Value errors: one line naming the argument, exit 2, before connecting.
+S="submit --output alpha"
+expect_arg "job id not hex" "job id 'xyz'" "$CTL" status xyz
+expect_arg "job id prefix too short" "at least 6" "$CTL" approve 0123a
+expect_arg "job id too long" "job id" "$CTL" cancel ${ID}${ID}00
+expect_arg "wait: --timeout 0" "--timeout '0'" "$CTL" wait $ID --timeout 0
+expect_arg "wait: --timeout not a number" "--timeout 'soon'" "$CTL" wait $ID --timeout soon
+expect_arg "result: not .npy or .csv" "-o '$TMP/o.txt'" "$CTL" result $ID -o "$TMP/o.txt"
+expect_arg "result: no file name" "-o" "$CTL" result $ID -o "$TMP/.npy"
+expect_arg "submit: --model without NODE:" "--model 'lenet': expected NODE:MODEL" \
+	"$CTL" $S --model lenet --input x=a:d
+expect_arg "submit: --model bad node name" "not a valid node name" \
+	"$CTL" $S --model 'al pha:lenet' --input x=a:d
+expect_arg "submit: --model twice" "--model is given twice" \
+	"$CTL" $S --model a:m --model a:n --input x=a:d
+expect_arg "submit: --input without a dataset" "--input 'x=beta': expected NAME=NODE:DATASET" \
+	"$CTL" $S --model a:m --input x=beta
+expect_arg "submit: --input without a name" "--input 'beta:scans': expected NAME=NODE:DATASET" \
+	"$CTL" $S --model a:m --input beta:scans
+expect_arg "submit: --input empty part" "--input 'x=a:d,'" "$CTL" $S --model a:m --input x=a:d,
+expect_arg "submit: --input mixes , and +" "mix of ',' and '+'" \
+	"$CTL" $S --model a:m --input x=a:d,b:e+c:f
+expect_arg "submit: --input bad name" "'x/y' is not a valid input name" \
+	"$CTL" $S --model a:m --input x/y=a:d
+expect_arg "submit: --input name over 32" "not a valid input name" \
+	"$CTL" $S --model a:m --input "$(printf 'n%.0s' {1..33})=a:d"
+expect_arg "submit: --input bad dataset" "'d;rm' is not a valid name" \
+	"$CTL" $S --model a:m --input 'x=a:d;rm'
+expect_arg "submit: --input twice" "input 'x' is given twice" \
+	"$CTL" $S --model a:m --input x=a:d --input x=b:e
+expect_arg "submit: --output empty node" "--output 'a,,b'" \
+	"$CTL" submit --model a:m --input x=a:d --output a,,b
+expect_arg "submit: --output twice" "node 'alpha' is given twice" \
+	"$CTL" $S --model a:m --input x=a:d --output beta,alpha
+expect_arg "submit: --offline unknown" "--offline 'tee'" \
+	"$CTL" $S --model a:m --input x=a:d --offline tee
+expect_arg "submit: --offline dealer: bad node" "--offline 'dealer:'" \
+	"$CTL" $S --model a:m --input x=a:d --offline dealer:
+expect_arg "submit: --frac-bits 0" "--frac-bits '0'" \
+	"$CTL" $S --model a:m --input x=a:d --frac-bits 0
+expect_arg "submit: --frac-bits 31" "--frac-bits '31'" \
+	"$CTL" $S --model a:m --input x=a:d --frac-bits 31
+expect_arg "submit: --frac-bits not a number" "--frac-bits '16x'" \
+	"$CTL" $S --model a:m --input x=a:d --frac-bits 16x
+finish

@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (C) 2026 The mpcd authors. */
+X(chan_handshake_roundtrip, 10)
+X(chan_wrong_responder_key, 10)
+X(chan_hs1_bitflip, 30)
+X(chan_hs2_bitflip, 30)
+X(chan_frame_replay_reorder_drop, 10)
+X(chan_frame_tamper, 10)
+X(chan_frame_limits, 10)
+X(chan_forward_secrecy, 10)
+X(chan_state_misuse, 10)
+X(chan_low_order_keys, 10)
+X(chan_kat_cacophony, 10)
+X(chan_kat_regression, 10)
+X(keys_b64, 10)
+X(keys_load_private, 10)
