@@ -107,7 +107,7 @@ test: deps
 test-unit: $(BIN)/test-runner
 	@$(BIN)/test-runner $(T)
 
-bench: $(BIN)/mpc-bench $(BIN)/mpcctl
+bench: deps $(BIN)/mpc-bench $(BIN)/mpcctl $(BIN)/mpcd
 	@bash bench/run.sh
 
 fuzz:

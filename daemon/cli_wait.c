@@ -112,10 +112,14 @@ static void json_job(const Mpcctlpb__JobInfo *j, const char *indent)
 	cli_json_strs(j->recipients, j->n_recipients);
 	printf(",\n%s \"layer\": %u, \"layers\": %u, \"bytes_sent\": %llu, \"bytes_recv\": %llu, "
 	       "\"created\": %lld, \"updated\": %lld, \"result_here\": %s, "
-	       "\"needs_approval\": %s}", indent, j->layer, j->layers,
+	       "\"needs_approval\": %s,\n%s \"offline_seconds\": %.6f, \"online_seconds\": %.6f, "
+	       "\"online_rounds\": %llu, \"online_bytes_sent\": %llu, \"offline_bytes\": %llu}",
+	       indent, j->layer, j->layers,
 	       (unsigned long long)j->bytes_sent, (unsigned long long)j->bytes_recv,
 	       (long long)j->created, (long long)j->updated, j->result_here ? "true" : "false",
-	       j->needs_approval ? "true" : "false");
+	       j->needs_approval ? "true" : "false", indent, j->offline_seconds, j->online_seconds,
+	       (unsigned long long)j->online_rounds, (unsigned long long)j->online_bytes_sent,
+	       (unsigned long long)j->offline_bytes);
 }
 
 /* "alpha,beta,gamma", cut with "..." when it does not fit. */
@@ -255,6 +259,12 @@ static void status_text(const Mpcctlpb__JobInfo *j)
 	kv_time("updated:", j->updated);
 	kv("result here:", j->result_here ? "yes" : "no");
 	kv("needs approval:", j->needs_approval ? "yes (mpcctl approve JOB)" : "no");
+	if (j->online_seconds > 0) {
+		snprintf(buf, sizeof(buf), "offline %.1f ms, online %.1f ms in %llu rounds",
+			 j->offline_seconds * 1e3, j->online_seconds * 1e3,
+			 (unsigned long long)j->online_rounds);
+		kv("cost here:", buf);
+	}
 }
 
 int status_main(int argc, char **argv)

@@ -606,5 +606,10 @@ void job_info(struct job *j, Mpcctlpb__JobInfo *in, char *buf, size_t buflen)
 	in->updated = j->updated;
 	in->result_here = j->result_here && j->state == JOB_FINISHED;
 	in->needs_approval = j->state == JOB_PENDING;
+	in->offline_seconds = j->st[NET_PH_SETUP].secs + j->st[NET_PH_OFFLINE].secs;
+	in->online_seconds = j->st[NET_PH_INPUT].secs + j->st[NET_PH_ONLINE].secs;
+	in->online_rounds = j->st[NET_PH_INPUT].rounds + j->st[NET_PH_ONLINE].rounds;
+	in->online_bytes_sent = j->st[NET_PH_INPUT].bytes_sent + j->st[NET_PH_ONLINE].bytes_sent;
+	in->offline_bytes = j->st[NET_PH_OFFLINE].bytes_sent + j->st[NET_PH_OFFLINE].bytes_recv;
 	pthread_mutex_unlock(&j->mu);
 }

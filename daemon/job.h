@@ -14,6 +14,7 @@
 #include "ctl.pb-c.h"
 #include "ftensor.h"
 #include "model.h"
+#include "net.h"
 #include "server.h"
 #include "wire.h"
 
@@ -75,6 +76,7 @@ struct job {
 	uint32_t layer, layers;
 	uint64_t bytes_sent, bytes_recv;
 	int result_here;
+	struct net_stats st[NET_PH_COUNT]; /* the thread's counters, at its end */
 };
 
 /* ctl entry points (loop thread); errors as one line in err. */

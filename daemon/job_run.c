@@ -297,6 +297,10 @@ static void *job_main(void *arg)
 		ret = run_party(j, md, &nt, &need);
 	}
 out:
+	net_set_phase(&nt, NET_PH_ONLINE);
+	pthread_mutex_lock(&j->mu);
+	memcpy(j->st, nt.st, sizeof(j->st));
+	pthread_mutex_unlock(&j->mu);
 	if (ret)
 		snprintf(j->thread_err, sizeof(j->thread_err), "%s: %s",
 			 j->srv->cfg->node.name, mpc_errmsg(ret));

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# make bench: every benchmark, two paths.
+#   in-process: the protocol layer alone (bin/mpc-bench), 2 and 3 parties;
+#   daemons:    real mpcd processes on loopback, encrypted links, a dealer.
+# Prints one JSON object per line (also in build/bench/results.jsonl) and
+# writes docs/benchmarks.md. Compare ratios within one run: absolute times
+# on a shared machine drift. BENCH_QUICK=1 skips LeNet batch 64.
+set -u
+cd "$(dirname "$0")/.."
+. tests/daemon/cluster.sh
+OUT=build/bench
+mkdir -p "$OUT"
+: >"$OUT/results.jsonl"
+REPS=${BENCH_REPS:-3}
+QUICK=${BENCH_QUICK:-0}
+
+echo "# in-process (protocol layer, threads), median of $REPS" >&2
+bin/mpc-bench --reps "$REPS" --parties 2,3 $([ "$QUICK" = 1 ] && echo --quick) |
+	tee -a "$OUT/results.jsonl"
+
+DIR=$(mktemp -d "${TMPDIR:-/tmp}/mpcd-bench.XXXXXX")
+trap 'cluster_stop_all; rm -rf "$DIR"' EXIT
+echo "# daemons on loopback (encrypted links), dealer offline" >&2
+cluster_init "$DIR" alpha beta gamma dealer
+for w in "secureml 1 784" "secureml 64 784" "lenet 1 1,28,28" "lenet 64 1,28,28"; do
+	set -- $w
+	[ "$QUICK" = 1 ] && [ "$1$2" = lenet64 ] && continue
+	bin/mpc-bench --npy "$DIR/$1_$2.npy" "$2,$3"
+	printf '\n[Dataset]\nName = %s_%s\nPath = %s/%s_%s.npy\n' "$1" "$2" "$DIR" "$1" "$2" >>"$DIR/alpha.extra"
+done
+for m in secureml lenet; do
+	printf '\n[Model]\nName = %s\nPath = %s/bench/models/%s.onnx\n' "$m" "$PWD" "$m" >>"$DIR/beta.extra"
+done
+printf '\n[Dataset]\nName = wine_a\nPath = %s/tests/fixtures/wine_mlp/input_party0.npy\n' "$PWD" >>"$DIR/alpha.extra"
+printf '\n[Dataset]\nName = wine_b\nPath = %s/tests/fixtures/wine_mlp/input_party1.npy\n' "$PWD" >>"$DIR/gamma.extra"
+printf '\n[Model]\nName = wine\nPath = %s/tests/fixtures/wine_mlp/model.onnx\n' "$PWD" >>"$DIR/beta.extra"
+cluster_write_configs
+for n in alpha beta gamma dealer; do cluster_start "$n" || exit 1; done
+cluster_wait_peers alpha 3 || { echo "peers did not connect" >&2; exit 1; }
+
+# The median line of JSON records by online_s.
+median() {
+	awk -F'"online_s": ' '{ split($2, a, ","); print a[1] "\t" $0 }' | sort -g |
+		awk '{ l[NR] = $0 } END { x = l[int((NR + 1) / 2)]; sub(/^[^\t]*\t/, "", x); print x }'
+}
+
+field() { grep -o "\"$2\": *[0-9.e+-]*" <<<"$1" | head -n 1 | sed 's/.*: *//'; }
+
+# One job; prints its JSON record (the slowest compute party's times).
+run_job() {
+	local name=$1 batch=$2 parties=$3 input=$4 output=$5 model=$6 id st n
+	local off=0 on=0 rounds=0 bytes=0 dealer_bytes=0 t0 t1
+	t0=$(date +%s.%N)
+	id=$(ctl alpha submit --model "$model" --input "$input" --output "$output" --offline dealer:dealer) || return 1
+	ctl alpha wait "$id" --timeout 600 >/dev/null || { echo "job $name failed" >&2; return 1; }
+	t1=$(date +%s.%N)
+	for n in alpha beta gamma; do
+		st=$(ctl "$n" status "$id" --json 2>/dev/null) || continue
+		[ -n "$(field "$st" online_rounds)" ] || continue
+		off=$(awk -v a="$off" -v b="$(field "$st" offline_seconds)" 'BEGIN{print (b>a)?b:a}')
+		on=$(awk -v a="$on" -v b="$(field "$st" online_seconds)" 'BEGIN{print (b>a)?b:a}')
+		rounds=$(field "$st" online_rounds)
+		b=$(field "$st" online_bytes_sent)
+		[ "${b:-0}" -gt "$bytes" ] && bytes=$b
+	done
+	dealer_bytes=$(field "$(ctl dealer status "$id" --json)" offline_bytes)
+	printf '{"path": "daemon", "workload": "%s", "parties": %d, "batch": %d, "offline_s": %s, "online_s": %s, "online_bytes_per_party": %s, "offline_bytes_dealer": %s, "online_rounds": %s, "wall_s": %.6f}\n' \
+		"$name" "$parties" "$batch" "$off" "$on" "$bytes" "${dealer_bytes:-0}" "$rounds" \
+		"$(awk -v a="$t0" -v b="$t1" 'BEGIN{print b-a}')"
+}
+
+for w in "secureml 1" "secureml 64" "lenet 1" "lenet 64"; do
+	set -- $w
+	[ "$QUICK" = 1 ] && [ "$1$2" = lenet64 ] && continue
+	for k in $(seq 1 "$REPS"); do
+		run_job "$1" "$2" 2 "input=alpha:$1_$2" alpha "beta:$1"
+	done | median | tee -a "$OUT/results.jsonl"
+	run_job "$1" "$2" 3 "input=alpha:$1_$2" gamma "beta:$1" | tee -a "$OUT/results.jsonl"
+done
+run_job wine_mlp 64 3 "input=alpha:wine_a,gamma:wine_b" alpha "beta:wine" | tee -a "$OUT/results.jsonl"
+
+bash bench/report.sh "$OUT/results.jsonl" >docs/benchmarks.md
+echo "# wrote docs/benchmarks.md" >&2
