@@ -220,7 +220,7 @@ int corr_deal(const struct corr_req *q, struct prg *party, int n, uint64_t *fix)
 		fold(&sum, &part);
 	}
 	ret = MPC_E_NOMEM;
-	truth = calloc(flen ? flen : 1, sizeof(uint64_t));
+	truth = ring_alloc(flen * sizeof(uint64_t));
 	if (!truth)
 		goto out;
 	switch (q->kind) {
@@ -269,7 +269,7 @@ int corr_deal(const struct corr_req *q, struct prg *party, int n, uint64_t *fix)
 out:
 	if (truth) {
 		sodium_memzero(truth, flen * sizeof(uint64_t));
-		free(truth);
+		ring_free(truth, flen * sizeof(uint64_t));
 	}
 	free(scratch);
 	corr_mat_free(&sum);

@@ -262,8 +262,8 @@ int mpc_open_items(struct mpc *m, struct mpc_open_item *it, int k)
 
 	for (int i = 0; i < k; i++)
 		total += it[i].n;
-	mine = calloc(total ? total : 1, sizeof(*mine));
-	all = malloc((total ? total : 1) * sizeof(*all) * (size_t)m->n);
+	mine = ring_alloc(total * sizeof(*mine));
+	all = ring_alloc(total * sizeof(*all) * (size_t)m->n);
 	if (!mine || !all) {
 		ret = mpc_fail(MPC_E_NOMEM, "open: %zu words", total);
 		goto out;
@@ -295,8 +295,8 @@ int mpc_open_items(struct mpc *m, struct mpc_open_item *it, int k)
 		off += it[i].n;
 	}
 out:
-	free(mine);
-	free(all);
+	ring_free(mine, total * sizeof(*mine));
+	ring_free(all, total * sizeof(*all) * (size_t)m->n);
 	return ret;
 }
 

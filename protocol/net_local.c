@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Copyright (C) 2026 The mpcd authors. */
 #include "net_local.h"
+#include "ring.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -10,7 +11,7 @@
 struct msg {
 	struct msg *next;
 	size_t len;
-	uint8_t data[];
+	uint8_t *data; /* ring_alloc'd: large messages reuse cached mappings */
 };
 
 struct queue {
@@ -33,6 +34,12 @@ struct net_local {
 };
 
 static const struct net_ops local_ops;
+
+static void msg_free(struct msg *m)
+{
+	ring_free(m->data, m->len);
+	free(m);
+}
 
 int net_local_new(int endpoints, struct net_local **out)
 {
@@ -73,7 +80,7 @@ void net_local_free(struct net_local *h)
 		while (m) {
 			struct msg *nx = m->next;
 
-			free(m);
+			msg_free(m);
 			m = nx;
 		}
 	}
@@ -118,9 +125,13 @@ static int local_send(void *ctx, int to, const void *buf, size_t len)
 
 	if (to < 0 || to >= h->n || to == ep->me)
 		mpc_bug("net_local: bad destination");
-	m = malloc(sizeof(*m) + len);
+	m = malloc(sizeof(*m));
 	if (!m)
 		return MPC_E_NOMEM;
+	if (!(m->data = ring_alloc(len))) {
+		free(m);
+		return MPC_E_NOMEM;
+	}
 	m->next = NULL;
 	m->len = len;
 	if (len)
@@ -128,7 +139,7 @@ static int local_send(void *ctx, int to, const void *buf, size_t len)
 	pthread_mutex_lock(&h->mu);
 	if (h->aborted) {
 		pthread_mutex_unlock(&h->mu);
-		free(m);
+		msg_free(m);
 		return mpc_fail(MPC_E_ABORTED, "%s", h->reason);
 	}
 	q = &h->q[ep->me * h->n + to];
@@ -171,7 +182,7 @@ static int local_recv(void *ctx, int from, void *buf, size_t len)
 			       from, m->len, len);
 	else if (len)
 		memcpy(buf, m->data, len);
-	free(m);
+	msg_free(m);
 	return ret;
 }
 
