@@ -160,9 +160,9 @@ int dealer_offline(struct net *net, struct prg *party, const struct corr_list *n
 		size_t len = corr_fix_len(&need->v[i]);
 
 		if (len > cap) {
-			free(fix);
+			mpc_free_words(fix, cap);
 			cap = len;
-			if (!(fix = malloc(cap * sizeof(*fix)))) {
+			if (!(fix = mpc_alloc(cap))) {
 				ret = mpc_fail(MPC_E_NOMEM, "dealer: %zu words", cap);
 				break;
 			}
