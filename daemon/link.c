@@ -327,6 +327,28 @@ static int send_hello(struct link *l)
 	return send_direct(l, &f);
 }
 
+/*
+ * Message 1 costs two Diffie-Hellman operations before anything is
+ * authenticated: a token bucket bounds that work for all sources together
+ * (HS_RATE a second, bursts of HS_BURST), so a flood cannot take the CPU.
+ */
+#define HS_RATE 20.0
+#define HS_BURST 40.0
+
+static int hs_allowed(struct server *s)
+{
+	double now = srv_now(s);
+
+	s->hs_tokens += (now - s->hs_last) * HS_RATE;
+	if (s->hs_tokens > HS_BURST)
+		s->hs_tokens = HS_BURST;
+	s->hs_last = now;
+	if (s->hs_tokens < 1.0)
+		return 0;
+	s->hs_tokens -= 1.0;
+	return 1;
+}
+
 static int on_hs1(struct link *l, const uint8_t *msg)
 {
 	struct server *s = l->srv;
@@ -336,6 +358,10 @@ static int on_hs1(struct link *l, const uint8_t *msg)
 	struct peer *p;
 	int ret;
 
+	if (!hs_allowed(s)) {
+		link_close(l, "too many handshakes: rate limited");
+		return -1;
+	}
 	if ((ret = chan_hs_consume_init(&l->hs, s->priv, s->pub, msg, peer_pub, &ts)) != 0) {
 		link_close(l, "handshake: message 1 does not authenticate");
 		return -1;
@@ -612,11 +638,27 @@ int link_listen(struct server *s)
 	return 0;
 }
 
+/* Links not yet up (either direction) get HandshakeTimeout seconds. */
+static void walk_handshakes(uv_handle_t *h, void *arg)
+{
+	struct server *s = arg;
+	struct link *l;
+
+	if (h->type != UV_TCP || h == (uv_handle_t *)&s->listener || uv_is_closing(h))
+		return;
+	l = h->data;
+	if (l->state != LK_UP && l->state != LK_CLOSING &&
+	    srv_now(s) - l->t_start > s->cfg->node.handshake_timeout)
+		link_close(l, "handshake timed out");
+}
+
 /* Every second: handshake and idle timeouts, heartbeats, redials. */
 void link_cron(struct server *s)
 {
 	double now = srv_now(s), idle = s->cfg->node.idle_timeout;
 
+	if (!s->stopping)
+		uv_walk(s->loop, walk_handshakes, s);
 	for (size_t i = 0; i < s->n_peers && !s->stopping; i++) {
 		struct peer *p = &s->peers[i];
 		struct link *l = p->link;
@@ -632,9 +674,6 @@ void link_cron(struct server *s)
 			f.ping = &ping;
 			(void)peer_send(p, &f);
 		}
-		if (p->dialing && p->dialing->state != LK_CLOSING &&
-		    now - p->dialing->t_start > s->cfg->node.handshake_timeout)
-			link_close(p->dialing, "handshake timed out");
 		if (!p->link && !p->dialing && p->cfg->endpoint.set && now >= p->next_dial)
 			dial(p);
 	}

@@ -192,6 +192,7 @@ int main(int argc, char **argv)
 	}
 	pthread_mutex_init(&s.mu, NULL);
 	s.loop = uv_default_loop();
+	s.hs_tokens = 40.0;
 	uv_async_init(s.loop, &s.wake, on_wake);
 	s.wake.data = &s;
 	if ((ret = link_listen(&s)) != 0 || (ret = ctl_listen(&s)) != 0) {

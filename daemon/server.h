@@ -59,6 +59,8 @@ struct server {
 	struct audit *audit;
 	int stopping;
 	int ctl_bound;          /* we created the control socket file */
+	double hs_tokens;       /* handshake rate limit: token bucket */
+	double hs_last;
 	pthread_mutex_t mu;     /* guards events */
 	struct server_event *events;
 };
