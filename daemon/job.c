@@ -164,11 +164,47 @@ fail:
 	return NULL;
 }
 
-void job__send_all(struct job *j, const Mpcpb__Frame *f)
+int job__send_all(struct job *j, const Mpcpb__Frame *f)
 {
+	int ret = 0, r;
+
 	for (int e = 0; e < j->n_ep; e++)
-		if (e != j->me && j->ep_peer[e])
-			(void)peer_send(j->ep_peer[e], f);
+		if (e != j->me && j->ep_peer[e] && (r = peer_send(j->ep_peer[e], f)) != 0 && !ret)
+			ret = r;
+	return ret;
+}
+
+/* An ended job keeps its record (for status) but not its data. */
+void job__release(struct job *j)
+{
+	if (j->thread_started)
+		return;
+	pthread_mutex_lock(&j->mu);
+	for (int e = 0; e < JOB_MAX_EP; e++) {
+		struct jmsg *m = j->q[e].head;
+
+		while (m) {
+			struct jmsg *nx = m->next;
+
+			sodium_memzero(m->data, m->len);
+			free(m);
+			m = nx;
+		}
+		j->q[e].head = j->q[e].tail = NULL;
+		free(j->q[e].partial);
+		j->q[e].partial = NULL;
+		j->q[e].plen = 0;
+	}
+	j->buffered = 0;
+	pthread_mutex_unlock(&j->mu);
+	for (int i = 0; i < WIRE_MAX_INPUTS; i++)
+		for (int k = 0; k < WIRE_MAX_PARTS; k++)
+			ftensor_free(&j->parts[i][k]);
+	model_free(j->model);
+	j->model = NULL;
+	free(j->model_pub);
+	j->model_pub = NULL;
+	j->model_pub_len = 0;
 }
 
 void job__set_state(struct job *j, enum job_state st, const char *reason)
@@ -193,6 +229,7 @@ void job__abort(struct job *j, const char *reason, int broadcast)
 	if (j->state == JOB_FINISHED || j->state == JOB_ABORTED)
 		return;
 	job__abort_local(j, reason);
+	job__release(j);
 	log_info("job %.8s: aborted: %s", j->id, j->reason);
 	job__audit(j, "aborted", j->reason);
 	if (broadcast) {
@@ -478,6 +515,7 @@ void job_drain_events(struct server *s)
 
 		pthread_join(j->thread, NULL);
 		j->thread_started = 0;
+		job__release(j);
 		if (j->thread_ret == 0 && j->state == JOB_RUNNING) {
 			Mpcpb__Frame f = MPCPB__FRAME__INIT;
 			Mpcpb__JobDone d = MPCPB__JOB_DONE__INIT;
@@ -497,11 +535,42 @@ void job_drain_events(struct server *s)
 	}
 }
 
+/* Ended jobs kept for `mpcctl status`/`result`: the newest JOB_HISTORY. */
+#define JOB_HISTORY 256
+
+static void prune_history(struct server *s)
+{
+	struct job **pp = &s->jobs;
+	size_t ended = 0;
+
+	while (*pp) {
+		struct job *j = *pp;
+		int done = (j->state == JOB_FINISHED || j->state == JOB_ABORTED) && !j->thread_started;
+
+		if (done && ++ended > JOB_HISTORY) {
+			*pp = j->next;
+			job__free(j);
+			continue;
+		}
+		pp = &j->next;
+	}
+}
+
 void job_cron(struct server *s)
 {
-	time_t now = time(NULL);
+	prune_history(s);
+	time_t now = time(NULL), wait_max = (time_t)s->cfg->policy.approve_timeout + 60;
 
-	for (struct job *j = s->jobs; j; j = j->next)
+	for (struct job *j = s->jobs; j; j = j->next) {
+		/* Every party answers within ApproveTimeout; Start follows at once. */
+		if ((j->state == JOB_PROPOSED || j->state == JOB_ACCEPTED) &&
+		    now - j->created > wait_max) {
+			char r[REASON_BUF];
+
+			snprintf(r, sizeof(r), "%s: the job did not start in time", s->cfg->node.name);
+			job__abort(j, r, 1);
+			continue;
+		}
 		if (j->state == JOB_PENDING && now > j->approve_deadline) {
 			char r[REASON_BUF];
 			struct peer *p = srv_peer_by_name(s, j->spec->proposer);
@@ -512,7 +581,9 @@ void job_cron(struct server *s)
 				answer_refuse(s, p, j->id, r);
 			job__set_state(j, JOB_ABORTED, r);
 			job__audit(j, "expired", r);
+			job__release(j);
 		}
+	}
 }
 
 int job_approve(struct server *s, const char *id, char *err, size_t errlen)

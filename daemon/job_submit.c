@@ -154,6 +154,7 @@ int job__answer(struct job *j)
 			(void)peer_send(prop, &f);
 		job__set_state(j, JOB_ABORTED, r);
 		job__audit(j, "refused", r);
+		job__release(j);
 		return ret;
 	}
 	a.accept = 1;
@@ -234,7 +235,12 @@ static void start_all(struct job *j)
 	st.model_hash = j->model_hash;
 	f.msg_case = MPCPB__FRAME__MSG_START;
 	f.start = &st;
-	job__send_all(j, &f);
+	if (job__send_all(j, &f) != 0) {
+		snprintf(r, sizeof(r), "%s: cannot send the start: %s", j->srv->cfg->node.name,
+			 mpc_errmsg(MPC_E_PEER_GONE));
+		job__abort(j, r, 1);
+		return;
+	}
 	if (job__start_thread(j) != 0)
 		job__abort(j, "cannot start the job thread", 1);
 }
@@ -511,7 +517,11 @@ int job_submit(struct server *s, const Mpcctlpb__Submit *req, char *id, char *er
 		p.spec = j->spec;
 		f.msg_case = MPCPB__FRAME__MSG_PROPOSE;
 		f.propose = &p;
-		job__send_all(j, &f);
+		if (job__send_all(j, &f) != 0) {
+			snprintf(err, errlen, "cannot send the proposal: %s", mpc_errmsg(MPC_E_PEER_GONE));
+			job__abort(j, err, 1);
+			return MPC_E_PEER_GONE;
+		}
 	}
 	log_info("job %.8s proposed to %d parties and dealer %s", j->id, j->n, dealer);
 	return 0;
