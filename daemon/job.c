@@ -89,23 +89,8 @@ void job__audit(struct job *j, const char *event, const char *reason)
 
 void job__free(struct job *j)
 {
-	for (int e = 0; e < JOB_MAX_EP; e++) {
-		struct jmsg *m = j->q[e].head;
-
-		while (m) {
-			struct jmsg *nx = m->next;
-
-			sodium_memzero(m->data, m->len);
-			free(m);
-			m = nx;
-		}
-		free(j->q[e].partial);
-	}
-	for (int i = 0; i < WIRE_MAX_INPUTS; i++)
-		for (int k = 0; k < WIRE_MAX_PARTS; k++)
-			ftensor_free(&j->parts[i][k]);
-	model_free(j->model);
-	free(j->model_pub);
+	j->thread_started = 0; /* joined by the caller */
+	job__release(j);
 	if (j->spec)
 		mpcpb__job_spec__free_unpacked(j->spec, NULL);
 	pthread_mutex_destroy(&j->mu);
