@@ -478,7 +478,9 @@ void job_on_peer_lost(struct server *s, struct peer *p, const char *why)
 {
 	char r[REASON_BUF];
 
-	snprintf(r, sizeof(r), "link to %s lost (%s)", p->cfg->name, why);
+	/* The same words on every party, whichever way each saw the loss. */
+	snprintf(r, sizeof(r), "link to %s lost", p->cfg->name);
+	(void)why;
 	for (struct job *j = s->jobs; j; j = j->next)
 		if (j->state != JOB_FINISHED && j->state != JOB_ABORTED &&
 		    job__ep_of(j, p->cfg->name) >= 0)
