@@ -7,7 +7,8 @@
  *    "offline_s":...,"online_s":...,"online_bytes_per_party":...,
  *    "offline_bytes_dealer":...,"online_rounds":...,"plaintext_s":...}
  * Times are medians of --reps runs; bytes and rounds are exact counts.
- * Usage: mpc-bench [--reps N] [--parties 2,3] [--quick]
+ * Usage: mpc-bench [--reps N] [--parties 2,3] [--quick] [--only WORKLOAD]
+ *        mpc-bench --npy OUT.npy D0,D1,...   (a random input file)
  */
 #include <math.h>
 #include <sodium.h>
@@ -227,6 +228,7 @@ static int bench_prim(const char *name, struct prim_arg *p, int parties, int rep
 int main(int argc, char **argv)
 {
 	int reps = 3, quick = 0, plist[2] = { 2, 3 }, np = 2, fails = 0;
+	const char *only = NULL;
 	static const char *const fixtures[] = { "iris_logreg", "digits_mlp", "wine_mlp",
 						"tiny_cnn", "digits_resavg", "digits_bn_softmax" };
 
@@ -254,6 +256,8 @@ int main(int argc, char **argv)
 			reps = atoi(argv[++i]);
 		else if (!strcmp(argv[i], "--quick"))
 			quick = 1;
+		else if (!strcmp(argv[i], "--only") && i + 1 < argc)
+			only = argv[++i];
 		else if (!strcmp(argv[i], "--parties") && i + 1 < argc)
 			np = sscanf(argv[++i], "%d,%d", &plist[0], &plist[1]);
 	}
@@ -267,22 +271,32 @@ int main(int argc, char **argv)
 		struct prim_arg p;
 		int64_t d = 1000000;
 
+#define WANT(w) (!only || !strcmp(only, (w)))
 		p = (struct prim_arg){ .kind = P_RELU, .n = 100000 };
-		fails += !!bench_prim("relu_1e5", &p, n, reps);
+		if (WANT("relu_1e5"))
+			fails += !!bench_prim("relu_1e5", &p, n, reps);
 		p = (struct prim_arg){ .kind = P_MUL };
 		(void)bilin_mul(&p.bl, 1, &d, 1, &d, 1, &d);
-		fails += !!bench_prim("mul_1e6", &p, n, reps);
+		if (WANT("mul_1e6"))
+			fails += !!bench_prim("mul_1e6", &p, n, reps);
 		p = (struct prim_arg){ .kind = P_MATMUL };
 		(void)bilin_matmul(&p.bl, 128, 784, 64);
-		fails += !!bench_prim("matmul_128x784x64", &p, n, reps);
-		fails += !!bench_model("secureml", "bench/models/secureml.onnx", NULL, 1, n, reps);
-		fails += !!bench_model("secureml", "bench/models/secureml.onnx", NULL, 64, n, reps);
-		fails += !!bench_model("lenet", "bench/models/lenet.onnx", NULL, 1, n, reps);
-		if (!quick)
-			fails += !!bench_model("lenet", "bench/models/lenet.onnx", NULL, 64, n, reps);
+		if (WANT("matmul_128x784x64"))
+			fails += !!bench_prim("matmul_128x784x64", &p, n, reps);
+		if (WANT("secureml")) {
+			fails += !!bench_model("secureml", "bench/models/secureml.onnx", NULL, 1, n, reps);
+			fails += !!bench_model("secureml", "bench/models/secureml.onnx", NULL, 64, n, reps);
+		}
+		if (WANT("lenet")) {
+			fails += !!bench_model("lenet", "bench/models/lenet.onnx", NULL, 1, n, reps);
+			if (!quick)
+				fails += !!bench_model("lenet", "bench/models/lenet.onnx", NULL, 64, n, reps);
+		}
 		for (size_t f = 0; f < sizeof(fixtures) / sizeof(fixtures[0]); f++) {
 			char path[256], in[256];
 
+			if (!WANT(fixtures[f]))
+				continue;
 			snprintf(path, sizeof(path), "tests/fixtures/%s/model.onnx", fixtures[f]);
 			snprintf(in, sizeof(in), "tests/fixtures/%s/input.npy", fixtures[f]);
 			fails += !!bench_model(fixtures[f], path, in, 64, n, reps);
