@@ -79,6 +79,37 @@ for w in "secureml 1" "secureml 64" "lenet 1" "lenet 64"; do
 	run_job "$1" "$2" 3 "input=alpha:$1_$2" gamma "beta:$1" | tee -a "$OUT/results.jsonl"
 done
 run_job wine_mlp 64 3 "input=alpha:wine_a,gamma:wine_b" alpha "beta:wine" | tee -a "$OUT/results.jsonl"
+cluster_stop_all
+
+# WAN: every link through a user-space proxy of 20 ms each way (40 ms
+# RTT) and 100 Mbit/s each way (these kernels have no netem qdisc).
+if [ "${BENCH_WAN:-1}" = 1 ]; then
+	echo "# daemons through a 40 ms RTT, 100 Mbit/s proxy" >&2
+	cc -O2 -Wall -o "$DIR/tproxy" tests/tools/tproxy.c || exit 1
+	PROXIES=()
+	for src in alpha beta gamma dealer; do
+		for dst in alpha beta gamma dealer; do
+			[ "$src" = "$dst" ] && continue
+			"$DIR/tproxy" --listen 127.0.0.1:0 --to "127.0.0.1:$(cat "$DIR/$dst.port")" \
+				--delay-ms 20 --rate-kbit 100000 --max-seconds 900 >"$DIR/p.$src.$dst" &
+			PROXIES+=($!)
+		done
+	done
+	sleep 0.5
+	for src in alpha beta gamma dealer; do
+		for dst in alpha beta gamma dealer; do
+			[ "$src" = "$dst" ] && continue
+			sed -i "s/^Endpoint = 127.0.0.1:$(cat "$DIR/$dst.port")\$/Endpoint = 127.0.0.1:$(head -n1 "$DIR/p.$src.$dst")/" "$DIR/$src.conf"
+		done
+	done
+	for n in alpha beta gamma dealer; do cluster_start "$n" || exit 1; done
+	cluster_wait_peers alpha 3 || { echo "peers did not connect through the proxies" >&2; exit 1; }
+	run_job lenet 1 2 "input=alpha:lenet_1" alpha "beta:lenet" | sed 's/"daemon"/"daemon-wan40ms"/' | tee -a "$OUT/results.jsonl"
+	run_job secureml 64 2 "input=alpha:secureml_64" alpha "beta:secureml" | sed 's/"daemon"/"daemon-wan40ms"/' | tee -a "$OUT/results.jsonl"
+	cluster_stop_all
+	kill "${PROXIES[@]}" 2>/dev/null
+	wait "${PROXIES[@]}" 2>/dev/null
+fi
 
 bash bench/report.sh "$OUT/results.jsonl" >docs/benchmarks.md
 echo "# wrote docs/benchmarks.md" >&2
