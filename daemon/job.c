@@ -468,6 +468,13 @@ void job_on_frame(struct server *s, struct peer *from, const Mpcpb__Frame *f)
 			job__abort(j, f->abort->reason ? f->abort->reason : "aborted", 0);
 		break;
 	case MPCPB__FRAME__MSG_DONE:
+		/* The dealer's part ends early; the job ends when the parties say so. */
+		if ((j = job_find(s, f->done->id)) != NULL && j->me == j->n &&
+		    j->state == JOB_RUNNING && !j->thread_started &&
+		    !strcmp(from->cfg->name, j->spec->proposer)) {
+			job__set_state(j, JOB_FINISHED, NULL);
+			job__audit(j, "finished", NULL);
+		}
 		break;
 	default:
 		break;
@@ -478,8 +485,16 @@ void job_on_peer_lost(struct server *s, struct peer *p, const char *why)
 {
 	char r[REASON_BUF];
 
-	/* The same words on every party, whichever way each saw the loss. */
-	snprintf(r, sizeof(r), "link to %s lost", p->cfg->name);
+	const char *a = s->cfg->node.name, *b = p->cfg->name;
+
+	/* The same words on every party, whichever end saw the loss first. */
+	if (strcmp(a, b) > 0) {
+		const char *t = a;
+
+		a = b;
+		b = t;
+	}
+	snprintf(r, sizeof(r), "link between %s and %s lost", a, b);
 	(void)why;
 	for (struct job *j = s->jobs; j; j = j->next)
 		if (j->state != JOB_FINISHED && j->state != JOB_ABORTED &&
@@ -503,7 +518,10 @@ void job_drain_events(struct server *s)
 		pthread_join(j->thread, NULL);
 		j->thread_started = 0;
 		job__release(j);
-		if (j->thread_ret == 0 && j->state == JOB_RUNNING) {
+		if (j->thread_ret == 0 && j->state == JOB_RUNNING && j->me == j->n) {
+			/* Dealer: offline done; Done or Abort from the parties ends it. */
+			log_info("job %.8s: dealer's part done", j->id);
+		} else if (j->thread_ret == 0 && j->state == JOB_RUNNING) {
 			Mpcpb__Frame f = MPCPB__FRAME__INIT;
 			Mpcpb__JobDone d = MPCPB__JOB_DONE__INIT;
 

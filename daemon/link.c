@@ -219,8 +219,16 @@ static void link_close(struct link *l, const char *why)
 	struct peer *p = l->peer;
 	int was_up = 0;
 
+	char hint[192];
+
 	if (l->state == LK_CLOSING)
 		return;
+	/* The responder drops a handshake it cannot authenticate without a word. */
+	if (l->initiator && l->state == LK_HS && strcmp(why, "handshake timed out")) {
+		snprintf(hint, sizeof(hint), "%s during the handshake (does %s have our public key?)",
+			 why, p ? p->cfg->name : "the peer");
+		why = hint;
+	}
 	if (p) {
 		pthread_mutex_lock(&p->mu);
 		if (p->link == l) {

@@ -97,7 +97,10 @@ static int fold_one(struct model *md, struct model_node *bn)
 		if (cvid >= 0 && !(md->values[cvid].ndim == 1 ||
 				   (md->values[cvid].ndim == 2 && md->values[cvid].dims[0] == 1)))
 			return 0;
-		if (cvid >= 0 && md->values[cvid].init.n != (size_t)ch)
+		if (cvid >= 0 && md->values[cvid].ndim < 1)
+			return 0;
+		/* Decided on shapes only: parties without the weights must agree. */
+		if (cvid >= 0 && md->values[cvid].dims[md->values[cvid].ndim - 1] != ch)
 			return 0;
 	}
 	if (cvid < 0) {

@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: MIT
+# shellcheck shell=bash
 # Sourced by the demo and the daemon tests: build a consortium of mpcd
 # nodes on loopback under one directory, start and stop them by PID.
 #
@@ -109,11 +110,12 @@ cluster_write_configs() {
 }
 
 cluster_start() {
-	local n=$1 i
+	local n=$1
 	"$MPCD" -c "$CL_DIR/$n.conf" 2>>"$CL_DIR/$n.log" &
 	echo $! >"$CL_DIR/$n.pid"
-	for i in $(seq 1 100); do
-		[ -S "$CL_DIR/$n.sock" ] && return 0
+	for _ in $(seq 1 100); do
+		# Answering, not just a socket file: a killed node leaves one behind.
+		[ -S "$CL_DIR/$n.sock" ] && ctl "$n" peers >/dev/null 2>&1 && return 0
 		kill -0 "$(cat "$CL_DIR/$n.pid")" 2>/dev/null || break
 		sleep 0.05
 	done
@@ -122,12 +124,12 @@ cluster_start() {
 }
 
 cluster_stop() {
-	local n=$1 pid i rc
+	local n=$1 pid rc
 	[ -f "$CL_DIR/$n.pid" ] || return 0
 	pid=$(cat "$CL_DIR/$n.pid")
 	rm -f "$CL_DIR/$n.pid"
 	kill -TERM "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null; echo $? >"$CL_DIR/$n.rc"; return 0; }
-	for i in $(seq 1 100); do
+	for _ in $(seq 1 100); do
 		if ! kill -0 "$pid" 2>/dev/null; then
 			wait "$pid" 2>/dev/null
 			echo $? >"$CL_DIR/$n.rc"
@@ -166,8 +168,8 @@ ctl() {
 }
 
 cluster_wait_peers() {
-	local n=$1 want=$2 i got
-	for i in $(seq 1 200); do
+	local n=$1 want=$2 got
+	for _ in $(seq 1 200); do
 		got=$(ctl "$n" peers --json 2>/dev/null | grep -o '"connected": *true' | wc -l)
 		[ "$got" -ge "$want" ] && return 0
 		sleep 0.05

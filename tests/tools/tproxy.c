@@ -83,25 +83,17 @@ static double now_s(void)
 static int parse_addr(const char *s, struct sockaddr_in *sa)
 {
 	char host[64];
-	const char *colon = strrchr(s, ':');
-	char *end;
-	long port;
+	long port = -1;
+	int end = 0, ret = -1;
 
-	if (!colon || (size_t)(colon - s) >= sizeof(host))
-		return -1;
-	memcpy(host, s, (size_t)(colon - s));
-	host[colon - s] = '\0';
-	port = strtol(colon + 1, &end, 10);
 	memset(sa, 0, sizeof(*sa));
 	sa->sin_family = AF_INET;
-	sa->sin_port = htons((uint16_t)port);
-	return *end || port < 0 || port > 65535 || inet_pton(AF_INET, host, &sa->sin_addr) != 1 ?
-		       -1 : 0;
-}
-
-static void set_nonblock(int fd)
-{
-	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	if (sscanf(s, "%63[^:]:%ld%n", host, &port, &end) == 2 && !s[end] && port >= 0 &&
+	    port <= 65535 && inet_pton(AF_INET, host, &sa->sin_addr) == 1) {
+		sa->sin_port = htons((uint16_t)port);
+		ret = 0;
+	}
+	return ret;
 }
 
 static size_t queue_cap(const struct opts *o)
@@ -134,16 +126,16 @@ static int dir_read(struct dir *d, const struct opts *o)
 	size_t want = CHUNK_MAX;
 	struct chunk *ch;
 	double t = now_s();
-	ssize_t n;
+	ssize_t n = -1;
+	int ret = -1;
 
 	/* A chunk leaves in one piece: keep it to ~10 ms of the link's rate. */
 	if (o->rate > 0 && o->rate / 100 < want)
 		want = o->rate / 100 < 1024 ? 1024 : (size_t)(o->rate / 100);
-	if (!(ch = malloc(sizeof(*ch) + want)))
-		return -1;
-	if ((n = read(d->from, ch->data, want)) < 0) {
+	if (!(ch = malloc(sizeof(*ch) + want)) || (n = read(d->from, ch->data, want)) < 0) {
 		free(ch);
-		return errno == EAGAIN || errno == EINTR ? 0 : -1;
+		ret = n < 0 && (errno == EAGAIN || errno == EINTR) ? 0 : -1;
+		goto out;
 	}
 	if (d->c2s && o->flip_after > 0 && !flipped && c2s_bytes + n >= o->flip_after) {
 		ch->data[o->flip_after - c2s_bytes - 1] ^= 1;
@@ -160,28 +152,24 @@ static int dir_read(struct dir *d, const struct opts *o)
 		d->head = ch;
 	d->tail = ch;
 	d->queued += (size_t)n;
-	return 0;
+	ret = 0;
+out:
+	return ret;
 }
 
 /* Write what is due; -1 when the connection is broken. */
 static int dir_write(struct dir *d, double t)
 {
 	struct chunk *ch;
+	ssize_t n = 0;
 
 	while ((ch = d->head) && ch->release <= t) {
 		if (!ch->len) {
 			shutdown(d->to, SHUT_WR);
 			d->eof_sent = 1;
-		} else {
-			ssize_t n = write(d->to, ch->data + ch->off, ch->len - ch->off);
-
-			if (n < 0 && (errno == EAGAIN || errno == EINTR))
-				return 0;
-			if (n < 0)
-				return -1;
-			ch->off += (size_t)n;
-			if (ch->off < ch->len)
-				return 0;
+		} else if ((n = write(d->to, ch->data + ch->off, ch->len - ch->off)) < 0 ||
+			   (ch->off += (size_t)n) < ch->len) {
+			break;
 		}
 		d->queued -= ch->len;
 		d->head = ch->next;
@@ -189,34 +177,32 @@ static int dir_write(struct dir *d, double t)
 			d->tail = NULL;
 		free(ch);
 	}
-	return 0;
+	return n < 0 && errno != EAGAIN && errno != EINTR ? -1 : 0;
 }
 
 static void conn_open(struct conn *conns, int lfd, const struct opts *o)
 {
-	int cfd = accept(lfd, NULL, NULL), sfd = -1, one = 1, i;
+	int fd[2] = { accept(lfd, NULL, NULL), -1 }, one = 1, i;
 
-	if (cfd < 0)
-		return;
 	for (i = 0; i < MAX_CONN && conns[i].used; i++)
 		;
 	/* Loopback connects at once: refused or done. */
-	if (i == MAX_CONN || (sfd = socket(AF_INET, SOCK_STREAM, 0)) < 0 ||
-	    connect(sfd, (const struct sockaddr *)&o->to, sizeof(o->to)) < 0) {
+	if (fd[0] < 0 || i == MAX_CONN || (fd[1] = socket(AF_INET, SOCK_STREAM, 0)) < 0 ||
+	    connect(fd[1], (const struct sockaddr *)&o->to, sizeof(o->to)) < 0) {
 		fprintf(stderr, "tproxy: dropped a connection: %s\n",
 			i == MAX_CONN ? "too many" : strerror(errno));
-		if (sfd >= 0)
-			close(sfd);
-		close(cfd);
-		return;
+		for (int k = 0; k < 2; k++)
+			if (fd[k] >= 0)
+				close(fd[k]);
+	} else {
+		for (int k = 0; k < 2; k++) {
+			setsockopt(fd[k], IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+			fcntl(fd[k], F_SETFL, fcntl(fd[k], F_GETFL) | O_NONBLOCK);
+		}
+		conns[i].used = 1;
+		conns[i].d[0] = (struct dir){ .from = fd[0], .to = fd[1], .c2s = 1 };
+		conns[i].d[1] = (struct dir){ .from = fd[1], .to = fd[0] };
 	}
-	setsockopt(cfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	setsockopt(sfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	set_nonblock(cfd);
-	set_nonblock(sfd);
-	conns[i].used = 1;
-	conns[i].d[0] = (struct dir){ .from = cfd, .to = sfd, .c2s = 1 };
-	conns[i].d[1] = (struct dir){ .from = sfd, .to = cfd };
 }
 
 /*
