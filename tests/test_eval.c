@@ -518,3 +518,57 @@ TEST(eval_refuse)
 	model_free(m);
 	return 0;
 }
+
+/*
+ * Parties other than the model owner evaluate the public graph (weights
+ * stripped, known by shape): after folding, every party must derive the
+ * same correlated-randomness list, or a job would desynchronise.
+ */
+TEST(eval_public_graph_agrees)
+{
+	for (size_t f = 0; f < sizeof(fixtures) / sizeof(fixtures[0]); f++) {
+		char p[256];
+		uint8_t *buf = NULL, *pub = NULL;
+		size_t len, publen;
+		struct model *own = NULL, *other = NULL;
+		struct corr_list a = { 0 }, b = { 0 };
+		struct ftensor x;
+		const char *data_inputs[1] = { "input" };
+		int64_t d[1][FT_MAX_DIMS];
+		int nd;
+
+		snprintf(p, sizeof(p), "%s/model.onnx", fixtures[f]);
+		ASSERT_OK(file_read_all(test_fixture(p), 1 << 26, &buf, &len));
+		ASSERT_OK(model_parse_onnx(buf, len, p, &own));
+		ASSERT_OK(model_strip_weights(buf, len, &pub, &publen));
+		ASSERT(publen < len || len < 2048);
+		ASSERT_OK(model_parse_onnx(pub, publen, "public", &other));
+		ASSERT_OK(model_declare_weights(other, data_inputs, 1));
+		snprintf(p, sizeof(p), "%s/input.npy", fixtures[f]);
+		ASSERT_OK(npy_load(test_fixture(p), &x));
+		nd = x.ndim;
+		memcpy(d[0], x.dims, sizeof(d[0]));
+		ASSERT_OK(model_infer(own, (const int64_t(*)[FT_MAX_DIMS])d, &nd));
+		ASSERT_OK(model_infer(other, (const int64_t(*)[FT_MAX_DIMS])d, &nd));
+		ASSERT_OK(eval_fold_batchnorm(own));
+		ASSERT_OK(eval_fold_batchnorm(other));
+		ASSERT_OK(eval_need(own, 16, &a));
+		ASSERT_OK(eval_need(other, 16, &b));
+		if (a.n != b.n)
+			TEST_FAIL("%s: owner needs %zu requests, others %zu", fixtures[f], a.n, b.n);
+		for (size_t i = 0; i < a.n; i++)
+			if (!corr_req_same(&a.v[i], &b.v[i]))
+				TEST_FAIL("%s: request %zu differs", fixtures[f], i);
+		/* The public graph carries no weight values. */
+		for (size_t i = 0; i < other->n_values; i++)
+			ASSERT(!other->values[i].init.data || !other->values[i].shape_only);
+		corr_list_free(&a);
+		corr_list_free(&b);
+		ftensor_free(&x);
+		model_free(own);
+		model_free(other);
+		free(buf);
+		free(pub);
+	}
+	return 0;
+}
