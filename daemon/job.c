@@ -247,22 +247,6 @@ static size_t active_jobs(struct server *s)
 	return n;
 }
 
-static void answer_refuse(struct server *s, struct peer *to, const char *id, const char *why)
-{
-	Mpcpb__Frame f = MPCPB__FRAME__INIT;
-	Mpcpb__JobAnswer a = MPCPB__JOB_ANSWER__INIT;
-	char cut[WIRE_MAX_REASON + 1];
-
-	snprintf(cut, sizeof(cut), "%.*s", WIRE_MAX_REASON, why);
-	a.id = (char *)id;
-	a.accept = 0;
-	a.reason = cut;
-	f.msg_case = MPCPB__FRAME__MSG_ANSWER;
-	f.answer = &a;
-	(void)peer_send(to, &f);
-	(void)s;
-}
-
 static void on_propose(struct server *s, struct peer *from, const Mpcpb__JobSpec *spec)
 {
 	char why[WIRE_MAX_REASON + 1] = "";
@@ -272,24 +256,24 @@ static void on_propose(struct server *s, struct peer *from, const Mpcpb__JobSpec
 	if (strcmp(spec->proposer, from->cfg->name)) {
 		snprintf(why, sizeof(why), "%s may not propose in the name of %s",
 			 from->cfg->name, spec->proposer);
-		answer_refuse(s, from, spec->id, why);
+		job__answer_refuse(s, from, spec->id, why);
 		return;
 	}
 	if (job_find(s, spec->id)) {
-		answer_refuse(s, from, spec->id, "duplicate job id");
+		job__answer_refuse(s, from, spec->id, "duplicate job id");
 		return;
 	}
 	if (active_jobs(s) >= s->cfg->node.max_jobs) {
 		snprintf(why, sizeof(why), "%s is running its maximum of %u jobs (MaxJobs)",
 			 s->cfg->node.name, s->cfg->node.max_jobs);
-		answer_refuse(s, from, spec->id, why);
+		job__answer_refuse(s, from, spec->id, why);
 		return;
 	}
 	if (!(j = job__new(s, spec, why, sizeof(why)))) {
 		char r[REASON_BUF];
 
 		snprintf(r, sizeof(r), "%s: %s", s->cfg->node.name, why);
-		answer_refuse(s, from, spec->id, r);
+		job__answer_refuse(s, from, spec->id, r);
 		return;
 	}
 	j->next = s->jobs;
@@ -299,7 +283,7 @@ static void on_propose(struct server *s, struct peer *from, const Mpcpb__JobSpec
 		char r[REASON_BUF];
 
 		snprintf(r, sizeof(r), "%s: %s", s->cfg->node.name, why);
-		answer_refuse(s, from, j->id, r);
+		job__answer_refuse(s, from, j->id, r);
 		job__set_state(j, JOB_ABORTED, r);
 		job__audit(j, "refused", r);
 		log_info("job %.8s from %s refused: %s", j->id, from->cfg->name, why);
@@ -540,152 +524,19 @@ void job_drain_events(struct server *s)
 	}
 }
 
-/* Ended jobs kept for `mpcctl status`/`result`: the newest JOB_HISTORY. */
-#define JOB_HISTORY 256
-
-static void prune_history(struct server *s)
+void job__answer_refuse(struct server *s, struct peer *to, const char *id, const char *why)
 {
-	struct job **pp = &s->jobs;
-	size_t ended = 0;
+	Mpcpb__Frame f = MPCPB__FRAME__INIT;
+	Mpcpb__JobAnswer a = MPCPB__JOB_ANSWER__INIT;
+	char cut[WIRE_MAX_REASON + 1];
 
-	while (*pp) {
-		struct job *j = *pp;
-		int done = (j->state == JOB_FINISHED || j->state == JOB_ABORTED) && !j->thread_started;
-
-		if (done && ++ended > JOB_HISTORY) {
-			*pp = j->next;
-			job__free(j);
-			continue;
-		}
-		pp = &j->next;
-	}
+	snprintf(cut, sizeof(cut), "%.*s", WIRE_MAX_REASON, why);
+	a.id = (char *)id;
+	a.accept = 0;
+	a.reason = cut;
+	f.msg_case = MPCPB__FRAME__MSG_ANSWER;
+	f.answer = &a;
+	(void)peer_send(to, &f);
+	(void)s;
 }
 
-void job_cron(struct server *s)
-{
-	prune_history(s);
-	time_t now = time(NULL), wait_max = (time_t)s->cfg->policy.approve_timeout + 60;
-
-	for (struct job *j = s->jobs; j; j = j->next) {
-		/* Every party answers within ApproveTimeout; Start follows at once. */
-		if ((j->state == JOB_PROPOSED || j->state == JOB_ACCEPTED) &&
-		    now - j->created > wait_max) {
-			char r[REASON_BUF];
-
-			snprintf(r, sizeof(r), "%s: the job did not start in time", s->cfg->node.name);
-			job__abort(j, r, 1);
-			continue;
-		}
-		if (j->state == JOB_PENDING && now > j->approve_deadline) {
-			char r[REASON_BUF];
-			struct peer *p = srv_peer_by_name(s, j->spec->proposer);
-
-			snprintf(r, sizeof(r), "%s: not approved in time (ApproveTimeout)",
-				 s->cfg->node.name);
-			if (p)
-				answer_refuse(s, p, j->id, r);
-			job__set_state(j, JOB_ABORTED, r);
-			job__audit(j, "expired", r);
-			job__release(j);
-		}
-	}
-}
-
-int job_approve(struct server *s, const char *id, char *err, size_t errlen)
-{
-	struct job *j = job_find(s, id);
-
-	if (!j) {
-		snprintf(err, errlen, "no job %s", id);
-		return MPC_E_ARG;
-	}
-	if (j->state != JOB_PENDING) {
-		snprintf(err, errlen, "job %s is %s, not waiting for approval", id,
-			 job_state_name(j->state));
-		return MPC_E_ARG;
-	}
-	job__audit(j, "approved", NULL);
-	return job__answer(j);
-}
-
-int job_cancel(struct server *s, const char *id, char *err, size_t errlen)
-{
-	struct job *j = job_find(s, id);
-	char r[REASON_BUF];
-
-	if (!j) {
-		snprintf(err, errlen, "no job %s", id);
-		return MPC_E_ARG;
-	}
-	if (j->state == JOB_FINISHED || j->state == JOB_ABORTED) {
-		snprintf(err, errlen, "job %s already %s", id, job_state_name(j->state));
-		return MPC_E_ARG;
-	}
-	snprintf(r, sizeof(r), "cancelled by the operator of %s", s->cfg->node.name);
-	if (j->state == JOB_PENDING) {
-		struct peer *p = srv_peer_by_name(s, j->spec->proposer);
-
-		if (p)
-			answer_refuse(s, p, j->id, r);
-		job__set_state(j, JOB_ABORTED, r);
-		job__audit(j, "cancelled", r);
-		return 0;
-	}
-	job__abort(j, r, 1);
-	return 0;
-}
-
-void job_abort_all(struct server *s, const char *why)
-{
-	for (struct job *j = s->jobs; j; j = j->next)
-		job__abort(j, why, 1);
-}
-
-void job_free_all(struct server *s)
-{
-	struct job *j = s->jobs;
-
-	while (j) {
-		struct job *nx = j->next;
-
-		if (j->thread_started)
-			pthread_join(j->thread, NULL);
-		job__free(j);
-		j = nx;
-	}
-	s->jobs = NULL;
-}
-
-void job_info(struct job *j, Mpcctlpb__JobInfo *in, char *buf, size_t buflen)
-{
-	static const char *phases[] = { "setup", "offline", "input", "online" };
-
-	pthread_mutex_lock(&j->mu);
-	in->id = j->id;
-	in->state = (char *)job_state_name(j->state);
-	in->reason = j->reason;
-	in->proposer = j->spec->proposer;
-	in->n_parties = j->spec->n_parties;
-	in->parties = j->spec->parties;
-	in->n_recipients = j->spec->n_recipients;
-	in->recipients = j->spec->recipients;
-	in->dealer = j->spec->dealer;
-	snprintf(buf, buflen, "%s:%s", j->spec->model_node, j->spec->model_name);
-	in->model = buf;
-	in->model_hash = j->model_hash;
-	in->phase = (char *)(j->state == JOB_RUNNING && (unsigned)j->phase < 4 ? phases[j->phase] : "");
-	in->layer = j->layer;
-	in->layers = j->layers;
-	in->bytes_sent = j->bytes_sent;
-	in->bytes_recv = j->bytes_recv;
-	in->created = j->created;
-	in->updated = j->updated;
-	in->result_here = j->result_here && j->state == JOB_FINISHED;
-	in->needs_approval = j->state == JOB_PENDING;
-	in->offline_seconds = j->st[NET_PH_SETUP].secs + j->st[NET_PH_OFFLINE].secs;
-	in->online_seconds = j->st[NET_PH_INPUT].secs + j->st[NET_PH_ONLINE].secs;
-	in->online_rounds = j->st[NET_PH_INPUT].rounds + j->st[NET_PH_ONLINE].rounds;
-	in->online_bytes_sent = j->st[NET_PH_INPUT].bytes_sent + j->st[NET_PH_ONLINE].bytes_sent;
-	in->offline_bytes = j->st[NET_PH_OFFLINE].bytes_sent + j->st[NET_PH_OFFLINE].bytes_recv;
-	pthread_mutex_unlock(&j->mu);
-}

@@ -95,6 +95,8 @@ void job__free(struct job *j);
 struct job *job__new(struct server *s, const Mpcpb__JobSpec *spec, char *why, size_t len);
 int job__send_all(struct job *j, const Mpcpb__Frame *f);
 void job__release(struct job *j);
+/* Tell the proposer this node refuses (the reason is cut to WIRE_MAX_REASON). */
+void job__answer_refuse(struct server *s, struct peer *to, const char *id, const char *why);
 void job__set_state(struct job *j, enum job_state st, const char *reason);
 void job__abort(struct job *j, const char *reason, int broadcast);
 int job__parse_ref(const char *s, char *node, char *name);

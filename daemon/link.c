@@ -16,52 +16,13 @@
 
 #include "job.h"
 #include "keys.h"
+#include "link-int.h"
 #include "log.h"
-#include "server.h"
 #include "wire.h"
-
-enum link_state { LK_CONNECT, LK_HS, LK_HELLO, LK_UP, LK_CLOSING };
-
-#define HS1_TYPE 1
-#define HS2_TYPE 2
-#define FRAME_HDR 4
-#define WIRE_VERSION 1
-
-struct outframe {
-	struct outframe *next;
-	size_t len;
-	uint8_t data[];
-};
-
-struct link {
-	uv_tcp_t tcp;                /* first: handle.data is the link */
-	struct server *srv;
-	struct peer *peer;           /* set when we dial, or once authenticated */
-	int initiator;
-	enum link_state state;
-	struct chan_hs hs;
-	struct chan_session sess;
-	uint8_t *rbuf;
-	size_t rlen, rcap;
-	double t_start, t_rx, t_tx, t_up;
-	struct outframe *qh, *qt;    /* sealed, waiting for the loop (peer->mu) */
-	uv_connect_t creq;
-	uv_getaddrinfo_t gai;
-};
-
-static void link_close(struct link *l, const char *why);
 
 static size_t max_frame(struct server *s)
 {
 	return (size_t)s->cfg->node.max_frame + CHAN_TAGBYTES;
-}
-
-static uint64_t wall_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 static void on_written(uv_write_t *w, int status)
@@ -70,18 +31,18 @@ static void on_written(uv_write_t *w, int status)
 
 	free(w);
 	if (status < 0 && l && l->state != LK_CLOSING)
-		link_close(l, uv_strerror(status));
+		link__close(l, uv_strerror(status));
 }
 
 /* Loop thread: hand bytes to libuv; the request owns a copy. */
-static void write_raw(struct link *l, const void *data, size_t len)
+void link__write_raw(struct link *l, const void *data, size_t len)
 {
 	uv_write_t *w = malloc(sizeof(*w) + len);
 	uv_buf_t b;
 	int r;
 
 	if (!w) {
-		link_close(l, "out of memory");
+		link__close(l, "out of memory");
 		return;
 	}
 	memcpy(w + 1, data, len);
@@ -89,7 +50,7 @@ static void write_raw(struct link *l, const void *data, size_t len)
 	b = uv_buf_init((char *)(w + 1), (unsigned)len);
 	if ((r = uv_write(w, (uv_stream_t *)&l->tcp, &b, 1, on_written)) < 0) {
 		free(w);
-		link_close(l, uv_strerror(r));
+		link__close(l, uv_strerror(r));
 		return;
 	}
 	l->t_tx = srv_now(l->srv);
@@ -167,7 +128,7 @@ void link_drain_all(struct server *s)
 			struct outframe *nx = o->next;
 
 			if (l->state == LK_UP)
-				write_raw(l, o->data, o->len);
+				link__write_raw(l, o->data, o->len);
 			free(o);
 			o = nx;
 		}
@@ -182,7 +143,7 @@ static int send_direct(struct link *l, const Mpcpb__Frame *f)
 
 	if (!(o = seal_frame(l, f, &ret)))
 		return ret;
-	write_raw(l, o->data, o->len);
+	link__write_raw(l, o->data, o->len);
 	free(o);
 	return 0;
 }
@@ -214,7 +175,7 @@ static void schedule_dial(struct peer *p, int was_up)
 	p->backoff = p->backoff < 30 ? p->backoff * 2 : 30;
 }
 
-static void link_close(struct link *l, const char *why)
+void link__close(struct link *l, const char *why)
 {
 	struct peer *p = l->peer;
 	int was_up = 0;
@@ -261,13 +222,13 @@ void link_close_all(struct server *s, const char *why)
 		struct peer *p = &s->peers[i];
 
 		if (p->link)
-			link_close(p->link, why);
+			link__close(p->link, why);
 		if (p->dialing)
-			link_close(p->dialing, why);
+			link__close(p->dialing, why);
 	}
 }
 
-static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *b)
+void link__on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *b)
 {
 	struct link *l = h->data;
 	size_t want = l->rlen + 65536;
@@ -305,10 +266,10 @@ static void link_up(struct link *l)
 		int fresh = srv_now(l->srv) - old->t_up < 2.0;
 
 		if (fresh && l->initiator != mine_smaller) {
-			link_close(l, "duplicate link");
+			link__close(l, "duplicate link");
 			return;
 		}
-		link_close(old, "replaced by a new link");
+		link__close(old, "replaced by a new link");
 	}
 	l->state = LK_UP;
 	l->t_up = srv_now(l->srv);
@@ -367,11 +328,11 @@ static int on_hs1(struct link *l, const uint8_t *msg)
 	int ret;
 
 	if (!hs_allowed(s)) {
-		link_close(l, "too many handshakes: rate limited");
+		link__close(l, "too many handshakes: rate limited");
 		return -1;
 	}
 	if ((ret = chan_hs_consume_init(&l->hs, s->priv, s->pub, msg, peer_pub, &ts)) != 0) {
-		link_close(l, "handshake: message 1 does not authenticate");
+		link__close(l, "handshake: message 1 does not authenticate");
 		return -1;
 	}
 	if (!(cp = cfg_peer_by_key(s->cfg, peer_pub))) {
@@ -379,36 +340,36 @@ static int on_hs1(struct link *l, const uint8_t *msg)
 
 		keys_b64_encode(peer_pub, b64);
 		log_warn("refused a link from unknown key %s", b64);
-		link_close(l, "unknown key");
+		link__close(l, "unknown key");
 		return -1;
 	}
 	p = srv_peer_by_name(s, cp->name);
 	if (ts <= p->last_ts) {
-		link_close(l, "replayed handshake");
+		link__close(l, "replayed handshake");
 		return -1;
 	}
 	p->last_ts = ts;
 	l->peer = p;
 	out[0] = HS2_TYPE;
 	if ((ret = chan_hs_create_resp(&l->hs, out + 1, &l->sess)) != 0) {
-		link_close(l, "handshake failed");
+		link__close(l, "handshake failed");
 		return -1;
 	}
 	chan_hs_wipe(&l->hs);
-	write_raw(l, out, sizeof(out));
+	link__write_raw(l, out, sizeof(out));
 	l->state = LK_HELLO;
-	return send_hello(l) ? (link_close(l, "hello"), -1) : 0;
+	return send_hello(l) ? (link__close(l, "hello"), -1) : 0;
 }
 
 static int on_hs2(struct link *l, const uint8_t *msg)
 {
 	if (chan_hs_consume_resp(&l->hs, l->srv->priv, msg, &l->sess) != 0) {
-		link_close(l, "handshake: message 2 does not authenticate (wrong key?)");
+		link__close(l, "handshake: message 2 does not authenticate (wrong key?)");
 		return -1;
 	}
 	chan_hs_wipe(&l->hs);
 	l->state = LK_HELLO;
-	return send_hello(l) ? (link_close(l, "hello"), -1) : 0;
+	return send_hello(l) ? (link__close(l, "hello"), -1) : 0;
 }
 
 static int on_frame(struct link *l, const uint8_t *pt, size_t len)
@@ -418,7 +379,7 @@ static int on_frame(struct link *l, const uint8_t *pt, size_t len)
 	char why[160];
 
 	if (!f) {
-		link_close(l, "malformed frame");
+		link__close(l, "malformed frame");
 		return -1;
 	}
 	why[0] = '\0';
@@ -445,7 +406,7 @@ static int on_frame(struct link *l, const uint8_t *pt, size_t len)
 	}
 	mpcpb__frame__free_unpacked(f, NULL);
 	if (why[0]) {
-		link_close(l, why);
+		link__close(l, why);
 		return -1;
 	}
 	return 0;
@@ -467,7 +428,7 @@ static int process(struct link *l)
 			if (left < 1)
 				break;
 			if (m[0] != (l->initiator ? HS2_TYPE : HS1_TYPE)) {
-				link_close(l, "not an mpcd handshake");
+				link__close(l, "not an mpcd handshake");
 				return -1;
 			}
 			if (left < need)
@@ -482,18 +443,18 @@ static int process(struct link *l)
 				break;
 			clen = (size_t)m[0] << 24 | (size_t)m[1] << 16 | (size_t)m[2] << 8 | m[3];
 			if (clen < CHAN_TAGBYTES || clen > max_frame(l->srv)) {
-				link_close(l, "frame length over the limit");
+				link__close(l, "frame length over the limit");
 				return -1;
 			}
 			if (left < FRAME_HDR + clen)
 				break;
 			if (!(pt = malloc(clen))) {
-				link_close(l, "out of memory");
+				link__close(l, "out of memory");
 				return -1;
 			}
 			if (chan_open(&l->sess, m, FRAME_HDR, m + FRAME_HDR, clen, pt) != 0) {
 				free(pt);
-				link_close(l, "frame fails authentication (tampered, replayed or reordered)");
+				link__close(l, "frame fails authentication (tampered, replayed or reordered)");
 				return -1;
 			}
 			l->peer->bytes_recv += FRAME_HDR + clen;
@@ -510,13 +471,13 @@ static int process(struct link *l)
 	return ret;
 }
 
-static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b)
+void link__on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b)
 {
 	struct link *l = st->data;
 
 	(void)b;
 	if (n < 0) {
-		link_close(l, n == UV_EOF ? "connection closed by peer" : uv_strerror((int)n));
+		link__close(l, n == UV_EOF ? "connection closed by peer" : uv_strerror((int)n));
 		return;
 	}
 	if (n == 0)
@@ -524,165 +485,4 @@ static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b)
 	l->rlen += (size_t)n;
 	l->t_rx = srv_now(l->srv);
 	process(l);
-}
-
-static struct link *link_new(struct server *s, int initiator)
-{
-	struct link *l = calloc(1, sizeof(*l));
-
-	if (!l)
-		return NULL;
-	l->srv = s;
-	l->initiator = initiator;
-	l->t_start = l->t_rx = l->t_tx = srv_now(s);
-	l->state = LK_HS;
-	uv_tcp_init(s->loop, &l->tcp);
-	l->tcp.data = l;
-	return l;
-}
-
-static void on_connect(uv_connect_t *req, int status)
-{
-	struct link *l = req->data;
-	struct server *s = l->srv;
-	uint8_t out[1 + CHAN_HS1_BYTES];
-
-	if (l->state == LK_CLOSING)
-		return;
-	if (status < 0) {
-		link_close(l, uv_strerror(status));
-		return;
-	}
-	out[0] = HS1_TYPE;
-	if (chan_hs_create_init(&l->hs, s->priv, s->pub, l->peer->cfg->pub, wall_ns(), out + 1)) {
-		link_close(l, "handshake failed");
-		return;
-	}
-	l->state = LK_HS;
-	uv_tcp_nodelay(&l->tcp, 1);
-	uv_read_start((uv_stream_t *)&l->tcp, on_alloc, on_read);
-	write_raw(l, out, sizeof(out));
-}
-
-static void on_resolved(uv_getaddrinfo_t *g, int status, struct addrinfo *res)
-{
-	struct link *l = g->data;
-	int r;
-
-	if (status < 0 || !res) {
-		link_close(l, status < 0 ? uv_strerror(status) : "no address");
-		if (res)
-			uv_freeaddrinfo(res);
-		return;
-	}
-	l->creq.data = l;
-	l->state = LK_CONNECT;
-	r = uv_tcp_connect(&l->creq, &l->tcp, res->ai_addr, on_connect);
-	uv_freeaddrinfo(res);
-	if (r < 0)
-		link_close(l, uv_strerror(r));
-}
-
-static void dial(struct peer *p)
-{
-	struct server *s = p->srv;
-	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM };
-	char port[8];
-	struct link *l = link_new(s, 1);
-
-	if (!l)
-		return;
-	l->peer = p;
-	p->dialing = l;
-	l->gai.data = l;
-	snprintf(port, sizeof(port), "%u", p->cfg->endpoint.port);
-	if (uv_getaddrinfo(s->loop, &l->gai, on_resolved, p->cfg->endpoint.host, port, &hints) < 0)
-		link_close(l, "cannot resolve endpoint");
-}
-
-void link_start_dials(struct server *s)
-{
-	for (size_t i = 0; i < s->n_peers; i++) {
-		s->peers[i].backoff = 1;
-		s->peers[i].next_dial = srv_now(s);
-	}
-	link_cron(s);
-}
-
-static void on_connection(uv_stream_t *server, int status)
-{
-	struct server *s = server->data;
-	struct link *l;
-
-	if (status < 0 || s->stopping)
-		return;
-	if (!(l = link_new(s, 0)))
-		return;
-	if (uv_accept(server, (uv_stream_t *)&l->tcp) < 0) {
-		link_close(l, "accept failed");
-		return;
-	}
-	uv_tcp_nodelay(&l->tcp, 1);
-	uv_read_start((uv_stream_t *)&l->tcp, on_alloc, on_read);
-}
-
-int link_listen(struct server *s)
-{
-	const struct cfg_endpoint *ep = &s->cfg->node.listen;
-	struct sockaddr_storage ss;
-	int r;
-
-	if (ep->family == AF_INET6)
-		r = uv_ip6_addr(ep->host, ep->port, (struct sockaddr_in6 *)&ss);
-	else
-		r = uv_ip4_addr(ep->host, ep->port, (struct sockaddr_in *)&ss);
-	if (r < 0)
-		return mpc_fail(MPC_E_ARG, "Listen %s:%u: not a numeric address", ep->host, ep->port);
-	uv_tcp_init(s->loop, &s->listener);
-	s->listener.data = s;
-	if ((r = uv_tcp_bind(&s->listener, (struct sockaddr *)&ss, 0)) < 0 ||
-	    (r = uv_listen((uv_stream_t *)&s->listener, 64, on_connection)) < 0)
-		return mpc_fail(MPC_E_IO, "Listen %s:%u: %s", ep->host, ep->port, uv_strerror(r));
-	return 0;
-}
-
-/* Links not yet up (either direction) get HandshakeTimeout seconds. */
-static void walk_handshakes(uv_handle_t *h, void *arg)
-{
-	struct server *s = arg;
-	struct link *l;
-
-	if (h->type != UV_TCP || h == (uv_handle_t *)&s->listener || uv_is_closing(h))
-		return;
-	l = h->data;
-	if (l->state != LK_UP && l->state != LK_CLOSING &&
-	    srv_now(s) - l->t_start > s->cfg->node.handshake_timeout)
-		link_close(l, "handshake timed out");
-}
-
-/* Every second: handshake and idle timeouts, heartbeats, redials. */
-void link_cron(struct server *s)
-{
-	double now = srv_now(s), idle = s->cfg->node.idle_timeout;
-
-	if (!s->stopping)
-		uv_walk(s->loop, walk_handshakes, s);
-	for (size_t i = 0; i < s->n_peers && !s->stopping; i++) {
-		struct peer *p = &s->peers[i];
-		struct link *l = p->link;
-
-		if (l && now - l->t_rx > idle) {
-			link_close(l, "peer timed out");
-		} else if (l && now - l->t_tx > idle / 3) {
-			Mpcpb__Frame f = MPCPB__FRAME__INIT;
-			Mpcpb__Ping ping = MPCPB__PING__INIT;
-
-			ping.nonce = (uint64_t)now;
-			f.msg_case = MPCPB__FRAME__MSG_PING;
-			f.ping = &ping;
-			(void)peer_send(p, &f);
-		}
-		if (!p->link && !p->dialing && p->cfg->endpoint.set && now >= p->next_dial)
-			dial(p);
-	}
 }

@@ -1,0 +1,162 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (C) 2026 The mpcd authors. */
+/*
+ * What the operator and the clock do to jobs: approve, cancel, status,
+ * approval expiry, jobs that never start, and the bounded history.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "job.h"
+#include "log.h"
+
+/* Ended jobs kept for `mpcctl status`/`result`: the newest JOB_HISTORY. */
+#define JOB_HISTORY 256
+
+static void prune_history(struct server *s)
+{
+	struct job **pp = &s->jobs;
+	size_t ended = 0;
+
+	while (*pp) {
+		struct job *j = *pp;
+		int done = (j->state == JOB_FINISHED || j->state == JOB_ABORTED) && !j->thread_started;
+
+		if (done && ++ended > JOB_HISTORY) {
+			*pp = j->next;
+			job__free(j);
+			continue;
+		}
+		pp = &j->next;
+	}
+}
+
+void job_cron(struct server *s)
+{
+	prune_history(s);
+	time_t now = time(NULL), wait_max = (time_t)s->cfg->policy.approve_timeout + 60;
+
+	for (struct job *j = s->jobs; j; j = j->next) {
+		/* Every party answers within ApproveTimeout; Start follows at once. */
+		if ((j->state == JOB_PROPOSED || j->state == JOB_ACCEPTED) &&
+		    now - j->created > wait_max) {
+			char r[REASON_BUF];
+
+			snprintf(r, sizeof(r), "%s: the job did not start in time", s->cfg->node.name);
+			job__abort(j, r, 1);
+			continue;
+		}
+		if (j->state == JOB_PENDING && now > j->approve_deadline) {
+			char r[REASON_BUF];
+			struct peer *p = srv_peer_by_name(s, j->spec->proposer);
+
+			snprintf(r, sizeof(r), "%s: not approved in time (ApproveTimeout)",
+				 s->cfg->node.name);
+			if (p)
+				job__answer_refuse(s, p, j->id, r);
+			job__set_state(j, JOB_ABORTED, r);
+			job__audit(j, "expired", r);
+			job__release(j);
+		}
+	}
+}
+
+int job_approve(struct server *s, const char *id, char *err, size_t errlen)
+{
+	struct job *j = job_find(s, id);
+
+	if (!j) {
+		snprintf(err, errlen, "no job %s", id);
+		return MPC_E_ARG;
+	}
+	if (j->state != JOB_PENDING) {
+		snprintf(err, errlen, "job %s is %s, not waiting for approval", id,
+			 job_state_name(j->state));
+		return MPC_E_ARG;
+	}
+	job__audit(j, "approved", NULL);
+	return job__answer(j);
+}
+
+int job_cancel(struct server *s, const char *id, char *err, size_t errlen)
+{
+	struct job *j = job_find(s, id);
+	char r[REASON_BUF];
+
+	if (!j) {
+		snprintf(err, errlen, "no job %s", id);
+		return MPC_E_ARG;
+	}
+	if (j->state == JOB_FINISHED || j->state == JOB_ABORTED) {
+		snprintf(err, errlen, "job %s already %s", id, job_state_name(j->state));
+		return MPC_E_ARG;
+	}
+	snprintf(r, sizeof(r), "cancelled by the operator of %s", s->cfg->node.name);
+	if (j->state == JOB_PENDING) {
+		struct peer *p = srv_peer_by_name(s, j->spec->proposer);
+
+		if (p)
+			job__answer_refuse(s, p, j->id, r);
+		job__set_state(j, JOB_ABORTED, r);
+		job__audit(j, "cancelled", r);
+		return 0;
+	}
+	job__abort(j, r, 1);
+	return 0;
+}
+
+void job_abort_all(struct server *s, const char *why)
+{
+	for (struct job *j = s->jobs; j; j = j->next)
+		job__abort(j, why, 1);
+}
+
+void job_free_all(struct server *s)
+{
+	struct job *j = s->jobs;
+
+	while (j) {
+		struct job *nx = j->next;
+
+		if (j->thread_started)
+			pthread_join(j->thread, NULL);
+		job__free(j);
+		j = nx;
+	}
+	s->jobs = NULL;
+}
+
+void job_info(struct job *j, Mpcctlpb__JobInfo *in, char *buf, size_t buflen)
+{
+	static const char *phases[] = { "setup", "offline", "input", "online" };
+
+	pthread_mutex_lock(&j->mu);
+	in->id = j->id;
+	in->state = (char *)job_state_name(j->state);
+	in->reason = j->reason;
+	in->proposer = j->spec->proposer;
+	in->n_parties = j->spec->n_parties;
+	in->parties = j->spec->parties;
+	in->n_recipients = j->spec->n_recipients;
+	in->recipients = j->spec->recipients;
+	in->dealer = j->spec->dealer;
+	snprintf(buf, buflen, "%s:%s", j->spec->model_node, j->spec->model_name);
+	in->model = buf;
+	in->model_hash = j->model_hash;
+	in->phase = (char *)(j->state == JOB_RUNNING && (unsigned)j->phase < 4 ? phases[j->phase] : "");
+	in->layer = j->layer;
+	in->layers = j->layers;
+	in->bytes_sent = j->bytes_sent;
+	in->bytes_recv = j->bytes_recv;
+	in->created = j->created;
+	in->updated = j->updated;
+	in->result_here = j->result_here && j->state == JOB_FINISHED;
+	in->needs_approval = j->state == JOB_PENDING;
+	in->offline_seconds = j->st[NET_PH_SETUP].secs + j->st[NET_PH_OFFLINE].secs;
+	in->online_seconds = j->st[NET_PH_INPUT].secs + j->st[NET_PH_ONLINE].secs;
+	in->online_rounds = j->st[NET_PH_INPUT].rounds + j->st[NET_PH_ONLINE].rounds;
+	in->online_bytes_sent = j->st[NET_PH_INPUT].bytes_sent + j->st[NET_PH_ONLINE].bytes_sent;
+	in->offline_bytes = j->st[NET_PH_OFFLINE].bytes_sent + j->st[NET_PH_OFFLINE].bytes_recv;
+	pthread_mutex_unlock(&j->mu);
+}

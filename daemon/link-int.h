@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (C) 2026 The mpcd authors. */
+#ifndef MPC_LINK_INT_H
+#define MPC_LINK_INT_H
+
+/* Shared by link.c (frames, handshake messages) and link_conn.c (dialing, accepting, timers). */
+#include <stdint.h>
+#include <uv.h>
+
+#include "chan.h"
+#include "server.h"
+
+enum link_state { LK_CONNECT, LK_HS, LK_HELLO, LK_UP, LK_CLOSING };
+
+#define HS1_TYPE 1
+#define HS2_TYPE 2
+#define FRAME_HDR 4
+#define WIRE_VERSION 1
+
+struct outframe {
+	struct outframe *next;
+	size_t len;
+	uint8_t data[];
+};
+
+struct link {
+	uv_tcp_t tcp;                /* first: handle.data is the link */
+	struct server *srv;
+	struct peer *peer;           /* set when we dial, or once authenticated */
+	int initiator;
+	enum link_state state;
+	struct chan_hs hs;
+	struct chan_session sess;
+	uint8_t *rbuf;
+	size_t rlen, rcap;
+	double t_start, t_rx, t_tx, t_up;
+	struct outframe *qh, *qt;    /* sealed, waiting for the loop (peer->mu) */
+	uv_connect_t creq;
+	uv_getaddrinfo_t gai;
+};
+
+
+void link__close(struct link *l, const char *why);
+/* Loop thread: hand bytes to libuv (copied). */
+void link__write_raw(struct link *l, const void *data, size_t len);
+void link__on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *b);
+void link__on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b);
+
+#endif
