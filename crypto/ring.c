@@ -9,10 +9,11 @@
 
 #define HUGE_ALIGN ((size_t)2 << 20)
 #define BIG_MIN (2 * HUGE_ALIGN)
-#define CACHE_SLOTS 16
+#define BIG_HDR 64 /* the mapping's length, in front of the caller's bytes */
+#define CACHE_SLOTS 64
 #define CACHE_MAX_BYTES ((size_t)1 << 30)
 
-/* Released big mappings, reused for a request of exactly their size. */
+/* Released big mappings, reused for requests from half their size up. */
 static struct {
 	pthread_mutex_t mu;
 	void *p[CACHE_SLOTS];
@@ -20,62 +21,77 @@ static struct {
 	size_t bytes;
 } cache = { .mu = PTHREAD_MUTEX_INITIALIZER };
 
-static size_t big_len(size_t bytes)
-{
-	return (bytes + HUGE_ALIGN - 1) & ~(HUGE_ALIGN - 1);
-}
-
 void *ring_alloc(size_t bytes)
 {
-	size_t len = big_len(bytes);
-	void *p = NULL;
+	size_t len = (bytes + BIG_HDR + HUGE_ALIGN - 1) & ~(HUGE_ALIGN - 1);
+	uint8_t *p = NULL;
 	int best = -1;
 
 	if (bytes < BIG_MIN)
 		return malloc(bytes ? bytes : 1);
 	pthread_mutex_lock(&cache.mu);
 	for (int i = 0; i < CACHE_SLOTS; i++)
-		if (cache.p[i] && cache.len[i] == len) {
+		if (cache.p[i] && cache.len[i] >= len && cache.len[i] <= 2 * len &&
+		    (best < 0 || cache.len[i] < cache.len[best]))
 			best = i;
-			break;
-		}
 	if (best >= 0) {
 		p = cache.p[best];
-		len = cache.len[best];
 		cache.p[best] = NULL;
-		cache.bytes -= len;
+		cache.bytes -= cache.len[best];
 	}
 	pthread_mutex_unlock(&cache.mu);
-	if (p)
-		return p;
-	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (p == MAP_FAILED)
-		return NULL;
-	madvise(p, len, MADV_HUGEPAGE);
-	return p;
+	if (!p) {
+		p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p == MAP_FAILED)
+			return NULL;
+		madvise(p, len, MADV_HUGEPAGE);
+		memcpy(p, &len, sizeof(len));
+	}
+	return p + BIG_HDR;
 }
 
-void ring_free(void *p, size_t bytes)
+void ring_free(void *ptr, size_t bytes)
 {
-	size_t len = big_len(bytes);
+	uint8_t *p = (uint8_t *)ptr - BIG_HDR;
+	size_t len;
 	int slot = -1;
 
-	if (!p)
+	if (!ptr)
 		return;
 	if (bytes < BIG_MIN) {
-		free(p);
+		free(ptr);
 		return;
 	}
+	memcpy(&len, p, sizeof(len));
 	pthread_mutex_lock(&cache.mu);
 	for (int i = 0; i < CACHE_SLOTS && slot < 0; i++)
 		if (!cache.p[i])
 			slot = i;
-	/* A full cache evicts its oldest-looking slot 0 (any would do). */
-	if (slot < 0 && cache.p[0]) {
-		munmap(cache.p[0], cache.len[0]);
-		cache.bytes -= cache.len[0];
-		cache.p[0] = NULL;
-		slot = 0;
+	/* Full: drop the smallest cached mapping if this one is larger. */
+	if (slot < 0) {
+		int small = 0;
+
+		for (int i = 1; i < CACHE_SLOTS; i++)
+			if (cache.len[i] < cache.len[small])
+				small = i;
+		if (cache.len[small] < len) {
+			munmap(cache.p[small], cache.len[small]);
+			cache.bytes -= cache.len[small];
+			cache.p[small] = NULL;
+			slot = small;
+		}
+	}
+	while (slot >= 0 && cache.bytes + len > CACHE_MAX_BYTES) {
+		int big = -1;
+
+		for (int i = 0; i < CACHE_SLOTS; i++)
+			if (cache.p[i] && (big < 0 || cache.len[i] > cache.len[big]))
+				big = i;
+		if (big < 0)
+			break;
+		munmap(cache.p[big], cache.len[big]);
+		cache.bytes -= cache.len[big];
+		cache.p[big] = NULL;
 	}
 	if (slot >= 0 && cache.bytes + len <= CACHE_MAX_BYTES) {
 		cache.p[slot] = p;
