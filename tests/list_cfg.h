@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Copyright (C) 2026 The mpcd authors. */
-/* Daemon config, policy and audit log (test_cfg.c). */
+/* Daemon config, policy and audit log (test_cfg.c, test_policy_audit.c). */
 X(cfg_design_example, 10)
 X(cfg_defaults, 10)
 X(cfg_syntax, 10)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Copyright (C) 2026 The mpcd authors. */
-/* Plaintext file formats: ftensor, .npy, CSV, .safetensors (test_files.c). */
+/* Plaintext file formats: ftensor, .npy, CSV, .safetensors (test_files.c, test_st.c). */
 X(ftensor_alloc_limits, 10)
 X(ftensor_shape_str, 10)
 X(ftensor_concat_axes, 10)

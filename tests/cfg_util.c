@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (C) 2026 The mpcd authors. */
+/*
+ * Helpers shared by the config, policy and audit tests; see cfg_util.h.
+ */
+#include <errno.h>
+#include <unistd.h>
+
+#include "cfg_util.h"
+#include "err.h"
+
+char K[3][B64], SK[B64];
+uint8_t P[3][32];
+
+void test_cfg_keys_init(void)
+{
+	uint8_t sk[32];
+	int i;
+
+	ASSERT(sodium_init() >= 0);
+	for (i = 0; i < 3; i++) {
+		randombytes_buf(sk, sizeof(sk));
+		ASSERT_OK(crypto_scalarmult_base(P[i], sk));
+		sodium_bin2base64(K[i], B64, P[i], 32, sodium_base64_VARIANT_ORIGINAL);
+	}
+	sodium_bin2base64(SK, B64, sk, 32, sodium_base64_VARIANT_ORIGINAL);
+}
+
+char *subst(const char *s)
+{
+	size_t n = strlen(s) + 1, o = 0;
+	char *d = malloc(n + 3 * 64 * 8);
+	const char *at;
+
+	ASSERT(d);
+	while ((at = strstr(s, "@K"))) {
+		int i = at[2] - '1';
+
+		ASSERT(i >= 0 && i < 3 && at[3] == '@');
+		memcpy(d + o, s, (size_t)(at - s));
+		o += (size_t)(at - s);
+		o += (size_t)sprintf(d + o, "%s", K[i]);
+		s = at + 4;
+	}
+	strcpy(d + o, s);
+	return d;
+}
+
+int parse_str(const char *text, struct cfg **c)
+{
+	char *t = subst(text);
+	int r = cfg_parse(t, strlen(t), "alpha.conf", c);
+
+	free(t);
+	return r;
+}
+
+char tdir[64];
+
+const char *tpath(const char *name)
+{
+	static char buf[4][128];
+	static unsigned k;
+	char *b = buf[k++ % 4];
+
+	if (!tdir[0]) {
+		strcpy(tdir, "/tmp/mpcd-cfg-XXXXXX");
+		ASSERT(mkdtemp(tdir));
+	}
+	snprintf(b, sizeof(buf[0]), "%s/%s", tdir, name);
+	return b;
+}
+
+char *slurp_text(const char *path, size_t *n)
+{
+	FILE *f = fopen(path, "rb");
+	char *b = malloc(CFG_FILE_MAX + 1);
+
+	if (!f)
+		TEST_FAIL("%s: %s", path, strerror(errno));
+	ASSERT(b);
+	*n = fread(b, 1, CFG_FILE_MAX, f);
+	b[*n] = '\0';
+	fclose(f);
+	return b;
+}
