@@ -12,6 +12,8 @@ struct ev_val {
 	size_t n;
 	int scale;
 	int is_const; /* a weight: shared from the owner at each use */
+	int relu_of;  /* >= 0: a ReLU of that value, deferred past a MaxPool */
+	int keep;     /* still needed by a deferred ReLU: not freed early */
 };
 
 struct ectx {
@@ -49,6 +51,8 @@ void ev__bcast_accum(uint64_t *out, int ond, const int64_t *od,
 		     const uint64_t *a, int andim, const int64_t *ad, uint64_t mul);
 
 int ev__node(struct ectx *c, const struct model_node *nd) MPC_MUST_CHECK;
+/* A ReLU on n elements at scale s (truncation to scale 1 fused), either mode. */
+int ev__relu(struct ectx *c, const uint64_t *x, size_t n, int s, uint64_t *out) MPC_MUST_CHECK;
 /* eval_pool.c: MaxPool, AveragePool, GlobalAveragePool, BatchNormalization */
 int ev__pool(struct ectx *c, const struct model_node *nd) MPC_MUST_CHECK;
 int ev__batchnorm(struct ectx *c, const struct model_node *nd) MPC_MUST_CHECK;

@@ -156,6 +156,7 @@ static int walk_init(struct ectx *c)
 	for (size_t i = 0; i < md->n_nodes; i++)
 		produced[md->nodes[i].out] = 1;
 	for (size_t i = 0; i < md->n_values; i++) {
+		c->vals[i].relu_of = -1;
 		c->vals[i].is_const = !md->values[i].is_data_input && !produced[i];
 		c->vals[i].n = ev__numel(&md->values[i]);
 	}
@@ -310,7 +311,7 @@ int eval_run(struct mpc *m, const struct model *md, int weights_owner,
 		for (int j = 0; j < md->nodes[k].n_in; j++) {
 			int vid = md->nodes[k].in[j];
 
-			if (vid >= 0 && last[vid] == (int)k && c.vals[vid].v) {
+			if (vid >= 0 && last[vid] == (int)k && c.vals[vid].v && !c.vals[vid].keep) {
 				mpc_free_words(c.vals[vid].v, c.vals[vid].n);
 				c.vals[vid].v = NULL;
 			}

@@ -70,6 +70,43 @@ static int windows_make(struct ectx *c, const struct model_node *nd,
 	return 0;
 }
 
+/* A deferred ReLU: pool its input (any scale), then the ReLU on the result. */
+static int maxpool_then_relu(struct ectx *c, const struct model_node *nd)
+{
+	int src = c->vals[nd->in[0]].relu_of;
+	size_t n = ev__numel(&c->md->values[src]), no = ev__numel(&c->md->values[nd->out]);
+	struct model_node pool = *nd;
+	uint64_t *px = NULL, *pooled = NULL;
+	struct cmp_groups g;
+	struct windows w;
+	int ret, s, owned = 0;
+
+	pool.in[0] = src; /* same shape: a ReLU keeps it */
+	if ((ret = windows_make(c, &pool, &w)) != 0)
+		return ret;
+	g = (struct cmp_groups){ .n = w.n, .start = w.start, .idx = w.idx };
+	if ((ret = ev__operand(c, src, 2, 1, &px, &s, &owned)) != 0 ||
+	    (ret = ev__out(c, nd->out, 1)) != 0)
+		goto out;
+	if (!c->run) {
+		if ((ret = max_groups_need(c->l, &g)) == 0)
+			ret = ev__relu(c, NULL, no, s, NULL);
+		goto out;
+	}
+	ret = MPC_E_NOMEM;
+	if (!(pooled = mpc_alloc(no)))
+		goto out;
+	if ((ret = max_groups(c->m, px, &g, pooled)) != 0)
+		goto out;
+	ret = ev__relu(c, pooled, no, s, c->vals[nd->out].v);
+out:
+	if (owned)
+		mpc_free_words(px, n);
+	mpc_free_words(pooled, no);
+	windows_free(&w);
+	return ret;
+}
+
 int ev__pool(struct ectx *c, const struct model_node *nd)
 {
 	const struct model_value *xv = &c->md->values[nd->in[0]];
@@ -80,6 +117,8 @@ int ev__pool(struct ectx *c, const struct model_node *nd)
 
 	if (xv->ndim != 4)
 		return ev__fail(c, MPC_E_UNSUPPORTED, "only 2-D pooling of [N, C, H, W]");
+	if (c->vals[nd->in[0]].relu_of >= 0)
+		return maxpool_then_relu(c, nd);
 	if ((ret = windows_make(c, nd, &w)) != 0)
 		return ret;
 	/* Max keeps any scale; an average multiplies by 1/count, so wants 1. */
