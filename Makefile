@@ -33,7 +33,7 @@ GEN     := build/gen
 PROTOS  := $(wildcard proto/*.proto)
 GEN_C   := $(patsubst proto/%.proto,$(GEN)/%.pb-c.c,$(PROTOS))
 GEN_H   := $(GEN_C:.c=.h)
-INC     := -I. -Icrypto -Iprotocol -Imodel -Idaemon -I$(GEN)
+INC     := -I. -Icrypto -Iprotocol -Imodel -Idaemon -Ibench -I$(GEN)
 
 LIB_SRC := $(wildcard crypto/*.c protocol/*.c model/*.c)
 LIB_OBJ := $(patsubst %.c,$(B)/%.o,$(LIB_SRC)) $(patsubst $(GEN)/%.c,$(B)/gen/%.o,$(GEN_C))

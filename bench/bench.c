@@ -9,6 +9,7 @@
  * Times are medians of --reps runs; bytes and rounds are exact counts.
  * Usage: mpc-bench [--reps N] [--parties 2,3] [--quick] [--only WORKLOAD]
  *        mpc-bench --npy OUT.npy D0,D1,...   (a random input file)
+ *        mpc-bench --onnx OUT.onnx relu|mul|matmul N (a primitive as a model)
  */
 #include <math.h>
 #include <sodium.h>
@@ -20,6 +21,7 @@
 #include "model.h"
 #include "npy.h"
 #include "ops.h"
+#include "prim_models.h"
 #include "sim_model.h"
 
 struct result {
@@ -232,6 +234,10 @@ int main(int argc, char **argv)
 	static const char *const fixtures[] = { "iris_logreg", "digits_mlp", "wine_mlp",
 						"tiny_cnn", "digits_resavg", "digits_bn_softmax" };
 
+	if (argc == 5 && !strcmp(argv[1], "--onnx")) {
+		/* mpc-bench --onnx OUT.onnx relu|mul|matmul N */
+		return prim_model_write(argv[2], argv[3], (size_t)strtoull(argv[4], NULL, 10)) ? 1 : 0;
+	}
 	if (argc == 4 && !strcmp(argv[1], "--npy")) {
 		/* mpc-bench --npy OUT.npy D0,D1,...: a random input in [-1, 1] */
 		struct ftensor t = { 0 };

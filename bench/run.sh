@@ -32,6 +32,21 @@ done
 for m in secureml lenet; do
 	printf '\n[Model]\nName = %s\nPath = %s/bench/models/%s.onnx\n' "$m" "$PWD" "$m" >>"$DIR/beta.extra"
 done
+# The primitives as models: ReLU of 10^5, 10^6 products, the matmul.
+bin/mpc-bench --onnx "$DIR/relu.onnx" relu 100000
+bin/mpc-bench --onnx "$DIR/mul.onnx" mul 1000000
+bin/mpc-bench --onnx "$DIR/matmul.onnx" matmul 0
+bin/mpc-bench --npy "$DIR/relu_x.npy" 100000
+bin/mpc-bench --npy "$DIR/mul_x.npy" 1000000
+bin/mpc-bench --npy "$DIR/mul_y.npy" 1000000
+bin/mpc-bench --npy "$DIR/mm_x.npy" 128,784
+for d in relu_x mul_x mm_x; do
+	printf '\n[Dataset]\nName = %s\nPath = %s/%s.npy\n' "$d" "$DIR" "$d" >>"$DIR/alpha.extra"
+done
+printf '\n[Dataset]\nName = mul_y\nPath = %s/mul_y.npy\n' "$DIR" >>"$DIR/beta.extra"
+for m in relu mul matmul; do
+	printf '\n[Model]\nName = %s\nPath = %s/%s.onnx\n' "$m" "$DIR" "$m" >>"$DIR/beta.extra"
+done
 printf '\n[Dataset]\nName = wine_a\nPath = %s/tests/fixtures/wine_mlp/input_party0.npy\n' "$PWD" >>"$DIR/alpha.extra"
 printf '\n[Dataset]\nName = wine_b\nPath = %s/tests/fixtures/wine_mlp/input_party1.npy\n' "$PWD" >>"$DIR/gamma.extra"
 printf '\n[Model]\nName = wine\nPath = %s/tests/fixtures/wine_mlp/model.onnx\n' "$PWD" >>"$DIR/beta.extra"
@@ -49,10 +64,11 @@ field() { grep -o "\"$2\": *[0-9.e+-]*" <<<"$1" | head -n 1 | sed 's/.*: *//'; }
 
 # One job; prints its JSON record (the slowest compute party's times).
 run_job() {
-	local name=$1 batch=$2 parties=$3 input=$4 output=$5 model=$6 id st n
+	local name=$1 batch=$2 parties=$3 input=$4 output=$5 model=$6 more=${7:-} id st n
 	local off=0 on=0 rounds=0 bytes=0 dealer_bytes=0 t0 t1
 	t0=$(date +%s.%N)
-	id=$(ctl alpha submit --model "$model" --input "$input" --output "$output" --offline dealer:dealer) || return 1
+	id=$(ctl alpha submit --model "$model" --input "$input" ${more:+--input "$more"} \
+		--output "$output" --offline dealer:dealer) || return 1
 	ctl alpha wait "$id" --timeout 600 >/dev/null || { echo "job $name failed" >&2; return 1; }
 	t1=$(date +%s.%N)
 	for n in alpha beta gamma; do
@@ -70,6 +86,15 @@ run_job() {
 		"$(awk -v a="$t0" -v b="$t1" 'BEGIN{print b-a}')"
 }
 
+for k in $(seq 1 "$REPS"); do
+	run_job relu_1e5 1 2 "x=alpha:relu_x" alpha "beta:relu"
+done | median | tee -a "$OUT/results.jsonl"
+for k in $(seq 1 "$REPS"); do
+	run_job mul_1e6 1 2 "x=alpha:mul_x" alpha "beta:mul" "y=beta:mul_y"
+done | median | tee -a "$OUT/results.jsonl"
+for k in $(seq 1 "$REPS"); do
+	run_job matmul_128x784x64 1 2 "x=alpha:mm_x" alpha "beta:matmul"
+done | median | tee -a "$OUT/results.jsonl"
 for w in "secureml 1" "secureml 64" "lenet 1" "lenet 64"; do
 	set -- $w
 	[ "$QUICK" = 1 ] && [ "$1$2" = lenet64 ] && continue
