@@ -171,14 +171,16 @@ void job__release(struct job *j)
 		while (m) {
 			struct jmsg *nx = m->next;
 
-			sodium_memzero(m->data, m->len);
+			if (m->data)
+				sodium_memzero(m->data, m->len);
+			free(m->data);
 			free(m);
 			m = nx;
 		}
 		j->q[e].head = j->q[e].tail = NULL;
 		free(j->q[e].partial);
 		j->q[e].partial = NULL;
-		j->q[e].plen = 0;
+		j->q[e].plen = j->q[e].pcap = 0;
 	}
 	j->buffered = 0;
 	pthread_mutex_unlock(&j->mu);
@@ -392,20 +394,29 @@ static void on_data(struct server *s, struct peer *from, const Mpcpb__JobData *d
 		return;
 	}
 	if (d->payload.len) {
-		uint8_t *np = realloc(q->partial, q->plen + d->payload.len);
+		size_t need = q->plen + d->payload.len;
 
-		if (!np) {
-			pthread_mutex_unlock(&j->mu);
-			job__abort(j, "out of memory", 1);
-			return;
+		if (need > q->pcap) {
+			/* The first chunk says the whole length (bounded just above). */
+			size_t cap = !q->plen && d->total > need &&
+					     d->total <= j->srv->cfg->node.job_memory - j->buffered ?
+				     (size_t)d->total : need > 2 * q->pcap ? need : 2 * q->pcap;
+			uint8_t *np = realloc(q->partial, cap);
+
+			if (!np) {
+				pthread_mutex_unlock(&j->mu);
+				job__abort(j, "out of memory", 1);
+				return;
+			}
+			q->partial = np;
+			q->pcap = cap;
 		}
-		q->partial = np;
 		memcpy(q->partial + q->plen, d->payload.data, d->payload.len);
 		q->plen += d->payload.len;
 		j->buffered += d->payload.len;
 	}
 	if (d->last) {
-		struct jmsg *m = malloc(sizeof(*m) + q->plen);
+		struct jmsg *m = malloc(sizeof(*m));
 
 		if (!m) {
 			pthread_mutex_unlock(&j->mu);
@@ -414,11 +425,9 @@ static void on_data(struct server *s, struct peer *from, const Mpcpb__JobData *d
 		}
 		m->next = NULL;
 		m->len = q->plen;
-		if (q->plen)
-			memcpy(m->data, q->partial, q->plen);
-		free(q->partial);
+		m->data = q->partial; /* transferred */
 		q->partial = NULL;
-		q->plen = 0;
+		q->plen = q->pcap = 0;
 		if (q->tail)
 			q->tail->next = m;
 		else

@@ -30,13 +30,13 @@ enum job_state {
 struct jmsg {
 	struct jmsg *next;
 	size_t len;
-	uint8_t data[];
+	uint8_t *data; /* the reassembly buffer, handed over */
 };
 
 struct jqueue {
 	struct jmsg *head, *tail;
 	uint8_t *partial; /* chunks of the message being received */
-	size_t plen;
+	size_t plen, pcap;
 };
 
 #define JOB_MAX_EP (WIRE_MAX_PARTIES + 1)

@@ -53,6 +53,7 @@ static int jnet_send(void *ctx, int to, const void *buf, size_t len)
 		d.payload.data = (uint8_t *)p + off;
 		d.payload.len = k;
 		d.last = off + k == len;
+		d.total = off ? 0 : len;
 		f.msg_case = MPCPB__FRAME__MSG_DATA;
 		f.data = &d;
 		if ((ret = peer_send(j->ep_peer[to], &f)) != 0)
@@ -93,7 +94,9 @@ static int jnet_recv(void *ctx, int from, void *buf, size_t len)
 			       from < j->n ? j->spec->parties[from] : j->spec->dealer, m->len, len);
 	else if (len)
 		memcpy(buf, m->data, len);
-	sodium_memzero(m->data, m->len);
+	if (m->data)
+		sodium_memzero(m->data, m->len);
+	free(m->data);
 	free(m);
 	return ret;
 }

@@ -19,6 +19,7 @@ enum link_state { LK_CONNECT, LK_HS, LK_HELLO, LK_UP, LK_CLOSING };
 
 struct outframe {
 	struct outframe *next;
+	uv_write_t req; /* the frame is written from here, not copied */
 	size_t len;
 	uint8_t data[];
 };

@@ -10,6 +10,7 @@
  * beyond one handshake message.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,31 @@
 static size_t max_frame(struct server *s)
 {
 	return (size_t)s->cfg->node.max_frame + CHAN_TAGBYTES;
+}
+
+static void on_frame_written(uv_write_t *w, int status)
+{
+	struct outframe *o = (struct outframe *)((char *)w - offsetof(struct outframe, req));
+	struct link *l = w->data;
+
+	free(o);
+	if (status < 0 && l->state != LK_CLOSING)
+		link__close(l, uv_strerror(status));
+}
+
+/* Loop thread: the sealed frame itself goes to libuv, freed when written. */
+static void write_frame(struct link *l, struct outframe *o)
+{
+	uv_buf_t b = uv_buf_init((char *)o->data, (unsigned)o->len);
+	int r;
+
+	o->req.data = l;
+	if ((r = uv_write(&o->req, (uv_stream_t *)&l->tcp, &b, 1, on_frame_written)) < 0) {
+		free(o);
+		link__close(l, uv_strerror(r));
+		return;
+	}
+	l->t_tx = srv_now(l->srv);
 }
 
 static void on_written(uv_write_t *w, int status)
@@ -128,8 +154,9 @@ void link_drain_all(struct server *s)
 			struct outframe *nx = o->next;
 
 			if (l->state == LK_UP)
-				link__write_raw(l, o->data, o->len);
-			free(o);
+				write_frame(l, o);
+			else
+				free(o);
 			o = nx;
 		}
 	}
@@ -143,8 +170,7 @@ static int send_direct(struct link *l, const Mpcpb__Frame *f)
 
 	if (!(o = seal_frame(l, f, &ret)))
 		return ret;
-	link__write_raw(l, o->data, o->len);
-	free(o);
+	write_frame(l, o);
 	return 0;
 }
 
@@ -234,6 +260,16 @@ void link__on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *b)
 	size_t want = l->rlen + 65536;
 
 	(void)hint;
+	/* Once a frame's length is known, make room for all of it at once. */
+	if (l->state >= LK_HELLO && l->rlen >= 4) {
+		size_t clen = (size_t)l->rbuf[0] << 24 | (size_t)l->rbuf[1] << 16 |
+			      (size_t)l->rbuf[2] << 8 | l->rbuf[3];
+
+		if (clen <= max_frame(l->srv) && 4 + clen > want)
+			want = 4 + clen;
+	}
+	if (want > l->rcap && want < 2 * l->rcap)
+		want = 2 * l->rcap;
 	if (want > l->rcap) {
 		uint8_t *n = realloc(l->rbuf, want);
 
