@@ -32,7 +32,7 @@ int beaver_bilin(struct mpc *m, const struct bilin *bl, const uint64_t *x,
 
 	corr_req_bilin(&q, bl);
 	mt = mpc_take(m, &q);
-	if (!(e = mpc_alloc(xl)) || !(f = mpc_alloc(yl)) || !(bf = mpc_alloc(yl)) ||
+	if (!(e = mpc_alloc_raw(xl)) || !(f = mpc_alloc_raw(yl)) || !(bf = mpc_alloc_raw(yl)) ||
 	    (sl && !(scratch = mpc_alloc(sl))))
 		goto out;
 	ring_sub(e, x, mt->a, xl);

@@ -102,7 +102,7 @@ int mpc_trunc(struct mpc *m, const uint64_t *x, size_t n, int shift,
 		mpc_bug("truncation shift out of range");
 	corr_req_trunc(&q, n, shift);
 	mt = mpc_take(m, &q);
-	if (!(c = mpc_alloc(n)))
+	if (!(c = mpc_alloc_raw(n)))
 		goto out;
 	mask_biased(m, x, mt->r, n, c);
 	if ((ret = mpc_open(m, c, n, c)) != 0)
@@ -196,10 +196,11 @@ int cmp_select(struct mpc *m, const uint64_t *x, size_t n, const uint64_t *y,
 	ed = mpc_take(m, &q);
 	corr_req_bitmul(&q, n, w);
 	bm = mpc_take(m, &q);
-	if (!(c = mpc_alloc(n)) || !(cpl = mpc_alloc(64 * words)) ||
-	    !(g = mpc_alloc(CMP_BITS * words)) || !(p = mpc_alloc(CMP_BITS * words)) ||
-	    !(scratch = mpc_alloc(slen)) || !(d = mpc_alloc(yl)) ||
-	    !(e = mpc_alloc(words)) || (!y && !(ty = mpc_alloc(n))))
+	/* Every buffer is written in full before it is read. */
+	if (!(c = mpc_alloc_raw(n)) || !(cpl = mpc_alloc_raw(64 * words)) ||
+	    !(g = mpc_alloc_raw(CMP_BITS * words)) || !(p = mpc_alloc_raw(CMP_BITS * words)) ||
+	    !(scratch = mpc_alloc_raw(slen)) || !(d = mpc_alloc_raw(yl)) ||
+	    !(e = mpc_alloc_raw(words)) || (!y && !(ty = mpc_alloc_raw(n))))
 		goto out;
 	mask_biased(m, x, ed->r, n, c);
 	it[0] = (struct mpc_open_item){ .share = c, .out = c, .n = n };

@@ -69,6 +69,15 @@ uint64_t *mpc_alloc(size_t n)
 	return p;
 }
 
+uint64_t *mpc_alloc_raw(size_t n)
+{
+	uint64_t *p = ring_alloc(n * sizeof(uint64_t));
+
+	if (!p)
+		mpc_fail(MPC_E_NOMEM, "%zu words", n);
+	return p;
+}
+
 void mpc_free_words(uint64_t *p, size_t n)
 {
 	if (p) {

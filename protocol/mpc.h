@@ -97,6 +97,8 @@ void mpc_tune_malloc(void);
 
 /* Zero-initialised array of n words (NULL with the thread message set). */
 uint64_t *mpc_alloc(size_t n);
+/* The same, not zeroed: for buffers written in full before any read. */
+uint64_t *mpc_alloc_raw(size_t n);
 /* Wipe then free. */
 void mpc_free_words(uint64_t *p, size_t n);
 
