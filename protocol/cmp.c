@@ -178,68 +178,165 @@ out:
 	return ret;
 }
 
-int cmp_select(struct mpc *m, const uint64_t *x, size_t n, const uint64_t *y,
-	       size_t w, int shift, uint64_t *out)
-{
-	size_t words = ring_words(n), cnt = CMP_BITS, yl = n * w;
-	size_t slen = 3 * level_ands(CMP_BITS) * words;
-	struct corr_mat *ed, *bm;
-	struct corr_req q;
-	uint64_t *c = NULL, *cpl = NULL, *g = NULL, *p = NULL, *scratch = NULL;
-	uint64_t *ty = NULL, *d = NULL, *e = NULL;
-	struct mpc_open_item it[2], dit, *pending = NULL;
-	int ret = MPC_E_NOMEM;
+/* Working buffers of one comparison layer. */
+struct cmp_work {
+	size_t n, words;
+	uint64_t *c, *cpl, *g, *p, *scratch;
+};
 
-	if (!y && w != 1)
-		mpc_bug("cmp_select: implicit y needs width 1");
-	corr_req_edabit(&q, n, shift);
-	ed = mpc_take(m, &q);
-	corr_req_bitmul(&q, n, w);
-	bm = mpc_take(m, &q);
+static void work_free(struct cmp_work *w)
+{
+	mpc_free_words(w->c, w->n);
+	mpc_free_words(w->cpl, 64 * w->words);
+	mpc_free_words(w->g, CMP_BITS * w->words);
+	mpc_free_words(w->p, CMP_BITS * w->words);
+	mpc_free_words(w->scratch, 3 * level_ands(CMP_BITS) * w->words);
+}
+
+static int work_alloc(struct cmp_work *w, size_t n)
+{
+	memset(w, 0, sizeof(*w));
+	w->n = n;
+	w->words = ring_words(n);
 	/* Every buffer is written in full before it is read. */
-	if (!(c = mpc_alloc_raw(n)) || !(cpl = mpc_alloc_raw(64 * words)) ||
-	    !(g = mpc_alloc_raw(CMP_BITS * words)) || !(p = mpc_alloc_raw(CMP_BITS * words)) ||
-	    !(scratch = mpc_alloc_raw(slen)) || !(d = mpc_alloc_raw(yl)) ||
-	    !(e = mpc_alloc_raw(words)) || (!y && !(ty = mpc_alloc_raw(n))))
-		goto out;
-	mask_biased(m, x, ed->r, n, c);
-	it[0] = (struct mpc_open_item){ .share = c, .out = c, .n = n };
-	dit = (struct mpc_open_item){ .share = d, .out = d, .n = yl };
-	if (!y && shift == 0)
-		y = x;
-	if (y) {
-		ring_sub(d, y, bm->a, yl);
-		it[1] = dit;
-	}
-	if ((ret = mpc_open_items(m, it, y ? 2 : 1)) != 0)
-		goto out;
-	if (!y) {
-		/* ReLU with truncation: y is known only now; d rides level 1. */
-		trunc_local(m, c, ed, n, shift, ty);
-		y = ty;
-		ring_sub(d, y, bm->a, yl);
-		pending = &dit;
-	}
+	if (!(w->c = mpc_alloc_raw(n)) || !(w->cpl = mpc_alloc_raw(64 * w->words)) ||
+	    !(w->g = mpc_alloc_raw(CMP_BITS * w->words)) ||
+	    !(w->p = mpc_alloc_raw(CMP_BITS * w->words)) ||
+	    !(w->scratch = mpc_alloc_raw(3 * level_ands(CMP_BITS) * w->words)))
+		return MPC_E_NOMEM;
+	return 0;
+}
+
+/* Round 1: open c = x + 2^62 + r, with `extra` in the same message. */
+static int sign_open(struct mpc *m, struct cmp_work *w, const uint64_t *x,
+		     const struct corr_mat *ed, struct mpc_open_item *extra)
+{
+	struct mpc_open_item it[2];
+
+	mask_biased(m, x, ed->r, w->n, w->c);
+	it[0] = (struct mpc_open_item){ .share = w->c, .out = w->c, .n = w->n };
+	if (extra)
+		it[1] = *extra;
+	return mpc_open_items(m, it, extra ? 2 : 1);
+}
+
+/*
+ * Rounds 2-7: the borrow-lookahead tree; sign gets the XOR shares of
+ * [x >= 0] as bit planes. `pending` rides the first level's opening.
+ */
+static int sign_tree(struct mpc *m, struct cmp_work *w, const struct corr_mat *ed,
+		     struct mpc_open_item *pending, uint64_t *sign)
+{
+	size_t words = w->words, cnt = CMP_BITS;
+	int ret;
+
 	/* Leaves: g_j = r_j & !c_j, p_j = r_j ^ !c_j (public part on party 0). */
-	ring_to_planes(cpl, c, n);
+	ring_to_planes(w->cpl, w->c, w->n);
 	for (size_t j = 0; j < CMP_BITS; j++) {
-		const uint64_t *rj = ed->rbits + j * words, *cj = cpl + j * words;
+		const uint64_t *rj = ed->rbits + j * words, *cj = w->cpl + j * words;
 
 		for (size_t i = 0; i < words; i++) {
-			g[j * words + i] = rj[i] & ~cj[i];
-			p[j * words + i] = rj[i] ^ (m->me == 0 ? ~cj[i] : 0);
+			w->g[j * words + i] = rj[i] & ~cj[i];
+			w->p[j * words + i] = rj[i] ^ (m->me == 0 ? ~cj[i] : 0);
 		}
 	}
 	while (cnt > 1) {
-		if ((ret = tree_level(m, cnt, words, g, p, scratch, pending)) != 0)
-			goto out;
+		if ((ret = tree_level(m, cnt, words, w->g, w->p, w->scratch, pending)) != 0)
+			return ret;
 		pending = NULL;
 		cnt = cnt / 2 + cnt % 2;
 	}
-	/* sign = c_62 ^ r_62 ^ borrow, masked by s and opened. */
+	/* sign = c_62 ^ r_62 ^ borrow */
 	for (size_t i = 0; i < words; i++)
-		e[i] = g[i] ^ ed->rbits[CMP_BITS * words + i] ^ bm->sbits[i] ^
-		       (m->me == 0 ? cpl[CMP_BITS * words + i] : 0);
+		sign[i] = w->g[i] ^ ed->rbits[CMP_BITS * words + i] ^
+			  (m->me == 0 ? w->cpl[CMP_BITS * words + i] : 0);
+	return 0;
+}
+
+int cmp_sign_need(struct corr_list *l, size_t n)
+{
+	struct corr_req q;
+	size_t words = ring_words(n), cnt = CMP_BITS;
+	int ret;
+
+	corr_req_edabit(&q, n, 0);
+	if ((ret = corr_list_add(l, &q)) != 0)
+		return ret;
+	while (cnt > 1) {
+		corr_req_and(&q, level_ands(cnt) * words);
+		if ((ret = corr_list_add(l, &q)) != 0)
+			return ret;
+		cnt = cnt / 2 + cnt % 2;
+	}
+	return 0;
+}
+
+int cmp_sign(struct mpc *m, const uint64_t *x, size_t n, uint64_t *sign)
+{
+	struct cmp_work w;
+	struct corr_mat *ed;
+	struct corr_req q;
+	int ret;
+
+	corr_req_edabit(&q, n, 0);
+	ed = mpc_take(m, &q);
+	if ((ret = work_alloc(&w, n)) == 0 && (ret = sign_open(m, &w, x, ed, NULL)) == 0)
+		ret = sign_tree(m, &w, ed, NULL, sign);
+	mpc_release(ed);
+	work_free(&w);
+	return ret;
+}
+
+int cmp_and_need(struct corr_list *l, size_t words)
+{
+	struct corr_req q;
+
+	corr_req_and(&q, words);
+	return corr_list_add(l, &q);
+}
+
+int cmp_and(struct mpc *m, const uint64_t *x, const uint64_t *y, size_t words, uint64_t *z,
+	    struct mpc_open_item *extra)
+{
+	struct mpc_open_item it[3];
+	struct corr_mat *mt;
+	struct corr_req q;
+	uint64_t *d = NULL, *e = NULL;
+	int ret = MPC_E_NOMEM, nit = 2;
+
+	corr_req_and(&q, words);
+	mt = mpc_take(m, &q);
+	if (!(d = mpc_alloc_raw(words)) || !(e = mpc_alloc_raw(words)))
+		goto out;
+	ring_xor(d, x, mt->a, words);
+	ring_xor(e, y, mt->b, words);
+	it[0] = (struct mpc_open_item){ .share = d, .out = d, .n = words, .xor = 1 };
+	it[1] = (struct mpc_open_item){ .share = e, .out = e, .n = words, .xor = 1 };
+	if (extra)
+		it[nit++] = *extra;
+	if ((ret = mpc_open_items(m, it, nit)) != 0)
+		goto out;
+	for (size_t i = 0; i < words; i++)
+		z[i] = mt->c[i] ^ (d[i] & mt->b[i]) ^ (e[i] & mt->a[i]) ^
+		       (m->me == 0 ? d[i] & e[i] : 0);
+out:
+	mpc_release(mt);
+	mpc_free_words(d, words);
+	mpc_free_words(e, words);
+	return ret;
+}
+
+int bitmul_finish(struct mpc *m, const struct corr_mat *bm, const uint64_t *bits, size_t n,
+		  const uint64_t *y, const uint64_t *d, size_t w, uint64_t *out)
+{
+	size_t words = ring_words(n);
+	uint64_t *e = mpc_alloc_raw(words);
+	int ret;
+
+	if (!e)
+		return MPC_E_NOMEM;
+	for (size_t i = 0; i < words; i++)
+		e[i] = bits[i] ^ bm->sbits[i];
 	if ((ret = mpc_open_items(m, &(struct mpc_open_item){ .share = e, .out = e,
 							       .n = words, .xor = 1 }, 1)) != 0)
 		goto out;
@@ -253,18 +350,58 @@ int cmp_select(struct mpc *m, const uint64_t *x, size_t n, const uint64_t *y,
 			out[k] = ei ? y[k] - t : t;
 		}
 	}
-	ret = 0;
+out:
+	mpc_free_words(e, words);
+	return ret;
+}
+
+int cmp_select(struct mpc *m, const uint64_t *x, size_t n, const uint64_t *y,
+	       size_t w, int shift, uint64_t *out)
+{
+	size_t words = ring_words(n), yl = n * w;
+	struct corr_mat *ed, *bm;
+	struct corr_req q;
+	struct cmp_work cw;
+	uint64_t *ty = NULL, *d = NULL, *sign = NULL;
+	struct mpc_open_item dit, *pending = NULL;
+	int ret = MPC_E_NOMEM;
+
+	if (!y && w != 1)
+		mpc_bug("cmp_select: implicit y needs width 1");
+	corr_req_edabit(&q, n, shift);
+	ed = mpc_take(m, &q);
+	corr_req_bitmul(&q, n, w);
+	bm = mpc_take(m, &q);
+	if ((ret = work_alloc(&cw, n)) != 0)
+		goto out;
+	ret = MPC_E_NOMEM;
+	if (!(d = mpc_alloc_raw(yl)) || !(sign = mpc_alloc_raw(words)) ||
+	    (!y && !(ty = mpc_alloc_raw(n))))
+		goto out;
+	dit = (struct mpc_open_item){ .share = d, .out = d, .n = yl };
+	if (!y && shift == 0)
+		y = x;
+	if (y)
+		ring_sub(d, y, bm->a, yl);
+	if ((ret = sign_open(m, &cw, x, ed, y ? &dit : NULL)) != 0)
+		goto out;
+	if (!y) {
+		/* ReLU with truncation: y is known only now; d rides level 1. */
+		trunc_local(m, cw.c, ed, n, shift, ty);
+		y = ty;
+		ring_sub(d, y, bm->a, yl);
+		pending = &dit;
+	}
+	if ((ret = sign_tree(m, &cw, ed, pending, sign)) != 0)
+		goto out;
+	ret = bitmul_finish(m, bm, sign, n, y, d, w, out);
 out:
 	mpc_release(ed);
 	mpc_release(bm);
-	mpc_free_words(c, n);
-	mpc_free_words(cpl, 64 * words);
-	mpc_free_words(g, CMP_BITS * words);
-	mpc_free_words(p, CMP_BITS * words);
-	mpc_free_words(scratch, slen);
+	work_free(&cw);
 	mpc_free_words(ty, n);
 	mpc_free_words(d, yl);
-	mpc_free_words(e, words);
+	mpc_free_words(sign, words);
 	return ret;
 }
 

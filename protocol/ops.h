@@ -49,6 +49,22 @@ int cmp_select_need(struct corr_list *l, size_t n, size_t w, int shift) MPC_MUST
 int cmp_select(struct mpc *m, const uint64_t *x, size_t n, const uint64_t *y,
 	       size_t w, int shift, uint64_t *out) MPC_MUST_CHECK;
 
+/* XOR shares of [x_i >= 0] as bit planes (ring_words(n) words): 7 rounds. */
+int cmp_sign_need(struct corr_list *l, size_t n) MPC_MUST_CHECK;
+int cmp_sign(struct mpc *m, const uint64_t *x, size_t n, uint64_t *bits) MPC_MUST_CHECK;
+
+/* z = x AND y on XOR-shared words: 1 round; `extra` (may be NULL) rides along. */
+int cmp_and_need(struct corr_list *l, size_t words) MPC_MUST_CHECK;
+int cmp_and(struct mpc *m, const uint64_t *x, const uint64_t *y, size_t words, uint64_t *z,
+	    struct mpc_open_item *extra) MPC_MUST_CHECK;
+
+/*
+ * The last round of cmp_select: with a bit-product material bm (taken by
+ * the caller) and d = y - bm->a already open, out = bits * y. 1 round.
+ */
+int bitmul_finish(struct mpc *m, const struct corr_mat *bm, const uint64_t *bits, size_t n,
+		  const uint64_t *y, const uint64_t *d, size_t w, uint64_t *out) MPC_MUST_CHECK;
+
 /* ReLU, with truncation by shift fused in when shift > 0. */
 int relu_need(struct corr_list *l, size_t n, int shift) MPC_MUST_CHECK;
 int mpc_relu(struct mpc *m, const uint64_t *x, size_t n, int shift,

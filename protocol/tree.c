@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "ops.h"
+#include "ring.h"
 
 struct tour {
 	size_t n;     /* groups */
@@ -81,8 +82,141 @@ static int tour_need(struct corr_list *l, const struct cmp_groups *g, size_t w)
 	return ret;
 }
 
+/*
+ * Small groups (MaxPool 2x2) in one comparison level instead of a tree:
+ * every pair i < j of a group compared at once, candidate i wins when it
+ * beats every later one and no earlier one beats it (ties go to the
+ * earlier, so exactly one wins), and the winners' bits select the values.
+ * 1 + 6 + 2 + 1 = 10 rounds instead of 16 for a 2x2 window, for twice the
+ * comparisons: used when the layer is small enough that rounds, not
+ * bytes, set its time.
+ */
+#define ALLPAIRS_K 4
+#define ALLPAIRS_MAX_PAIRS ((size_t)1 << 15)
+
+static int allpairs_shape(const struct cmp_groups *g, size_t *pairs, size_t *cands)
+{
+	*pairs = *cands = 0;
+	for (size_t i = 0; i < g->n; i++) {
+		size_t k = g->start[i + 1] - g->start[i];
+
+		if (k > ALLPAIRS_K)
+			return 0;
+		*pairs += k * (k - 1) / 2;
+		*cands += k;
+	}
+	return *pairs <= ALLPAIRS_MAX_PAIRS;
+}
+
+static int allpairs_need(struct corr_list *l, size_t pairs, size_t cands)
+{
+	struct corr_req q;
+	int ret;
+
+	if ((ret = cmp_sign_need(l, pairs)) != 0)
+		return ret;
+	corr_req_bitmul(&q, cands, 1);
+	if ((ret = corr_list_add(l, &q)) != 0 ||
+	    (ret = cmp_and_need(l, ring_words(cands))) != 0)
+		return ret;
+	return cmp_and_need(l, ring_words(cands));
+}
+
+static void set_bit(uint64_t *plane, size_t i, uint64_t b)
+{
+	plane[i / 64] |= (b & 1) << (i % 64);
+}
+
+static uint64_t get_bit(const uint64_t *plane, size_t i)
+{
+	return (plane[i / 64] >> (i % 64)) & 1;
+}
+
+static int allpairs(struct mpc *m, const uint64_t *x, const struct cmp_groups *g,
+		    size_t pairs, size_t cands, uint64_t *out)
+{
+	size_t pw = ring_words(pairs), cw = ring_words(cands), k = 0, c = 0;
+	uint64_t *dx = NULL, *sign = NULL, *u = NULL, *t = NULL, *win = NULL;
+	uint64_t *v = NULL, *d = NULL, *sel = NULL;
+	struct corr_mat *bm;
+	struct corr_req q;
+	struct mpc_open_item dit;
+	int ret = MPC_E_NOMEM;
+
+	if (!(dx = mpc_alloc_raw(pairs)) || !(sign = mpc_alloc_raw(pw)) ||
+	    !(u = mpc_alloc(3 * cw)) || !(t = mpc_alloc_raw(cw)) || !(win = mpc_alloc_raw(cw)) ||
+	    !(v = mpc_alloc_raw(cands)) || !(d = mpc_alloc_raw(cands)) ||
+	    !(sel = mpc_alloc_raw(cands)))
+		goto free;
+	for (size_t i = 0; i < g->n; i++)
+		for (size_t a = g->start[i]; a < g->start[i + 1]; a++) {
+			v[c++] = x[g->idx[a]];
+			for (size_t b = a + 1; b < g->start[i + 1]; b++)
+				dx[k++] = x[g->idx[a]] - x[g->idx[b]];
+		}
+	if ((ret = cmp_sign(m, dx, pairs, sign)) != 0)
+		goto free;
+	/* Candidate a's three operands: b_ab for later b, NOT b_ba for earlier b, 1 if absent. */
+	k = c = 0;
+	for (size_t i = 0; i < g->n; i++) {
+		size_t base = k, n = g->start[i + 1] - g->start[i];
+
+		for (size_t a = 0; a < n; a++, c++) {
+			size_t slot = 0;
+
+			for (size_t b = 0; b < n; b++) {
+				size_t lo = a < b ? a : b, hi = a < b ? b : a;
+				/* index of pair (lo, hi) among this group's pairs */
+				size_t pi = base + lo * n - lo * (lo + 1) / 2 + (hi - lo - 1);
+				uint64_t bit;
+
+				if (a == b)
+					continue;
+				bit = get_bit(sign, pi) ^ (a > b && m->me == 0);
+				set_bit(u + slot * cw, c, bit);
+				slot++;
+			}
+			for (; slot < 3; slot++)
+				set_bit(u + slot * cw, c, m->me == 0);
+		}
+		k += n * (n - 1) / 2;
+	}
+	corr_req_bitmul(&q, cands, 1);
+	bm = mpc_take(m, &q);
+	ring_sub(d, v, bm->a, cands);
+	dit = (struct mpc_open_item){ .share = d, .out = d, .n = cands };
+	if ((ret = cmp_and(m, u, u + cw, cw, t, &dit)) != 0 ||
+	    (ret = cmp_and(m, t, u + 2 * cw, cw, win, NULL)) != 0 ||
+	    (ret = bitmul_finish(m, bm, win, cands, v, d, 1, sel)) != 0)
+		goto out;
+	c = 0;
+	for (size_t i = 0; i < g->n; i++) {
+		uint64_t acc = 0;
+
+		for (size_t a = g->start[i]; a < g->start[i + 1]; a++)
+			acc += sel[c++];
+		out[i] = acc;
+	}
+out:
+	mpc_release(bm);
+free:
+	mpc_free_words(dx, pairs);
+	mpc_free_words(sign, pw);
+	mpc_free_words(u, 3 * cw);
+	mpc_free_words(t, cw);
+	mpc_free_words(win, cw);
+	mpc_free_words(v, cands);
+	mpc_free_words(d, cands);
+	mpc_free_words(sel, cands);
+	return ret;
+}
+
 int max_groups_need(struct corr_list *l, const struct cmp_groups *g)
 {
+	size_t pairs, cands;
+
+	if (allpairs_shape(g, &pairs, &cands))
+		return allpairs_need(l, pairs, cands);
 	return tour_need(l, g, 1);
 }
 
@@ -169,6 +303,10 @@ out:
 int max_groups(struct mpc *m, const uint64_t *x, const struct cmp_groups *g,
 	       uint64_t *out)
 {
+	size_t pairs, cands;
+
+	if (allpairs_shape(g, &pairs, &cands))
+		return allpairs(m, x, g, pairs, cands, out);
 	return tournament(m, x, g, 1, NULL, out);
 }
 

@@ -378,7 +378,7 @@ static int max_run(struct ptest *t, struct mpc *m, const uint64_t *x,
 	return argmax_groups(m, x, &t->g, out, out + t->g.n);
 }
 
-static void groups_case(int n, int arg)
+static void groups_case(int n, int arg, size_t kmax)
 {
 	enum { G = 150 };
 	size_t start[G + 1], *idx, total = 0;
@@ -386,7 +386,7 @@ static void groups_case(int n, int arg)
 
 	for (int i = 0; i < G; i++) {
 		start[i] = total;
-		total += 1 + (size_t)(i % 9);
+		total += 1 + (size_t)i % kmax;
 	}
 	start[G] = total;
 	idx = malloc(total * sizeof(*idx));
@@ -396,9 +396,13 @@ static void groups_case(int n, int arg)
 	if (arg)
 		t.out2 = calloc(1, 8);
 	rand_vals(t.x, total, 60);
-	t.x[idx[1]] = t.x[idx[2]]; /* a tie */
+	t.x[idx[1]] = t.x[idx[2]]; /* ties, inside a group too */
+	t.x[idx[start[3]]] = t.x[idx[start[3] + 1]];
 	t.g = (struct cmp_groups){ .n = G, .start = start, .idx = idx };
 	pt_exec(&t, n);
+	/* all pairs: open, 6 tree levels, 2 AND levels, select; a tree: 8 per level */
+	if (!arg)
+		ASSERT_EQ(t.online_rounds, kmax <= 4 ? 10 : 8 * 4);
 	for (int g = 0; g < G; g++) {
 		int64_t best = INT64_MIN;
 		size_t bpos = 0;
@@ -422,14 +426,22 @@ static void groups_case(int n, int arg)
 TEST(proto_max_groups)
 {
 	for (int n = 2; n <= 4; n++)
-		groups_case(n, 0);
+		groups_case(n, 0, 9);
+	return 0;
+}
+
+/* Groups of at most 4 (MaxPool 2x2) take the one-level all-pairs path. */
+TEST(proto_max_small_groups)
+{
+	for (int n = 2; n <= 4; n++)
+		groups_case(n, 0, 4);
 	return 0;
 }
 
 TEST(proto_argmax_groups)
 {
 	for (int n = 2; n <= 4; n++)
-		groups_case(n, 1);
+		groups_case(n, 1, 9);
 	return 0;
 }
 
