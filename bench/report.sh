@@ -27,6 +27,7 @@ HDR
 f() { grep -o "\"$2\": *\"\\?[^,\"}]*" <<<"$1" | head -n1 | sed 's/.*: *"\?//'; }
 while read -r l; do
 	[ -z "$l" ] && continue
+	case "$l" in *peak_memory*) continue ;; esac
 	pl=$(f "$l" plaintext_s)
 	printf '| %s | %s | %s | %s | %.1f | %.1f | %.2f | %s | %s |\n' \
 		"$(f "$l" path)" "$(f "$l" workload)" "$(f "$l" parties)" "$(f "$l" batch)" \
@@ -36,6 +37,13 @@ while read -r l; do
 		"$(f "$l" online_rounds)" \
 		"$([ -n "$pl" ] && awk -v x="$pl" 'BEGIN{printf "%.2f", x*1000}' || echo -)"
 done <"$IN"
+echo
+echo "Peak resident memory of each daemon over all the daemon benchmarks (the"
+echo "largest job: LeNet batch 64; the bound per job is JobMemory, 1 GiB by default):"
+echo
+grep peak_memory "$IN" | while read -r l; do
+	printf -- '- %s: %s MiB\n' "$(f "$l" node)" "$(awk -v k="$(f "$l" peak_rss_kb)" 'BEGIN{printf "%.0f", k/1024}')"
+done
 cat <<'TAIL'
 
 ## Against the targets (issue 4) and the peers

@@ -107,6 +107,12 @@ for w in "secureml 1" "secureml 64" "lenet 1" "lenet 64"; do
 	run_job "$1" "$2" 3 "input=alpha:$1_$2" gamma "beta:$1" | tee -a "$OUT/results.jsonl"
 done
 run_job wine_mlp 64 3 "input=alpha:wine_a,gamma:wine_b" alpha "beta:wine" | tee -a "$OUT/results.jsonl"
+# Peak resident memory of each daemon over all the jobs above (the
+# largest: LeNet batch 64).
+for n in alpha beta gamma dealer; do
+	kb=$(awk '/VmHWM/ { print $2 }' "/proc/$(cat "$DIR/$n.pid")/status" 2>/dev/null)
+	printf '{"path": "daemon", "workload": "peak_memory", "node": "%s", "peak_rss_kb": %s}\n' "$n" "${kb:-0}"
+done | tee -a "$OUT/results.jsonl"
 cluster_stop_all
 
 # WAN: every link through a user-space proxy of 20 ms each way (40 ms
