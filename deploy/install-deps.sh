@@ -5,7 +5,7 @@
 set -euo pipefail
 
 pkgs=(gcc make pkg-config libsodium-dev libuv1-dev libprotobuf-c-dev
-      protobuf-c-compiler libjansson-dev libinih-dev)
+      protobuf-c-compiler libjansson-dev)
 [ "${MPC_WITH_FUZZ:-0}" = 1 ] && pkgs+=(clang libclang-rt-14-dev)
 
 missing=()
