@@ -41,10 +41,10 @@ int ev__out(struct ectx *c, int vid, int scale) MPC_MUST_CHECK;
 int ev__operand(struct ectx *c, int vid, int max_scale, int const_scale,
 		uint64_t **p, int *scale, int *owned) MPC_MUST_CHECK;
 /*
- * Share owner-computed floats (NULL on other parties) at a scale: weights
- * after a plaintext transform (transpose, alpha, folded BatchNorm).
+ * Share floats held by `owner` (NULL on the other parties) at a scale:
+ * input parts, and weights after a plaintext transform (transpose, alpha).
  */
-int ev__share_floats(struct ectx *c, const float *data, size_t n, int scale,
+int ev__share_floats(struct ectx *c, int owner, const float *data, size_t n, int scale,
 		     uint64_t **p) MPC_MUST_CHECK;
 /* out (shape od) += mul * a (shape ad, numpy-broadcast to od). */
 void ev__bcast_accum(uint64_t *out, int ond, const int64_t *od,

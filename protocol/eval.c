@@ -47,7 +47,7 @@ int ev__out(struct ectx *c, int vid, int scale)
 	return 0;
 }
 
-int ev__share_floats(struct ectx *c, const float *data, size_t n, int scale,
+int ev__share_floats(struct ectx *c, int owner, const float *data, size_t n, int scale,
 		     uint64_t **p)
 {
 	uint64_t *enc = NULL, *sh = NULL;
@@ -60,7 +60,7 @@ int ev__share_floats(struct ectx *c, const float *data, size_t n, int scale,
 		return ev__fail(c, MPC_E_RANGE, "scale %d too large", scale);
 	if (!(sh = mpc_alloc(n)))
 		goto out;
-	if (c->m->me == c->owner) {
+	if (c->m->me == owner) {
 		if (!data) {
 			ret = ev__fail(c, MPC_E_ARG, "a weight has no data on its owner");
 			goto out;
@@ -72,7 +72,7 @@ int ev__share_floats(struct ectx *c, const float *data, size_t n, int scale,
 			goto out;
 		}
 	}
-	if ((ret = mpc_share_input(c->m, c->owner, enc, n, sh)) != 0)
+	if ((ret = mpc_share_input(c->m, owner, enc, n, sh)) != 0)
 		goto out;
 	*p = sh;
 	sh = NULL; /* transferred */
@@ -107,7 +107,7 @@ int ev__operand(struct ectx *c, int vid, int max_scale, int const_scale,
 	if (v->is_const) {
 		*scale = const_scale;
 		*owned = c->run;
-		return ev__share_floats(c, mv->init.data, ev__numel(mv), const_scale, p);
+		return ev__share_floats(c, c->owner, mv->init.data, ev__numel(mv), const_scale, p);
 	}
 	if ((ret = trunc_to(c, vid, max_scale)) != 0)
 		return ret;
@@ -250,19 +250,10 @@ static int share_input(struct ectx *c, int vid, const struct eval_input *in)
 		if (pt->owner < 0 || pt->owner >= c->m->n)
 			return mpc_fail(MPC_E_ARG, "input '%s' part %d: owner %d is not a party",
 					mv->name, p, pt->owner);
-		{
-			/* Encoding failures surface on the owner and abort the job. */
-			int saved_owner = c->owner;
-
-			c->owner = pt->owner;
-			c->nd = NULL;
-			ret = ev__share_floats(c, pt->data, n, 1, &sh);
-			c->owner = saved_owner;
-			if (ret) {
-				mpc_free_words(sh, n);
-				return mpc_fail_ctx(ret, "input '%s' part %d", mv->name, p);
-			}
-		}
+		/* Encoding failures surface on the owner and abort the job. */
+		c->nd = NULL;
+		if ((ret = ev__share_floats(c, pt->owner, pt->data, n, 1, &sh)) != 0)
+			return mpc_fail_ctx(ret, "input '%s' part %d", mv->name, p);
 		for (size_t o = 0; o < outer; o++)
 			memcpy(v->v + o * total_inner + done, sh + o * inner, inner * 8);
 		done += inner;

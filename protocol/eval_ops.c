@@ -69,7 +69,7 @@ static int matrix_operand(struct ectx *c, int vid, int trans, float factor,
 					tmp[trans ? j * rows + i : i * cols + j] =
 						factor * mv->init.data[i * cols + j];
 		}
-		ret = ev__share_floats(c, tmp, n, 1, p);
+		ret = ev__share_floats(c, c->owner, tmp, n, 1, p);
 		free(tmp);
 		return ret;
 	}
@@ -108,7 +108,7 @@ static int accum_operand_as(struct ectx *c, int vid, uint64_t *out, int scale,
 			for (size_t i = 0; i < n; i++)
 				tmp[i] = factor * mv->init.data[i];
 		}
-		ret = ev__share_floats(c, tmp, n, scale, &a);
+		ret = ev__share_floats(c, c->owner, tmp, n, scale, &a);
 		free(tmp);
 		s = scale;
 		owned = c->run;

@@ -194,8 +194,8 @@ int ev__batchnorm(struct ectx *c, const struct model_node *nd)
 		}
 	}
 	if ((ret = ev__operand(c, nd->in[0], 1, 1, &px, &s, &owned)) != 0 ||
-	    (ret = ev__share_floats(c, a, ch, 1, &pa)) != 0 ||
-	    (ret = ev__share_floats(c, b, ch, s + 1, &pb)) != 0 ||
+	    (ret = ev__share_floats(c, c->owner, a, ch, 1, &pa)) != 0 ||
+	    (ret = ev__share_floats(c, c->owner, b, ch, s + 1, &pb)) != 0 ||
 	    (ret = ev__out(c, nd->out, s + 1)) != 0)
 		goto out;
 	if (!c->run) {
