@@ -6,7 +6,7 @@
 
 CC      ?= gcc
 PKGS    := libsodium libuv libprotobuf-c jansson
-OPT     ?= -O2
+OPT     ?= -O2 -fvect-cost-model=dynamic
 # ARCH=-march=x86-64-v3 builds code valgrind can run (no AVX-512).
 ARCH    ?= -march=native
 CFLAGS  ?= $(OPT) -g
