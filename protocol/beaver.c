@@ -50,8 +50,9 @@ int beaver_bilin(struct mpc *m, const struct bilin *bl, const uint64_t *x,
 	ret = 0;
 out:
 	mpc_release(mt);
-	mpc_free_words(e, xl);
-	mpc_free_words(f, yl);
+	/* E and F were opened: public. */
+	mpc_free_public(e, xl);
+	mpc_free_public(f, yl);
 	mpc_free_words(bf, yl);
 	mpc_free_words(scratch, sl);
 	return ret;

@@ -110,7 +110,7 @@ int mpc_trunc(struct mpc *m, const uint64_t *x, size_t n, int shift,
 	trunc_local(m, c, mt, n, shift, out);
 out:
 	mpc_release(mt);
-	mpc_free_words(c, n);
+	mpc_free_public(c, n); /* opened */
 	return ret;
 }
 
@@ -186,8 +186,9 @@ struct cmp_work {
 
 static void work_free(struct cmp_work *w)
 {
-	mpc_free_words(w->c, w->n);
-	mpc_free_words(w->cpl, 64 * w->words);
+	/* c is opened, and its bit planes too: public. */
+	mpc_free_public(w->c, w->n);
+	mpc_free_public(w->cpl, 64 * w->words);
 	mpc_free_words(w->g, CMP_BITS * w->words);
 	mpc_free_words(w->p, CMP_BITS * w->words);
 	mpc_free_words(w->scratch, 3 * level_ands(CMP_BITS) * w->words);
@@ -321,8 +322,8 @@ int cmp_and(struct mpc *m, const uint64_t *x, const uint64_t *y, size_t words, u
 		       (m->me == 0 ? d[i] & e[i] : 0);
 out:
 	mpc_release(mt);
-	mpc_free_words(d, words);
-	mpc_free_words(e, words);
+	mpc_free_public(d, words); /* opened */
+	mpc_free_public(e, words);
 	return ret;
 }
 
@@ -351,7 +352,7 @@ int bitmul_finish(struct mpc *m, const struct corr_mat *bm, const uint64_t *bits
 		}
 	}
 out:
-	mpc_free_words(e, words);
+	mpc_free_public(e, words); /* opened */
 	return ret;
 }
 
@@ -400,7 +401,7 @@ out:
 	mpc_release(bm);
 	work_free(&cw);
 	mpc_free_words(ty, n);
-	mpc_free_words(d, yl);
+	mpc_free_public(d, yl); /* opened */
 	mpc_free_words(sign, words);
 	return ret;
 }

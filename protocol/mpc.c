@@ -86,6 +86,11 @@ void mpc_free_words(uint64_t *p, size_t n)
 	}
 }
 
+void mpc_free_public(uint64_t *p, size_t n)
+{
+	ring_free(p, n * sizeof(*p));
+}
+
 int mpc_init(struct mpc *m, struct net *net, int frac)
 {
 	memset(m, 0, sizeof(*m));

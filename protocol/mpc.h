@@ -101,5 +101,7 @@ uint64_t *mpc_alloc(size_t n);
 uint64_t *mpc_alloc_raw(size_t n);
 /* Wipe then free. */
 void mpc_free_words(uint64_t *p, size_t n);
+/* Free without wiping: only for buffers that held nothing but opened (public) values. */
+void mpc_free_public(uint64_t *p, size_t n);
 
 #endif
