@@ -33,7 +33,7 @@ struct link {
 	struct chan_hs hs;
 	struct chan_session sess;
 	uint8_t *rbuf;
-	size_t rlen, rcap;
+	size_t roff, rlen, rcap; /* unconsumed bytes are rbuf[roff, rlen) */
 	double t_start, t_rx, t_tx, t_up;
 	struct outframe *qh, *qt;    /* sealed, waiting for the loop (peer->mu) */
 	uv_connect_t creq;

@@ -257,16 +257,28 @@ void link_close_all(struct server *s, const char *why)
 void link__on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *b)
 {
 	struct link *l = h->data;
-	size_t want = l->rlen + 65536;
+	size_t want, left;
 
 	(void)hint;
+	/*
+	 * Unconsumed bytes move to the front only when the buffer runs out of
+	 * room, not after every frame (a 1 MiB frame behind a consumed one
+	 * would otherwise be copied on each read).
+	 */
+	if (l->roff && l->rcap - l->rlen < 65536) {
+		memmove(l->rbuf, l->rbuf + l->roff, l->rlen - l->roff);
+		l->rlen -= l->roff;
+		l->roff = 0;
+	}
+	left = l->rlen - l->roff;
+	want = l->rlen + 65536;
 	/* Once a frame's length is known, make room for all of it at once. */
-	if (l->state >= LK_HELLO && l->rlen >= 4) {
-		size_t clen = (size_t)l->rbuf[0] << 24 | (size_t)l->rbuf[1] << 16 |
-			      (size_t)l->rbuf[2] << 8 | l->rbuf[3];
+	if (l->state >= LK_HELLO && left >= 4) {
+		const uint8_t *h4 = l->rbuf + l->roff;
+		size_t clen = (size_t)h4[0] << 24 | (size_t)h4[1] << 16 | (size_t)h4[2] << 8 | h4[3];
 
-		if (clen <= max_frame(l->srv) && 4 + clen > want)
-			want = 4 + clen;
+		if (clen <= max_frame(l->srv) && l->roff + 4 + clen > want)
+			want = l->roff + 4 + clen;
 	}
 	if (want > l->rcap && want < 2 * l->rcap)
 		want = 2 * l->rcap;
@@ -451,7 +463,7 @@ static int on_frame(struct link *l, const uint8_t *pt, size_t len)
 /* Consume whole messages from rbuf; returns -1 once the link is closing. */
 static int process(struct link *l)
 {
-	size_t off = 0;
+	size_t off = l->roff;
 	int ret = 0;
 
 	while (ret == 0 && l->state != LK_CLOSING) {
@@ -500,9 +512,10 @@ static int process(struct link *l)
 			off += FRAME_HDR + clen;
 		}
 	}
-	if (l->state != LK_CLOSING && off) {
-		memmove(l->rbuf, l->rbuf + off, l->rlen - off);
-		l->rlen -= off;
+	if (l->state != LK_CLOSING) {
+		l->roff = off;
+		if (l->roff == l->rlen)
+			l->roff = l->rlen = 0;
 	}
 	return ret;
 }
