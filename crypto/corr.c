@@ -126,7 +126,7 @@ size_t corr_fix_len(const struct corr_req *q)
 	return 0;
 }
 
-static uint64_t *fix_part(struct corr_mat *m)
+uint64_t *corr_fix_part(struct corr_mat *m)
 {
 	return m->buf + (m->len - corr_fix_len(&m->req));
 }
@@ -160,12 +160,12 @@ void corr_expand(struct corr_mat *m, struct prg *g, int last)
 
 	prg_u64(g, m->buf, m->len - fix);
 	if (!last)
-		prg_u64(g, fix_part(m), fix);
+		prg_u64(g, corr_fix_part(m), fix);
 }
 
 void corr_fix_apply(struct corr_mat *m, const uint64_t *fix)
 {
-	memcpy(fix_part(m), fix, corr_fix_len(&m->req) * sizeof(uint64_t));
+	memcpy(corr_fix_part(m), fix, corr_fix_len(&m->req) * sizeof(uint64_t));
 }
 
 /* The one run of XOR-shared words in a request's layout, [lo, hi). */
@@ -216,7 +216,7 @@ int corr_deal(const struct corr_req *q, struct prg *party, int n, uint64_t *fix)
 
 		corr_expand(&part, &party[i], last);
 		if (last)
-			memset(fix_part(&part), 0, flen * sizeof(uint64_t));
+			memset(corr_fix_part(&part), 0, flen * sizeof(uint64_t));
 		fold(&sum, &part);
 	}
 	ret = MPC_E_NOMEM;

@@ -70,6 +70,8 @@ void corr_mat_free(struct corr_mat *m);
 
 /* Party side: expand from this party's PRG (inputs; outputs unless last). */
 void corr_expand(struct corr_mat *m, struct prg *g, int last);
+/* Party n-1: where the dealer's correction (corr_fix_len words) goes. */
+uint64_t *corr_fix_part(struct corr_mat *m);
 /* Party n-1: install the dealer's correction (corr_fix_len words). */
 void corr_fix_apply(struct corr_mat *m, const uint64_t *fix);
 

@@ -115,6 +115,35 @@ out:
 }
 
 /*
+ * Beaver AND of `words` XOR-shared words: d = x ^ a and e = y ^ b are
+ * opened in place (x and y are overwritten), `extra` rides along, and
+ * z = c ^ d&b ^ e&a ^ d&e (the last term on party 0).
+ */
+static int and_open(struct mpc *m, uint64_t *x, uint64_t *y, size_t words, uint64_t *z,
+		    struct mpc_open_item *extra)
+{
+	struct mpc_open_item it[3];
+	struct corr_mat *mt;
+	struct corr_req q;
+	int ret, nit = 2;
+
+	corr_req_and(&q, words);
+	mt = mpc_take(m, &q);
+	ring_xor(x, x, mt->a, words);
+	ring_xor(y, y, mt->b, words);
+	it[0] = (struct mpc_open_item){ .share = x, .out = x, .n = words, .xor = 1 };
+	it[1] = (struct mpc_open_item){ .share = y, .out = y, .n = words, .xor = 1 };
+	if (extra)
+		it[nit++] = *extra;
+	if ((ret = mpc_open_items(m, it, nit)) == 0)
+		for (size_t i = 0; i < words; i++)
+			z[i] = mt->c[i] ^ (x[i] & mt->b[i]) ^ (y[i] & mt->a[i]) ^
+			       (m->me == 0 ? x[i] & y[i] : 0);
+	mpc_release(mt);
+	return ret;
+}
+
+/*
  * One level of the tree: for pair t (lo = 2t, hi = 2t + 1)
  *   G' = G_hi ^ (P_hi & G_lo),  P' = P_hi & P_lo  (not for t = 0),
  * with every AND of the level in one opening; `extra` rides along.
@@ -124,11 +153,8 @@ static int tree_level(struct mpc *m, size_t cnt, size_t words, uint64_t *g,
 {
 	size_t pairs = cnt / 2, ands = level_ands(cnt), len = ands * words;
 	uint64_t *xo = scratch, *yo = scratch + len, *z = scratch + 2 * len;
-	struct mpc_open_item it[3];
-	struct corr_req q;
-	struct corr_mat *mt;
 	size_t k = 0;
-	int ret, nit = 2;
+	int ret;
 
 	for (size_t t = 0; t < pairs; t++) {
 		const uint64_t *phi = p + (2 * t + 1) * words;
@@ -142,20 +168,8 @@ static int tree_level(struct mpc *m, size_t cnt, size_t words, uint64_t *g,
 			k++;
 		}
 	}
-	corr_req_and(&q, len);
-	mt = mpc_take(m, &q);
-	/* Beaver AND: d = x ^ a, e = y ^ b open; z = c ^ d&b ^ e&a ^ d&e. */
-	ring_xor(xo, xo, mt->a, len);
-	ring_xor(yo, yo, mt->b, len);
-	it[0] = (struct mpc_open_item){ .share = xo, .out = xo, .n = len, .xor = 1 };
-	it[1] = (struct mpc_open_item){ .share = yo, .out = yo, .n = len, .xor = 1 };
-	if (extra)
-		it[nit++] = *extra;
-	if ((ret = mpc_open_items(m, it, nit)) != 0)
-		goto out;
-	for (size_t i = 0; i < len; i++)
-		z[i] = mt->c[i] ^ (xo[i] & mt->b[i]) ^ (yo[i] & mt->a[i]) ^
-		       (m->me == 0 ? xo[i] & yo[i] : 0);
+	if ((ret = and_open(m, xo, yo, len, z, extra)) != 0)
+		return ret;
 	k = 0;
 	for (size_t t = 0; t < pairs; t++) {
 		uint64_t *gt = g + t * words;
@@ -173,9 +187,7 @@ static int tree_level(struct mpc *m, size_t cnt, size_t words, uint64_t *g,
 		memmove(g + pairs * words, g + (cnt - 1) * words, words * 8);
 		memmove(p + pairs * words, p + (cnt - 1) * words, words * 8);
 	}
-out:
-	mpc_release(mt);
-	return ret;
+	return 0;
 }
 
 /* Working buffers of one comparison layer. */
@@ -299,29 +311,14 @@ int cmp_and_need(struct corr_list *l, size_t words)
 int cmp_and(struct mpc *m, const uint64_t *x, const uint64_t *y, size_t words, uint64_t *z,
 	    struct mpc_open_item *extra)
 {
-	struct mpc_open_item it[3];
-	struct corr_mat *mt;
-	struct corr_req q;
-	uint64_t *d = NULL, *e = NULL;
-	int ret = MPC_E_NOMEM, nit = 2;
+	uint64_t *d = mpc_alloc_raw(words), *e = mpc_alloc_raw(words);
+	int ret = MPC_E_NOMEM;
 
-	corr_req_and(&q, words);
-	mt = mpc_take(m, &q);
-	if (!(d = mpc_alloc_raw(words)) || !(e = mpc_alloc_raw(words)))
-		goto out;
-	ring_xor(d, x, mt->a, words);
-	ring_xor(e, y, mt->b, words);
-	it[0] = (struct mpc_open_item){ .share = d, .out = d, .n = words, .xor = 1 };
-	it[1] = (struct mpc_open_item){ .share = e, .out = e, .n = words, .xor = 1 };
-	if (extra)
-		it[nit++] = *extra;
-	if ((ret = mpc_open_items(m, it, nit)) != 0)
-		goto out;
-	for (size_t i = 0; i < words; i++)
-		z[i] = mt->c[i] ^ (d[i] & mt->b[i]) ^ (e[i] & mt->a[i]) ^
-		       (m->me == 0 ? d[i] & e[i] : 0);
-out:
-	mpc_release(mt);
+	if (d && e) {
+		memcpy(d, x, words * sizeof(*d));
+		memcpy(e, y, words * sizeof(*e));
+		ret = and_open(m, d, e, words, z, extra);
+	}
 	mpc_free_public(d, words); /* opened */
 	mpc_free_public(e, words);
 	return ret;

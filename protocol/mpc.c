@@ -213,7 +213,7 @@ int mpc_offline(struct mpc *m, const struct corr_list *need)
 		if (last) {
 			/* The correction lands directly in the output part. */
 			size_t len = corr_fix_len(&mt->req);
-			uint64_t *dst = mt->buf + (mt->len - len);
+			uint64_t *dst = corr_fix_part(mt);
 
 			for (size_t off = 0; off < len && !ret; off += FIX_CHUNK) {
 				size_t k = len - off < FIX_CHUNK ? len - off : FIX_CHUNK;
