@@ -25,7 +25,7 @@
 #include "sim_model.h"
 
 struct result {
-	double offline, online, plain;
+	double offline, online, layers, plain;
 	uint64_t bytes, dealer_bytes, rounds;
 };
 
@@ -51,24 +51,31 @@ static void rand_floats(float *v, size_t n)
 static void print(const char *workload, int parties, int batch, const struct result *r)
 {
 	printf("{\"path\": \"inproc\", \"workload\": \"%s\", \"parties\": %d, \"batch\": %d, "
-	       "\"offline_s\": %.6f, \"online_s\": %.6f, \"online_bytes_per_party\": %llu, "
+	       "\"offline_s\": %.6f, \"online_s\": %.6f, \"layers_s\": %.6f, \"online_bytes_per_party\": %llu, "
 	       "\"offline_bytes_dealer\": %llu, \"online_rounds\": %llu, \"plaintext_s\": %.6f}\n",
-	       workload, parties, batch, r->offline, r->online, (unsigned long long)r->bytes,
+	       workload, parties, batch, r->offline, r->online, r->layers, (unsigned long long)r->bytes,
 	       (unsigned long long)r->dealer_bytes, (unsigned long long)r->rounds, r->plain);
 	fflush(stdout);
 }
 
-static void from_job(const struct sim_job *job, struct result *r, double *off, double *on)
+static void from_job(const struct sim_job *job, struct result *r, double *off, double *on,
+		     double *lay)
 {
 	uint64_t b, rounds;
-	double s, s_in;
+	double s;
 
 	sim_phase_summary(job, NET_PH_OFFLINE, off, &r->dealer_bytes, &rounds);
-	sim_phase_summary(job, NET_PH_ONLINE, on, &r->bytes, &r->rounds);
-	sim_phase_summary(job, NET_PH_INPUT, &s_in, &b, &rounds);
 	sim_phase_summary(job, NET_PH_SETUP, &s, &b, &rounds);
 	*off += s;
-	*on += s_in;
+	sim_phase_summary(job, NET_PH_ONLINE, lay, &b, &rounds);
+	*on = 0;
+	r->bytes = r->rounds = 0;
+	for (int ph = NET_PH_INPUT; ph <= NET_PH_OUTPUT; ph++) {
+		sim_phase_summary(job, ph, &s, &b, &rounds);
+		*on += s;
+		r->bytes += b;
+		r->rounds += rounds;
+	}
 	/* the dealer is the one sending offline bytes */
 	r->dealer_bytes = job->st[job->n_parties][NET_PH_OFFLINE].bytes_sent;
 }
@@ -80,7 +87,7 @@ static int bench_model(const char *name, const char *path, const char *input, in
 {
 	struct model *m = NULL;
 	struct ftensor x = { 0 }, ref = { 0 };
-	double off[16], on[16], pl[16];
+	double off[16], on[16], lay[16], pl[16];
 	struct result r = { 0 };
 	int ret;
 
@@ -141,11 +148,12 @@ static int bench_model(const char *name, const char *path, const char *input, in
 			sim_model_free(&s);
 			goto out;
 		}
-		from_job(&s.job, &r, &off[k], &on[k]);
+		from_job(&s.job, &r, &off[k], &on[k], &lay[k]);
 		sim_model_free(&s);
 	}
 	r.offline = median(off, reps);
 	r.online = median(on, reps);
+	r.layers = median(lay, reps);
 	r.plain = median(pl, reps);
 	print(name, parties, batch, &r);
 out:
@@ -207,7 +215,7 @@ out:
 
 static int bench_prim(const char *name, struct prim_arg *p, int parties, int reps)
 {
-	double off[16], on[16];
+	double off[16], on[16], lay[16];
 	struct result r = { 0 };
 	int ret;
 
@@ -219,10 +227,11 @@ static int bench_prim(const char *name, struct prim_arg *p, int parties, int rep
 			fprintf(stderr, "mpc-bench: %s: %s\n", name, job.err);
 			return ret;
 		}
-		from_job(&job, &r, &off[k], &on[k]);
+		from_job(&job, &r, &off[k], &on[k], &lay[k]);
 	}
 	r.offline = median(off, reps);
 	r.online = median(on, reps);
+	r.layers = median(lay, reps);
 	print(name, parties, 1, &r);
 	return 0;
 }

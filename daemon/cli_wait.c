@@ -113,13 +113,14 @@ static void json_job(const Mpcctlpb__JobInfo *j, const char *indent)
 	printf(",\n%s \"layer\": %u, \"layers\": %u, \"bytes_sent\": %llu, \"bytes_recv\": %llu, "
 	       "\"created\": %lld, \"updated\": %lld, \"result_here\": %s, "
 	       "\"needs_approval\": %s,\n%s \"offline_seconds\": %.6f, \"online_seconds\": %.6f, "
-	       "\"online_rounds\": %llu, \"online_bytes_sent\": %llu, \"offline_bytes\": %llu}",
+	       "\"online_rounds\": %llu, \"online_bytes_sent\": %llu, \"offline_bytes\": %llu, "
+	       "\"layers_seconds\": %.6f}",
 	       indent, j->layer, j->layers,
 	       (unsigned long long)j->bytes_sent, (unsigned long long)j->bytes_recv,
 	       (long long)j->created, (long long)j->updated, j->result_here ? "true" : "false",
 	       j->needs_approval ? "true" : "false", indent, j->offline_seconds, j->online_seconds,
 	       (unsigned long long)j->online_rounds, (unsigned long long)j->online_bytes_sent,
-	       (unsigned long long)j->offline_bytes);
+	       (unsigned long long)j->offline_bytes, j->layers_seconds);
 }
 
 /* "alpha,beta,gamma", cut with "..." when it does not fit. */

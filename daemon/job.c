@@ -23,6 +23,7 @@
 #include "log.h"
 #include "npy.h"
 #include "policy.h"
+#include "ring.h"
 
 const char *job_state_name(enum job_state st)
 {
@@ -159,6 +160,16 @@ int job__send_all(struct job *j, const Mpcpb__Frame *f)
 	return ret;
 }
 
+/* Any thread: a received message's buffer holds shares; wiped. */
+void job_msg_free(struct jmsg *m)
+{
+	if (m->data) {
+		sodium_memzero(m->data, m->len);
+		ring_free(m->data, m->len);
+	}
+	free(m);
+}
+
 /* An ended job keeps its record (for status) but not its data. */
 void job__release(struct job *j)
 {
@@ -171,16 +182,18 @@ void job__release(struct job *j)
 		while (m) {
 			struct jmsg *nx = m->next;
 
-			if (m->data)
-				sodium_memzero(m->data, m->len);
-			free(m->data);
-			free(m);
+			job_msg_free(m);
 			m = nx;
 		}
 		j->q[e].head = j->q[e].tail = NULL;
-		free(j->q[e].partial);
-		j->q[e].partial = NULL;
-		j->q[e].plen = j->q[e].pcap = 0;
+		/* The thread has ended: a posted buffer is no longer ours to touch. */
+		if (j->q[e].cur && !j->q[e].cur_posted) {
+			sodium_memzero(j->q[e].cur, j->q[e].cur_len);
+			ring_free(j->q[e].cur, j->q[e].cur_len);
+		}
+		j->q[e].cur = j->q[e].posted = NULL;
+		j->q[e].cur_len = j->q[e].cur_off = j->q[e].posted_len = 0;
+		j->q[e].cur_posted = j->q[e].posted_full = j->q[e].busy = 0;
 	}
 	j->buffered = 0;
 	pthread_mutex_unlock(&j->mu);
@@ -370,72 +383,150 @@ static void on_start(struct server *s, struct peer *from, const Mpcpb__JobStart 
 		job__abort(j, "cannot start the job thread", 1);
 }
 
-/* A chunk of a protocol message for the job thread. */
-static void on_data(struct server *s, struct peer *from, const Mpcpb__JobData *d)
+/* Loop, under j->mu: a whole message for the job thread. */
+static int deliver(struct job *j, struct jqueue *q)
 {
-	struct job *j = job_find(s, d->id);
-	struct jqueue *q;
-	char why[160];
-	int e;
-
-	if (!j || j->state == JOB_FINISHED || j->state == JOB_ABORTED)
-		return; /* late traffic of an ended job */
-	if ((e = job__ep_of(j, from->cfg->name)) < 0) {
-		log_warn("data for job %.8s from non-participant %s", j->id, from->cfg->name);
-		return;
-	}
-	pthread_mutex_lock(&j->mu);
-	q = &j->q[e];
-	if (j->buffered + d->payload.len > j->srv->cfg->node.job_memory) {
-		pthread_mutex_unlock(&j->mu);
-		snprintf(why, sizeof(why), "%s: job exceeds its memory bound (JobMemory)",
-			 s->cfg->node.name);
-		job__abort(j, why, 1);
-		return;
-	}
-	if (d->payload.len) {
-		size_t need = q->plen + d->payload.len;
-
-		if (need > q->pcap) {
-			/* The first chunk says the whole length (bounded just above). */
-			size_t cap = !q->plen && d->total > need &&
-					     d->total <= j->srv->cfg->node.job_memory - j->buffered ?
-				     (size_t)d->total : need > 2 * q->pcap ? need : 2 * q->pcap;
-			uint8_t *np = realloc(q->partial, cap);
-
-			if (!np) {
-				pthread_mutex_unlock(&j->mu);
-				job__abort(j, "out of memory", 1);
-				return;
-			}
-			q->partial = np;
-			q->pcap = cap;
-		}
-		memcpy(q->partial + q->plen, d->payload.data, d->payload.len);
-		q->plen += d->payload.len;
-		j->buffered += d->payload.len;
-	}
-	if (d->last) {
+	if (q->cur_posted) {
+		q->posted_full = 1;
+	} else {
 		struct jmsg *m = malloc(sizeof(*m));
 
-		if (!m) {
-			pthread_mutex_unlock(&j->mu);
-			job__abort(j, "out of memory", 1);
-			return;
-		}
+		if (!m)
+			return -1;
 		m->next = NULL;
-		m->len = q->plen;
-		m->data = q->partial; /* transferred */
-		q->partial = NULL;
-		q->plen = q->pcap = 0;
+		m->len = q->cur_len;
+		m->data = q->cur; /* transferred */
 		if (q->tail)
 			q->tail->next = m;
 		else
 			q->head = m;
 		q->tail = m;
-		pthread_cond_broadcast(&j->cv);
+	}
+	q->cur = NULL;
+	q->cur_len = q->cur_off = 0;
+	q->cur_posted = 0;
+	pthread_cond_broadcast(&j->cv);
+	return 0;
+}
+
+static struct job *data_job(struct server *s, struct peer *from, const char *id, int *ep)
+{
+	struct job *j = job_find(s, id);
+
+	if (!j || j->state == JOB_FINISHED || j->state == JOB_ABORTED)
+		return NULL; /* late traffic of an ended job */
+	if ((*ep = job__ep_of(j, from->cfg->name)) < 0 || *ep == j->me) {
+		log_warn("data for job %.8s from non-participant %s", j->id, from->cfg->name);
+		return NULL;
+	}
+	return j;
+}
+
+/*
+ * Where the next chunk from `from` goes. The first chunk of a message says
+ * its whole length: the buffer is the job thread's posted one if it waits
+ * for exactly that (and nothing is queued before), a new one otherwise,
+ * bounded by JobMemory. A chunk that overruns its message aborts the job.
+ */
+uint8_t *job_chunk_begin(struct server *s, struct peer *from, const struct job_chunk *c)
+{
+	const char *why = NULL;
+	char buf[192];
+	uint8_t *dst = NULL;
+	struct jqueue *q;
+	struct job *j;
+	int e;
+
+	if (!(j = data_job(s, from, c->id, &e)))
+		return NULL;
+	pthread_mutex_lock(&j->mu);
+	q = &j->q[e];
+	if (j->aborted)
+		goto out;
+	if (!q->cur) {
+		if (!c->total || c->total > SIZE_MAX) {
+			why = "a message without its length";
+		} else if (q->posted && !q->head && !q->posted_full && q->posted_len == c->total) {
+			q->cur = q->posted;
+			q->cur_posted = 1;
+		} else if (j->buffered + c->total > j->srv->cfg->node.job_memory) {
+			why = "over the job's memory bound (JobMemory)";
+		} else if (!(q->cur = ring_alloc((size_t)c->total))) {
+			why = "out of memory";
+		} else {
+			j->buffered += (size_t)c->total;
+		}
+		q->cur_len = (size_t)c->total;
+		q->cur_off = 0;
+	} else if (c->total) {
+		why = "a message starts inside another";
+	}
+	if (!why && c->len > q->cur_len - q->cur_off)
+		why = "a chunk overruns its message";
+	if (!why && c->last && c->len != q->cur_len - q->cur_off)
+		why = "a message ends short";
+	if (!why) {
+		dst = q->cur + q->cur_off;
+		q->busy = q->cur_posted;
+	}
+out:
+	pthread_mutex_unlock(&j->mu);
+	if (why) {
+		snprintf(buf, sizeof(buf), "%s: data from %s: %s", s->cfg->node.name,
+			 from->cfg->name, why);
+		job__abort(j, buf, 1);
+	}
+	return dst;
+}
+
+/* ok = 0: the chunk did not authenticate; the link is closing and that aborts the job. */
+void job_chunk_end(struct server *s, struct peer *from, const struct job_chunk *c, int ok)
+{
+	struct jqueue *q;
+	struct job *j;
+	int e, fail = 0;
+
+	if (!(j = data_job(s, from, c->id, &e)))
+		return;
+	pthread_mutex_lock(&j->mu);
+	q = &j->q[e];
+	q->busy = 0;
+	if (ok && q->cur) {
+		q->cur_off += c->len;
+		if (c->last)
+			fail = deliver(j, q);
+	}
+	pthread_cond_broadcast(&j->cv);
+	pthread_mutex_unlock(&j->mu);
+	if (fail)
+		job__abort(j, "out of memory", 1);
+}
+
+/* A data header without a raw frame: only an empty message has none. */
+static void on_data(struct server *s, struct peer *from, const Mpcpb__JobData *d)
+{
+	struct jqueue *q;
+	struct job *j;
+	char why[160];
+	int e, fail = 0;
+
+	if (!(j = data_job(s, from, d->id, &e)))
+		return;
+	pthread_mutex_lock(&j->mu);
+	q = &j->q[e];
+	if (!d->last || d->total || q->cur) {
+		fail = 1;
+	} else if (!j->aborted) {
+		q->cur = NULL;
+		q->cur_posted = q->posted && !q->head && !q->posted_len;
+		fail = deliver(j, q) ? 2 : 0;
 	}
 	pthread_mutex_unlock(&j->mu);
+	if (fail) {
+		snprintf(why, sizeof(why), "%s: data from %s: %s", s->cfg->node.name,
+			 from->cfg->name, fail == 1 ? "a chunk without its bytes" : "out of memory");
+		job__abort(j, why, 1);
+	}
 }
 
 void job_on_frame(struct server *s, struct peer *from, const Mpcpb__Frame *f)

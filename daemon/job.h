@@ -33,10 +33,20 @@ struct jmsg {
 	uint8_t *data; /* the reassembly buffer, handed over */
 };
 
+/*
+ * One sender's messages to this job. The loop decrypts each chunk straight
+ * into `cur`: the buffer the job thread posted while waiting in recv when
+ * there is one (no copy at all), or a buffer queued for it otherwise.
+ */
 struct jqueue {
-	struct jmsg *head, *tail;
-	uint8_t *partial; /* chunks of the message being received */
-	size_t plen, pcap;
+	struct jmsg *head, *tail;   /* complete messages */
+	uint8_t *cur;               /* the message being received */
+	size_t cur_len, cur_off;
+	int cur_posted;             /* cur is the job thread's posted buffer */
+	uint8_t *posted;            /* job thread waiting in recv with this buffer */
+	size_t posted_len;
+	int posted_full;            /* the loop filled it */
+	int busy;                   /* the loop is writing into posted now */
 };
 
 #define JOB_MAX_EP (WIRE_MAX_PARTIES + 1)
@@ -79,6 +89,20 @@ struct job {
 	struct net_stats st[NET_PH_COUNT]; /* the thread's counters, at its end */
 };
 
+/*
+ * Loop thread, for each raw frame announced by a JobData header: where to
+ * decrypt its `len` bytes (NULL: drop them, the job is gone or refused
+ * them), then whether that worked.
+ */
+struct job_chunk {
+	char id[WIRE_ID_LEN + 1];
+	uint64_t total; /* first chunk: the message's length */
+	uint32_t len;
+	int last;
+};
+uint8_t *job_chunk_begin(struct server *s, struct peer *from, const struct job_chunk *c);
+void job_chunk_end(struct server *s, struct peer *from, const struct job_chunk *c, int ok);
+
 /* ctl entry points (loop thread); errors as one line in err. */
 int job_submit(struct server *s, const Mpcctlpb__Submit *req, char *id, char *err, size_t errlen);
 int job_approve(struct server *s, const char *id, char *err, size_t errlen);
@@ -95,6 +119,7 @@ void job__free(struct job *j);
 struct job *job__new(struct server *s, const Mpcpb__JobSpec *spec, char *why, size_t len);
 int job__send_all(struct job *j, const Mpcpb__Frame *f);
 void job__release(struct job *j);
+void job_msg_free(struct jmsg *m);
 /* Tell the proposer this node refuses (the reason is cut to WIRE_MAX_REASON). */
 void job__answer_refuse(struct server *s, struct peer *to, const char *id, const char *why);
 void job__set_state(struct job *j, enum job_state st, const char *reason);

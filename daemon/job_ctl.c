@@ -154,9 +154,12 @@ void job_info(struct job *j, Mpcctlpb__JobInfo *in, char *buf, size_t buflen)
 	in->result_here = j->result_here && j->state == JOB_FINISHED;
 	in->needs_approval = j->state == JOB_PENDING;
 	in->offline_seconds = j->st[NET_PH_SETUP].secs + j->st[NET_PH_OFFLINE].secs;
-	in->online_seconds = j->st[NET_PH_INPUT].secs + j->st[NET_PH_ONLINE].secs;
-	in->online_rounds = j->st[NET_PH_INPUT].rounds + j->st[NET_PH_ONLINE].rounds;
-	in->online_bytes_sent = j->st[NET_PH_INPUT].bytes_sent + j->st[NET_PH_ONLINE].bytes_sent;
+	for (int ph = NET_PH_INPUT; ph <= NET_PH_OUTPUT; ph++) {
+		in->online_seconds += j->st[ph].secs;
+		in->online_rounds += j->st[ph].rounds;
+		in->online_bytes_sent += j->st[ph].bytes_sent;
+	}
+	in->layers_seconds = j->st[NET_PH_ONLINE].secs;
 	in->offline_bytes = j->st[NET_PH_OFFLINE].bytes_sent + j->st[NET_PH_OFFLINE].bytes_recv;
 	pthread_mutex_unlock(&j->mu);
 }

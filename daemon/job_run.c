@@ -50,13 +50,12 @@ static int jnet_send(void *ctx, int to, const void *buf, size_t len)
 		if (ret)
 			return abort_error(j);
 		d.id = j->id;
-		d.payload.data = (uint8_t *)p + off;
-		d.payload.len = k;
 		d.last = off + k == len;
 		d.total = off ? 0 : len;
+		d.raw = (uint32_t)k;
 		f.msg_case = MPCPB__FRAME__MSG_DATA;
 		f.data = &d;
-		if ((ret = peer_send(j->ep_peer[to], &f)) != 0)
+		if ((ret = peer_send_data(j->ep_peer[to], &f, p + off, k)) != 0)
 			return ret;
 		off += k;
 	} while (off < len);
@@ -66,38 +65,62 @@ static int jnet_send(void *ctx, int to, const void *buf, size_t len)
 	return 0;
 }
 
+/*
+ * Wait for the next message from `from`. With nothing queued, post buf so
+ * the loop decrypts the message straight into it; on abort, wait until the
+ * loop is out of it before returning (the caller frees it).
+ */
 static int jnet_recv(void *ctx, int from, void *buf, size_t len)
 {
 	struct job *j = ctx;
 	struct jqueue *q = &j->q[from];
-	struct jmsg *m;
-	int ret = 0;
+	struct jmsg *m = NULL;
+	int ret = 0, direct = 0;
 
 	if (from < 0 || from >= j->n_ep || from == j->me)
 		mpc_bug("job: bad source");
 	pthread_mutex_lock(&j->mu);
-	while (!q->head && !j->aborted)
-		pthread_cond_wait(&j->cv, &j->mu);
-	if (j->aborted) {
-		pthread_mutex_unlock(&j->mu);
-		return abort_error(j);
+	if (!q->head) {
+		q->posted = buf;
+		q->posted_len = len;
+		q->posted_full = 0;
 	}
-	m = q->head;
-	q->head = m->next;
-	if (!q->head)
-		q->tail = NULL;
-	j->buffered -= m->len;
-	j->bytes_recv += m->len;
+	while (!q->head && !q->posted_full && !j->aborted)
+		pthread_cond_wait(&j->cv, &j->mu);
+	while (q->busy)
+		pthread_cond_wait(&j->cv, &j->mu);
+	if (q->posted_full) {
+		direct = 1;
+	} else if (q->head) {
+		m = q->head;
+		q->head = m->next;
+		if (!q->head)
+			q->tail = NULL;
+		j->buffered -= m->len;
+	}
+	if (q->cur_posted) { /* aborted halfway: the rest of it is dropped */
+		q->cur = NULL;
+		q->cur_posted = 0;
+	}
+	q->posted = NULL;
+	q->posted_len = 0;
+	q->posted_full = 0;
+	if (direct || m)
+		j->bytes_recv += direct ? len : m->len;
+	ret = !direct && !m;
 	pthread_mutex_unlock(&j->mu);
-	if (m->len != len)
-		ret = mpc_fail(MPC_E_FORMAT, "%s sent %zu bytes where the protocol expects %zu",
-			       from < j->n ? j->spec->parties[from] : j->spec->dealer, m->len, len);
-	else if (len)
-		memcpy(buf, m->data, len);
-	if (m->data)
-		sodium_memzero(m->data, m->len);
-	free(m->data);
-	free(m);
+	if (ret)
+		return abort_error(j);
+	if (m) {
+		if (m->len != len)
+			ret = mpc_fail(MPC_E_FORMAT,
+				       "%s sent %zu bytes where the protocol expects %zu",
+				       from < j->n ? j->spec->parties[from] : j->spec->dealer,
+				       m->len, len);
+		else if (len)
+			memcpy(buf, m->data, len);
+		job_msg_free(m);
+	}
 	return ret;
 }
 
@@ -238,6 +261,7 @@ static int run_party(struct job *j, struct model *md, struct net *nt,
 	set_phase(j, NET_PH_INPUT);
 	if ((ret = eval_run(&m, md, owner, in, &out, NULL)) != 0)
 		goto out;
+	set_phase(j, NET_PH_OUTPUT);
 	if (!(plain = mpc_alloc(out.n))) {
 		ret = MPC_E_NOMEM;
 		goto out;
@@ -300,7 +324,7 @@ static void *job_main(void *arg)
 		ret = run_party(j, md, &nt, &need);
 	}
 out:
-	net_set_phase(&nt, NET_PH_ONLINE);
+	net_set_phase(&nt, nt.phase); /* closes the last phase's clock */
 	pthread_mutex_lock(&j->mu);
 	memcpy(j->st, nt.st, sizeof(j->st));
 	pthread_mutex_unlock(&j->mu);

@@ -8,6 +8,7 @@
 #include <uv.h>
 
 #include "chan.h"
+#include "job.h"
 #include "server.h"
 
 enum link_state { LK_CONNECT, LK_HS, LK_HELLO, LK_UP, LK_CLOSING };
@@ -15,7 +16,7 @@ enum link_state { LK_CONNECT, LK_HS, LK_HELLO, LK_UP, LK_CLOSING };
 #define HS1_TYPE 1
 #define HS2_TYPE 2
 #define FRAME_HDR 4
-#define WIRE_VERSION 1
+#define WIRE_VERSION 2
 
 struct outframe {
 	struct outframe *next;
@@ -34,6 +35,8 @@ struct link {
 	struct chan_session sess;
 	uint8_t *rbuf;
 	size_t roff, rlen, rcap; /* unconsumed bytes are rbuf[roff, rlen) */
+	struct job_chunk chunk;      /* announced by a JobData header: the next frame */
+	int chunk_next;
 	double t_start, t_rx, t_tx, t_up;
 	struct outframe *qh, *qt;    /* sealed, waiting for the loop (peer->mu) */
 	uv_connect_t creq;

@@ -82,15 +82,14 @@ void link__write_raw(struct link *l, const void *data, size_t len)
 	l->t_tx = srv_now(l->srv);
 }
 
-/* Seal a frame into an outframe; caller holds peer->mu (or the link is private). */
-static struct outframe *seal_frame(struct link *l, const Mpcpb__Frame *f, int *ret)
+/* Room for a frame of `len` plaintext bytes, its header filled in. */
+static struct outframe *frame_alloc(struct link *l, size_t len, int *ret)
 {
-	size_t plen = mpcpb__frame__get_packed_size(f), clen = plen + CHAN_TAGBYTES;
+	size_t clen = len + CHAN_TAGBYTES;
 	struct outframe *o;
 
-	*ret = 0;
-	if (plen > l->srv->cfg->node.max_frame) {
-		*ret = mpc_fail(MPC_E_TOOBIG, "frame of %zu bytes over MaxFrame", plen);
+	if (len > l->srv->cfg->node.max_frame) {
+		*ret = mpc_fail(MPC_E_TOOBIG, "frame of %zu bytes over MaxFrame", len);
 		return NULL;
 	}
 	if (!(o = malloc(sizeof(*o) + FRAME_HDR + clen))) {
@@ -103,6 +102,18 @@ static struct outframe *seal_frame(struct link *l, const Mpcpb__Frame *f, int *r
 	o->data[1] = (uint8_t)(clen >> 16);
 	o->data[2] = (uint8_t)(clen >> 8);
 	o->data[3] = (uint8_t)clen;
+	return o;
+}
+
+/* Seal a frame into an outframe; caller holds peer->mu (or the link is private). */
+static struct outframe *seal_frame(struct link *l, const Mpcpb__Frame *f, int *ret)
+{
+	size_t plen = mpcpb__frame__get_packed_size(f);
+	struct outframe *o;
+
+	*ret = 0;
+	if (!(o = frame_alloc(l, plen, ret)))
+		return NULL;
 	mpcpb__frame__pack(f, o->data + FRAME_HDR);
 	if ((*ret = chan_seal(&l->sess, o->data, FRAME_HDR, o->data + FRAME_HDR, plen,
 			      o->data + FRAME_HDR)) != 0) {
@@ -110,6 +121,16 @@ static struct outframe *seal_frame(struct link *l, const Mpcpb__Frame *f, int *r
 		return NULL;
 	}
 	return o;
+}
+
+static void enqueue(struct link *l, struct outframe *o)
+{
+	if (l->qt)
+		l->qt->next = o;
+	else
+		l->qh = o;
+	l->qt = o;
+	l->peer->bytes_sent += o->len;
 }
 
 int peer_send(struct peer *p, const Mpcpb__Frame *f)
@@ -122,15 +143,39 @@ int peer_send(struct peer *p, const Mpcpb__Frame *f)
 		pthread_mutex_unlock(&p->mu);
 		return mpc_fail(MPC_E_PEER_GONE, "no link to %s", p->cfg->name);
 	}
-	if ((o = seal_frame(p->link, f, &ret)) != NULL) {
-		if (p->link->qt)
-			p->link->qt->next = o;
-		else
-			p->link->qh = o;
-		p->link->qt = o;
-		p->bytes_sent += o->len;
+	if ((o = seal_frame(p->link, f, &ret)) != NULL)
+		enqueue(p->link, o);
+	pthread_mutex_unlock(&p->mu);
+	if (o)
+		srv_wake(p->srv);
+	return ret;
+}
+
+/*
+ * Both frames under one lock: nothing may come between them. The raw
+ * frame is sealed from the caller's buffer, no copy before the cipher.
+ */
+int peer_send_data(struct peer *p, const Mpcpb__Frame *hdr, const void *data, size_t len)
+{
+	struct outframe *o = NULL, *r = NULL;
+	int ret = 0;
+
+	pthread_mutex_lock(&p->mu);
+	if (!p->link) {
+		pthread_mutex_unlock(&p->mu);
+		return mpc_fail(MPC_E_PEER_GONE, "no link to %s", p->cfg->name);
+	}
+	if ((r = frame_alloc(p->link, len, &ret)) != NULL &&
+	    (o = seal_frame(p->link, hdr, &ret)) != NULL) {
+		enqueue(p->link, o);
+		/* Cannot fail short of 2^64 frames; the receiver would then close. */
+		if ((ret = chan_seal(&p->link->sess, r->data, FRAME_HDR, data, len,
+				     r->data + FRAME_HDR)) == 0)
+			enqueue(p->link, r);
 	}
 	pthread_mutex_unlock(&p->mu);
+	if (ret)
+		free(r);
 	if (o)
 		srv_wake(p->srv);
 	return ret;
@@ -420,6 +465,48 @@ static int on_hs2(struct link *l, const uint8_t *msg)
 	return send_hello(l) ? (link__close(l, "hello"), -1) : 0;
 }
 
+/* A JobData header: its bytes are the next frame. */
+static void announce_chunk(struct link *l, const Mpcpb__JobData *d, char *why, size_t len)
+{
+	if (d->raw > l->srv->cfg->node.max_frame) {
+		snprintf(why, len, "data chunk of %u bytes over MaxFrame", d->raw);
+		return;
+	}
+	snprintf(l->chunk.id, sizeof(l->chunk.id), "%s", d->id);
+	l->chunk.total = d->total;
+	l->chunk.len = d->raw;
+	l->chunk.last = d->last;
+	l->chunk_next = 1;
+}
+
+/*
+ * The raw frame announced: decrypted straight into the job's buffer, or in
+ * place and dropped when the job is gone (the nonce must advance anyway).
+ */
+static int on_chunk(struct link *l, uint8_t *m, size_t clen)
+{
+	uint8_t *dst;
+	int ok;
+
+	l->chunk_next = 0;
+	if (clen != l->chunk.len + CHAN_TAGBYTES) {
+		link__close(l, "data chunk of the wrong length");
+		return -1;
+	}
+	dst = job_chunk_begin(l->srv, l->peer, &l->chunk);
+	ok = chan_open(&l->sess, m, FRAME_HDR, m + FRAME_HDR, clen, dst ? dst : m + FRAME_HDR) == 0;
+	if (dst)
+		job_chunk_end(l->srv, l->peer, &l->chunk, ok);
+	else if (ok)
+		sodium_memzero(m + FRAME_HDR, l->chunk.len);
+	if (!ok) {
+		link__close(l, "frame fails authentication (tampered, replayed or reordered)");
+		return -1;
+	}
+	l->peer->bytes_recv += FRAME_HDR + clen;
+	return 0;
+}
+
 static int on_frame(struct link *l, const uint8_t *pt, size_t len)
 {
 	Mpcpb__Frame *f = mpcpb__frame__unpack(NULL, len, pt);
@@ -449,7 +536,11 @@ static int on_frame(struct link *l, const uint8_t *pt, size_t len)
 		snprintf(why, sizeof(why), "unexpected hello");
 	} else if (f->msg_case != MPCPB__FRAME__MSG_PONG) {
 		wire_check_frame(f, why, sizeof(why));
-		if (!why[0])
+		if (why[0])
+			;
+		else if (f->msg_case == MPCPB__FRAME__MSG_DATA && f->data->raw)
+			announce_chunk(l, f->data, why, sizeof(why));
+		else
 			job_on_frame(l->srv, p, f);
 	}
 	mpcpb__frame__free_unpacked(f, NULL);
@@ -496,6 +587,11 @@ static int process(struct link *l)
 			}
 			if (left < FRAME_HDR + clen)
 				break;
+			if (l->chunk_next) {
+				ret = on_chunk(l, (uint8_t *)m, clen);
+				off += FRAME_HDR + clen;
+				continue;
+			}
 			if (!(pt = malloc(clen))) {
 				link__close(l, "out of memory");
 				return -1;

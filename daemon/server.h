@@ -80,6 +80,8 @@ void link_drain_all(struct server *s);
  * peer has no link up.
  */
 int peer_send(struct peer *p, const Mpcpb__Frame *f);
+/* A JobData header and, right behind it, its `len` bytes as a raw frame. */
+int peer_send_data(struct peer *p, const Mpcpb__Frame *hdr, const void *data, size_t len);
 void link_close_all(struct server *s, const char *why);
 
 /* job.c: called on the loop thread */

@@ -46,7 +46,7 @@ static void *party_main(void *arg)
 	if ((ret = mpc_setup(&m)) != 0 || (ret = mpc_offline(&m, t->need)) != 0 ||
 	    (ret = job->run(&m, job->arg)) != 0)
 		fail(t, ret, who);
-	net_set_phase(&nt, NET_PH_ONLINE);
+	net_set_phase(&nt, nt.phase); /* closes the last phase's clock */
 	memcpy(job->st[t->me], nt.st, sizeof(nt.st));
 	mpc_free(&m);
 	return NULL;
@@ -63,7 +63,7 @@ static void *dealer_main(void *arg)
 	if ((ret = dealer_setup(&nt, party)) != 0 ||
 	    (ret = dealer_offline(&nt, party, t->need)) != 0)
 		fail(t, ret, "dealer");
-	net_set_phase(&nt, NET_PH_ONLINE);
+	net_set_phase(&nt, nt.phase);
 	memcpy(t->job->st[t->me], nt.st, sizeof(nt.st));
 	for (int i = 0; i < t->job->n_parties; i++)
 		prg_wipe(&party[i]);

@@ -42,6 +42,7 @@ static int party(struct mpc *m, void *arg)
 	}
 	if ((ret = eval_run(m, md, s->owner, in, outs, s->party_layers[m->me])) != 0)
 		goto out;
+	net_set_phase(m->net, NET_PH_OUTPUT);
 	for (size_t i = 0; i < md->n_outputs && !ret; i++) {
 		if (!(plain = mpc_alloc(outs[i].n))) {
 			ret = MPC_E_NOMEM;
