@@ -25,8 +25,8 @@
 #include "sim_model.h"
 
 struct result {
-	double offline, online, layers, plain;
-	uint64_t bytes, dealer_bytes, rounds;
+	double offline, weights, online, layers, plain;
+	uint64_t bytes, dealer_bytes, rounds, weights_bytes;
 };
 
 static int cmp_double(const void *a, const void *b)
@@ -51,15 +51,16 @@ static void rand_floats(float *v, size_t n)
 static void print(const char *workload, int parties, int batch, const struct result *r)
 {
 	printf("{\"path\": \"inproc\", \"workload\": \"%s\", \"parties\": %d, \"batch\": %d, "
-	       "\"offline_s\": %.6f, \"online_s\": %.6f, \"layers_s\": %.6f, \"online_bytes_per_party\": %llu, "
+	       "\"offline_s\": %.6f, \"weights_s\": %.6f, \"weights_bytes_per_party\": %llu, \"online_s\": %.6f, \"layers_s\": %.6f, \"online_bytes_per_party\": %llu, "
 	       "\"offline_bytes_dealer\": %llu, \"online_rounds\": %llu, \"plaintext_s\": %.6f}\n",
-	       workload, parties, batch, r->offline, r->online, r->layers, (unsigned long long)r->bytes,
+	       workload, parties, batch, r->offline, r->weights,
+	       (unsigned long long)r->weights_bytes, r->online, r->layers, (unsigned long long)r->bytes,
 	       (unsigned long long)r->dealer_bytes, (unsigned long long)r->rounds, r->plain);
 	fflush(stdout);
 }
 
 static void from_job(const struct sim_job *job, struct result *r, double *off, double *on,
-		     double *lay)
+		     double *lay, double *wt)
 {
 	uint64_t b, rounds;
 	double s;
@@ -68,6 +69,7 @@ static void from_job(const struct sim_job *job, struct result *r, double *off, d
 	sim_phase_summary(job, NET_PH_SETUP, &s, &b, &rounds);
 	*off += s;
 	sim_phase_summary(job, NET_PH_ONLINE, lay, &b, &rounds);
+	sim_phase_summary(job, NET_PH_WEIGHTS, wt, &r->weights_bytes, &rounds);
 	*on = 0;
 	r->bytes = r->rounds = 0;
 	for (int ph = NET_PH_INPUT; ph <= NET_PH_OUTPUT; ph++) {
@@ -87,7 +89,7 @@ static int bench_model(const char *name, const char *path, const char *input, in
 {
 	struct model *m = NULL;
 	struct ftensor x = { 0 }, ref = { 0 };
-	double off[16], on[16], lay[16], pl[16];
+	double off[16], on[16], lay[16], wt[16], pl[16];
 	struct result r = { 0 };
 	int ret;
 
@@ -148,12 +150,13 @@ static int bench_model(const char *name, const char *path, const char *input, in
 			sim_model_free(&s);
 			goto out;
 		}
-		from_job(&s.job, &r, &off[k], &on[k], &lay[k]);
+		from_job(&s.job, &r, &off[k], &on[k], &lay[k], &wt[k]);
 		sim_model_free(&s);
 	}
 	r.offline = median(off, reps);
 	r.online = median(on, reps);
 	r.layers = median(lay, reps);
+	r.weights = median(wt, reps);
 	r.plain = median(pl, reps);
 	print(name, parties, batch, &r);
 out:
@@ -215,7 +218,7 @@ out:
 
 static int bench_prim(const char *name, struct prim_arg *p, int parties, int reps)
 {
-	double off[16], on[16], lay[16];
+	double off[16], on[16], lay[16], wt[16];
 	struct result r = { 0 };
 	int ret;
 
@@ -227,11 +230,12 @@ static int bench_prim(const char *name, struct prim_arg *p, int parties, int rep
 			fprintf(stderr, "mpc-bench: %s: %s\n", name, job.err);
 			return ret;
 		}
-		from_job(&job, &r, &off[k], &on[k], &lay[k]);
+		from_job(&job, &r, &off[k], &on[k], &lay[k], &wt[k]);
 	}
 	r.offline = median(off, reps);
 	r.online = median(on, reps);
 	r.layers = median(lay, reps);
+	r.weights = median(wt, reps);
 	print(name, parties, 1, &r);
 	return 0;
 }

@@ -114,13 +114,14 @@ static void json_job(const Mpcctlpb__JobInfo *j, const char *indent)
 	       "\"created\": %lld, \"updated\": %lld, \"result_here\": %s, "
 	       "\"needs_approval\": %s,\n%s \"offline_seconds\": %.6f, \"online_seconds\": %.6f, "
 	       "\"online_rounds\": %llu, \"online_bytes_sent\": %llu, \"offline_bytes\": %llu, "
-	       "\"layers_seconds\": %.6f}",
+	       "\"layers_seconds\": %.6f, \"weights_seconds\": %.6f, \"weights_bytes_sent\": %llu}",
 	       indent, j->layer, j->layers,
 	       (unsigned long long)j->bytes_sent, (unsigned long long)j->bytes_recv,
 	       (long long)j->created, (long long)j->updated, j->result_here ? "true" : "false",
 	       j->needs_approval ? "true" : "false", indent, j->offline_seconds, j->online_seconds,
 	       (unsigned long long)j->online_rounds, (unsigned long long)j->online_bytes_sent,
-	       (unsigned long long)j->offline_bytes, j->layers_seconds);
+	       (unsigned long long)j->offline_bytes, j->layers_seconds, j->weights_seconds,
+	       (unsigned long long)j->weights_bytes_sent);
 }
 
 /* "alpha,beta,gamma", cut with "..." when it does not fit. */

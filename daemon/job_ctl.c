@@ -160,6 +160,8 @@ void job_info(struct job *j, Mpcctlpb__JobInfo *in, char *buf, size_t buflen)
 		in->online_bytes_sent += j->st[ph].bytes_sent;
 	}
 	in->layers_seconds = j->st[NET_PH_ONLINE].secs;
+	in->weights_seconds = j->st[NET_PH_WEIGHTS].secs;
+	in->weights_bytes_sent = j->st[NET_PH_WEIGHTS].bytes_sent;
 	in->offline_bytes = j->st[NET_PH_OFFLINE].bytes_sent + j->st[NET_PH_OFFLINE].bytes_recv;
 	pthread_mutex_unlock(&j->mu);
 }

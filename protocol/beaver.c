@@ -19,27 +19,14 @@ int beaver_bilin_need(struct corr_list *l, const struct bilin *bl)
  *   Z_i = C_i + L(E, B_i + [i = 0] F) + L(A_i, F),
  * which sums to L(A, B) + L(E, B) + L(E, F) + L(A, F) = L(X, Y).
  */
-int beaver_bilin(struct mpc *m, const struct bilin *bl, const uint64_t *x,
-		 const uint64_t *y, uint64_t *z)
+static int finish(struct mpc *m, const struct bilin *bl, const struct corr_mat *mt,
+		  const uint64_t *e, const uint64_t *f, uint64_t *z)
 {
-	struct corr_req q;
-	struct corr_mat *mt;
-	size_t xl = bilin_x_len(bl), yl = bilin_y_len(bl), zl = bilin_z_len(bl);
-	size_t sl = bilin_scratch_len(bl);
-	uint64_t *e = NULL, *f = NULL, *bf = NULL, *scratch = NULL;
-	struct mpc_open_item it[2];
+	size_t yl = bilin_y_len(bl), zl = bilin_z_len(bl), sl = bilin_scratch_len(bl);
+	uint64_t *bf = mpc_alloc_raw(yl), *scratch = NULL;
 	int ret = MPC_E_NOMEM;
 
-	corr_req_bilin(&q, bl);
-	mt = mpc_take(m, &q);
-	if (!(e = mpc_alloc_raw(xl)) || !(f = mpc_alloc_raw(yl)) || !(bf = mpc_alloc_raw(yl)) ||
-	    (sl && !(scratch = mpc_alloc(sl))))
-		goto out;
-	ring_sub(e, x, mt->a, xl);
-	ring_sub(f, y, mt->b, yl);
-	it[0] = (struct mpc_open_item){ .share = e, .out = e, .n = xl };
-	it[1] = (struct mpc_open_item){ .share = f, .out = f, .n = yl };
-	if ((ret = mpc_open_items(m, it, 2)) != 0)
+	if (!bf || (sl && !(scratch = mpc_alloc(sl))))
 		goto out;
 	memcpy(bf, mt->b, yl * sizeof(*bf));
 	if (m->me == 0)
@@ -49,12 +36,74 @@ int beaver_bilin(struct mpc *m, const struct bilin *bl, const uint64_t *x,
 	bilin_apply(bl, mt->a, f, z, 1, scratch);
 	ret = 0;
 out:
-	mpc_release(mt);
-	/* E and F were opened: public. */
-	mpc_free_public(e, xl);
-	mpc_free_public(f, yl);
 	mpc_free_words(bf, yl);
 	mpc_free_words(scratch, sl);
+	return ret;
+}
+
+int beaver_bilin(struct mpc *m, const struct bilin *bl, const uint64_t *x,
+		 const uint64_t *y, uint64_t *z)
+{
+	struct beaver_pre p;
+	int ret;
+
+	if ((ret = beaver_pre_take(m, bl, y, &p)) != 0)
+		return ret;
+	return beaver_bilin_pre(m, bl, x, &p, z);
+}
+
+int beaver_pre_take(struct mpc *m, const struct bilin *bl, const uint64_t *y,
+		    struct beaver_pre *p)
+{
+	struct corr_req q;
+
+	corr_req_bilin(&q, bl);
+	p->mt = mpc_take(m, &q);
+	p->n = bilin_y_len(bl);
+	if (!(p->f = mpc_alloc_raw(p->n))) {
+		mpc_release(p->mt);
+		p->mt = NULL;
+		return MPC_E_NOMEM;
+	}
+	ring_sub(p->f, y, p->mt->b, p->n);
+	p->opened = 0;
+	return 0;
+}
+
+void beaver_pre_free(struct beaver_pre *p)
+{
+	if (p->mt)
+		mpc_release(p->mt);
+	/* F is opened by then, or a share of Y - B: either way no secret. */
+	mpc_free_public(p->f, p->n);
+	p->mt = NULL;
+	p->f = NULL;
+}
+
+/*
+ * F is open when p was filled by beaver_pre_take and opened, or is still
+ * this party's share when called from beaver_bilin: then both go in one
+ * round.
+ */
+int beaver_bilin_pre(struct mpc *m, const struct bilin *bl, const uint64_t *x,
+		     struct beaver_pre *p, uint64_t *z)
+{
+	size_t xl = bilin_x_len(bl);
+	uint64_t *e = mpc_alloc_raw(xl);
+	struct mpc_open_item it[2];
+	int ret = MPC_E_NOMEM;
+
+	if (!e)
+		goto out;
+	ring_sub(e, x, p->mt->a, xl);
+	it[0] = (struct mpc_open_item){ .share = e, .out = e, .n = xl };
+	it[1] = (struct mpc_open_item){ .share = p->f, .out = p->f, .n = p->n };
+	if ((ret = mpc_open_items(m, it, p->opened ? 1 : 2)) != 0)
+		goto out;
+	ret = finish(m, bl, p->mt, e, p->f, z);
+out:
+	mpc_free_public(e, xl);
+	beaver_pre_free(p);
 	return ret;
 }
 

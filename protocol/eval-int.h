@@ -16,6 +16,12 @@ struct ev_val {
 	int keep;     /* still needed by a deferred ReLU: not freed early */
 };
 
+/* A linear layer whose weights' F = W - B was opened in the weights phase. */
+struct ev_pre {
+	struct beaver_pre b; /* run mode */
+	int on;
+};
+
 struct ectx {
 	const struct model *md;
 	int frac;
@@ -23,6 +29,8 @@ struct ectx {
 	struct corr_list *l;  /* need mode */
 	struct mpc *m;        /* run mode */
 	int owner;            /* weights owner */
+	int weights;          /* the weights phase: linear layers open F only */
+	struct ev_pre *pre;   /* per node */
 	struct ev_val *vals;
 	const struct model_node *nd; /* node being evaluated, for messages */
 };
@@ -51,6 +59,8 @@ void ev__bcast_accum(uint64_t *out, int ond, const int64_t *od,
 		     const uint64_t *a, int andim, const int64_t *ad, uint64_t mul);
 
 int ev__node(struct ectx *c, const struct model_node *nd) MPC_MUST_CHECK;
+/* Gemm, MatMul or Conv with a weight as second operand and data as first. */
+int ev__pre_ok(const struct ectx *c, const struct model_node *nd);
 /* A ReLU on n elements at scale s (truncation to scale 1 fused), either mode. */
 int ev__relu(struct ectx *c, const uint64_t *x, size_t n, int s, uint64_t *out) MPC_MUST_CHECK;
 /* eval_pool.c: MaxPool, AveragePool, GlobalAveragePool, BatchNormalization */

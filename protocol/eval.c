@@ -148,8 +148,9 @@ static int walk_init(struct ectx *c)
 	int *produced = NULL;
 
 	c->vals = calloc(md->n_values ? md->n_values : 1, sizeof(*c->vals));
+	c->pre = calloc(md->n_nodes ? md->n_nodes : 1, sizeof(*c->pre));
 	produced = calloc(md->n_values ? md->n_values : 1, sizeof(*produced));
-	if (!c->vals || !produced) {
+	if (!c->vals || !c->pre || !produced) {
 		free(produced);
 		return mpc_fail(MPC_E_NOMEM, "evaluator state");
 	}
@@ -172,6 +173,44 @@ static void walk_free(struct ectx *c)
 		mpc_free_words(c->vals[i].v, c->vals[i].n);
 	free(c->vals);
 	c->vals = NULL;
+	for (size_t k = 0; c->pre && k < c->md->n_nodes; k++)
+		if (c->pre[k].b.mt)
+			beaver_pre_free(&c->pre[k].b);
+	free(c->pre);
+	c->pre = NULL;
+}
+
+/*
+ * The weights phase, before any data is touched: every linear layer whose
+ * second operand is a weight takes its triple and forms F = W - B, and
+ * all of them are opened in one round. It depends on the model only, so
+ * the layers then open just their data (E).
+ */
+static int weights_phase(struct ectx *c)
+{
+	const struct model *md = c->md;
+	struct mpc_open_item *it = NULL;
+	int ret = 0, k = 0;
+
+	c->weights = 1;
+	for (size_t i = 0; i < md->n_nodes && !ret; i++)
+		if (ev__pre_ok(c, &md->nodes[i]))
+			ret = ev__node(c, &md->nodes[i]);
+	c->weights = 0;
+	if (ret || !c->run)
+		return ret;
+	if (!(it = calloc(md->n_nodes ? md->n_nodes : 1, sizeof(*it))))
+		return mpc_fail(MPC_E_NOMEM, "weights phase");
+	for (size_t i = 0; i < md->n_nodes; i++)
+		if (c->pre[i].on)
+			it[k++] = (struct mpc_open_item){ .share = c->pre[i].b.f,
+							  .out = c->pre[i].b.f,
+							  .n = c->pre[i].b.n };
+	if (k && (ret = mpc_open_items(c->m, it, k)) == 0)
+		for (size_t i = 0; i < md->n_nodes; i++)
+			c->pre[i].b.opened = 1;
+	free(it);
+	return ret;
 }
 
 /* Index of the last node reading each value (-1: none), to free early. */
@@ -199,6 +238,7 @@ int eval_need(const struct model *md, int frac, struct corr_list *l)
 		return ret;
 	for (size_t i = 0; i < md->n_inputs; i++)
 		c.vals[md->inputs[i]].scale = 1;
+	ret = weights_phase(&c);
 	for (size_t k = 0; k < md->n_nodes && !ret; k++)
 		ret = ev__node(&c, &md->nodes[k]);
 	walk_free(&c);
@@ -279,6 +319,9 @@ int eval_run(struct mpc *m, const struct model *md, int weights_owner,
 		ret = mpc_fail(MPC_E_NOMEM, "evaluator state");
 		goto out;
 	}
+	net_set_phase(m->net, NET_PH_WEIGHTS);
+	if ((ret = weights_phase(&c)) != 0)
+		goto out;
 	net_set_phase(m->net, NET_PH_INPUT);
 	for (size_t i = 0; i < md->n_inputs; i++)
 		if ((ret = share_input(&c, md->inputs[i], &inputs[i])) != 0)

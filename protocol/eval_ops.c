@@ -36,11 +36,44 @@ static void free_owned(uint64_t *p, size_t n, int owned)
 		mpc_free_words(p, n);
 }
 
+int ev__pre_ok(const struct ectx *c, const struct model_node *nd)
+{
+	return (nd->op == MOP_GEMM || nd->op == MOP_MATMUL || nd->op == MOP_CONV) &&
+	       nd->n_in >= 2 && nd->in[0] >= 0 && nd->in[1] >= 0 &&
+	       !c->vals[nd->in[0]].is_const && c->vals[nd->in[1]].is_const;
+}
+
+static struct ev_pre *pre_of(struct ectx *c)
+{
+	return &c->pre[c->nd - c->md->nodes];
+}
+
+/* Weights phase: the layer's triple and this party's share of F = Y - B. */
+static int pre_take(struct ectx *c, const struct bilin *bl, const uint64_t *y)
+{
+	struct ev_pre *p = pre_of(c);
+	int ret;
+
+	if (!c->run)
+		ret = beaver_bilin_need(c->l, bl);
+	else
+		ret = beaver_pre_take(c->m, bl, y, &p->b);
+	p->on = !ret;
+	return ret;
+}
+
+/* Z = L(X, Y); Y is not needed (NULL) when its F was opened ahead. */
 static int do_bilin(struct ectx *c, const struct bilin *bl, const uint64_t *x,
 		    const uint64_t *y, uint64_t *z)
 {
+	struct ev_pre *p = pre_of(c);
+
 	if (!c->run)
-		return beaver_bilin_need(c->l, bl);
+		return p->on ? 0 : beaver_bilin_need(c->l, bl);
+	if (p->on) {
+		p->on = 0;
+		return beaver_bilin_pre(c->m, bl, x, &p->b, z);
+	}
 	return beaver_bilin(c->m, bl, x, y, z);
 }
 
@@ -153,11 +186,19 @@ static int op_gemm(struct ectx *c, const struct model_node *nd)
 	else if (nd->alpha != 1.0f)
 		return ev__fail(c, MPC_E_UNSUPPORTED, "alpha %g with two computed operands",
 				nd->alpha);
-	if ((ret = bilin_matmul(&bl, m, k, p)) != 0 ||
-	    (ret = matrix_operand(c, nd->in[0], ta, fa, (size_t)av->dims[0],
+	if ((ret = bilin_matmul(&bl, m, k, p)) != 0)
+		goto out;
+	if (c->weights || !pre_of(c)->on) {
+		if ((ret = matrix_operand(c, nd->in[1], tb, fb, (size_t)bv->dims[0],
+					  (size_t)bv->dims[1], &pb)) != 0)
+			goto out;
+		if (c->weights) {
+			ret = pre_take(c, &bl, pb);
+			goto out;
+		}
+	}
+	if ((ret = matrix_operand(c, nd->in[0], ta, fa, (size_t)av->dims[0],
 				  (size_t)av->dims[1], &pa)) != 0 ||
-	    (ret = matrix_operand(c, nd->in[1], tb, fb, (size_t)bv->dims[0],
-				  (size_t)bv->dims[1], &pb)) != 0 ||
 	    (ret = ev__out(c, nd->out, 2)) != 0 ||
 	    (ret = do_bilin(c, &bl, pa, pb, c->vals[nd->out].v)) != 0)
 		goto out;
@@ -182,9 +223,17 @@ static int op_matmul(struct ectx *c, const struct model_node *nd)
 	k = (size_t)bv->dims[0];
 	p = (size_t)bv->dims[1];
 	m = k ? ev__numel(av) / k : 0;
-	if ((ret = bilin_matmul(&bl, m, k, p)) != 0 ||
-	    (ret = matrix_operand(c, nd->in[0], 0, 1.0f, m, k, &pa)) != 0 ||
-	    (ret = matrix_operand(c, nd->in[1], 0, 1.0f, k, p, &pb)) != 0 ||
+	if ((ret = bilin_matmul(&bl, m, k, p)) != 0)
+		goto out;
+	if (c->weights || !pre_of(c)->on) {
+		if ((ret = matrix_operand(c, nd->in[1], 0, 1.0f, k, p, &pb)) != 0)
+			goto out;
+		if (c->weights) {
+			ret = pre_take(c, &bl, pb);
+			goto out;
+		}
+	}
+	if ((ret = matrix_operand(c, nd->in[0], 0, 1.0f, m, k, &pa)) != 0 ||
 	    (ret = ev__out(c, nd->out, 2)) != 0)
 		goto out;
 	ret = do_bilin(c, &bl, pa, pb, c->vals[nd->out].v);
@@ -213,8 +262,15 @@ static int op_conv(struct ectx *c, const struct model_node *nd)
 		return ev__fail(c, ret, "%s", mpc_errmsg(ret));
 	if (bl.oh != (size_t)ov->dims[2] || bl.ow != (size_t)ov->dims[3])
 		return ev__fail(c, MPC_E_INTERNAL, "output shape disagrees with shape inference");
+	if (c->weights || !pre_of(c)->on) {
+		if ((ret = matrix_operand(c, nd->in[1], 0, 1.0f, 1, wn, &pw)) != 0)
+			goto out;
+		if (c->weights) {
+			ret = pre_take(c, &bl, pw);
+			goto out;
+		}
+	}
 	if ((ret = ev__operand(c, nd->in[0], 1, 1, &px, &s, &owned)) != 0 ||
-	    (ret = matrix_operand(c, nd->in[1], 0, 1.0f, 1, wn, &pw)) != 0 ||
 	    (ret = ev__out(c, nd->out, 2)) != 0 ||
 	    (ret = do_bilin(c, &bl, px, pw, c->vals[nd->out].v)) != 0)
 		goto out;

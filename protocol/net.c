@@ -24,7 +24,7 @@ void net_set_phase(struct net *nt, enum net_phase ph)
 
 const char *net_phase_name(enum net_phase ph)
 {
-	static const char *names[] = { "setup", "offline", "input", "online", "output" };
+	static const char *names[] = { "setup", "offline", "weights", "input", "online", "output" };
 
 	return (unsigned)ph < NET_PH_COUNT ? names[ph] : "?";
 }

@@ -28,6 +28,7 @@ struct net_ops {
 enum net_phase {
 	NET_PH_SETUP,   /* seeds: pairwise and dealer */
 	NET_PH_OFFLINE, /* correlated randomness */
+	NET_PH_WEIGHTS, /* the weights' masked values, opened before any data */
 	NET_PH_INPUT,   /* sharing inputs and weights */
 	NET_PH_ONLINE,  /* evaluation, layer by layer */
 	NET_PH_OUTPUT,  /* reveal to the recipients and their result files */

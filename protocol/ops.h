@@ -24,6 +24,25 @@
 int beaver_bilin_need(struct corr_list *l, const struct bilin *bl) MPC_MUST_CHECK;
 int beaver_bilin(struct mpc *m, const struct bilin *bl, const uint64_t *x,
 		 const uint64_t *y, uint64_t *z) MPC_MUST_CHECK;
+/*
+ * The same when Y is known before the data (a layer's weights): take the
+ * triple and form this party's share of F = Y - B ahead (beaver_pre_take),
+ * open the F of every such layer together in one round (mpc_open_items on
+ * p->f, in place, then p->opened = 1), then at the layer open only E (beaver_bilin_pre:
+ * 1 round, |X| words; it releases p). The material is the same as
+ * beaver_bilin's: beaver_bilin_need serves both.
+ */
+struct beaver_pre {
+	struct corr_mat *mt;
+	uint64_t *f; /* this party's share of F, then F once opened */
+	size_t n;
+	int opened;  /* set by the caller after opening f */
+};
+int beaver_pre_take(struct mpc *m, const struct bilin *bl, const uint64_t *y,
+		    struct beaver_pre *p) MPC_MUST_CHECK;
+int beaver_bilin_pre(struct mpc *m, const struct bilin *bl, const uint64_t *x,
+		     struct beaver_pre *p, uint64_t *z) MPC_MUST_CHECK;
+void beaver_pre_free(struct beaver_pre *p);
 /* Element-wise z = x * y over n elements (a BILIN_MUL of rank 1). */
 int beaver_mul_need(struct corr_list *l, size_t n) MPC_MUST_CHECK;
 int beaver_mul(struct mpc *m, const uint64_t *x, const uint64_t *y, size_t n,
