@@ -16,36 +16,58 @@ double fxp_to_double(uint64_t v, int frac)
 	return ldexp((double)(int64_t)v, -frac);
 }
 
+/*
+ * Round half away from zero, as llround, without the libm call: s - (int)s
+ * is exact below 2^52, and from there on s is an integer. Scaling by
+ * 2^frac is a multiplication by an exact power of two, as ldexp.
+ */
+static inline int64_t round_scaled(double s)
+{
+	int64_t v = (int64_t)s;
+	double f = s - (double)v;
+
+	return v + (f >= 0.5) - (f <= -0.5);
+}
+
+static int encode_fail(double x, size_t i, int frac)
+{
+	return mpc_fail(MPC_E_RANGE,
+			"value %g at index %zu does not fit fixed point with %d fractional bits",
+			x, i, frac);
+}
+
 int fxp_encode_d(uint64_t *out, const double *x, size_t n, int frac)
 {
-	for (size_t i = 0; i < n; i++) {
-		double s = ldexp(x[i], frac);
+	double scale = ldexp(1.0, frac);
 
-		if (!isfinite(s) || fabs(s) >= FXP_LIMIT)
-			return mpc_fail(MPC_E_RANGE,
-					"value %g at index %zu does not fit fixed point with %d fractional bits",
-					x[i], i, frac);
-		out[i] = (uint64_t)(int64_t)llround(s);
+	for (size_t i = 0; i < n; i++) {
+		double s = x[i] * scale;
+
+		if (!(fabs(s) < FXP_LIMIT)) /* also NaN and infinities */
+			return encode_fail(x[i], i, frac);
+		out[i] = (uint64_t)round_scaled(s);
 	}
 	return 0;
 }
 
 int fxp_encode(uint64_t *out, const float *x, size_t n, int frac)
 {
-	for (size_t i = 0; i < n; i++) {
-		double d = x[i];
-		int ret = fxp_encode_d(out + i, &d, 1, frac);
+	double scale = ldexp(1.0, frac);
 
-		if (ret)
-			return mpc_fail(ret,
-					"value %g at index %zu does not fit fixed point with %d fractional bits",
-					d, i, frac);
+	for (size_t i = 0; i < n; i++) {
+		double s = (double)x[i] * scale;
+
+		if (!(fabs(s) < FXP_LIMIT))
+			return encode_fail(x[i], i, frac);
+		out[i] = (uint64_t)round_scaled(s);
 	}
 	return 0;
 }
 
 void fxp_decode(float *out, const uint64_t *v, size_t n, int frac)
 {
+	double inv = ldexp(1.0, -frac);
+
 	for (size_t i = 0; i < n; i++)
-		out[i] = (float)fxp_to_double(v[i], frac);
+		out[i] = (float)((double)(int64_t)v[i] * inv);
 }

@@ -224,6 +224,16 @@ int mpc_offline(struct mpc *m, const struct corr_list *need)
 	}
 	if (!ret && last)
 		m->net->st[NET_PH_OFFLINE].rounds++;
+	/*
+	 * Everyone holds its material before anyone starts the online phase:
+	 * party n-1 expands last (after the dealer's corrections), and the
+	 * others would otherwise charge that wait to their online clocks.
+	 */
+	if (!ret && m->n > 1) {
+		uint8_t mine = 1, theirs[MPC_MAX_PARTIES];
+
+		ret = net_exchange(m->net, &mine, theirs, 1);
+	}
 	return ret;
 }
 
@@ -271,21 +281,28 @@ int mpc_share_input(struct mpc *m, int owner, const uint64_t *x, size_t n,
 int mpc_open_items(struct mpc *m, struct mpc_open_item *it, int k)
 {
 	size_t total = 0, off;
-	uint64_t *mine = NULL, *all = NULL;
+	/* One item goes out from where it is; several are packed in one message. */
+	const uint64_t *mine = k == 1 ? it[0].share : NULL;
+	uint64_t *packed = NULL, *all = NULL;
 	int ret;
 
 	for (int i = 0; i < k; i++)
 		total += it[i].n;
-	mine = ring_alloc(total * sizeof(*mine));
-	all = ring_alloc(total * sizeof(*all) * (size_t)m->n);
-	if (!mine || !all) {
+	if (k != 1 && !(packed = ring_alloc(total * sizeof(*packed)))) {
 		ret = mpc_fail(MPC_E_NOMEM, "open: %zu words", total);
 		goto out;
 	}
-	off = 0;
-	for (int i = 0; i < k; i++) {
-		memcpy(mine + off, it[i].share, it[i].n * sizeof(*mine));
-		off += it[i].n;
+	if (!(all = ring_alloc(total * sizeof(*all) * (size_t)m->n))) {
+		ret = mpc_fail(MPC_E_NOMEM, "open: %zu words", total);
+		goto out;
+	}
+	if (packed) {
+		off = 0;
+		for (int i = 0; i < k; i++) {
+			memcpy(packed + off, it[i].share, it[i].n * sizeof(*packed));
+			off += it[i].n;
+		}
+		mine = packed;
 	}
 	if ((ret = net_exchange(m->net, mine, all, total * sizeof(*mine))) != 0)
 		goto out;
@@ -293,23 +310,22 @@ int mpc_open_items(struct mpc *m, struct mpc_open_item *it, int k)
 	for (int i = 0; i < k; i++) {
 		uint64_t *o = it[i].out;
 
-		memcpy(o, mine + off, it[i].n * sizeof(*o));
+		if (o != mine + off)
+			memcpy(o, mine + off, it[i].n * sizeof(*o));
 		for (int p = 0; p < m->n; p++) {
 			const uint64_t *t = all + (size_t)p * total + off;
 
 			if (p == m->me)
 				continue;
 			if (it[i].xor)
-				for (size_t j = 0; j < it[i].n; j++)
-					o[j] ^= t[j];
+				ring_xor(o, o, t, it[i].n);
 			else
-				for (size_t j = 0; j < it[i].n; j++)
-					o[j] += t[j];
+				ring_add(o, o, t, it[i].n);
 		}
 		off += it[i].n;
 	}
 out:
-	ring_free(mine, total * sizeof(*mine));
+	ring_free(packed, total * sizeof(*packed));
 	ring_free(all, total * sizeof(*all) * (size_t)m->n);
 	return ret;
 }
