@@ -46,6 +46,64 @@ void corr_req_bitmul(struct corr_req *q, size_t n, size_t width)
 	q->width = width;
 }
 
+void corr_req_mand(struct corr_req *q, enum corr_mand_shape sh, size_t lanes)
+{
+	memset(q, 0, sizeof(*q));
+	q->kind = CORR_MAND;
+	q->n = lanes;
+	q->shift = (int)sh;
+}
+
+static const struct {
+	int vars, n_monos;
+	uint8_t monos[MAND_MAX_MONOS];
+} shapes[MAND_SHAPES_] = {
+	[MAND_PREFIX4] = { 7, 4, { 0x11, 0x23, 0x47, 0x0f } },
+	[MAND_AND3] = { 3, 1, { 0x07 } },
+};
+
+int corr_mand_vars(enum corr_mand_shape sh)
+{
+	return shapes[sh].vars;
+}
+
+int corr_mand_monos(enum corr_mand_shape sh, const uint8_t **monos)
+{
+	*monos = shapes[sh].monos;
+	return shapes[sh].n_monos;
+}
+
+/* A product is kept for each subset of 2+ variables of some monomial. */
+static int kept(enum corr_mand_shape sh, unsigned mask)
+{
+	if (__builtin_popcount(mask) < 2)
+		return 0;
+	for (int k = 0; k < shapes[sh].n_monos; k++)
+		if ((mask & shapes[sh].monos[k]) == mask)
+			return 1;
+	return 0;
+}
+
+int corr_mand_index(enum corr_mand_shape sh, unsigned mask)
+{
+	int idx = 0;
+
+	if (!kept(sh, mask))
+		return -1;
+	for (unsigned m = 0; m < mask; m++)
+		idx += kept(sh, m);
+	return idx;
+}
+
+int corr_mand_prods(enum corr_mand_shape sh)
+{
+	int n = 0;
+
+	for (unsigned m = 0; m < 1u << shapes[sh].vars; m++)
+		n += kept(sh, m);
+	return n;
+}
+
 int corr_req_same(const struct corr_req *a, const struct corr_req *b)
 {
 	return !memcmp(a, b, sizeof(*a));
@@ -55,7 +113,7 @@ const char *corr_kind_name(enum corr_kind k)
 {
 	static const char *names[] = { "bilinear triple", "AND triple",
 				       "edaBit", "bit-product",
-				       "truncation pair" };
+				       "truncation pair", "many-input AND set" };
 
 	return (unsigned)k < sizeof(names) / sizeof(names[0]) ? names[k] : "?";
 }
@@ -99,6 +157,10 @@ static size_t layout(struct corr_mat *m, const struct corr_req *q, uint64_t *p)
 		PART(s, n);
 		PART(sa, n * q->width);
 		break;
+	case CORR_MAND:
+		PART(a, n * (size_t)corr_mand_vars(q->shift));
+		PART(c, n * (size_t)corr_mand_prods(q->shift));
+		break;
 	}
 #undef PART
 	return off;
@@ -122,6 +184,8 @@ size_t corr_fix_len(const struct corr_req *q)
 		return q->n + q->n * q->width;
 	case CORR_TRUNC:
 		return 2 * q->n;
+	case CORR_MAND:
+		return q->n * (size_t)corr_mand_prods(q->shift);
 	}
 	return 0;
 }
@@ -176,6 +240,8 @@ static void xor_run(const struct corr_req *q, size_t *lo, size_t *hi)
 	*lo = *hi = 0;
 	if (q->kind == CORR_AND) {
 		*hi = 3 * n;
+	} else if (q->kind == CORR_MAND) {
+		*hi = corr_mat_len(q);
 	} else if (q->kind == CORR_EDABIT) {
 		*lo = n;
 		*hi = n + 64 * w;
@@ -234,6 +300,19 @@ int corr_deal(const struct corr_req *q, struct prg *party, int n, uint64_t *fix)
 	}
 	case CORR_AND:
 		ring_and(truth, sum.a, sum.b, q->n);
+		break;
+	case CORR_MAND:
+		for (unsigned mask = 0; mask < 1u << corr_mand_vars(q->shift); mask++) {
+			int k = corr_mand_index(q->shift, mask);
+			uint64_t *t = truth + (size_t)k * q->n;
+
+			if (k < 0)
+				continue;
+			memset(t, 0xff, q->n * sizeof(*t));
+			for (int v = 0; v < corr_mand_vars(q->shift); v++)
+				if (mask >> v & 1)
+					ring_and(t, t, sum.a + (size_t)v * q->n, q->n);
+		}
 		break;
 	case CORR_EDABIT:
 		ring_to_planes(truth, sum.r, q->n);

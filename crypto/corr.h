@@ -26,17 +26,37 @@
  *   TRUNC        r (n)                     r >> shift (n), r >> 63 (n)
  *   BITMUL       s (XOR bits, words(n)),   s (arith, n), s_i * a_ij
  *                a (n x width)             (n x width)
+ *   MAND         a_v for each variable     the product of every subset
+ *                (XOR, vars x n words)     (2+ variables) of each monomial
+ *                                          of the shape (XOR, prods x n)
  *
  * EDABIT feeds comparison (protocol/cmp.c), TRUNC truncation alone; BITMUL turns a
- * shared bit into a product with arithmetic shares in one opening.
+ * shared bit into a product with arithmetic shares in one opening. MAND
+ * evaluates several many-input ANDs over the same variables in one
+ * opening (d_v = x_v ^ a_v): the 4-way prefix combine of the comparison
+ * tree, and the AND of three bits.
  */
-enum corr_kind { CORR_BILIN, CORR_AND, CORR_EDABIT, CORR_BITMUL, CORR_TRUNC };
+enum corr_mand_shape {
+	/* vars p3 p2 p1 p0 g2 g1 g0; monomials p3g2, p3p2g1, p3p2p1g0, p3p2p1p0 */
+	MAND_PREFIX4,
+	/* vars x y z; monomial xyz */
+	MAND_AND3,
+	MAND_SHAPES_
+};
+#define MAND_MAX_VARS 7
+#define MAND_MAX_MONOS 4
+int corr_mand_vars(enum corr_mand_shape sh);
+int corr_mand_monos(enum corr_mand_shape sh, const uint8_t **monos);
+/* Product planes of a shape, and the plane of one subset (-1: not kept). */
+int corr_mand_prods(enum corr_mand_shape sh);
+int corr_mand_index(enum corr_mand_shape sh, unsigned mask);
+enum corr_kind { CORR_BILIN, CORR_AND, CORR_EDABIT, CORR_BITMUL, CORR_TRUNC, CORR_MAND };
 
 struct corr_req {
 	enum corr_kind kind;
-	size_t n;     /* AND: words; EDABIT, BITMUL, TRUNC: elements */
+	size_t n;     /* AND, MAND: words (lanes); EDABIT, BITMUL, TRUNC: elements */
 	size_t width; /* BITMUL: values per bit */
-	int shift;    /* EDABIT, TRUNC: truncation shift */
+	int shift;    /* EDABIT, TRUNC: truncation shift; MAND: the shape */
 	struct bilin bl;
 };
 
@@ -50,12 +70,14 @@ struct corr_mat {
 	uint64_t *r, *rbits, *rhi, *r63;
 	/* BITMUL */
 	uint64_t *sbits, *s, *sa;
+	/* MAND: a = the variables' masks, c = the products (planes of n words) */
 };
 
 void corr_req_bilin(struct corr_req *q, const struct bilin *bl);
 void corr_req_and(struct corr_req *q, size_t words);
 void corr_req_edabit(struct corr_req *q, size_t n, int shift);
 void corr_req_bitmul(struct corr_req *q, size_t n, size_t width);
+void corr_req_mand(struct corr_req *q, enum corr_mand_shape sh, size_t lanes);
 void corr_req_trunc(struct corr_req *q, size_t n, int shift);
 int corr_req_same(const struct corr_req *a, const struct corr_req *b);
 const char *corr_kind_name(enum corr_kind k);

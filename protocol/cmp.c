@@ -9,7 +9,8 @@
  *  - x >= 0 exactly when bit 62 of x' is 1, and bit 62 of x' = c - r is
  *    c_62 ^ r_62 ^ [c mod 2^62 < r mod 2^62]: a 62-bit less-than between a
  *    public and a bit-shared value, evaluated as a borrow-lookahead tree
- *    (6 levels of AND gates, all elements bit-sliced 64 to a word).
+ *    of fan-in 4 (3 levels, each one opening of many-input ANDs; all
+ *    elements bit-sliced 64 to a word).
  *  - the wrap w = [x' + r >= 2^64] is r_63 & !c_63, because x' < 2^63:
  *    linear in the shared top bit of r, so truncation needs no circuit:
  *    floor(x'/2^s) + b = (c >> s) - (r >> s) + w * 2^(64-s), where
@@ -25,20 +26,100 @@
 #include "ring.h"
 
 #define CMP_BITS 62
+#define TREE_LEAVES 64 /* CMP_BITS padded with (g, p) = (0, 1) on top */
+#define PREFIX4_VARS 7
+#define PREFIX4_MONOS 4
 #define BIAS ((uint64_t)1 << 62)
+#define MAND_BLOCK 256 /* lanes per pass: a block's planes stay in L1 */
 
-/* AND gates in one tree level of cnt nodes (the lowest node needs no P). */
-static size_t level_ands(size_t cnt)
+static int tree_need(struct corr_list *l, size_t words)
 {
-	size_t pairs = cnt / 2;
+	struct corr_req q;
+	int ret = 0;
 
-	return pairs ? 2 * pairs - 1 : 0;
+	for (size_t cnt = TREE_LEAVES; cnt > 1 && !ret; cnt /= 4) {
+		corr_req_mand(&q, MAND_PREFIX4, cnt / 4 * words);
+		ret = corr_list_add(l, &q);
+	}
+	return ret;
+}
+
+/* o ^= (AND of the planes cp[0..nc-1]) & src (src NULL: all ones), over n words. */
+static void mand_term(uint64_t *o, const uint64_t *const *cp, int nc, const uint64_t *src,
+		      size_t n)
+{
+	uint64_t t[MAND_BLOCK];
+
+	for (size_t i = 0; i < n; i++)
+		t[i] = src ? src[i] : ~(uint64_t)0;
+	for (int j = 0; j < nc; j++)
+		for (size_t i = 0; i < n; i++)
+			t[i] &= cp[j][i];
+	for (size_t i = 0; i < n; i++)
+		o[i] ^= t[i];
+}
+
+/*
+ * Many-input ANDs over the same variables in one opening. x holds each
+ * variable's XOR shares as a plane of `lanes` words; it is overwritten by
+ * the opened d_v = x_v ^ a_v. out gets one plane per monomial T:
+ *   AND_{v in T} x_v = XOR_{S subset of T} (AND_{v in T\S} d_v) & a_S,
+ * a_S the dealer's shared product of the a_v in S (the S = {} term, all
+ * public, on party 0 only). `extra` rides the opening.
+ */
+int mand_open(struct mpc *m, enum corr_mand_shape sh, uint64_t *x, size_t lanes,
+	      uint64_t *out, struct mpc_open_item *extra)
+{
+	int vars = corr_mand_vars(sh), nm, ret, nit = 1;
+	struct mpc_open_item it[2];
+	const uint8_t *monos;
+	struct corr_mat *mt;
+	struct corr_req q;
+
+	nm = corr_mand_monos(sh, &monos);
+	corr_req_mand(&q, sh, lanes);
+	mt = mpc_take(m, &q);
+	ring_xor(x, x, mt->a, (size_t)vars * lanes);
+	it[0] = (struct mpc_open_item){ .share = x, .out = x, .n = (size_t)vars * lanes, .xor = 1 };
+	if (extra)
+		it[nit++] = *extra;
+	if ((ret = mpc_open_items(m, it, nit)) != 0)
+		goto out;
+	memset(out, 0, (size_t)nm * lanes * sizeof(*out));
+	for (size_t b = 0; b < lanes; b += MAND_BLOCK) {
+		size_t n = lanes - b < MAND_BLOCK ? lanes - b : MAND_BLOCK;
+
+		for (int k = 0; k < nm; k++) {
+			unsigned t = monos[k], s = t;
+
+			do {
+				const uint64_t *cp[MAND_MAX_VARS], *src;
+				int nc = 0;
+
+				for (int v = 0; v < vars; v++)
+					if ((t & ~s) >> v & 1)
+						cp[nc++] = x + (size_t)v * lanes + b;
+				if (!s)
+					src = NULL;
+				else if (!(s & (s - 1)))
+					src = mt->a + (size_t)__builtin_ctz(s) * lanes + b;
+				else
+					src = mt->c + (size_t)corr_mand_index(sh, s) * lanes + b;
+				if (s || m->me == 0)
+					mand_term(out + (size_t)k * lanes + b, cp, nc, src, n);
+				s = (s - 1) & t;
+			} while (s != t);
+		}
+	}
+out:
+	mpc_release(mt);
+	return ret;
 }
 
 int cmp_select_need(struct corr_list *l, size_t n, size_t w, int shift)
 {
 	struct corr_req q;
-	size_t words = ring_words(n), cnt = CMP_BITS;
+	size_t words = ring_words(n);
 	int ret;
 
 	corr_req_edabit(&q, n, shift);
@@ -47,13 +128,7 @@ int cmp_select_need(struct corr_list *l, size_t n, size_t w, int shift)
 	corr_req_bitmul(&q, n, w);
 	if ((ret = corr_list_add(l, &q)) != 0)
 		return ret;
-	while (cnt > 1) {
-		corr_req_and(&q, level_ands(cnt) * words);
-		if ((ret = corr_list_add(l, &q)) != 0)
-			return ret;
-		cnt = cnt / 2 + cnt % 2;
-	}
-	return 0;
+	return tree_need(l, words);
 }
 
 /* Party i's share of floor(x / 2^shift) (+ the dropped borrow). */
@@ -115,80 +190,45 @@ out:
 }
 
 /*
- * Beaver AND of `words` XOR-shared words: d = x ^ a and e = y ^ b are
- * opened in place (x and y are overwritten), `extra` rides along, and
- * z = c ^ d&b ^ e&a ^ d&e (the last term on party 0).
+ * One level of the tree: for group t (nodes 4t..4t+3, 4t+3 the most
+ * significant)
+ *   G' = g3 ^ p3 g2 ^ p3 p2 g1 ^ p3 p2 p1 g0,  P' = p3 p2 p1 p0,
+ * every product of the level in one opening; `extra` rides along.
  */
-static int and_open(struct mpc *m, uint64_t *x, uint64_t *y, size_t words, uint64_t *z,
-		    struct mpc_open_item *extra)
+static int tree_level4(struct mpc *m, size_t cnt, size_t words, uint64_t *g,
+		       uint64_t *p, uint64_t *scratch, struct mpc_open_item *extra)
 {
-	struct mpc_open_item it[3];
-	struct corr_mat *mt;
-	struct corr_req q;
-	int ret, nit = 2;
-
-	corr_req_and(&q, words);
-	mt = mpc_take(m, &q);
-	ring_xor(x, x, mt->a, words);
-	ring_xor(y, y, mt->b, words);
-	it[0] = (struct mpc_open_item){ .share = x, .out = x, .n = words, .xor = 1 };
-	it[1] = (struct mpc_open_item){ .share = y, .out = y, .n = words, .xor = 1 };
-	if (extra)
-		it[nit++] = *extra;
-	if ((ret = mpc_open_items(m, it, nit)) == 0)
-		for (size_t i = 0; i < words; i++)
-			z[i] = mt->c[i] ^ (x[i] & mt->b[i]) ^ (y[i] & mt->a[i]) ^
-			       (m->me == 0 ? x[i] & y[i] : 0);
-	mpc_release(mt);
-	return ret;
-}
-
-/*
- * One level of the tree: for pair t (lo = 2t, hi = 2t + 1)
- *   G' = G_hi ^ (P_hi & G_lo),  P' = P_hi & P_lo  (not for t = 0),
- * with every AND of the level in one opening; `extra` rides along.
- */
-static int tree_level(struct mpc *m, size_t cnt, size_t words, uint64_t *g,
-		      uint64_t *p, uint64_t *scratch, struct mpc_open_item *extra)
-{
-	size_t pairs = cnt / 2, ands = level_ands(cnt), len = ands * words;
-	uint64_t *xo = scratch, *yo = scratch + len, *z = scratch + 2 * len;
-	size_t k = 0;
+	size_t groups = cnt / 4, lanes = groups * words, sz = words * sizeof(*g);
+	uint64_t *x = scratch, *o = scratch + PREFIX4_VARS * lanes;
 	int ret;
 
-	for (size_t t = 0; t < pairs; t++) {
-		const uint64_t *phi = p + (2 * t + 1) * words;
+	for (size_t t = 0; t < groups; t++) {
+		uint64_t *lane = x + t * words;
 
-		memcpy(xo + k * words, phi, words * 8);
-		memcpy(yo + k * words, g + 2 * t * words, words * 8);
-		k++;
-		if (t) {
-			memcpy(xo + k * words, phi, words * 8);
-			memcpy(yo + k * words, p + 2 * t * words, words * 8);
-			k++;
-		}
+		memcpy(lane + 0 * lanes, p + (4 * t + 3) * words, sz);
+		memcpy(lane + 1 * lanes, p + (4 * t + 2) * words, sz);
+		memcpy(lane + 2 * lanes, p + (4 * t + 1) * words, sz);
+		memcpy(lane + 3 * lanes, p + (4 * t) * words, sz);
+		memcpy(lane + 4 * lanes, g + (4 * t + 2) * words, sz);
+		memcpy(lane + 5 * lanes, g + (4 * t + 1) * words, sz);
+		memcpy(lane + 6 * lanes, g + (4 * t) * words, sz);
 	}
-	if ((ret = and_open(m, xo, yo, len, z, extra)) != 0)
+	if ((ret = mand_open(m, MAND_PREFIX4, x, lanes, o, extra)) != 0)
 		return ret;
-	k = 0;
-	for (size_t t = 0; t < pairs; t++) {
-		uint64_t *gt = g + t * words;
-		const uint64_t *ghi = g + (2 * t + 1) * words;
+	/* Node t is written after nodes 4t..4t+3 were read: t <= 4t. */
+	for (size_t t = 0; t < groups; t++)
+		for (size_t i = 0; i < words; i++) {
+			size_t at = t * words + i;
 
-		for (size_t i = 0; i < words; i++)
-			gt[i] = ghi[i] ^ z[k * words + i];
-		k++;
-		if (t) {
-			memcpy(p + t * words, z + k * words, words * 8);
-			k++;
+			g[at] = g[(4 * t + 3) * words + i] ^ o[at] ^ o[lanes + at] ^
+				o[2 * lanes + at];
+			p[at] = o[3 * lanes + at];
 		}
-	}
-	if (cnt % 2) {
-		memmove(g + pairs * words, g + (cnt - 1) * words, words * 8);
-		memmove(p + pairs * words, p + (cnt - 1) * words, words * 8);
-	}
 	return 0;
 }
+
+/* Scratch of the widest level: its variables and its monomials. */
+#define SCRATCH_PER_WORD ((PREFIX4_VARS + PREFIX4_MONOS) * (TREE_LEAVES / 4))
 
 /* Working buffers of one comparison layer. */
 struct cmp_work {
@@ -201,9 +241,9 @@ static void work_free(struct cmp_work *w)
 	/* c is opened, and its bit planes too: public. */
 	mpc_free_public(w->c, w->n);
 	mpc_free_public(w->cpl, 64 * w->words);
-	mpc_free_words(w->g, CMP_BITS * w->words);
-	mpc_free_words(w->p, CMP_BITS * w->words);
-	mpc_free_words(w->scratch, 3 * level_ands(CMP_BITS) * w->words);
+	mpc_free_words(w->g, TREE_LEAVES * w->words);
+	mpc_free_words(w->p, TREE_LEAVES * w->words);
+	mpc_free_words(w->scratch, SCRATCH_PER_WORD * w->words);
 }
 
 static int work_alloc(struct cmp_work *w, size_t n)
@@ -213,9 +253,9 @@ static int work_alloc(struct cmp_work *w, size_t n)
 	w->words = ring_words(n);
 	/* Every buffer is written in full before it is read. */
 	if (!(w->c = mpc_alloc_raw(n)) || !(w->cpl = mpc_alloc_raw(64 * w->words)) ||
-	    !(w->g = mpc_alloc_raw(CMP_BITS * w->words)) ||
-	    !(w->p = mpc_alloc_raw(CMP_BITS * w->words)) ||
-	    !(w->scratch = mpc_alloc_raw(3 * level_ands(CMP_BITS) * w->words)))
+	    !(w->g = mpc_alloc_raw(TREE_LEAVES * w->words)) ||
+	    !(w->p = mpc_alloc_raw(TREE_LEAVES * w->words)) ||
+	    !(w->scratch = mpc_alloc_raw(SCRATCH_PER_WORD * w->words)))
 		return MPC_E_NOMEM;
 	return 0;
 }
@@ -234,13 +274,13 @@ static int sign_open(struct mpc *m, struct cmp_work *w, const uint64_t *x,
 }
 
 /*
- * Rounds 2-7: the borrow-lookahead tree; sign gets the XOR shares of
+ * Rounds 2-4: the borrow-lookahead tree; sign gets the XOR shares of
  * [x >= 0] as bit planes. `pending` rides the first level's opening.
  */
 static int sign_tree(struct mpc *m, struct cmp_work *w, const struct corr_mat *ed,
 		     struct mpc_open_item *pending, uint64_t *sign)
 {
-	size_t words = w->words, cnt = CMP_BITS;
+	size_t words = w->words, cnt = TREE_LEAVES;
 	int ret;
 
 	/* Leaves: g_j = r_j & !c_j, p_j = r_j ^ !c_j (public part on party 0). */
@@ -253,11 +293,14 @@ static int sign_tree(struct mpc *m, struct cmp_work *w, const struct corr_mat *e
 			w->p[j * words + i] = rj[i] ^ (m->me == 0 ? ~cj[i] : 0);
 		}
 	}
-	while (cnt > 1) {
-		if ((ret = tree_level(m, cnt, words, w->g, w->p, w->scratch, pending)) != 0)
+	/* Padding on top: (g, p) = (0, 1) passes the lower node through. */
+	memset(w->g + CMP_BITS * words, 0, (TREE_LEAVES - CMP_BITS) * words * sizeof(*w->g));
+	memset(w->p + CMP_BITS * words, m->me == 0 ? 0xff : 0,
+	       (TREE_LEAVES - CMP_BITS) * words * sizeof(*w->p));
+	for (; cnt > 1; cnt /= 4) {
+		if ((ret = tree_level4(m, cnt, words, w->g, w->p, w->scratch, pending)) != 0)
 			return ret;
 		pending = NULL;
-		cnt = cnt / 2 + cnt % 2;
 	}
 	/* sign = c_62 ^ r_62 ^ borrow */
 	for (size_t i = 0; i < words; i++)
@@ -269,19 +312,13 @@ static int sign_tree(struct mpc *m, struct cmp_work *w, const struct corr_mat *e
 int cmp_sign_need(struct corr_list *l, size_t n)
 {
 	struct corr_req q;
-	size_t words = ring_words(n), cnt = CMP_BITS;
+	size_t words = ring_words(n);
 	int ret;
 
 	corr_req_edabit(&q, n, 0);
 	if ((ret = corr_list_add(l, &q)) != 0)
 		return ret;
-	while (cnt > 1) {
-		corr_req_and(&q, level_ands(cnt) * words);
-		if ((ret = corr_list_add(l, &q)) != 0)
-			return ret;
-		cnt = cnt / 2 + cnt % 2;
-	}
-	return 0;
+	return tree_need(l, words);
 }
 
 int cmp_sign(struct mpc *m, const uint64_t *x, size_t n, uint64_t *sign)
@@ -297,30 +334,6 @@ int cmp_sign(struct mpc *m, const uint64_t *x, size_t n, uint64_t *sign)
 		ret = sign_tree(m, &w, ed, NULL, sign);
 	mpc_release(ed);
 	work_free(&w);
-	return ret;
-}
-
-int cmp_and_need(struct corr_list *l, size_t words)
-{
-	struct corr_req q;
-
-	corr_req_and(&q, words);
-	return corr_list_add(l, &q);
-}
-
-int cmp_and(struct mpc *m, const uint64_t *x, const uint64_t *y, size_t words, uint64_t *z,
-	    struct mpc_open_item *extra)
-{
-	uint64_t *d = mpc_alloc_raw(words), *e = mpc_alloc_raw(words);
-	int ret = MPC_E_NOMEM;
-
-	if (d && e) {
-		memcpy(d, x, words * sizeof(*d));
-		memcpy(e, y, words * sizeof(*e));
-		ret = and_open(m, d, e, words, z, extra);
-	}
-	mpc_free_public(d, words); /* opened */
-	mpc_free_public(e, words);
 	return ret;
 }
 

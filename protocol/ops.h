@@ -60,22 +60,25 @@ int mpc_trunc(struct mpc *m, const uint64_t *x, size_t n, int shift,
 /*
  * The comparison core: out[i*w + j] = [x_i >= 0] * y[i*w + j] for |x_i| <
  * 2^62. With y == NULL (w must be 1), y is x itself, or floor(x / 2^shift)
- * when shift > 0 (ReLU with the truncation fused in). 8 rounds: open
- * x + r, 6 levels of a borrow-lookahead tree over 62 bits, one opening of
- * the masked sign bit.
+ * when shift > 0 (ReLU with the truncation fused in). 5 rounds: open
+ * x + r, 3 levels of a fan-in-4 borrow-lookahead tree over 62 bits, one
+ * opening of the masked sign bit.
  */
 int cmp_select_need(struct corr_list *l, size_t n, size_t w, int shift) MPC_MUST_CHECK;
 int cmp_select(struct mpc *m, const uint64_t *x, size_t n, const uint64_t *y,
 	       size_t w, int shift, uint64_t *out) MPC_MUST_CHECK;
 
-/* XOR shares of [x_i >= 0] as bit planes (ring_words(n) words): 7 rounds. */
+/* XOR shares of [x_i >= 0] as bit planes (ring_words(n) words): 4 rounds. */
 int cmp_sign_need(struct corr_list *l, size_t n) MPC_MUST_CHECK;
 int cmp_sign(struct mpc *m, const uint64_t *x, size_t n, uint64_t *bits) MPC_MUST_CHECK;
 
-/* z = x AND y on XOR-shared words: 1 round; `extra` (may be NULL) rides along. */
-int cmp_and_need(struct corr_list *l, size_t words) MPC_MUST_CHECK;
-int cmp_and(struct mpc *m, const uint64_t *x, const uint64_t *y, size_t words, uint64_t *z,
-	    struct mpc_open_item *extra) MPC_MUST_CHECK;
+/*
+ * Many-input ANDs of XOR-shared bit planes in one round (see corr.h,
+ * MAND): x is vars planes of `lanes` words (overwritten), out one plane
+ * per monomial of the shape. Material: corr_req_mand(sh, lanes).
+ */
+int mand_open(struct mpc *m, enum corr_mand_shape sh, uint64_t *x, size_t lanes,
+	      uint64_t *out, struct mpc_open_item *extra) MPC_MUST_CHECK;
 
 /*
  * The last round of cmp_select: with a bit-product material bm (taken by

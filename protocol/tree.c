@@ -3,7 +3,7 @@
 /*
  * Maximum and argmax over groups (MaxPool windows, rows): a tournament in
  * which every group plays one level at a time and all pairs of all groups
- * of a level share one comparison (so the rounds follow the depth, 8 per
+ * of a level share one comparison (so the rounds follow the depth, 5 per
  * level, never the number of windows). max(a, b) = b + [a - b >= 0](a - b).
  */
 #include <stdlib.h>
@@ -87,7 +87,7 @@ static int tour_need(struct corr_list *l, const struct cmp_groups *g, size_t w)
  * every pair i < j of a group compared at once, candidate i wins when it
  * beats every later one and no earlier one beats it (ties go to the
  * earlier, so exactly one wins), and the winners' bits select the values.
- * 1 + 6 + 2 + 1 = 10 rounds instead of 16 for a 2x2 window, for twice the
+ * 1 + 3 + 1 + 1 = 6 rounds instead of 10 for a 2x2 window, for twice the
  * comparisons: used when the layer is small enough that rounds, not
  * bytes, set its time.
  */
@@ -116,10 +116,10 @@ static int allpairs_need(struct corr_list *l, size_t pairs, size_t cands)
 	if ((ret = cmp_sign_need(l, pairs)) != 0)
 		return ret;
 	corr_req_bitmul(&q, cands, 1);
-	if ((ret = corr_list_add(l, &q)) != 0 ||
-	    (ret = cmp_and_need(l, ring_words(cands))) != 0)
+	if ((ret = corr_list_add(l, &q)) != 0)
 		return ret;
-	return cmp_and_need(l, ring_words(cands));
+	corr_req_mand(&q, MAND_AND3, ring_words(cands));
+	return corr_list_add(l, &q);
 }
 
 static void set_bit(uint64_t *plane, size_t i, uint64_t b)
@@ -136,7 +136,7 @@ static int allpairs(struct mpc *m, const uint64_t *x, const struct cmp_groups *g
 		    size_t pairs, size_t cands, uint64_t *out)
 {
 	size_t pw = ring_words(pairs), cw = ring_words(cands), k = 0, c = 0;
-	uint64_t *dx = NULL, *sign = NULL, *u = NULL, *t = NULL, *win = NULL;
+	uint64_t *dx = NULL, *sign = NULL, *u = NULL, *win = NULL;
 	uint64_t *v = NULL, *d = NULL, *sel = NULL;
 	struct corr_mat *bm;
 	struct corr_req q;
@@ -144,7 +144,7 @@ static int allpairs(struct mpc *m, const uint64_t *x, const struct cmp_groups *g
 	int ret = MPC_E_NOMEM;
 
 	if (!(dx = mpc_alloc_raw(pairs)) || !(sign = mpc_alloc_raw(pw)) ||
-	    !(u = mpc_alloc(3 * cw)) || !(t = mpc_alloc_raw(cw)) || !(win = mpc_alloc_raw(cw)) ||
+	    !(u = mpc_alloc(3 * cw)) || !(win = mpc_alloc_raw(cw)) ||
 	    !(v = mpc_alloc_raw(cands)) || !(d = mpc_alloc_raw(cands)) ||
 	    !(sel = mpc_alloc_raw(cands)))
 		goto free;
@@ -185,8 +185,8 @@ static int allpairs(struct mpc *m, const uint64_t *x, const struct cmp_groups *g
 	bm = mpc_take(m, &q);
 	ring_sub(d, v, bm->a, cands);
 	dit = (struct mpc_open_item){ .share = d, .out = d, .n = cands };
-	if ((ret = cmp_and(m, u, u + cw, cw, t, &dit)) != 0 ||
-	    (ret = cmp_and(m, t, u + 2 * cw, cw, win, NULL)) != 0 ||
+	/* win = u0 & u1 & u2, one opening (u is opened in place). */
+	if ((ret = mand_open(m, MAND_AND3, u, cw, win, &dit)) != 0 ||
 	    (ret = bitmul_finish(m, bm, win, cands, v, d, 1, sel)) != 0)
 		goto out;
 	c = 0;
@@ -203,7 +203,6 @@ free:
 	mpc_free_words(dx, pairs);
 	mpc_free_words(sign, pw);
 	mpc_free_words(u, 3 * cw);
-	mpc_free_words(t, cw);
 	mpc_free_words(win, cw);
 	mpc_free_words(v, cands);
 	mpc_free_words(d, cands);

@@ -263,6 +263,30 @@ static void check_kind(const struct corr_req *q, int n)
 				ASSERT_U64_EQ(sum.sa[j * q->width + k], s * sum.a[j * q->width + k]);
 		}
 		break;
+	case CORR_MAND: {
+		int vars = corr_mand_vars(q->shift), prods = corr_mand_prods(q->shift), seen = 0;
+
+		for (int i = 0; i < n; i++)
+			ring_xor(sum.buf, sum.buf, mt[i].buf, sum.len);
+		for (unsigned mask = 0; mask < 1u << vars; mask++) {
+			int k = corr_mand_index(q->shift, mask);
+
+			if (k < 0)
+				continue;
+			ASSERT(k < prods);
+			seen++;
+			for (size_t j = 0; j < q->n; j++) {
+				uint64_t t = ~(uint64_t)0;
+
+				for (int v = 0; v < vars; v++)
+					if (mask >> v & 1)
+						t &= sum.a[(size_t)v * q->n + j];
+				ASSERT_U64_EQ(sum.c[(size_t)k * q->n + j], t);
+			}
+		}
+		ASSERT_EQ(seen, prods);
+		break;
+	}
 	}
 	for (int i = 0; i < n; i++)
 		corr_mat_free(&mt[i]);
@@ -291,6 +315,13 @@ TEST(corr_dealer_all_kinds)
 		check_kind(&q, n);
 		corr_req_bitmul(&q, 100, 3);
 		check_kind(&q, n);
+		corr_req_mand(&q, MAND_PREFIX4, 21);
+		check_kind(&q, n);
+		corr_req_mand(&q, MAND_AND3, 5);
+		check_kind(&q, n);
 	}
+	/* p3g2, p3p2g1, p3p2p1g0, p3p2p1p0: every subset of 2+ of each. */
+	ASSERT_EQ(corr_mand_prods(MAND_PREFIX4), 22);
+	ASSERT_EQ(corr_mand_prods(MAND_AND3), 4);
 	return 0;
 }

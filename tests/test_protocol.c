@@ -355,8 +355,8 @@ TEST(proto_relu_rounds)
 	pt_alloc(&t, 100, 0, 100);
 	rand_vals(t.x, 100, 40);
 	pt_exec(&t, 3);
-	/* Open x + r, 6 tree levels, open the masked sign: 8 rounds. */
-	ASSERT_EQ(t.online_rounds, 8);
+	/* Open x + r, 3 tree levels (fan-in 4), open the masked sign: 5 rounds. */
+	ASSERT_EQ(t.online_rounds, 5);
 	pt_free(&t);
 	return 0;
 }
@@ -400,9 +400,9 @@ static void groups_case(int n, int arg, size_t kmax)
 	t.x[idx[start[3]]] = t.x[idx[start[3] + 1]];
 	t.g = (struct cmp_groups){ .n = G, .start = start, .idx = idx };
 	pt_exec(&t, n);
-	/* all pairs: open, 6 tree levels, 2 AND levels, select; a tree: 8 per level */
+	/* all pairs: open, 3 tree levels, 1 AND of 3, select; a tree: 5 per level */
 	if (!arg)
-		ASSERT_EQ(t.online_rounds, kmax <= 4 ? 10 : 8 * 4);
+		ASSERT_EQ(t.online_rounds, kmax <= 4 ? 6 : 5 * 4);
 	for (int g = 0; g < G; g++) {
 		int64_t best = INT64_MIN;
 		size_t bpos = 0;
