@@ -415,9 +415,11 @@ consortium_b() {
 	mkdir -p "$d"
 	cluster_init "$d" alpha beta gamma zeta dealer
 	"$TMP/npycmp" --random 1 "$d/r8.npy" 8 1 28 28 &&
-		"$TMP/npycmp" --random 2 "$d/r64.npy" 64 1 28 28 || return 1
+		"$TMP/npycmp" --random 2 "$d/r64.npy" 64 1 28 28 &&
+		"$TMP/npycmp" --random 3 "$d/r256.npy" 256 1 28 28 || return 1
 	dataset alpha r8 "$d/r8.npy"
 	dataset alpha r64 "$d/r64.npy"
+	dataset alpha r256 "$d/r256.npy"
 	dataset beta iris "$F/iris_logreg/input.npy"
 	dataset zeta iris "$F/iris_logreg/input.npy"
 	model gamma lenet "$PWD/bench/models/lenet.onnx"
@@ -520,7 +522,8 @@ online_or_ended() { [ "$(field "$1" "$2" phase)" = online ] || ended "$1" "$2"; 
 
 kill_peer() {
 	local id n t0 t1 bad="" reasons=""
-	if ! id=$(submit alpha --model gamma:lenet --input input=alpha:r64 --output alpha,beta); then
+	# Long enough (LeNet, batch 256) to be caught in its online phase.
+	if ! id=$(submit alpha --model gamma:lenet --input input=alpha:r256 --output alpha,beta); then
 		not_ok "killed peer: submit" "$(cat "$TMP/err")"
 		return
 	fi
