@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 OUT=build/bench
 mkdir -p "$OUT"
 : >"$OUT/results.jsonl"
-REPS=${BENCH_REPS:-3}
+REPS=${BENCH_REPS:-5}
 QUICK=${BENCH_QUICK:-0}
 
 echo "# in-process (protocol layer, threads), median of $REPS" >&2
@@ -65,7 +65,7 @@ field() { grep -o "\"$2\": *[0-9.e+-]*" <<<"$1" | head -n 1 | sed 's/.*: *//'; }
 # One job; prints its JSON record (the slowest compute party's times).
 run_job() {
 	local name=$1 batch=$2 parties=$3 input=$4 output=$5 model=$6 more=${7:-} id st n
-	local off=0 on=0 rounds=0 bytes=0 dealer_bytes=0 t0 t1
+	local off=0 on=0 lay=0 wt=0 wb=0 rounds=0 bytes=0 dealer_bytes=0 t0 t1
 	t0=$(date +%s.%N)
 	id=$(ctl alpha submit --model "$model" --input "$input" ${more:+--input "$more"} \
 		--output "$output" --offline dealer:dealer) || return 1
@@ -76,13 +76,17 @@ run_job() {
 		[ -n "$(field "$st" online_rounds)" ] || continue
 		off=$(awk -v a="$off" -v b="$(field "$st" offline_seconds)" 'BEGIN{print (b>a)?b:a}')
 		on=$(awk -v a="$on" -v b="$(field "$st" online_seconds)" 'BEGIN{print (b>a)?b:a}')
+		lay=$(awk -v a="$lay" -v b="$(field "$st" layers_seconds)" 'BEGIN{print (b>a)?b:a}')
+		wt=$(awk -v a="$wt" -v b="$(field "$st" weights_seconds)" 'BEGIN{print (b>a)?b:a}')
+		b=$(field "$st" weights_bytes_sent)
+		[ "${b:-0}" -gt "$wb" ] && wb=$b
 		rounds=$(field "$st" online_rounds)
 		b=$(field "$st" online_bytes_sent)
 		[ "${b:-0}" -gt "$bytes" ] && bytes=$b
 	done
 	dealer_bytes=$(field "$(ctl dealer status "$id" --json)" offline_bytes)
-	printf '{"path": "daemon", "workload": "%s", "parties": %d, "batch": %d, "offline_s": %s, "online_s": %s, "online_bytes_per_party": %s, "offline_bytes_dealer": %s, "online_rounds": %s, "wall_s": %.6f}\n' \
-		"$name" "$parties" "$batch" "$off" "$on" "$bytes" "${dealer_bytes:-0}" "$rounds" \
+	printf '{"path": "daemon", "workload": "%s", "parties": %d, "batch": %d, "offline_s": %s, "weights_s": %s, "weights_bytes_per_party": %s, "online_s": %s, "layers_s": %s, "online_bytes_per_party": %s, "offline_bytes_dealer": %s, "online_rounds": %s, "wall_s": %.6f}\n' \
+		"$name" "$parties" "$batch" "$off" "$wt" "$wb" "$on" "$lay" "$bytes" "${dealer_bytes:-0}" "$rounds" \
 		"$(awk -v a="$t0" -v b="$t1" 'BEGIN{print b-a}')"
 }
 

@@ -62,7 +62,7 @@ void *ring_alloc(size_t bytes)
 
 void ring_free(void *ptr, size_t bytes)
 {
-	uint8_t *p = (uint8_t *)ptr - BIG_HDR;
+	uint8_t *p;
 	size_t len;
 	int slot = -1;
 
@@ -72,6 +72,7 @@ void ring_free(void *ptr, size_t bytes)
 		free(ptr);
 		return;
 	}
+	p = (uint8_t *)ptr - BIG_HDR;
 	memcpy(&len, p, sizeof(len));
 	pthread_mutex_lock(&cache.mu);
 	for (int i = 0; i < CACHE_SLOTS && slot < 0; i++)
