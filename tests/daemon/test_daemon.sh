@@ -518,7 +518,12 @@ tamper() {
 	fi
 }
 
-online_or_ended() { [ "$(field "$1" "$2" phase)" = online ] || ended "$1" "$2"; }
+# Remembers what it saw (SEEN): a second look could find the job moved on.
+online_or_ended() {
+	SEEN=$(field "$1" "$2" phase)
+	case "$SEEN" in online | output) return 0 ;; esac
+	ended "$1" "$2" && SEEN=ended
+}
 
 kill_peer() {
 	local id n t0 t1 bad="" reasons=""
@@ -528,8 +533,9 @@ kill_peer() {
 		return
 	fi
 	# Mid-job: the online phase has begun.
+	SEEN=
 	wait_until 60 online_or_ended alpha "$id"
-	if [ "$(field alpha "$id" phase)" != online ]; then
+	if [ "$SEEN" != online ] && [ "$SEEN" != output ]; then
 		not_ok "killed peer: the job reaches its online phase" \
 			"$(field alpha "$id" state) $(field alpha "$id" reason)"
 		return
