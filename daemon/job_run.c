@@ -222,7 +222,7 @@ static int run_party(struct job *j, struct model *md, struct net *nt,
 	struct eval_out out = { 0 };
 	uint64_t *plain = NULL;
 	struct mpc m;
-	int ret, owner = job__ep_of(j, sp->model_node);
+	int ret, mine = 0, owner = job__ep_of(j, sp->model_node);
 
 	if ((ret = mpc_init(&m, nt, sp->frac_bits)) != 0)
 		return ret;
@@ -262,6 +262,7 @@ static int run_party(struct job *j, struct model *md, struct net *nt,
 	if ((ret = eval_run(&m, md, owner, in, &out, NULL)) != 0)
 		goto out;
 	set_phase(j, NET_PH_OUTPUT);
+	net_set_phase(nt, NET_PH_OUTPUT);
 	if (!(plain = mpc_alloc(out.n))) {
 		ret = MPC_E_NOMEM;
 		goto out;
@@ -269,21 +270,22 @@ static int run_party(struct job *j, struct model *md, struct net *nt,
 	for (size_t r = 0; r < sp->n_recipients && !ret; r++) {
 		int to = job__ep_of(j, sp->recipients[r]);
 
-		if ((ret = mpc_reveal_to(&m, to, out.share, out.n, plain)) != 0 || to != j->me)
-			continue;
-		{
-			const struct model_value *ov = &md->values[md->outputs[0]];
-			struct ftensor res = { 0 };
-			char path[4096];
+		if ((ret = mpc_reveal_to(&m, to, out.share, out.n, plain)) == 0 && to == j->me)
+			mine = 1;
+	}
+	/* Writing (and syncing) the result file is storage, not the protocol. */
+	net_clock_stop(nt);
+	if (!ret && mine) {
+		const struct model_value *ov = &md->values[md->outputs[0]];
+		struct ftensor res = { 0 };
+		char path[4096];
 
-			if ((ret = ftensor_alloc(&res, ov->ndim, ov->dims)) != 0)
-				break;
-			fxp_decode(res.data, plain, out.n, out.scale * m.frac);
-			if (job__result_path(j, path, sizeof(path)) ||
-			    (ret = npy_save_f32(path, &res)) == 0)
-				j->result_here = 1;
-			ftensor_free(&res);
-		}
+		if ((ret = ftensor_alloc(&res, ov->ndim, ov->dims)) != 0)
+			goto out;
+		fxp_decode(res.data, plain, out.n, out.scale * m.frac);
+		if (job__result_path(j, path, sizeof(path)) || (ret = npy_save_f32(path, &res)) == 0)
+			j->result_here = 1;
+		ftensor_free(&res);
 	}
 out:
 	mpc_free_words(plain, out.n);

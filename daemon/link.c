@@ -82,27 +82,45 @@ void link__write_raw(struct link *l, const void *data, size_t len)
 	l->t_tx = srv_now(l->srv);
 }
 
-/* Room for a frame of `len` plaintext bytes, its header filled in. */
-static struct outframe *frame_alloc(struct link *l, size_t len, int *ret)
+/* The 4-byte length of a frame carrying `len` plaintext bytes. */
+static void put_len(uint8_t *at, size_t len)
 {
 	size_t clen = len + CHAN_TAGBYTES;
+
+	at[0] = (uint8_t)(clen >> 24);
+	at[1] = (uint8_t)(clen >> 16);
+	at[2] = (uint8_t)(clen >> 8);
+	at[3] = (uint8_t)clen;
+}
+
+/* Room for frames of lens[0..k-1] plaintext bytes back to back, one write. */
+static struct outframe *frames_alloc(struct link *l, const size_t *lens, int k, int *ret)
+{
+	size_t total = 0;
 	struct outframe *o;
 
-	if (len > l->srv->cfg->node.max_frame) {
-		*ret = mpc_fail(MPC_E_TOOBIG, "frame of %zu bytes over MaxFrame", len);
-		return NULL;
+	for (int i = 0; i < k; i++) {
+		if (lens[i] > l->srv->cfg->node.max_frame) {
+			*ret = mpc_fail(MPC_E_TOOBIG, "frame of %zu bytes over MaxFrame", lens[i]);
+			return NULL;
+		}
+		total += FRAME_HDR + lens[i] + CHAN_TAGBYTES;
 	}
-	if (!(o = malloc(sizeof(*o) + FRAME_HDR + clen))) {
+	if (!(o = malloc(sizeof(*o) + total))) {
 		*ret = mpc_fail(MPC_E_NOMEM, "frame");
 		return NULL;
 	}
 	o->next = NULL;
-	o->len = FRAME_HDR + clen;
-	o->data[0] = (uint8_t)(clen >> 24);
-	o->data[1] = (uint8_t)(clen >> 16);
-	o->data[2] = (uint8_t)(clen >> 8);
-	o->data[3] = (uint8_t)clen;
+	o->len = total;
 	return o;
+}
+
+/* Pack and seal f at `at` (room for its packed size + header + tag). */
+static int seal_at(struct link *l, const Mpcpb__Frame *f, size_t plen, uint8_t *at)
+{
+	put_len(at, plen);
+	mpcpb__frame__pack(f, at + FRAME_HDR);
+	return chan_seal(&l->sess, at, FRAME_HDR, at + FRAME_HDR, plen, at + FRAME_HDR);
 }
 
 /* Seal a frame into an outframe; caller holds peer->mu (or the link is private). */
@@ -112,11 +130,9 @@ static struct outframe *seal_frame(struct link *l, const Mpcpb__Frame *f, int *r
 	struct outframe *o;
 
 	*ret = 0;
-	if (!(o = frame_alloc(l, plen, ret)))
+	if (!(o = frames_alloc(l, &plen, 1, ret)))
 		return NULL;
-	mpcpb__frame__pack(f, o->data + FRAME_HDR);
-	if ((*ret = chan_seal(&l->sess, o->data, FRAME_HDR, o->data + FRAME_HDR, plen,
-			      o->data + FRAME_HDR)) != 0) {
+	if ((*ret = seal_at(l, f, plen, o->data)) != 0) {
 		free(o);
 		return NULL;
 	}
@@ -152,12 +168,16 @@ int peer_send(struct peer *p, const Mpcpb__Frame *f)
 }
 
 /*
- * Both frames under one lock: nothing may come between them. The raw
- * frame is sealed from the caller's buffer, no copy before the cipher.
+ * The header and its raw frame in one buffer (one write, one segment on
+ * the wire, one wake-up of the receiver), sealed under one lock so that
+ * nothing comes between them; the raw bytes are sealed from the caller's
+ * buffer, no copy before the cipher.
  */
 int peer_send_data(struct peer *p, const Mpcpb__Frame *hdr, const void *data, size_t len)
 {
-	struct outframe *o = NULL, *r = NULL;
+	size_t lens[2] = { mpcpb__frame__get_packed_size(hdr), len };
+	struct outframe *o = NULL;
+	uint8_t *raw;
 	int ret = 0;
 
 	pthread_mutex_lock(&p->mu);
@@ -165,20 +185,22 @@ int peer_send_data(struct peer *p, const Mpcpb__Frame *hdr, const void *data, si
 		pthread_mutex_unlock(&p->mu);
 		return mpc_fail(MPC_E_PEER_GONE, "no link to %s", p->cfg->name);
 	}
-	if ((r = frame_alloc(p->link, len, &ret)) != NULL &&
-	    (o = seal_frame(p->link, hdr, &ret)) != NULL) {
-		enqueue(p->link, o);
-		/* Cannot fail short of 2^64 frames; the receiver would then close. */
-		if ((ret = chan_seal(&p->link->sess, r->data, FRAME_HDR, data, len,
-				     r->data + FRAME_HDR)) == 0)
-			enqueue(p->link, r);
+	if ((o = frames_alloc(p->link, lens, 2, &ret)) != NULL) {
+		raw = o->data + FRAME_HDR + lens[0] + CHAN_TAGBYTES;
+		put_len(raw, len);
+		/* Cannot fail short of 2^64 frames. */
+		if ((ret = seal_at(p->link, hdr, lens[0], o->data)) == 0 &&
+		    (ret = chan_seal(&p->link->sess, raw, FRAME_HDR, data, len,
+				     raw + FRAME_HDR)) == 0)
+			enqueue(p->link, o);
 	}
 	pthread_mutex_unlock(&p->mu);
-	if (ret)
-		free(r);
-	if (o)
-		srv_wake(p->srv);
-	return ret;
+	if (ret) {
+		free(o);
+		return ret;
+	}
+	srv_wake(p->srv);
+	return 0;
 }
 
 /* Loop thread: write every queued frame of every link, in order. */

@@ -22,6 +22,12 @@ void net_set_phase(struct net *nt, enum net_phase ph)
 	nt->phase = ph;
 }
 
+void net_clock_stop(struct net *nt)
+{
+	net_set_phase(nt, nt->phase);
+	nt->phase_t0 = 0;
+}
+
 const char *net_phase_name(enum net_phase ph)
 {
 	static const char *names[] = { "setup", "offline", "weights", "input", "online", "output" };

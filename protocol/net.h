@@ -58,6 +58,8 @@ const char *net_phase_name(enum net_phase ph);
 double net_now(void);
 /* Enter a phase: the time since the last call is charged to the old one. */
 void net_set_phase(struct net *nt, enum net_phase ph);
+/* Charge the time so far to the current phase and none after (until the next phase). */
+void net_clock_stop(struct net *nt);
 
 int net_send(struct net *nt, int to, const void *buf, size_t len) MPC_MUST_CHECK;
 int net_recv(struct net *nt, int from, void *buf, size_t len) MPC_MUST_CHECK;
