@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* Copyright (C) 2026 The mpcd authors. */
 /*
- * Noise_IK_25519_ChaChaPoly_SHA256 (Noise Protocol Framework rev. 34,
- * sections 5 and 7) from libsodium primitives, in the shape of WireGuard's
+ * Noise_IK_25519_ChaChaPoly_SHA256 and Noise_IK_25519_AESGCM_SHA256 (Noise
+ * Protocol Framework rev. 34, sections 5, 7 and 12) from libsodium primitives, in the shape of WireGuard's
  * noise.c: pure create/consume functions, one comment per token, local
  * copies committed only after every check, secrets wiped at `out:`.
  */
@@ -15,11 +15,16 @@
 #define HASHLEN 32
 
 /*
- * The name is exactly HASHLEN bytes, so InitializeSymmetric copies it into
- * h as is (only longer names are hashed).
+ * Both names are at most HASHLEN bytes, so InitializeSymmetric copies them
+ * into h padded with zeros (only longer names are hashed).
  */
-static const char proto_name[] = "Noise_IK_25519_ChaChaPoly_SHA256";
-_Static_assert(sizeof(proto_name) - 1 == HASHLEN, "protocol name must fill h exactly");
+static const char name_chachapoly[] = "Noise_IK_25519_ChaChaPoly_SHA256";
+static const char name_aesgcm[] = "Noise_IK_25519_AESGCM_SHA256";
+_Static_assert(sizeof(name_chachapoly) - 1 <= HASHLEN, "protocol name fits h");
+_Static_assert(sizeof(name_aesgcm) - 1 <= HASHLEN, "protocol name fits h");
+_Static_assert(crypto_aead_aes256gcm_KEYBYTES == CHAN_KEYBYTES, "AES key size");
+_Static_assert(crypto_aead_aes256gcm_ABYTES == CHAN_TAGBYTES, "AES-GCM tag size");
+_Static_assert(crypto_aead_aes256gcm_NPUBBYTES == 12, "AES-GCM nonce size");
 _Static_assert(crypto_scalarmult_BYTES == CHAN_KEYBYTES, "X25519 key size");
 _Static_assert(crypto_aead_chacha20poly1305_ietf_KEYBYTES == CHAN_KEYBYTES, "AEAD key size");
 _Static_assert(crypto_aead_chacha20poly1305_ietf_ABYTES == CHAN_TAGBYTES, "AEAD tag size");
@@ -30,11 +35,23 @@ _Static_assert(CHAN_HS2_BYTES == CHAN__HS2_FIXED + CHAN_TAGBYTES, "message 2 siz
 
 /* Noise's SymmetricState; k is always set when used (IK mixes a key first). */
 struct sym {
+	enum chan_cipher cipher;
 	uint8_t ck[HASHLEN];
 	uint8_t h[HASHLEN];
 	uint8_t k[CHAN_KEYBYTES];
 	uint64_t n;
 };
+
+int chan_aesgcm_available(void)
+{
+	/* The CPU features are probed by sodium_init (idempotent). */
+	return sodium_init() >= 0 && crypto_aead_aes256gcm_is_available();
+}
+
+const char *chan_cipher_name(enum chan_cipher c)
+{
+	return c == CHAN_AESGCM ? "AES-256-GCM" : "ChaCha20-Poly1305";
+}
 
 static const char *state_name(enum chan_hs_state st)
 {
@@ -93,11 +110,14 @@ static void hkdf2(uint8_t o1[static HASHLEN], uint8_t o2[static HASHLEN],
 }
 
 /* InitializeSymmetric(name), MixHash(prologue), then the `<- s` pre-message. */
-static void sym_init(struct sym *y, const uint8_t *prologue, size_t prologue_len,
-		     const uint8_t resp_static[static CHAN_KEYBYTES])
+static void sym_init(struct sym *y, enum chan_cipher cipher, const uint8_t *prologue,
+		     size_t prologue_len, const uint8_t resp_static[static CHAN_KEYBYTES])
 {
+	const char *name = cipher == CHAN_AESGCM ? name_aesgcm : name_chachapoly;
+
 	memset(y, 0, sizeof(*y));
-	memcpy(y->h, proto_name, HASHLEN);
+	y->cipher = cipher;
+	memcpy(y->h, name, strlen(name));
 	memcpy(y->ck, y->h, HASHLEN);
 	mix_hash(y->h, prologue, prologue_len);
 	mix_hash(y->h, resp_static, CHAN_KEYBYTES);
@@ -122,22 +142,47 @@ out:
 	return r;
 }
 
-/* 4 zero bytes, then the 64-bit counter little-endian (Noise's ChaChaPoly). */
-static void make_nonce(uint8_t nonce[static 12], uint64_t n)
+/*
+ * 4 zero bytes, then the 64-bit counter: little-endian for ChaChaPoly,
+ * big-endian for AESGCM (Noise section 12).
+ */
+static void make_nonce(uint8_t nonce[static 12], uint64_t n, enum chan_cipher c)
 {
 	memset(nonce, 0, 4);
 	for (int i = 0; i < 8; i++)
-		nonce[4 + i] = (uint8_t)(n >> (8 * i));
+		nonce[c == CHAN_AESGCM ? 11 - i : 4 + i] = (uint8_t)(n >> (8 * i));
+}
+
+/* The handshake's few AEAD calls, with the key as bytes. */
+static void aead_seal(enum chan_cipher c, const uint8_t *k, uint64_t n, const uint8_t *ad,
+		      size_t adlen, const uint8_t *pt, size_t len, uint8_t *ct)
+{
+	uint8_t nonce[12];
+
+	make_nonce(nonce, n, c);
+	if (c == CHAN_AESGCM)
+		crypto_aead_aes256gcm_encrypt(ct, NULL, pt, len, ad, adlen, NULL, nonce, k);
+	else
+		crypto_aead_chacha20poly1305_ietf_encrypt(ct, NULL, pt, len, ad, adlen, NULL,
+							  nonce, k);
+}
+
+static int aead_open(enum chan_cipher c, const uint8_t *k, uint64_t n, const uint8_t *ad,
+		     size_t adlen, const uint8_t *ct, size_t len, uint8_t *pt)
+{
+	uint8_t nonce[12];
+
+	make_nonce(nonce, n, c);
+	if (c == CHAN_AESGCM)
+		return crypto_aead_aes256gcm_decrypt(pt, NULL, NULL, ct, len, ad, adlen, nonce, k);
+	return crypto_aead_chacha20poly1305_ietf_decrypt(pt, NULL, NULL, ct, len, ad, adlen,
+							 nonce, k);
 }
 
 /* EncryptAndHash: out = ENCRYPT(k, n++, h, pt); MixHash(out). */
 static void encrypt_and_hash(struct sym *y, uint8_t *out, const uint8_t *pt, size_t len)
 {
-	uint8_t nonce[12];
-
-	make_nonce(nonce, y->n++);
-	crypto_aead_chacha20poly1305_ietf_encrypt(out, NULL, pt, len, y->h, HASHLEN, NULL,
-						  nonce, y->k);
+	aead_seal(y->cipher, y->k, y->n++, y->h, HASHLEN, pt, len, out);
 	mix_hash(y->h, out, len + CHAN_TAGBYTES);
 }
 
@@ -145,11 +190,7 @@ static void encrypt_and_hash(struct sym *y, uint8_t *out, const uint8_t *pt, siz
 static int decrypt_and_hash(struct sym *y, uint8_t *pt, const uint8_t *ct, size_t len,
 			    const char *what)
 {
-	uint8_t nonce[12];
-
-	make_nonce(nonce, y->n);
-	if (crypto_aead_chacha20poly1305_ietf_decrypt(pt, NULL, NULL, ct, len, y->h, HASHLEN,
-						      nonce, y->k) != 0)
+	if (aead_open(y->cipher, y->k, y->n, y->h, HASHLEN, ct, len, pt) != 0)
 		return mpc_fail(MPC_E_AUTH, "handshake: %s does not authenticate", what);
 	y->n++;
 	mix_hash(y->h, ct, len);
@@ -162,10 +203,15 @@ static void split(struct sym *y, struct chan_session *s, int initiator)
 	uint8_t k1[CHAN_KEYBYTES], k2[CHAN_KEYBYTES];
 
 	hkdf2(k1, k2, y->ck, NULL, 0);
+	s->cipher = y->cipher;
 	memcpy(s->send_key, initiator ? k1 : k2, CHAN_KEYBYTES);
 	memcpy(s->recv_key, initiator ? k2 : k1, CHAN_KEYBYTES);
 	s->send_n = 0;
 	s->recv_n = 0;
+	if (s->cipher == CHAN_AESGCM) {
+		crypto_aead_aes256gcm_beforenm(&s->send_st, s->send_key);
+		crypto_aead_aes256gcm_beforenm(&s->recv_st, s->recv_key);
+	}
 	sodium_memzero(k1, sizeof(k1));
 	sodium_memzero(k2, sizeof(k2));
 }
@@ -186,7 +232,7 @@ int chan__write_init(struct chan_hs *hs, const uint8_t e_priv[static CHAN_KEYBYT
 		r = mpc_fail(MPC_E_ARG, "handshake: payload of %zu bytes", plen);
 		goto out;
 	}
-	sym_init(&y, prologue, prologue_len, rs);
+	sym_init(&y, hs->cipher, prologue, prologue_len, rs);
 
 	/* e */
 	if (crypto_scalarmult_base(out, e_priv) != 0) {
@@ -205,6 +251,7 @@ int chan__write_init(struct chan_hs *hs, const uint8_t e_priv[static CHAN_KEYBYT
 	/* payload */
 	encrypt_and_hash(&y, out + CHAN__HS1_FIXED, payload, plen);
 
+	t.cipher = y.cipher;
 	t.state = CHAN_HS_INIT_SENT;
 	memcpy(t.h, y.h, HASHLEN);
 	memcpy(t.ck, y.ck, HASHLEN);
@@ -238,7 +285,7 @@ int chan__read_init(struct chan_hs *hs, const uint8_t s_priv[static CHAN_KEYBYTE
 		goto out;
 	}
 	plen = inlen - CHAN__HS1_FIXED - CHAN_TAGBYTES;
-	sym_init(&y, prologue, prologue_len, s_pub);
+	sym_init(&y, hs->cipher, prologue, prologue_len, s_pub);
 
 	/* e */
 	memcpy(t.re, in, CHAN_KEYBYTES);
@@ -258,6 +305,7 @@ int chan__read_init(struct chan_hs *hs, const uint8_t s_priv[static CHAN_KEYBYTE
 				  "message 1 payload")) != 0)
 		goto out;
 
+	t.cipher = y.cipher;
 	t.state = CHAN_HS_INIT_CONSUMED;
 	memcpy(t.h, y.h, HASHLEN);
 	memcpy(t.ck, y.ck, HASHLEN);
@@ -287,6 +335,7 @@ int chan__write_resp(struct chan_hs *hs, const uint8_t e_priv[static CHAN_KEYBYT
 		r = mpc_fail(MPC_E_ARG, "handshake: payload of %zu bytes", plen);
 		goto out;
 	}
+	y.cipher = hs->cipher;
 	memcpy(y.h, hs->h, HASHLEN);
 	memcpy(y.ck, hs->ck, HASHLEN);
 
@@ -307,6 +356,7 @@ int chan__write_resp(struct chan_hs *hs, const uint8_t e_priv[static CHAN_KEYBYT
 	split(&y, &ns, 0);
 
 	/* Only the handshake hash outlives the handshake. */
+	t.cipher = y.cipher;
 	t.state = CHAN_HS_DONE;
 	memcpy(t.h, y.h, HASHLEN);
 	*hs = t;
@@ -337,6 +387,7 @@ int chan__read_resp(struct chan_hs *hs, const uint8_t s_priv[static CHAN_KEYBYTE
 		goto out;
 	}
 	plen = inlen - CHAN__HS2_FIXED - CHAN_TAGBYTES;
+	y.cipher = hs->cipher;
 	memcpy(y.h, hs->h, HASHLEN);
 	memcpy(y.ck, hs->ck, HASHLEN);
 
@@ -355,6 +406,7 @@ int chan__read_resp(struct chan_hs *hs, const uint8_t s_priv[static CHAN_KEYBYTE
 		goto out;
 	split(&y, &ns, 1);
 
+	t.cipher = y.cipher;
 	t.state = CHAN_HS_DONE;
 	memcpy(t.h, y.h, HASHLEN);
 	if (plen)
@@ -439,9 +491,13 @@ int chan_seal(struct chan_session *s, const uint8_t *ad, size_t adlen, const uin
 	/* Noise reserves nonce 2^64-1: a counter there needs a new handshake. */
 	if (s->send_n == UINT64_MAX)
 		return mpc_fail(MPC_E_RANGE, "frame: send counter exhausted; handshake again");
-	make_nonce(nonce, s->send_n);
-	crypto_aead_chacha20poly1305_ietf_encrypt(ct, NULL, pt, len, ad, adlen, NULL, nonce,
-						  s->send_key);
+	make_nonce(nonce, s->send_n, s->cipher);
+	if (s->cipher == CHAN_AESGCM)
+		crypto_aead_aes256gcm_encrypt_afternm(ct, NULL, pt, len, ad, adlen, NULL, nonce,
+						      &s->send_st);
+	else
+		crypto_aead_chacha20poly1305_ietf_encrypt(ct, NULL, pt, len, ad, adlen, NULL,
+							  nonce, s->send_key);
 	s->send_n++;
 	return 0;
 }
@@ -458,9 +514,12 @@ int chan_open(struct chan_session *s, const uint8_t *ad, size_t adlen, const uin
 				len - CHAN_TAGBYTES, CHAN_FRAME_MAX);
 	if (s->recv_n == UINT64_MAX)
 		return mpc_fail(MPC_E_RANGE, "frame: receive counter exhausted; handshake again");
-	make_nonce(nonce, s->recv_n);
-	if (crypto_aead_chacha20poly1305_ietf_decrypt(pt, NULL, NULL, ct, len, ad, adlen, nonce,
-						      s->recv_key) != 0)
+	make_nonce(nonce, s->recv_n, s->cipher);
+	if ((s->cipher == CHAN_AESGCM ?
+		     crypto_aead_aes256gcm_decrypt_afternm(pt, NULL, NULL, ct, len, ad, adlen,
+							   nonce, &s->recv_st) :
+		     crypto_aead_chacha20poly1305_ietf_decrypt(pt, NULL, NULL, ct, len, ad, adlen,
+							       nonce, s->recv_key)) != 0)
 		return mpc_fail(MPC_E_AUTH,
 				"frame %llu: does not authenticate (tampered, replayed, "
 				"reordered or after a lost frame)",

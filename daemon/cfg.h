@@ -57,6 +57,12 @@ enum cfg_role {
 	CFG_ROLE_DEALER = 1,	/* produces correlated randomness only */
 };
 
+enum cfg_cipher {
+	CFG_CIPHER_AUTO = 0,		/* AES-GCM where the CPU has AES-NI */
+	CFG_CIPHER_AESGCM = 1,
+	CFG_CIPHER_CHACHAPOLY = 2,
+};
+
 enum cfg_approve {
 	CFG_APPROVE_MANUAL = 0,	/* wait for `mpcctl approve JOB` */
 	CFG_APPROVE_AUTO = 1,
@@ -83,6 +89,7 @@ struct cfg_node {
 	char *control_socket;		/* default /run/mpcd/<Name>.sock */
 	char *data_dir;			/* default /var/lib/mpcd/<Name> */
 	enum cfg_role role;		/* default compute */
+	enum cfg_cipher cipher;		/* what we propose when we dial; default auto */
 	uint64_t max_frame;		/* bytes, 64K..16M, default 1M */
 	uint32_t max_jobs;		/* 1..64, default 4 */
 	uint64_t job_memory;		/* bytes per job, 16M..1024G, default 1G */

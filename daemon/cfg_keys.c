@@ -24,9 +24,11 @@
 
 _Static_assert(sizeof(enum cfg_role) == sizeof(int), "ENUM fields are int-sized");
 _Static_assert(sizeof(enum cfg_approve) == sizeof(int), "ENUM fields are int-sized");
+_Static_assert(sizeof(enum cfg_cipher) == sizeof(int), "ENUM fields are int-sized");
 
 static const char *const roles[] = { "compute", "dealer", NULL };
 static const char *const approves[] = { "manual", "auto", NULL };
+static const char *const ciphers[] = { "auto", "aesgcm", "chachapoly", NULL };
 static const char *const data_ext[] = { ".npy", ".csv", NULL };
 static const char *const onnx_ext[] = { ".onnx", NULL };
 static const char *const st_ext[] = { ".safetensors", NULL };
@@ -50,6 +52,7 @@ const struct cfg_key cfg__keys[] = {
 	/* Before AuditLog, whose default follows it. */
 	ROW(NODE, "DataDir", PATH, cfg_node, data_dir, 0, 0, "/var/lib/mpcd/{Name}", 0, NULL),
 	ROW(NODE, "Role", ENUM, cfg_node, role, 0, 0, "compute", 0, roles),
+	ROW(NODE, "Cipher", ENUM, cfg_node, cipher, 0, 0, "auto", 0, ciphers),
 	ROW(NODE, "MaxFrame", SIZE, cfg_node, max_frame, 64 * KB, 16 * MB, "1M", 0, NULL),
 	ROW(NODE, "MaxJobs", UINT, cfg_node, max_jobs, 1, 64, "4", 0, NULL),
 	ROW(NODE, "JobMemory", SIZE, cfg_node, job_memory, 16 * MB, 1024 * GB, "1G", 0, NULL),
@@ -516,9 +519,10 @@ int cfg__set(const struct cfg_reader *rd, unsigned line, const struct cfg_key *k
 				*(int *)field = (int)i;
 				return 0;
 			}
-		/* Every ENUM in the table has two choices. */
-		return cfg__err(rd, MPC_E_FORMAT, line, k->sec, k, val, "is not %s or %s",
-				k->choices[0], k->choices[1]);
+		return cfg__err(rd, MPC_E_FORMAT, line, k->sec, k, val, "is not %s%s%s or %s",
+				k->choices[0], k->choices[2] ? ", " : "",
+				k->choices[2] ? k->choices[1] : "",
+				k->choices[2] ? k->choices[2] : k->choices[1]);
 	case CFG_T_UINT:
 	case CFG_T_SIZE:
 	case CFG_T_SECONDS:

@@ -13,16 +13,19 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "chan.h"
 #include "eval.h"
 #include "fxp.h"
 #include "job.h"
 #include "log.h"
 #include "npy.h"
 
-/* Payload per JobData frame: MaxFrame less the frame's own fields. */
+/* Bytes per data chunk: a raw frame of at most MaxFrame (and the channel's limit). */
 static size_t chunk_size(struct job *j)
 {
-	return (size_t)j->srv->cfg->node.max_frame - 256;
+	size_t mf = (size_t)j->srv->cfg->node.max_frame;
+
+	return mf < CHAN_FRAME_MAX ? mf : CHAN_FRAME_MAX;
 }
 
 static int abort_error(struct job *j)

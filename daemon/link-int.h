@@ -13,8 +13,9 @@
 
 enum link_state { LK_CONNECT, LK_HS, LK_HELLO, LK_UP, LK_CLOSING };
 
-#define HS1_TYPE 1
+#define HS1_TYPE 1     /* Noise_IK_25519_ChaChaPoly_SHA256 */
 #define HS2_TYPE 2
+#define HS1_AES_TYPE 3 /* Noise_IK_25519_AESGCM_SHA256 */
 #define FRAME_HDR 4
 #define WIRE_VERSION 2
 
@@ -45,6 +46,8 @@ struct link {
 
 
 void link__close(struct link *l, const char *why);
+/* The suite this node proposes when it dials (Cipher in [Node]). */
+enum chan_cipher link__cipher(const struct server *s);
 /* Loop thread: hand bytes to libuv (copied). */
 void link__write_raw(struct link *l, const void *data, size_t len);
 void link__on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *b);

@@ -21,6 +21,19 @@
 #include "log.h"
 #include "wire.h"
 
+enum chan_cipher link__cipher(const struct server *s)
+{
+	switch (s->cfg->node.cipher) {
+	case CFG_CIPHER_AESGCM:
+		return CHAN_AESGCM;
+	case CFG_CIPHER_CHACHAPOLY:
+		return CHAN_CHACHAPOLY;
+	case CFG_CIPHER_AUTO:
+		break;
+	}
+	return chan_aesgcm_available() ? CHAN_AESGCM : CHAN_CHACHAPOLY;
+}
+
 static size_t max_frame(struct server *s)
 {
 	return (size_t)s->cfg->node.max_frame + CHAN_TAGBYTES;
@@ -396,7 +409,8 @@ static void link_up(struct link *l)
 	p->since = time(NULL);
 	p->backoff = 1;
 	p->last_error[0] = '\0';
-	log_info("peer %s: connected (%s)", p->cfg->name, l->initiator ? "outgoing" : "incoming");
+	log_info("peer %s: connected (%s, %s)", p->cfg->name,
+		 l->initiator ? "outgoing" : "incoming", chan_cipher_name(l->sess.cipher));
 }
 
 static int send_hello(struct link *l)
@@ -588,9 +602,18 @@ static int process(struct link *l)
 
 			if (left < 1)
 				break;
-			if (m[0] != (l->initiator ? HS2_TYPE : HS1_TYPE)) {
+			if (l->initiator ? m[0] != HS2_TYPE :
+					   m[0] != HS1_TYPE && m[0] != HS1_AES_TYPE) {
 				link__close(l, "not an mpcd handshake");
 				return -1;
+			}
+			if (!l->initiator && m[0] == HS1_AES_TYPE) {
+				if (!chan_aesgcm_available()) {
+					link__close(l, "the peer proposes AES-GCM and this CPU has "
+						       "no AES-NI (set Cipher = chachapoly there)");
+					return -1;
+				}
+				l->hs.cipher = CHAN_AESGCM;
 			}
 			if (left < need)
 				break;

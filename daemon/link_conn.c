@@ -47,7 +47,8 @@ static void on_connect(uv_connect_t *req, int status)
 		link__close(l, uv_strerror(status));
 		return;
 	}
-	out[0] = HS1_TYPE;
+	l->hs.cipher = link__cipher(s);
+	out[0] = l->hs.cipher == CHAN_AESGCM ? HS1_AES_TYPE : HS1_TYPE;
 	if (chan_hs_create_init(&l->hs, s->priv, s->pub, l->peer->cfg->pub, wall_ns(), out + 1)) {
 		link__close(l, "handshake failed");
 		return;

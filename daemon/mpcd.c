@@ -159,6 +159,11 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	log_set_name(s.cfg->node.name);
+	if (s.cfg->node.cipher == CFG_CIPHER_AESGCM && !chan_aesgcm_available()) {
+		fprintf(stderr, "mpcd: %s: [Node] Cipher = aesgcm, but this CPU has no AES-NI "
+				"(use auto or chachapoly)\n", path);
+		goto out;
+	}
 	if ((ret = keys_load_private(s.cfg->node.private_key_file, priv, s.pub)) != 0) {
 		fprintf(stderr, "mpcd: %s\n", mpc_errmsg(ret));
 		goto out;

@@ -391,7 +391,8 @@ TEST(chan_low_order_keys)
  * core, since our own prologue and payloads differ); 3-6 are transport
  * frames with empty AD, alternating initiator and responder.
  */
-TEST(chan_kat_cacophony)
+/* One published IK vector (cacophony's keys, prologue and payloads). */
+static int kat_ik(enum chan_cipher cipher, const char *const ctx[6], const char *hash)
 {
 	static const char *const pl[6] = {
 		"4c756477696720766f6e204d69736573",
@@ -401,22 +402,10 @@ TEST(chan_kat_cacophony)
 		"4a65616e2d426170746973746520536179",
 		"457567656e2042f6686d20766f6e2042617765726b",
 	};
-	static const char *const ctx[6] = {
-		("ca35def5ae56cec33dc2036731ab14896bc4c75dbb07a61f879f8e3afa4c7944"
-		 "718da798efbcd91528520204f904b9bd6c7413dccdc214d951e15253e39987f1"
-		 "8146e8cd0873654207148333479d4d16c289f0294b29960a72f48e0b7bba2e89"
-		 "083169825e59642148d492020664ccf7"),
-		("95ebc60d2b1fa672c1f46a8aa265ef51bfe38e7ccb39ec5be34069f144808843"
-		 "5361e70b2ed446e6c9ec387d1d6b3b840f194e373979d241b203c4acafccf5"),
-		"050e9f3c8fac16b68dbce8f8c4bfbf6617c897f9ada4aa29aa19c8",
-		"344233a6cabb7141d80f3da2fedc311d9646bbb0f505afe403a667",
-		"62cdeeb172ad7ade7aa7d9e069da5790f12331bfa00177787a1d0810c67dc3b2b4",
-		"029bead1b40992327044d409d9a1f3ad8f36c3c452775d557e18bbeb2e8dfcead32d514024",
-	};
 	uint8_t is[32], ip[32], ie[32], rs[32], rp[32], re[32], hh[32], seen[32];
 	uint8_t p[6][32], c[6][128], out[128], back[64];
 	size_t pn[6], cn[6];
-	struct chan_hs hi = { 0 }, hr = { 0 };
+	struct chan_hs hi = { .cipher = cipher }, hr = { .cipher = cipher };
 	struct chan_session si = { 0 }, sr = { 0 };
 	static const uint8_t prologue[] = "John Galt";
 
@@ -424,7 +413,7 @@ TEST(chan_kat_cacophony)
 	hex(ie, 32, "893e28b9dc6ca8d611ab664754b8ceb7bac5117349a4439a6b0569da977c464a");
 	hex(rs, 32, "4a3acbfdb163dec651dfa3194dece676d437029c62a408b4c5ea9114246e4893");
 	hex(re, 32, "bbdb4cdbd309f1a1f2e1456967fe288cadd6f712d65dc7b7793d5e63da6b375b");
-	hex(hh, 32, "0b0f68fb0c27e03ce9b97565995ed4838cc0581b762ef72b062f6a546419fad7");
+	hex(hh, 32, hash);
 	for (int i = 0; i < 6; i++) {
 		pn[i] = strlen(pl[i]) / 2;
 		cn[i] = strlen(ctx[i]) / 2;
@@ -459,6 +448,50 @@ TEST(chan_kat_cacophony)
 		ASSERT_MEM_EQ(back, p[i], pn[i]);
 	}
 	return 0;
+}
+
+
+TEST(chan_kat_cacophony)
+{
+	static const char *const ctx[6] = {
+		("ca35def5ae56cec33dc2036731ab14896bc4c75dbb07a61f879f8e3afa4c7944"
+		 "718da798efbcd91528520204f904b9bd6c7413dccdc214d951e15253e39987f1"
+		 "8146e8cd0873654207148333479d4d16c289f0294b29960a72f48e0b7bba2e89"
+		 "083169825e59642148d492020664ccf7"),
+		("95ebc60d2b1fa672c1f46a8aa265ef51bfe38e7ccb39ec5be34069f144808843"
+		 "5361e70b2ed446e6c9ec387d1d6b3b840f194e373979d241b203c4acafccf5"),
+		"050e9f3c8fac16b68dbce8f8c4bfbf6617c897f9ada4aa29aa19c8",
+		"344233a6cabb7141d80f3da2fedc311d9646bbb0f505afe403a667",
+		"62cdeeb172ad7ade7aa7d9e069da5790f12331bfa00177787a1d0810c67dc3b2b4",
+		"029bead1b40992327044d409d9a1f3ad8f36c3c452775d557e18bbeb2e8dfcead32d514024",
+	};
+
+	return kat_ik(CHAN_CHACHAPOLY, ctx,
+		      "0b0f68fb0c27e03ce9b97565995ed4838cc0581b762ef72b062f6a546419fad7");
+}
+
+/* The same vector for Noise_IK_25519_AESGCM_SHA256 (where the CPU has AES-NI). */
+TEST(chan_kat_cacophony_aesgcm)
+{
+	static const char *const ctx[6] = {
+		("ca35def5ae56cec33dc2036731ab14896bc4c75dbb07a61f879f8e3afa4c7944"
+		 "4e417bc55c7a8166c993356c1be41ef67818a292426f301556c7f26b21d25ddb"
+		 "097153891a9a956cff47b83e63ad8d701c1342c209cff1ca5ecd43402762ac24"
+		 "9e3bd3a4c0a145fe07cb5dae28ea13a3"),
+		("95ebc60d2b1fa672c1f46a8aa265ef51bfe38e7ccb39ec5be34069f144808843"
+		 "af2ccf9972e22afc67aeafcd25162f7f98c363b7762e3e4cb7d272e39f27a5"),
+		"66acfc92e3197de166809e6d4d5d003dcc819a84bc3522ca53c9d9",
+		"71f89aa6533a6de70b0826864dd75f60806ee40170c16290189eb3",
+		"4795a3423550c8bf00386bd496a3e2c76c10669d2a75ab8f79b5094c5412a25705",
+		"aa0bb39097555c918e40be82abc2b909eb79d9eb87adb07e268fc37323a6cf904fd01fb391",
+	};
+
+	if (!chan_aesgcm_available()) {
+		printf("# no AES-NI here: AES-GCM not tested\n");
+		return 0;
+	}
+	return kat_ik(CHAN_AESGCM, ctx,
+		      "669c8640d9e42a3cda2f232f78597ceefb01daa6e3df81181ccce6fc6b5026bf");
 }
 
 /*

@@ -16,7 +16,8 @@
 # cluster_stop leaves the daemon's exit status in DIR/NODE.rc.
 # Per node: DIR/NODE.conf, DIR/NODE.key (0600), DIR/NODE/ (DataDir),
 # DIR/NODE.sock, DIR/NODE.log, DIR/NODE.pid. Extra config lines for a
-# node can be put in DIR/NODE.extra before cluster_write_configs.
+# node can be put in DIR/NODE.extra (after its [Peer] sections) or
+# DIR/NODE.node (inside [Node]) before cluster_write_configs.
 : "${MPCD:=bin/mpcd}"
 : "${MPCCTL:=bin/mpcctl}"
 
@@ -85,6 +86,7 @@ cluster_write_configs() {
 			echo "DataDir = $CL_DIR/$n"
 			echo "Role = $(role_of "$n")"
 			echo "IdleTimeout = ${CL_IDLE:-10}"
+			[ -f "$CL_DIR/$n.node" ] && cat "$CL_DIR/$n.node"
 			for p in "${CL_NODES[@]}"; do
 				[ "$p" = "$n" ] && continue
 				echo

@@ -226,6 +226,10 @@ consortium_a() {
 	model gamma digits_mlp "$F/digits_mlp/$s" "$F/digits_mlp/weights.safetensors"
 	model gamma tiny_cnn "$F/tiny_cnn/$s" "$F/tiny_cnn/weights.safetensors"
 	model beta bn_softmax "$F/digits_bn_softmax/$s" "$F/digits_bn_softmax/weights.safetensors"
+	# alpha proposes ChaCha20-Poly1305 and is the only one to dial its
+	# links; the others propose AES-GCM where the CPU has it.
+	echo "Cipher = chachapoly" >"$d/alpha.node"
+	for s in beta gamma delta epsilon dealer; do cluster_peer_set "$s" alpha Endpoint ""; done
 	policy beta "Approve = auto
 AllowRecipients = alpha, beta, delta, epsilon
 AllowPeers = alpha, gamma, delta, epsilon"
@@ -239,6 +243,20 @@ AllowRecipients = alpha, beta, gamma, delta, epsilon
 AllowPeers = alpha, beta, gamma, delta"
 	start_all && cluster_wait_peers alpha 5 && cluster_wait_peers beta 5 &&
 		cluster_wait_peers gamma 5 && cluster_wait_peers delta 5 && cluster_wait_peers epsilon 5
+}
+
+# Both suites are in use: alpha's links ChaCha20-Poly1305 (its Cipher),
+# beta-gamma AES-256-GCM where the CPU has AES-NI (Cipher = auto).
+cipher_check() {
+	local want=ChaCha20-Poly1305
+	grep -q aes /proc/cpuinfo && want=AES-256-GCM
+	if grep -q "peer gamma: connected (outgoing, ChaCha20-Poly1305)" "$CL_DIR/alpha.log" &&
+		grep -q "peer gamma: connected (.*, $want)" "$CL_DIR/beta.log"; then
+		ok "ciphers: alpha's links ChaCha20-Poly1305 (Cipher = chachapoly), beta-gamma $want"
+	else
+		not_ok "ciphers: alpha's links ChaCha20-Poly1305, beta-gamma $want" \
+			"$(grep -h connected "$CL_DIR/alpha.log" "$CL_DIR/beta.log")"
+	fi
 }
 
 fixture_jobs() {
@@ -582,6 +600,7 @@ fi
 
 if consortium_a; then
 	ok "consortium A: six daemons connect"
+	cipher_check
 	fixture_jobs
 	policy_tests
 	approval_tests
