@@ -23,9 +23,19 @@ static int finish(struct mpc *m, const struct bilin *bl, const struct corr_mat *
 		  const uint64_t *e, const uint64_t *f, uint64_t *z)
 {
 	size_t yl = bilin_y_len(bl), zl = bilin_z_len(bl), sl = bilin_scratch_len(bl);
-	uint64_t *bf = mpc_alloc_raw(yl), *scratch = NULL;
+	uint64_t *bf, *scratch = NULL;
 	int ret = MPC_E_NOMEM;
 
+	/* Element-wise without broadcast: the whole formula in one pass. */
+	if (bl->kind == BILIN_MUL && bilin_x_len(bl) == zl && yl == zl) {
+		const uint64_t *a = mt->a, *b = mt->b, *c = mt->c;
+		uint64_t own = m->me == 0 ? ~(uint64_t)0 : 0;
+
+		for (size_t i = 0; i < zl; i++)
+			z[i] = c[i] + e[i] * (b[i] + (f[i] & own)) + a[i] * f[i];
+		return 0;
+	}
+	bf = mpc_alloc_raw(yl);
 	if (!bf || (sl && !(scratch = mpc_alloc(sl))))
 		goto out;
 	memcpy(bf, mt->b, yl * sizeof(*bf));

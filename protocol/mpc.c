@@ -278,55 +278,66 @@ int mpc_share_input(struct mpc *m, int owner, const uint64_t *x, size_t n,
 	return 0;
 }
 
+#define OPEN_STACK_ITEMS 8
+
+/*
+ * Every item goes out from where it is as its own message (one round for
+ * all), each peer's copy lands in its slot of `all`, and out = share +
+ * the others' in one pass: no packing, no copy of the share.
+ */
 int mpc_open_items(struct mpc *m, struct mpc_open_item *it, int k)
 {
-	size_t total = 0, off;
-	/* One item goes out from where it is; several are packed in one message. */
-	const uint64_t *mine = k == 1 ? it[0].share : NULL;
-	uint64_t *packed = NULL, *all = NULL;
+	const void *mine_s[OPEN_STACK_ITEMS], **mine = mine_s;
+	void *theirs_s[OPEN_STACK_ITEMS], **theirs = theirs_s;
+	size_t len_s[OPEN_STACK_ITEMS], *len = len_s, total = 0, off = 0;
+	uint64_t *all = NULL;
 	int ret;
 
-	for (int i = 0; i < k; i++)
-		total += it[i].n;
-	if (k != 1 && !(packed = ring_alloc(total * sizeof(*packed)))) {
-		ret = mpc_fail(MPC_E_NOMEM, "open: %zu words", total);
+	/* The weights phase opens one item per linear layer. */
+	if (k > OPEN_STACK_ITEMS &&
+	    (!(mine = malloc((size_t)k * sizeof(*mine))) ||
+	     !(theirs = malloc((size_t)k * sizeof(*theirs))) ||
+	     !(len = malloc((size_t)k * sizeof(*len))))) {
+		ret = mpc_fail(MPC_E_NOMEM, "open: %d items", k);
 		goto out;
 	}
+	for (int i = 0; i < k; i++)
+		total += it[i].n;
 	if (!(all = ring_alloc(total * sizeof(*all) * (size_t)m->n))) {
 		ret = mpc_fail(MPC_E_NOMEM, "open: %zu words", total);
 		goto out;
 	}
-	if (packed) {
-		off = 0;
-		for (int i = 0; i < k; i++) {
-			memcpy(packed + off, it[i].share, it[i].n * sizeof(*packed));
-			off += it[i].n;
-		}
-		mine = packed;
-	}
-	if ((ret = net_exchange(m->net, mine, all, total * sizeof(*mine))) != 0)
-		goto out;
-	off = 0;
 	for (int i = 0; i < k; i++) {
-		uint64_t *o = it[i].out;
+		mine[i] = it[i].share;
+		theirs[i] = all + off * (size_t)m->n;
+		len[i] = it[i].n * sizeof(*all);
+		off += it[i].n;
+	}
+	if ((ret = net_exchange_v(m->net, k, mine, theirs, len)) != 0)
+		goto out;
+	for (int i = 0; i < k; i++) {
+		const uint64_t *src = it[i].share;
 
-		if (o != mine + off)
-			memcpy(o, mine + off, it[i].n * sizeof(*o));
 		for (int p = 0; p < m->n; p++) {
-			const uint64_t *t = all + (size_t)p * total + off;
+			const uint64_t *t = (const uint64_t *)theirs[i] + (size_t)p * it[i].n;
 
 			if (p == m->me)
 				continue;
 			if (it[i].xor)
-				ring_xor(o, o, t, it[i].n);
+				ring_xor(it[i].out, src, t, it[i].n);
 			else
-				ring_add(o, o, t, it[i].n);
+				ring_add(it[i].out, src, t, it[i].n);
+			src = it[i].out;
 		}
-		off += it[i].n;
 	}
 out:
-	ring_free(packed, total * sizeof(*packed));
 	ring_free(all, total * sizeof(*all) * (size_t)m->n);
+	if (mine != mine_s)
+		free(mine);
+	if (theirs != theirs_s)
+		free(theirs);
+	if (len != len_s)
+		free(len);
 	return ret;
 }
 

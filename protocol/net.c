@@ -55,6 +55,24 @@ int net_recv(struct net *nt, int from, void *buf, size_t len)
 	return ret;
 }
 
+int net_exchange_v(struct net *nt, int k, const void *const *mine, void *const *theirs,
+		   const size_t *len)
+{
+	int ret;
+
+	for (int p = 0; p < nt->n_parties; p++)
+		for (int i = 0; i < k && p != nt->me; i++)
+			if ((ret = net_send(nt, p, mine[i], len[i])) != 0)
+				return ret;
+	for (int p = 0; p < nt->n_parties; p++)
+		for (int i = 0; i < k && p != nt->me; i++)
+			if ((ret = net_recv(nt, p, (uint8_t *)theirs[i] + (size_t)p * len[i],
+					    len[i])) != 0)
+				return ret;
+	nt->st[nt->phase].rounds++;
+	return 0;
+}
+
 int net_exchange(struct net *nt, const void *mine, void *theirs, size_t len)
 {
 	int ret;

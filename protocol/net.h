@@ -70,5 +70,8 @@ int net_recv(struct net *nt, int from, void *buf, size_t len) MPC_MUST_CHECK;
  * (theirs[me * len] is left untouched).
  */
 int net_exchange(struct net *nt, const void *mine, void *theirs, size_t len) MPC_MUST_CHECK;
+/* The same for k buffers at once, each its own message: still one round. */
+int net_exchange_v(struct net *nt, int k, const void *const *mine, void *const *theirs,
+		   const size_t *len) MPC_MUST_CHECK;
 
 #endif

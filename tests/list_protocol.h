@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 X(proto_open_share, 20)
+X(proto_open_many_items, 20)
 X(proto_beaver_mul_exact, 30)
 X(proto_matmul_exact, 30)
 X(proto_conv_exact, 30)

@@ -139,6 +139,50 @@ TEST(proto_open_share)
 	return 0;
 }
 
+/* Twelve items of different sizes in one opening (more than fit on the stack). */
+static int open_many_run(struct ptest *t, struct mpc *m, const uint64_t *x,
+			 const uint64_t *y, uint64_t *out)
+{
+	struct mpc_open_item it[12];
+	uint64_t *tmp = calloc(t->nx, sizeof(*tmp));
+	size_t off = 0;
+	int ret, rounds = (int)m->net->st[m->net->phase].rounds;
+
+	(void)y;
+	for (int i = 0; i < 12; i++) {
+		size_t n = (size_t)(i + 1) * 10;
+
+		/* Half in place, half into another buffer. */
+		if (i % 2)
+			memcpy(tmp + off, x + off, n * sizeof(*tmp));
+		it[i] = (struct mpc_open_item){ .share = i % 2 ? tmp + off : x + off,
+						.out = tmp + off, .n = n };
+		off += n;
+	}
+	ret = mpc_open_items(m, it, 12);
+	if (!ret && (int)m->net->st[m->net->phase].rounds != rounds + 1)
+		ret = MPC_E_INTERNAL;
+	for (size_t i = 0; i < t->nx; i++)
+		out[i] = m->me == 0 ? tmp[i] : 0;
+	free(tmp);
+	return ret;
+}
+
+TEST(proto_open_many_items)
+{
+	for (int n = 2; n <= 4; n++) {
+		struct ptest t = { .need = open_need, .run = open_many_run };
+
+		pt_alloc(&t, 780, 0, 780);
+		rand_vals(t.x, 780, 64);
+		pt_exec(&t, n);
+		for (size_t i = 0; i < 780; i++)
+			ASSERT_U64_EQ(t.out[i], t.x[i]);
+		pt_free(&t);
+	}
+	return 0;
+}
+
 /* ---- bilinear ---- */
 
 static int bilin_need(struct ptest *t, struct corr_list *l)
