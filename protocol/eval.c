@@ -47,38 +47,52 @@ int ev__out(struct ectx *c, int vid, int scale)
 	return 0;
 }
 
+static int share_floats_into(struct ectx *c, int owner, const float *data, size_t n,
+			     int scale, uint64_t *dst);
+
 int ev__share_floats(struct ectx *c, int owner, const float *data, size_t n, int scale,
 		     uint64_t **p)
 {
-	uint64_t *enc = NULL, *sh = NULL;
-	int ret = MPC_E_NOMEM;
+	uint64_t *sh;
+	int ret;
 
 	*p = NULL;
 	if (!c->run)
 		return 0;
+	if (!(sh = mpc_alloc_raw(n)))
+		return MPC_E_NOMEM;
+	if ((ret = share_floats_into(c, owner, data, n, scale, sh)) != 0) {
+		mpc_free_words(sh, n);
+		return ret;
+	}
+	*p = sh;
+	return 0;
+}
+
+/* The same into dst (n words, all written). */
+static int share_floats_into(struct ectx *c, int owner, const float *data, size_t n,
+			     int scale, uint64_t *dst)
+{
+	uint64_t *enc = NULL;
+	int ret = MPC_E_NOMEM;
+
 	if (scale * c->frac > 62)
 		return ev__fail(c, MPC_E_RANGE, "scale %d too large", scale);
-	if (!(sh = mpc_alloc(n)))
-		goto out;
 	if (c->m->me == owner) {
 		if (!data) {
 			ret = ev__fail(c, MPC_E_ARG, "a weight has no data on its owner");
 			goto out;
 		}
-		if (!(enc = mpc_alloc(n)))
+		if (!(enc = mpc_alloc_raw(n)))
 			goto out;
 		if ((ret = fxp_encode(enc, data, n, scale * c->frac)) != 0) {
 			ret = ev__fail(c, ret, "%s", mpc_errmsg(ret));
 			goto out;
 		}
 	}
-	if ((ret = mpc_share_input(c->m, owner, enc, n, sh)) != 0)
-		goto out;
-	*p = sh;
-	sh = NULL; /* transferred */
+	ret = mpc_share_input(c->m, owner, enc, n, dst);
 out:
 	mpc_free_words(enc, n);
-	mpc_free_words(sh, n);
 	return ret;
 }
 
@@ -292,6 +306,12 @@ static int share_input(struct ectx *c, int vid, const struct eval_input *in)
 					mv->name, p, pt->owner);
 		/* Encoding failures surface on the owner and abort the job. */
 		c->nd = NULL;
+		if (in->n_parts == 1) {
+			/* One part is the whole tensor: share it in place. */
+			if ((ret = share_floats_into(c, pt->owner, pt->data, n, 1, v->v)) != 0)
+				return mpc_fail_ctx(ret, "input '%s' part %d", mv->name, p);
+			continue;
+		}
 		if ((ret = ev__share_floats(c, pt->owner, pt->data, n, 1, &sh)) != 0)
 			return mpc_fail_ctx(ret, "input '%s' part %d", mv->name, p);
 		for (size_t o = 0; o < outer; o++)

@@ -257,22 +257,27 @@ void mpc_release(struct corr_mat *mat)
 int mpc_share_input(struct mpc *m, int owner, const uint64_t *x, size_t n,
 		    uint64_t *share)
 {
-	uint64_t *tmp;
+	uint64_t *tmp = NULL;
 
 	if (m->me != owner) {
 		/* One PRG call of n words: the owner draws exactly the same. */
 		prg_u64(&m->pair[owner], share, n);
 		return 0;
 	}
-	if (!(tmp = mpc_alloc(n)))
+	/* x less every other party's stream; the first one drawn into share itself. */
+	if (m->n > 2 && !(tmp = mpc_alloc_raw(n)))
 		return MPC_E_NOMEM;
-	memcpy(share, x, n * sizeof(*share));
-	for (int j = 0; j < m->n; j++) {
+	for (int j = 0, first = 1; j < m->n; j++) {
 		if (j == owner)
 			continue;
-		prg_u64(&m->pair[j], tmp, n);
-		for (size_t i = 0; i < n; i++)
-			share[i] -= tmp[i];
+		if (first) {
+			prg_u64(&m->pair[j], share, n);
+			ring_sub(share, x, share, n);
+			first = 0;
+		} else {
+			prg_u64(&m->pair[j], tmp, n);
+			ring_sub(share, share, tmp, n);
+		}
 	}
 	mpc_free_words(tmp, n);
 	return 0;
