@@ -90,24 +90,21 @@ run_job() {
 		"$(awk -v a="$t0" -v b="$t1" 'BEGIN{print b-a}')"
 }
 
-# A daemon in service is warm: one unmeasured job first (page faults of
-# first-touch memory, the allocator's cache, TCP windows).
-run_job lenet 1 2 "input=alpha:lenet_1" alpha "beta:lenet" >/dev/null
-for k in $(seq 1 "$REPS"); do
-	run_job relu_1e5 1 2 "x=alpha:relu_x" alpha "beta:relu"
-done | median | tee -a "$OUT/results.jsonl"
-for k in $(seq 1 "$REPS"); do
-	run_job mul_1e6 1 2 "x=alpha:mul_x" alpha "beta:mul" "y=beta:mul_y"
-done | median | tee -a "$OUT/results.jsonl"
-for k in $(seq 1 "$REPS"); do
-	run_job matmul_128x784x64 1 2 "x=alpha:mm_x" alpha "beta:matmul"
-done | median | tee -a "$OUT/results.jsonl"
+# A daemon in service is warm: one unmeasured run of each workload first
+# (page faults of first-touch memory, the allocator's cache, TCP windows).
+# The median of DREPS runs (the daemon path is noisier than in-process).
+DREPS=${BENCH_DAEMON_REPS:-9}
+measure() {
+	run_job "$@" >/dev/null
+	for k in $(seq 1 "$DREPS"); do run_job "$@"; done | median | tee -a "$OUT/results.jsonl"
+}
+measure relu_1e5 1 2 "x=alpha:relu_x" alpha "beta:relu"
+measure mul_1e6 1 2 "x=alpha:mul_x" alpha "beta:mul" "y=beta:mul_y"
+measure matmul_128x784x64 1 2 "x=alpha:mm_x" alpha "beta:matmul"
 for w in "secureml 1" "secureml 64" "lenet 1" "lenet 64"; do
 	set -- $w
 	[ "$QUICK" = 1 ] && [ "$1$2" = lenet64 ] && continue
-	for k in $(seq 1 "$REPS"); do
-		run_job "$1" "$2" 2 "input=alpha:$1_$2" alpha "beta:$1"
-	done | median | tee -a "$OUT/results.jsonl"
+	measure "$1" "$2" 2 "input=alpha:$1_$2" alpha "beta:$1"
 	run_job "$1" "$2" 3 "input=alpha:$1_$2" gamma "beta:$1" | tee -a "$OUT/results.jsonl"
 done
 run_job wine_mlp 64 3 "input=alpha:wine_a,gamma:wine_b" alpha "beta:wine" | tee -a "$OUT/results.jsonl"

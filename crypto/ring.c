@@ -18,7 +18,7 @@
 #define BIG_MIN ((size_t)64 << 10)
 #define HUGE_MIN (HUGE_ALIGN / 2)
 #define BIG_HDR 64 /* the mapping's length, in front of the caller's bytes */
-#define CACHE_SLOTS 256
+#define CACHE_SLOTS 1024
 #define CACHE_MAX_BYTES ((size_t)1 << 30)
 
 /* Released big mappings, reused for requests from half their size up. */
