@@ -5,7 +5,8 @@
 #   daemons:    real mpcd processes on loopback, encrypted links, a dealer.
 # Prints one JSON object per line (also in build/bench/results.jsonl) and
 # writes docs/benchmarks.md. Compare ratios within one run: absolute times
-# on a shared machine drift. BENCH_QUICK=1 skips LeNet batch 64.
+# on a shared machine drift. BENCH_QUICK=1 skips LeNet batch 64;
+# BENCH_INPROC=0 and BENCH_WAN=0 skip those parts.
 set -u
 cd "$(dirname "$0")/.."
 . tests/daemon/cluster.sh
@@ -15,9 +16,11 @@ mkdir -p "$OUT"
 REPS=${BENCH_REPS:-5}
 QUICK=${BENCH_QUICK:-0}
 
-echo "# in-process (protocol layer, threads), median of $REPS" >&2
-bin/mpc-bench --reps "$REPS" --parties 2,3 $([ "$QUICK" = 1 ] && echo --quick) |
-	tee -a "$OUT/results.jsonl"
+if [ "${BENCH_INPROC:-1}" = 1 ]; then
+	echo "# in-process (protocol layer, threads), median of $REPS" >&2
+	bin/mpc-bench --reps "$REPS" --parties 2,3 $([ "$QUICK" = 1 ] && echo --quick) |
+		tee -a "$OUT/results.jsonl"
+fi
 
 DIR=$(mktemp -d "${TMPDIR:-/tmp}/mpcd-bench.XXXXXX")
 trap 'cluster_stop_all; rm -rf "$DIR"' EXIT
