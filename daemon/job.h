@@ -130,6 +130,8 @@ int job__contribute(struct job *j, char *why, size_t len);
 int job__policy(struct job *j, int *manual, char *why, size_t len);
 int job__answer(struct job *j);
 void job__on_answer(struct job *j, struct peer *from, const Mpcpb__JobAnswer *a);
+/* job_data.c: a JobData header without a raw frame (an empty message) */
+void job__on_data(struct server *s, struct peer *from, const Mpcpb__JobData *d);
 
 /* job_run.c */
 int job__start_thread(struct job *j);

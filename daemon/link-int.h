@@ -48,6 +48,8 @@ struct link {
 void link__close(struct link *l, const char *why);
 /* The suite this node proposes when it dials (Cipher in [Node]). */
 enum chan_cipher link__cipher(const struct server *s);
+/* Loop thread: a frame before the link is published (Hello), straight out. */
+int link__send_direct(struct link *l, const Mpcpb__Frame *f);
 /* Loop thread: hand bytes to libuv (copied). */
 void link__write_raw(struct link *l, const void *data, size_t len);
 void link__on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *b);

@@ -3,7 +3,9 @@
 /*
  * Peer links: TCP, the Noise IK handshake (crypto/chan.c), then frames of
  * [4-byte big-endian length][AEAD ciphertext of a protobuf Frame] whose
- * header is the AEAD's associated data. Implicit nonces make replay,
+ * header is the AEAD's associated data (or of a job's data chunk announced
+ * by the frame before). This file: handshake and receiving; link_send.c
+ * seals and writes; link_conn.c dials and accepts. Implicit nonces make replay,
  * reordering, dropping and tampering fail authentication; any failure
  * closes the link with a logged reason. Handshake messages are
  * [1-byte type][fixed size], so nothing unauthenticated is ever buffered
@@ -37,221 +39,6 @@ enum chan_cipher link__cipher(const struct server *s)
 static size_t max_frame(struct server *s)
 {
 	return (size_t)s->cfg->node.max_frame + CHAN_TAGBYTES;
-}
-
-static void on_frame_written(uv_write_t *w, int status)
-{
-	struct outframe *o = (struct outframe *)((char *)w - offsetof(struct outframe, req));
-	struct link *l = w->data;
-
-	free(o);
-	if (status < 0 && l->state != LK_CLOSING)
-		link__close(l, uv_strerror(status));
-}
-
-/* Loop thread: the sealed frame itself goes to libuv, freed when written. */
-static void write_frame(struct link *l, struct outframe *o)
-{
-	uv_buf_t b = uv_buf_init((char *)o->data, (unsigned)o->len);
-	int r;
-
-	o->req.data = l;
-	if ((r = uv_write(&o->req, (uv_stream_t *)&l->tcp, &b, 1, on_frame_written)) < 0) {
-		free(o);
-		link__close(l, uv_strerror(r));
-		return;
-	}
-	l->t_tx = srv_now(l->srv);
-}
-
-static void on_written(uv_write_t *w, int status)
-{
-	struct link *l = w->data;
-
-	free(w);
-	if (status < 0 && l && l->state != LK_CLOSING)
-		link__close(l, uv_strerror(status));
-}
-
-/* Loop thread: hand bytes to libuv; the request owns a copy. */
-void link__write_raw(struct link *l, const void *data, size_t len)
-{
-	uv_write_t *w = malloc(sizeof(*w) + len);
-	uv_buf_t b;
-	int r;
-
-	if (!w) {
-		link__close(l, "out of memory");
-		return;
-	}
-	memcpy(w + 1, data, len);
-	w->data = l;
-	b = uv_buf_init((char *)(w + 1), (unsigned)len);
-	if ((r = uv_write(w, (uv_stream_t *)&l->tcp, &b, 1, on_written)) < 0) {
-		free(w);
-		link__close(l, uv_strerror(r));
-		return;
-	}
-	l->t_tx = srv_now(l->srv);
-}
-
-/* The 4-byte length of a frame carrying `len` plaintext bytes. */
-static void put_len(uint8_t *at, size_t len)
-{
-	size_t clen = len + CHAN_TAGBYTES;
-
-	at[0] = (uint8_t)(clen >> 24);
-	at[1] = (uint8_t)(clen >> 16);
-	at[2] = (uint8_t)(clen >> 8);
-	at[3] = (uint8_t)clen;
-}
-
-/* Room for frames of lens[0..k-1] plaintext bytes back to back, one write. */
-static struct outframe *frames_alloc(struct link *l, const size_t *lens, int k, int *ret)
-{
-	size_t total = 0;
-	struct outframe *o;
-
-	for (int i = 0; i < k; i++) {
-		if (lens[i] > l->srv->cfg->node.max_frame) {
-			*ret = mpc_fail(MPC_E_TOOBIG, "frame of %zu bytes over MaxFrame", lens[i]);
-			return NULL;
-		}
-		total += FRAME_HDR + lens[i] + CHAN_TAGBYTES;
-	}
-	if (!(o = malloc(sizeof(*o) + total))) {
-		*ret = mpc_fail(MPC_E_NOMEM, "frame");
-		return NULL;
-	}
-	o->next = NULL;
-	o->len = total;
-	return o;
-}
-
-/* Pack and seal f at `at` (room for its packed size + header + tag). */
-static int seal_at(struct link *l, const Mpcpb__Frame *f, size_t plen, uint8_t *at)
-{
-	put_len(at, plen);
-	mpcpb__frame__pack(f, at + FRAME_HDR);
-	return chan_seal(&l->sess, at, FRAME_HDR, at + FRAME_HDR, plen, at + FRAME_HDR);
-}
-
-/* Seal a frame into an outframe; caller holds peer->mu (or the link is private). */
-static struct outframe *seal_frame(struct link *l, const Mpcpb__Frame *f, int *ret)
-{
-	size_t plen = mpcpb__frame__get_packed_size(f);
-	struct outframe *o;
-
-	*ret = 0;
-	if (!(o = frames_alloc(l, &plen, 1, ret)))
-		return NULL;
-	if ((*ret = seal_at(l, f, plen, o->data)) != 0) {
-		free(o);
-		return NULL;
-	}
-	return o;
-}
-
-static void enqueue(struct link *l, struct outframe *o)
-{
-	if (l->qt)
-		l->qt->next = o;
-	else
-		l->qh = o;
-	l->qt = o;
-	l->peer->bytes_sent += o->len;
-}
-
-int peer_send(struct peer *p, const Mpcpb__Frame *f)
-{
-	struct outframe *o;
-	int ret;
-
-	pthread_mutex_lock(&p->mu);
-	if (!p->link) {
-		pthread_mutex_unlock(&p->mu);
-		return mpc_fail(MPC_E_PEER_GONE, "no link to %s", p->cfg->name);
-	}
-	if ((o = seal_frame(p->link, f, &ret)) != NULL)
-		enqueue(p->link, o);
-	pthread_mutex_unlock(&p->mu);
-	if (o)
-		srv_wake(p->srv);
-	return ret;
-}
-
-/*
- * The header and its raw frame in one buffer (one write, one segment on
- * the wire, one wake-up of the receiver), sealed under one lock so that
- * nothing comes between them; the raw bytes are sealed from the caller's
- * buffer, no copy before the cipher.
- */
-int peer_send_data(struct peer *p, const Mpcpb__Frame *hdr, const void *data, size_t len)
-{
-	size_t lens[2] = { mpcpb__frame__get_packed_size(hdr), len };
-	struct outframe *o = NULL;
-	uint8_t *raw;
-	int ret = 0;
-
-	pthread_mutex_lock(&p->mu);
-	if (!p->link) {
-		pthread_mutex_unlock(&p->mu);
-		return mpc_fail(MPC_E_PEER_GONE, "no link to %s", p->cfg->name);
-	}
-	if ((o = frames_alloc(p->link, lens, 2, &ret)) != NULL) {
-		raw = o->data + FRAME_HDR + lens[0] + CHAN_TAGBYTES;
-		put_len(raw, len);
-		/* Cannot fail short of 2^64 frames. */
-		if ((ret = seal_at(p->link, hdr, lens[0], o->data)) == 0 &&
-		    (ret = chan_seal(&p->link->sess, raw, FRAME_HDR, data, len,
-				     raw + FRAME_HDR)) == 0)
-			enqueue(p->link, o);
-	}
-	pthread_mutex_unlock(&p->mu);
-	if (ret) {
-		free(o);
-		return ret;
-	}
-	srv_wake(p->srv);
-	return 0;
-}
-
-/* Loop thread: write every queued frame of every link, in order. */
-void link_drain_all(struct server *s)
-{
-	for (size_t i = 0; i < s->n_peers; i++) {
-		struct peer *p = &s->peers[i];
-		struct outframe *o;
-		struct link *l;
-
-		pthread_mutex_lock(&p->mu);
-		l = p->link;
-		o = l ? l->qh : NULL;
-		if (l)
-			l->qh = l->qt = NULL;
-		pthread_mutex_unlock(&p->mu);
-		while (o) {
-			struct outframe *nx = o->next;
-
-			if (l->state == LK_UP)
-				write_frame(l, o);
-			else
-				free(o);
-			o = nx;
-		}
-	}
-}
-
-/* Frames before the link is published (Hello) go straight out. */
-static int send_direct(struct link *l, const Mpcpb__Frame *f)
-{
-	struct outframe *o;
-	int ret;
-
-	if (!(o = seal_frame(l, f, &ret)))
-		return ret;
-	write_frame(l, o);
-	return 0;
 }
 
 static void on_closed(uv_handle_t *h)
@@ -422,7 +209,7 @@ static int send_hello(struct link *l)
 	h.version = WIRE_VERSION;
 	f.msg_case = MPCPB__FRAME__MSG_HELLO;
 	f.hello = &h;
-	return send_direct(l, &f);
+	return link__send_direct(l, &f);
 }
 
 /*
