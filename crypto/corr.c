@@ -95,6 +95,14 @@ int corr_mand_index(enum corr_mand_shape sh, unsigned mask)
 	return idx;
 }
 
+void corr_mand_indices(enum corr_mand_shape sh, int *idx)
+{
+	int k = 0;
+
+	for (unsigned m = 0; m < 1u << MAND_MAX_VARS; m++)
+		idx[m] = kept(sh, m) ? k++ : -1;
+}
+
 int corr_mand_prods(enum corr_mand_shape sh)
 {
 	int n = 0;

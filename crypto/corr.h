@@ -50,6 +50,8 @@ int corr_mand_monos(enum corr_mand_shape sh, const uint8_t **monos);
 /* Product planes of a shape, and the plane of one subset (-1: not kept). */
 int corr_mand_prods(enum corr_mand_shape sh);
 int corr_mand_index(enum corr_mand_shape sh, unsigned mask);
+/* The same for every mask at once: idx[mask], 1 << MAND_MAX_VARS entries. */
+void corr_mand_indices(enum corr_mand_shape sh, int *idx);
 enum corr_kind { CORR_BILIN, CORR_AND, CORR_EDABIT, CORR_BITMUL, CORR_TRUNC, CORR_MAND };
 
 struct corr_req {

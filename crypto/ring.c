@@ -252,15 +252,19 @@ void ring_plane(uint64_t *plane, const uint64_t *x, size_t n, int bit)
  */
 static void transpose64(uint64_t a[64])
 {
-	uint64_t m = 0x00000000FFFFFFFFULL, t;
-	int j, k;
+	uint64_t m = 0x00000000FFFFFFFFULL;
 
-	for (j = 32; j != 0; j >>= 1, m ^= m << j) {
-		for (k = 0; k < 64; k = ((k | j) + 1) & ~j) {
-			t = (a[k] ^ (a[k | j] << j)) & (m << j);
-			a[k] ^= t;
-			a[k | j] ^= t >> j;
-		}
+	/* Pairs (k, k + j) for k with bit j clear: runs of j, so they vectorise. */
+	for (int j = 32; j != 0; j >>= 1, m ^= m << j) {
+		uint64_t mj = m << j;
+
+		for (int base = 0; base < 64; base += 2 * j)
+			for (int k = base; k < base + j; k++) {
+				uint64_t t = (a[k] ^ (a[k + j] << j)) & mj;
+
+				a[k] ^= t;
+				a[k + j] ^= t >> j;
+			}
 	}
 }
 

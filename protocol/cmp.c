@@ -30,7 +30,7 @@
 #define PREFIX4_VARS 7
 #define PREFIX4_MONOS 4
 #define BIAS ((uint64_t)1 << 62)
-#define MAND_BLOCK 256 /* lanes per pass: a block's planes stay in L1 */
+#define MAND_BLOCK 128 /* lanes per pass: a block's planes stay in L1 */
 
 static int tree_need(struct corr_list *l, size_t words)
 {
@@ -44,19 +44,66 @@ static int tree_need(struct corr_list *l, size_t words)
 	return ret;
 }
 
-/* o ^= (AND of the planes cp[0..nc-1]) & src (src NULL: all ones), over n words. */
-static void mand_term(uint64_t *o, const uint64_t *const *cp, int nc, const uint64_t *src,
-		      size_t n)
-{
-	uint64_t t[MAND_BLOCK];
+/* Product planes a shape may keep, at most (PREFIX4: 22). */
+#define MAND_MAX_PRODS 24
 
-	for (size_t i = 0; i < n; i++)
-		t[i] = src ? src[i] : ~(uint64_t)0;
-	for (int j = 0; j < nc; j++)
+/* o ^= c & s over n words (c or s NULL: all ones). */
+static void and_xor(uint64_t *o, const uint64_t *c, const uint64_t *src, size_t n)
+{
+	if (!c)
 		for (size_t i = 0; i < n; i++)
-			t[i] &= cp[j][i];
-	for (size_t i = 0; i < n; i++)
-		o[i] ^= t[i];
+			o[i] ^= src[i];
+	else if (!src)
+		for (size_t i = 0; i < n; i++)
+			o[i] ^= c[i];
+	else
+		for (size_t i = 0; i < n; i++)
+			o[i] ^= c[i] & src[i];
+}
+
+/*
+ * One block of n lanes starting at lane b. dp[idx[C]] = AND of the opened
+ * d_v over C, for every kept C (so every coefficient of 2+ variables), in
+ * increasing C: C without its lowest variable comes first.
+ */
+static void mand_block(const struct mpc *m, enum corr_mand_shape sh, const int *idx,
+		       const uint64_t *d, const struct corr_mat *mt, size_t lanes, size_t b,
+		       size_t n, uint64_t *out)
+{
+	uint64_t dp[MAND_MAX_PRODS][MAND_BLOCK];
+	int vars = corr_mand_vars(sh), nm;
+	const uint8_t *monos;
+
+	nm = corr_mand_monos(sh, &monos);
+	for (unsigned c = 3; c < 1u << vars; c++) {
+		unsigned rest = c & (c - 1);
+		const uint64_t *lo = d + (size_t)__builtin_ctz(c) * lanes + b;
+		const uint64_t *hi;
+
+		if (idx[c] < 0)
+			continue;
+		hi = rest & (rest - 1) ? dp[idx[rest]] : d + (size_t)__builtin_ctz(rest) * lanes + b;
+		for (size_t i = 0; i < n; i++)
+			dp[idx[c]][i] = lo[i] & hi[i];
+	}
+	for (int k = 0; k < nm; k++) {
+		unsigned t = monos[k], s = t;
+		uint64_t *o = out + (size_t)k * lanes + b;
+
+		do {
+			unsigned c = t & ~s;
+			const uint64_t *coef, *src;
+
+			coef = !c ? NULL : c & (c - 1) ? dp[idx[c]] :
+			       d + (size_t)__builtin_ctz(c) * lanes + b;
+			src = !s ? NULL : s & (s - 1) ? mt->c + (size_t)idx[s] * lanes + b :
+			      mt->a + (size_t)__builtin_ctz(s) * lanes + b;
+			/* The all-public term (s empty) on party 0 only. */
+			if (s || m->me == 0)
+				and_xor(o, coef, src, n);
+			s = (s - 1) & t;
+		} while (s != t);
+	}
 }
 
 /*
@@ -70,13 +117,15 @@ static void mand_term(uint64_t *o, const uint64_t *const *cp, int nc, const uint
 int mand_open(struct mpc *m, enum corr_mand_shape sh, uint64_t *x, size_t lanes,
 	      uint64_t *out, struct mpc_open_item *extra)
 {
-	int vars = corr_mand_vars(sh), nm, ret, nit = 1;
+	int vars = corr_mand_vars(sh), nm, ret, nit = 1, idx[1 << MAND_MAX_VARS];
 	struct mpc_open_item it[2];
 	const uint8_t *monos;
 	struct corr_mat *mt;
 	struct corr_req q;
 
 	nm = corr_mand_monos(sh, &monos);
+	if (corr_mand_prods(sh) > MAND_MAX_PRODS)
+		mpc_bug("many-input AND shape with too many products");
 	corr_req_mand(&q, sh, lanes);
 	mt = mpc_take(m, &q);
 	ring_xor(x, x, mt->a, (size_t)vars * lanes);
@@ -86,31 +135,10 @@ int mand_open(struct mpc *m, enum corr_mand_shape sh, uint64_t *x, size_t lanes,
 	if ((ret = mpc_open_items(m, it, nit)) != 0)
 		goto out;
 	memset(out, 0, (size_t)nm * lanes * sizeof(*out));
-	for (size_t b = 0; b < lanes; b += MAND_BLOCK) {
-		size_t n = lanes - b < MAND_BLOCK ? lanes - b : MAND_BLOCK;
-
-		for (int k = 0; k < nm; k++) {
-			unsigned t = monos[k], s = t;
-
-			do {
-				const uint64_t *cp[MAND_MAX_VARS], *src;
-				int nc = 0;
-
-				for (int v = 0; v < vars; v++)
-					if ((t & ~s) >> v & 1)
-						cp[nc++] = x + (size_t)v * lanes + b;
-				if (!s)
-					src = NULL;
-				else if (!(s & (s - 1)))
-					src = mt->a + (size_t)__builtin_ctz(s) * lanes + b;
-				else
-					src = mt->c + (size_t)corr_mand_index(sh, s) * lanes + b;
-				if (s || m->me == 0)
-					mand_term(out + (size_t)k * lanes + b, cp, nc, src, n);
-				s = (s - 1) & t;
-			} while (s != t);
-		}
-	}
+	corr_mand_indices(sh, idx);
+	for (size_t b = 0; b < lanes; b += MAND_BLOCK)
+		mand_block(m, sh, idx, x, mt, lanes, b,
+			   lanes - b < MAND_BLOCK ? lanes - b : MAND_BLOCK, out);
 out:
 	mpc_release(mt);
 	return ret;
