@@ -77,17 +77,41 @@ int beaver_pre_take(struct mpc *m, const struct bilin *bl, const uint64_t *y,
 	}
 	ring_sub(p->f, y, p->mt->b, p->n);
 	p->opened = 0;
+	p->z0 = p->bf = NULL;
+	return 0;
+}
+
+int beaver_pre_ready(struct mpc *m, struct beaver_pre *p)
+{
+	const struct bilin *bl = &p->mt->req.bl;
+	size_t zl = bilin_z_len(bl), sl = bilin_scratch_len(bl);
+	uint64_t *scratch = NULL;
+
+	if (!(p->z0 = mpc_alloc_raw(zl)) || !(p->bf = mpc_alloc_raw(p->n)) ||
+	    (sl && !(scratch = mpc_alloc(sl)))) {
+		mpc_free_words(scratch, sl);
+		return MPC_E_NOMEM; /* beaver_pre_free releases the rest */
+	}
+	memcpy(p->bf, p->mt->b, p->n * sizeof(*p->bf));
+	if (m->me == 0)
+		ring_add(p->bf, p->bf, p->f, p->n);
+	memcpy(p->z0, p->mt->c, zl * sizeof(*p->z0));
+	bilin_apply(bl, p->mt->a, p->f, p->z0, 1, scratch);
+	mpc_free_words(scratch, sl);
 	return 0;
 }
 
 void beaver_pre_free(struct beaver_pre *p)
 {
+	if (p->z0)
+		mpc_free_words(p->z0, bilin_z_len(&p->mt->req.bl));
+	mpc_free_words(p->bf, p->n);
 	if (p->mt)
 		mpc_release(p->mt);
 	/* F is opened by then, or a share of Y - B: either way no secret. */
 	mpc_free_public(p->f, p->n);
 	p->mt = NULL;
-	p->f = NULL;
+	p->f = p->z0 = p->bf = NULL;
 }
 
 /*
@@ -110,7 +134,20 @@ int beaver_bilin_pre(struct mpc *m, const struct bilin *bl, const uint64_t *x,
 	it[1] = (struct mpc_open_item){ .share = p->f, .out = p->f, .n = p->n };
 	if ((ret = mpc_open_items(m, it, p->opened ? 1 : 2)) != 0)
 		goto out;
-	ret = finish(m, bl, p->mt, e, p->f, z);
+	if (p->z0) {
+		size_t sl = bilin_scratch_len(bl);
+		uint64_t *scratch = NULL;
+
+		ret = MPC_E_NOMEM;
+		if (sl && !(scratch = mpc_alloc(sl)))
+			goto out;
+		memcpy(z, p->z0, bilin_z_len(bl) * sizeof(*z));
+		bilin_apply(bl, e, p->bf, z, 1, scratch);
+		mpc_free_words(scratch, sl);
+		ret = 0;
+	} else {
+		ret = finish(m, bl, p->mt, e, p->f, z);
+	}
 out:
 	mpc_free_public(e, xl);
 	beaver_pre_free(p);

@@ -221,8 +221,11 @@ static int weights_phase(struct ectx *c)
 							  .out = c->pre[i].b.f,
 							  .n = c->pre[i].b.n };
 	if (k && (ret = mpc_open_items(c->m, it, k)) == 0)
-		for (size_t i = 0; i < md->n_nodes; i++)
-			c->pre[i].b.opened = 1;
+		for (size_t i = 0; i < md->n_nodes && !ret; i++)
+			if (c->pre[i].on) {
+				c->pre[i].b.opened = 1;
+				ret = beaver_pre_ready(c->m, &c->pre[i].b);
+			}
 	free(it);
 	return ret;
 }

@@ -37,12 +37,19 @@ struct beaver_pre {
 	uint64_t *f; /* this party's share of F, then F once opened */
 	size_t n;
 	int opened;  /* set by the caller after opening f */
+	/* beaver_pre_ready: C_i + L(A_i, F) and B_i + [i = 0] F, ahead */
+	uint64_t *z0, *bf;
 };
 int beaver_pre_take(struct mpc *m, const struct bilin *bl, const uint64_t *y,
 		    struct beaver_pre *p) MPC_MUST_CHECK;
 int beaver_bilin_pre(struct mpc *m, const struct bilin *bl, const uint64_t *x,
 		     struct beaver_pre *p, uint64_t *z) MPC_MUST_CHECK;
 void beaver_pre_free(struct beaver_pre *p);
+/*
+ * With F open, compute the layer's share of everything but L(E, .) ahead
+ * (in the weights phase): the layer then does one product, not two.
+ */
+int beaver_pre_ready(struct mpc *m, struct beaver_pre *p) MPC_MUST_CHECK;
 /* Element-wise z = x * y over n elements (a BILIN_MUL of rank 1). */
 int beaver_mul_need(struct corr_list *l, size_t n) MPC_MUST_CHECK;
 int beaver_mul(struct mpc *m, const uint64_t *x, const uint64_t *y, size_t n,
