@@ -336,6 +336,8 @@ static const struct bad {
 	{ "[Policy]\nApproveTimeout = 8d\n", MPC_E_RANGE,
 	  "alpha.conf:9: [Policy] ApproveTimeout: '8d' is out of range 1..604800 seconds" },
 	{ "Role = boss\n", MPC_E_FORMAT, "alpha.conf:8: [Node] Role: 'boss' is not compute or dealer" },
+	{ "Cipher = aes\n", MPC_E_FORMAT,
+	  "alpha.conf:8: [Node] Cipher: 'aes' is not auto, aesgcm or chachapoly" },
 	{ "[Policy]\nApprove = yes\n", MPC_E_FORMAT,
 	  "alpha.conf:9: [Policy] Approve: 'yes' is not manual or auto" },
 	/* endpoints */
