@@ -83,11 +83,14 @@ static int jnet_recv(void *ctx, int from, void *buf, size_t len)
 	if (from < 0 || from >= j->n_ep || from == j->me)
 		mpc_bug("job: bad source");
 	pthread_mutex_lock(&j->mu);
-	if (!q->head) {
+	if (q->posted && (q->posted != buf || q->posted_len != len))
+		mpc_bug("job: receiving into another buffer than the one posted");
+	if (!q->head && !q->posted) {
 		q->posted = buf;
 		q->posted_len = len;
 		q->posted_full = 0;
 	}
+	/* A posted buffer fills before any later message can be queued. */
 	while (!q->head && !q->posted_full && !j->aborted)
 		pthread_cond_wait(&j->cv, &j->mu);
 	while (q->busy)
@@ -127,7 +130,42 @@ static int jnet_recv(void *ctx, int from, void *buf, size_t len)
 	return ret;
 }
 
-static const struct net_ops jnet_ops = { .send = jnet_send, .recv = jnet_recv };
+/* Post buf for the next message from `from`, unless one is queued already. */
+static void jnet_post(void *ctx, int from, void *buf, size_t len)
+{
+	struct job *j = ctx;
+	struct jqueue *q = &j->q[from];
+
+	pthread_mutex_lock(&j->mu);
+	if (!q->head && !q->posted) {
+		q->posted = buf;
+		q->posted_len = len;
+		q->posted_full = 0;
+	}
+	pthread_mutex_unlock(&j->mu);
+}
+
+/* Withdraw a post (an error path): wait until the loop is out of it. */
+static void jnet_unpost(void *ctx, int from)
+{
+	struct job *j = ctx;
+	struct jqueue *q = &j->q[from];
+
+	pthread_mutex_lock(&j->mu);
+	while (q->busy)
+		pthread_cond_wait(&j->cv, &j->mu);
+	if (q->cur_posted) {
+		q->cur = NULL;
+		q->cur_posted = 0;
+	}
+	q->posted = NULL;
+	q->posted_len = 0;
+	q->posted_full = 0;
+	pthread_mutex_unlock(&j->mu);
+}
+
+static const struct net_ops jnet_ops = { .send = jnet_send, .recv = jnet_recv,
+					 .post = jnet_post, .unpost = jnet_unpost };
 
 void job__abort_local(struct job *j, const char *reason)
 {

@@ -55,35 +55,36 @@ int net_recv(struct net *nt, int from, void *buf, size_t len)
 	return ret;
 }
 
+/*
+ * The first message from each peer is posted before this party sends, so
+ * that it can be received in place while the sends are sealed.
+ */
 int net_exchange_v(struct net *nt, int k, const void *const *mine, void *const *theirs,
 		   const size_t *len)
 {
-	int ret;
+	int ret = 0, posted = nt->ops->post && k > 0;
 
-	for (int p = 0; p < nt->n_parties; p++)
-		for (int i = 0; i < k && p != nt->me; i++)
-			if ((ret = net_send(nt, p, mine[i], len[i])) != 0)
-				return ret;
-	for (int p = 0; p < nt->n_parties; p++)
-		for (int i = 0; i < k && p != nt->me; i++)
-			if ((ret = net_recv(nt, p, (uint8_t *)theirs[i] + (size_t)p * len[i],
-					    len[i])) != 0)
-				return ret;
+	for (int p = 0; p < nt->n_parties && posted; p++)
+		if (p != nt->me)
+			nt->ops->post(nt->ctx, p, (uint8_t *)theirs[0] + (size_t)p * len[0],
+				      len[0]);
+	for (int p = 0; p < nt->n_parties && !ret; p++)
+		for (int i = 0; i < k && p != nt->me && !ret; i++)
+			ret = net_send(nt, p, mine[i], len[i]);
+	for (int p = 0; p < nt->n_parties && !ret; p++)
+		for (int i = 0; i < k && p != nt->me && !ret; i++)
+			ret = net_recv(nt, p, (uint8_t *)theirs[i] + (size_t)p * len[i], len[i]);
+	if (ret) {
+		for (int p = 0; p < nt->n_parties && posted; p++)
+			if (p != nt->me)
+				nt->ops->unpost(nt->ctx, p);
+		return ret;
+	}
 	nt->st[nt->phase].rounds++;
 	return 0;
 }
 
 int net_exchange(struct net *nt, const void *mine, void *theirs, size_t len)
 {
-	int ret;
-
-	for (int p = 0; p < nt->n_parties; p++)
-		if (p != nt->me && (ret = net_send(nt, p, mine, len)) != 0)
-			return ret;
-	for (int p = 0; p < nt->n_parties; p++)
-		if (p != nt->me &&
-		    (ret = net_recv(nt, p, (uint8_t *)theirs + (size_t)p * len, len)) != 0)
-			return ret;
-	nt->st[nt->phase].rounds++;
-	return 0;
+	return net_exchange_v(nt, 1, &mine, &theirs, &len);
 }

@@ -23,6 +23,14 @@
 struct net_ops {
 	int (*send)(void *ctx, int to, const void *buf, size_t len);
 	int (*recv)(void *ctx, int from, void *buf, size_t len);
+	/*
+	 * Optional: the next message from `from` will be received into buf
+	 * (recv with the same buf and len follows), so it may land there
+	 * while this party is still sending; unpost withdraws that on an
+	 * error path, before buf is freed.
+	 */
+	void (*post)(void *ctx, int from, void *buf, size_t len);
+	void (*unpost)(void *ctx, int from);
 };
 
 enum net_phase {
