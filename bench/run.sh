@@ -93,12 +93,13 @@ run_job() {
 		"$(awk -v a="$t0" -v b="$t1" 'BEGIN{print b-a}')"
 }
 
-# A daemon in service is warm: one unmeasured run of each workload first
-# (page faults of first-touch memory, the allocator's cache, TCP windows).
-# The median of DREPS runs (the daemon path is noisier than in-process).
+# A daemon in service is warm: three unmeasured runs of each workload
+# first (first-touch page faults and huge-page compaction, the buffer
+# cache, TCP windows). The median of DREPS runs (the daemon path is
+# noisier than in-process).
 DREPS=${BENCH_DAEMON_REPS:-9}
 measure() {
-	run_job "$@" >/dev/null
+	for k in 1 2 3; do run_job "$@" >/dev/null; done
 	for k in $(seq 1 "$DREPS"); do run_job "$@"; done | median | tee -a "$OUT/results.jsonl"
 }
 measure relu_1e5 1 2 "x=alpha:relu_x" alpha "beta:relu"
