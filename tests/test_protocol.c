@@ -3,7 +3,8 @@
 /*
  * Every protocol against plaintext on random data (negative values, large
  * magnitudes, values near zero), for 2, 3 and 4 parties: party 0 shares x,
- * the last party shares y, the op runs on shares, the result is opened.
+ * the last party shares y, the op runs on shares, the result is opened
+ * (harness: proto_util.c; max, argmax, sigmoid, softmax: test_nonlin.c).
  */
 #include <math.h>
 #include <sodium.h>
@@ -11,100 +12,9 @@
 #include "fxp.h"
 #include "ops.h"
 #include "ring.h"
+#include "proto_util.h"
 #include "sim.h"
 #include "test.h"
-
-struct ptest;
-typedef int (*op_need_fn)(struct ptest *t, struct corr_list *l);
-typedef int (*op_run_fn)(struct ptest *t, struct mpc *m, const uint64_t *x,
-			 const uint64_t *y, uint64_t *out);
-
-struct ptest {
-	size_t nx, ny, nout;
-	uint64_t *x, *y, *out;
-	op_need_fn need;
-	op_run_fn run;
-	/* op parameters */
-	struct bilin bl;
-	int shift;
-	struct cmp_groups g;
-	size_t outer, k, inner;
-	uint64_t *out2; /* second output (argmax's max) */
-	uint64_t online_rounds;
-};
-
-static int pt_need(void *arg, struct corr_list *l)
-{
-	struct ptest *t = arg;
-
-	return t->need(t, l);
-}
-
-static int pt_run(struct mpc *m, void *arg)
-{
-	struct ptest *t = arg;
-	uint64_t *xs = calloc(t->nx + 1, 8), *ys = calloc(t->ny + 1, 8);
-	uint64_t *os = calloc(t->nout + 1, 8), *o = calloc(t->nout + 1, 8);
-	int ret;
-
-	if ((ret = mpc_share_input(m, 0, t->x, t->nx, xs)) != 0 ||
-	    (ret = mpc_share_input(m, m->n - 1, t->y, t->ny, ys)) != 0)
-		goto out;
-	net_set_phase(m->net, NET_PH_ONLINE);
-	if ((ret = t->run(t, m, xs, ys, os)) != 0)
-		goto out;
-	t->online_rounds = m->net->st[NET_PH_ONLINE].rounds;
-	if ((ret = mpc_open(m, os, t->nout, o)) != 0)
-		goto out;
-	if (m->me == 0)
-		memcpy(t->out, o, t->nout * 8);
-out:
-	free(xs);
-	free(ys);
-	free(os);
-	free(o);
-	return ret;
-}
-
-static void pt_exec(struct ptest *t, int parties)
-{
-	struct sim_job job = { .n_parties = parties, .frac = 16, .need = pt_need,
-			       .run = pt_run, .arg = t };
-
-	memset(t->out, 0, t->nout * 8);
-	ASSERT_OK(sim_run(&job));
-}
-
-/* Random values: a mix of large (|v| < 2^bits) and small ones. */
-static void rand_vals(uint64_t *v, size_t n, int bits)
-{
-	randombytes_buf(v, n * 8);
-	for (size_t i = 0; i < n; i++) {
-		int b = (i % 3 == 0) ? bits : (int)(i % 17) + 1;
-		int64_t s = (int64_t)v[i] >> (64 - b);
-
-		v[i] = (uint64_t)s;
-	}
-}
-
-static void pt_alloc(struct ptest *t, size_t nx, size_t ny, size_t nout)
-{
-	t->nx = nx;
-	t->ny = ny;
-	t->nout = nout;
-	t->x = calloc(nx + 1, 8);
-	t->y = calloc(ny + 1, 8);
-	t->out = calloc(nout + 1, 8);
-}
-
-static void pt_free(struct ptest *t)
-{
-	free(t->x);
-	free(t->y);
-	free(t->out);
-	free(t->out2);
-	memset(t, 0, sizeof(*t));
-}
 
 /* ---- open and sharing ---- */
 
@@ -129,8 +39,8 @@ TEST(proto_open_share)
 		struct ptest t = { .need = open_need, .run = open_run };
 
 		pt_alloc(&t, 1000, 1000, 1000);
-		rand_vals(t.x, 1000, 64);
-		rand_vals(t.y, 1000, 64);
+		pt_rand(t.x, 1000, 64);
+		pt_rand(t.y, 1000, 64);
 		pt_exec(&t, n);
 		for (size_t i = 0; i < 1000; i++)
 			ASSERT_U64_EQ(t.out[i], t.x[i] + t.y[i]);
@@ -174,7 +84,7 @@ TEST(proto_open_many_items)
 		struct ptest t = { .need = open_need, .run = open_many_run };
 
 		pt_alloc(&t, 780, 0, 780);
-		rand_vals(t.x, 780, 64);
+		pt_rand(t.x, 780, 64);
 		pt_exec(&t, n);
 		for (size_t i = 0; i < 780; i++)
 			ASSERT_U64_EQ(t.out[i], t.x[i]);
@@ -214,8 +124,8 @@ static void bilin_case(const struct bilin *bl)
 		struct ptest t = { .need = bilin_need, .run = bilin_run, .bl = *bl };
 
 		pt_alloc(&t, bilin_x_len(bl), bilin_y_len(bl), bilin_z_len(bl));
-		rand_vals(t.x, t.nx, 64);
-		rand_vals(t.y, t.ny, 64);
+		pt_rand(t.x, t.nx, 64);
+		pt_rand(t.y, t.ny, 64);
 		pt_exec(&t, n);
 		bilin_check(&t);
 		pt_free(&t);
@@ -301,7 +211,7 @@ TEST(proto_trunc_random)
 			int64_t worst = 0;
 
 			pt_alloc(&t, 20000, 0, 20000);
-			rand_vals(t.x, t.nx, 62);
+			pt_rand(t.x, t.nx, 62);
 			t.x[0] = ((uint64_t)1 << 62) - 1;
 			t.x[1] = -((uint64_t)1 << 62);
 			t.x[2] = 0;
@@ -322,7 +232,7 @@ TEST(proto_trunc_1e7)
 		int64_t worst = 0;
 
 		pt_alloc(&t, 1000000, 0, 1000000);
-		rand_vals(t.x, t.nx, 62);
+		pt_rand(t.x, t.nx, 62);
 		pt_exec(&t, 2 + rep % 3);
 		trunc_check(&t, &worst);
 		ASSERT(worst <= 1);
@@ -350,7 +260,7 @@ static void relu_case(int n, int shift, size_t len)
 	struct ptest t = { .need = relu_need_t, .run = relu_run, .shift = shift };
 
 	pt_alloc(&t, len, 0, len);
-	rand_vals(t.x, len, 62);
+	pt_rand(t.x, len, 62);
 	t.x[0] = ((uint64_t)1 << 62) - 1;
 	t.x[1] = -((uint64_t)1 << 62);
 	t.x[2] = 0;
@@ -397,199 +307,13 @@ TEST(proto_relu_rounds)
 	struct ptest t = { .need = relu_need_t, .run = relu_run, .shift = 16 };
 
 	pt_alloc(&t, 100, 0, 100);
-	rand_vals(t.x, 100, 40);
+	pt_rand(t.x, 100, 40);
 	pt_exec(&t, 3);
 	/* Open x + r, 3 tree levels (fan-in 4), open the masked sign: 5 rounds. */
 	ASSERT_EQ(t.online_rounds, 5);
 	pt_free(&t);
 	return 0;
 }
-
-/* ---- max / argmax over groups ---- */
-
-static int max_need_t(struct ptest *t, struct corr_list *l)
-{
-	return t->out2 ? argmax_groups_need(l, &t->g) : max_groups_need(l, &t->g);
-}
-
-static int max_run(struct ptest *t, struct mpc *m, const uint64_t *x,
-		   const uint64_t *y, uint64_t *out)
-{
-	(void)y;
-	if (!t->out2)
-		return max_groups(m, x, &t->g, out);
-	/* out holds positions then maxima. */
-	return argmax_groups(m, x, &t->g, out, out + t->g.n);
-}
-
-static void groups_case(int n, int arg, size_t kmax)
-{
-	enum { G = 150 };
-	size_t start[G + 1], *idx, total = 0;
-	struct ptest t = { .need = max_need_t, .run = max_run };
-
-	for (int i = 0; i < G; i++) {
-		start[i] = total;
-		total += 1 + (size_t)i % kmax;
-	}
-	start[G] = total;
-	idx = malloc(total * sizeof(*idx));
-	for (size_t i = 0; i < total; i++)
-		idx[i] = (i * 7919) % total;
-	pt_alloc(&t, total, 0, arg ? 2 * G : G);
-	if (arg)
-		t.out2 = calloc(1, 8);
-	rand_vals(t.x, total, 60);
-	t.x[idx[1]] = t.x[idx[2]]; /* ties, inside a group too */
-	t.x[idx[start[3]]] = t.x[idx[start[3] + 1]];
-	t.g = (struct cmp_groups){ .n = G, .start = start, .idx = idx };
-	pt_exec(&t, n);
-	/* all pairs: open, 3 tree levels, 1 AND of 3, select; a tree: 5 per level */
-	if (!arg)
-		ASSERT_EQ(t.online_rounds, kmax <= 4 ? 6 : 5 * 4);
-	for (int g = 0; g < G; g++) {
-		int64_t best = INT64_MIN;
-		size_t bpos = 0;
-
-		for (size_t j = start[g]; j < start[g + 1]; j++)
-			if ((int64_t)t.x[idx[j]] > best) {
-				best = (int64_t)t.x[idx[j]];
-				bpos = j - start[g];
-			}
-		if (arg) {
-			ASSERT_EQ(t.out[g], bpos);
-			ASSERT_EQ((int64_t)t.out[G + g], best);
-		} else {
-			ASSERT_EQ((int64_t)t.out[g], best);
-		}
-	}
-	free(idx);
-	pt_free(&t);
-}
-
-TEST(proto_max_groups)
-{
-	for (int n = 2; n <= 4; n++)
-		groups_case(n, 0, 9);
-	return 0;
-}
-
-/* Groups of at most 4 (MaxPool 2x2) take the one-level all-pairs path. */
-TEST(proto_max_small_groups)
-{
-	for (int n = 2; n <= 4; n++)
-		groups_case(n, 0, 4);
-	return 0;
-}
-
-TEST(proto_argmax_groups)
-{
-	for (int n = 2; n <= 4; n++)
-		groups_case(n, 1, 9);
-	return 0;
-}
-
-/* ---- sigmoid, softmax ---- */
-
-static int sig_need_t(struct ptest *t, struct corr_list *l)
-{
-	return sigmoid_need(l, t->nx, 16);
-}
-
-static int sig_run(struct ptest *t, struct mpc *m, const uint64_t *x,
-		   const uint64_t *y, uint64_t *out)
-{
-	(void)y;
-	return mpc_sigmoid(m, x, t->nx, out);
-}
-
-TEST(proto_sigmoid)
-{
-	for (int n = 2; n <= 4; n++) {
-		struct ptest t = { .need = sig_need_t, .run = sig_run };
-		double worst = 0;
-
-		pt_alloc(&t, 1000, 0, 1000);
-		for (size_t i = 0; i < 1000; i++) {
-			double v = i < 900 ? -10.0 + 20.0 * (double)i / 900 :
-					     ((i % 2) ? 1e5 : -1e5) * (double)(i - 899);
-
-			t.x[i] = fxp_from_double(v, 16);
-		}
-		pt_exec(&t, n);
-		for (size_t i = 0; i < 1000; i++) {
-			double v = fxp_to_double(t.x[i], 16);
-			double want = 1.0 / (1.0 + exp(-v)), got = fxp_to_double(t.out[i], 16);
-
-			if (fabs(got - want) > worst)
-				worst = fabs(got - want);
-		}
-		ASSERT(worst < 1.5e-3);
-		pt_free(&t);
-	}
-	return 0;
-}
-
-static int smax_need_t(struct ptest *t, struct corr_list *l)
-{
-	return softmax_need(l, t->outer, t->k, t->inner, 16);
-}
-
-static int smax_run(struct ptest *t, struct mpc *m, const uint64_t *x,
-		    const uint64_t *y, uint64_t *out)
-{
-	(void)y;
-	return mpc_softmax(m, x, t->outer, t->k, t->inner, out);
-}
-
-static void softmax_case(int n, size_t outer, size_t k, size_t inner, double scale)
-{
-	struct ptest t = { .need = smax_need_t, .run = smax_run, .outer = outer,
-			   .k = k, .inner = inner };
-	size_t len = outer * k * inner;
-	double worst = 0;
-
-	pt_alloc(&t, len, 0, len);
-	for (size_t i = 0; i < len; i++) {
-		uint64_t r;
-
-		randombytes_buf(&r, sizeof(r));
-		t.x[i] = fxp_from_double(((double)(r % 20001) / 10000.0 - 1.0) * scale, 16);
-	}
-	pt_exec(&t, n);
-	for (size_t o = 0; o < outer; o++)
-		for (size_t in = 0; in < inner; in++) {
-			double mx = -1e300, sum = 0;
-
-			for (size_t j = 0; j < k; j++)
-				mx = fmax(mx, fxp_to_double(t.x[(o * k + j) * inner + in], 16));
-			for (size_t j = 0; j < k; j++)
-				sum += exp(fxp_to_double(t.x[(o * k + j) * inner + in], 16) - mx);
-			for (size_t j = 0; j < k; j++) {
-				size_t at = (o * k + j) * inner + in;
-				double want = exp(fxp_to_double(t.x[at], 16) - mx) / sum;
-				double got = fxp_to_double(t.out[at], 16);
-
-				worst = fmax(worst, fabs(got - want));
-			}
-		}
-	if (worst >= 2e-3)
-		TEST_FAIL("softmax [%zu, %zu, %zu] x%g: worst error %g", outer, k, inner,
-			  scale, worst);
-	pt_free(&t);
-}
-
-TEST(proto_softmax)
-{
-	for (int n = 2; n <= 4; n++) {
-		softmax_case(n, 50, 10, 1, 5.0);
-		softmax_case(n, 3, 4, 7, 40.0);
-		softmax_case(n, 5, 1, 2, 3.0);
-	}
-	return 0;
-}
-
-/* ---- failure ---- */
 
 static int fail_run(struct ptest *t, struct mpc *m, const uint64_t *x,
 		    const uint64_t *y, uint64_t *out)
