@@ -94,6 +94,8 @@ int cfg__expand(const struct cfg_key *k, const void *obj, char *dst, size_t n);
 void cfg__clear(const struct cfg_key *k, void *obj);
 /* Print "Key = value\n" (or a comment when unset). */
 void cfg__print(FILE *f, const struct cfg_key *k, const void *obj);
+/* A size as the config writes it: 1M, 64K, 1048577. */
+void cfg__fmt_size(char *dst, size_t n, uint64_t v);
 
 /*
  * Fail with "file:line: [Sec] Key: 'value' reason". k and val may be NULL

@@ -2,7 +2,8 @@
 /* Copyright (C) 2026 The mpcd authors. */
 /*
  * The config key table (one row per key: section, type, bounds, default,
- * flags) and the typed value parsers and printers it drives. Adding a key
+ * flags) and the typed value parsers it drives (cfg_print.c: defaults,
+ * clearing and printing). Adding a key
  * is adding a row; the reader in cfg.c knows no key by name except the few
  * checked across sections.
  */
@@ -214,7 +215,7 @@ static bool parse_u64(const char *s, uint64_t *v, const char **end)
 	return true;
 }
 
-static void fmt_size(char *dst, size_t n, uint64_t v)
+void cfg__fmt_size(char *dst, size_t n, uint64_t v)
 {
 	static const char suf[] = "GMK";
 	int i;
@@ -478,8 +479,8 @@ static int set_number(const struct cfg_reader *rd, unsigned line, const struct c
 		return cfg__err(rd, MPC_E_FORMAT, line, k->sec, k, val, "is not a number");
 	if (v < k->min || v > k->max) {
 		if (k->type == CFG_T_SIZE) {
-			fmt_size(lo, sizeof(lo), k->min);
-			fmt_size(hi, sizeof(hi), k->max);
+			cfg__fmt_size(lo, sizeof(lo), k->min);
+			cfg__fmt_size(hi, sizeof(hi), k->max);
 		} else {
 			snprintf(lo, sizeof(lo), "%" PRIu64, k->min);
 			snprintf(hi, sizeof(hi), "%" PRIu64 "%s", k->max,
@@ -535,108 +536,4 @@ int cfg__set(const struct cfg_reader *rd, unsigned line, const struct cfg_key *k
 		return set_names(rd, line, k, val, field);
 	}
 	mpc_bug("config key of unknown type");
-}
-
-int cfg__expand(const struct cfg_key *k, const void *obj, char *dst, size_t n)
-{
-	const char *s = k->def;
-	size_t o = 0;
-
-	while (*s) {
-		const char *v = s, *close;
-		size_t len = 1;
-
-		if (*s == '{' && (close = strchr(s, '}'))) {
-			const struct cfg_key *r;
-			char ref[32];
-
-			MPC_CHECK((size_t)(close - s) <= sizeof(ref));
-			memcpy(ref, s + 1, (size_t)(close - s) - 1);
-			ref[close - s - 1] = '\0';
-			r = cfg__key_find(k->sec, ref);
-			MPC_CHECK(r && (r->type == CFG_T_NAME || r->type == CFG_T_PATH));
-			v = (const char *)obj + r->off;
-			if (r->type == CFG_T_PATH)
-				v = *(char *const *)v;
-			MPC_CHECK(v);	/* the table sets what a default follows first */
-			len = strlen(v);
-			s = close + 1;
-		} else {
-			s++;
-		}
-		if (o + len >= n)
-			return MPC_E_TOOBIG;
-		memcpy(dst + o, v, len);
-		o += len;
-	}
-	dst[o] = '\0';
-	return 0;
-}
-
-void cfg__clear(const struct cfg_key *k, void *obj)
-{
-	void *field = (char *)obj + k->off;
-
-	if (k->type == CFG_T_PATH) {
-		free(*(char **)field);
-		*(char **)field = NULL;
-	} else if (k->type == CFG_T_NAMES) {
-		free(((struct cfg_names *)field)->v);
-		memset(field, 0, sizeof(struct cfg_names));
-	}
-}
-
-void cfg__print(FILE *f, const struct cfg_key *k, const void *obj)
-{
-	const void *field = (const char *)obj + k->off;
-	char b64[sodium_base64_ENCODED_LEN(CFG_KEYBYTES, sodium_base64_VARIANT_ORIGINAL)];
-	const struct cfg_endpoint *ep = field;
-	const struct cfg_names *l = field;
-	size_t i;
-
-	if (k->flags & CFG_SECRET) {
-		fprintf(f, "%s = (hidden)\n", k->name);
-		return;
-	}
-	switch (k->type) {
-	case CFG_T_NAME:
-		fprintf(f, "%s = %s\n", k->name, (const char *)field);
-		break;
-	case CFG_T_PATH:
-		if (*(char *const *)field)
-			fprintf(f, "%s = %s\n", k->name, *(char *const *)field);
-		else
-			fprintf(f, "# %s = (none)\n", k->name);
-		break;
-	case CFG_T_ENUM:
-		fprintf(f, "%s = %s\n", k->name, k->choices[*(const int *)field]);
-		break;
-	case CFG_T_UINT:
-	case CFG_T_SECONDS:
-		fprintf(f, "%s = %" PRIu32 "\n", k->name, *(const uint32_t *)field);
-		break;
-	case CFG_T_SIZE:
-		fmt_size(b64, sizeof(b64), *(const uint64_t *)field);
-		fprintf(f, "%s = %s\n", k->name, b64);
-		break;
-	case CFG_T_KEY:
-		sodium_bin2base64(b64, sizeof(b64), field, CFG_KEYBYTES,
-				  sodium_base64_VARIANT_ORIGINAL);
-		fprintf(f, "%s = %s\n", k->name, b64);
-		break;
-	case CFG_T_ENDPOINT:
-		if (!ep->set)
-			fprintf(f, "# %s = (none)\n", k->name);
-		else if (ep->family == AF_INET6)
-			fprintf(f, "%s = [%s]:%u\n", k->name, ep->host, ep->port);
-		else
-			fprintf(f, "%s = %s:%u\n", k->name, ep->host, ep->port);
-		break;
-	case CFG_T_NAMES:
-		fprintf(f, "%s =", k->name);
-		for (i = 0; i < l->n; i++)
-			fprintf(f, "%s%s", i ? ", " : " ", l->v[i]);
-		fputc('\n', f);
-		break;
-	}
 }

@@ -84,3 +84,48 @@ char *slurp_text(const char *path, size_t *n)
 	fclose(f);
 	return b;
 }
+
+const char design_example[] =
+	"[Node]\n"
+	"Name = alpha\n"
+	"PrivateKeyFile = alpha.key\n"
+	"Listen = 127.0.0.1:7101\n"
+	"ControlSocket = /run/mpcd/alpha.sock\n"
+	"DataDir = /var/lib/mpcd/alpha\n"
+	"\n"
+	"[Peer]                 # one per other node\n"
+	"Name = beta\n"
+	"PublicKey = @K1@\n"
+	"Endpoint = 127.0.0.1:7102\n"
+	"Role = compute         # or dealer\n"
+	"\n"
+	"[Peer]\n"
+	"Name = gamma\n"
+	"PublicKey = @K2@\n"
+	"Endpoint = 127.0.0.1:7103\n"
+	"\n"
+	"[Dataset]              # private data this node may contribute\n"
+	"Name = scans\n"
+	"Path = /data/scans.npy\n"
+	"\n"
+	"[Model]                # models this node owns\n"
+	"Name = lenet\n"
+	"Path = /models/lenet.onnx\n"
+	"Weights = /models/lenet.safetensors    # optional\n"
+	"\n"
+	"[Policy]\n"
+	"Approve = auto          # or manual: `mpcctl approve JOB` by this operator\n"
+	"AllowRecipients = alpha, beta\n"
+	"AllowPeers = beta, gamma\n";
+
+char *dump_str(const struct cfg *c)
+{
+	char *s = NULL;
+	size_t n = 0;
+	FILE *f = open_memstream(&s, &n);
+
+	ASSERT(f);
+	ASSERT_OK(cfg_dump(c, f));
+	fclose(f);
+	return s;
+}

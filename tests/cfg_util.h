@@ -35,5 +35,9 @@ extern char tdir[64];
 const char *tpath(const char *name);
 /* A file of at most CFG_FILE_MAX bytes, NUL-terminated; the caller frees. */
 char *slurp_text(const char *path, size_t *n);
+/* The configuration of DESIGN.md, with @K0@.. placeholders for subst(). */
+extern const char design_example[];
+/* cfg_dump into a malloc'd string. */
+char *dump_str(const struct cfg *c);
 
 #endif

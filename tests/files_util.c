@@ -3,6 +3,8 @@
 /*
  * Helpers shared by the file-format tests; see files_util.h.
  */
+#include <dirent.h>
+#include <unistd.h>
 #include "files_util.h"
 #include "npy.h"
 
@@ -98,4 +100,60 @@ void mutate_all(const uint8_t *orig, size_t len, size_t hdr_end,
 		memcpy(b, orig, len);
 	}
 	free(b);
+}
+
+void fill_seq(struct ftensor *t, float base)
+{
+	size_t i;
+
+	for (i = 0; i < t->n; i++)
+		t->data[i] = base + (float)i;
+}
+
+static char tmpdir[64];
+
+const char *tmp_path(const char *name)
+{
+	static char buf[4][256];
+	static unsigned k;
+	char *b = buf[k++ % 4];
+
+	if (!tmpdir[0]) {
+		strcpy(tmpdir, "/tmp/mpcd-test-XXXXXX");
+		ASSERT(mkdtemp(tmpdir));
+	}
+	snprintf(b, sizeof(buf[0]), "%s/%s", tmpdir, name);
+	return b;
+}
+
+int dir_entries(void)
+{
+	DIR *d = opendir(tmpdir);
+	struct dirent *e;
+	int n = 0;
+
+	ASSERT(d);
+	while ((e = readdir(d)))
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+void tmp_cleanup(void)
+{
+	DIR *d = opendir(tmpdir);
+	struct dirent *e;
+	char p[512];
+
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(p, sizeof(p), "%s/%s", tmpdir, e->d_name);
+		if (unlink(p))
+			rmdir(p);
+	}
+	closedir(d);
+	rmdir(tmpdir);
 }

@@ -4,7 +4,8 @@
 #define MPC_FILES_UTIL_H
 
 /*
- * Helpers shared by the file-format tests (test_files.c, test_st.c): the
+ * Helpers shared by the file-format tests (test_files.c, test_csv.c,
+ * test_st.c): the
  * public model fixtures, reading them, and the deterministic mutation
  * harness that feeds damaged copies of a file to a parser.
  */
@@ -46,5 +47,12 @@ void assert_dims(const struct ftensor *t, int nd, const int64_t *d);
 /* Deterministic mutations of one file; check(buf, len) must not crash. */
 void mutate_all(const uint8_t *orig, size_t len, size_t hdr_end,
 		void (*check)(const uint8_t *, size_t));
+/* t->data[i] = base + i. */
+void fill_seq(struct ftensor *t, float base);
+/* A path in this run's scratch directory (made on first use; rotating buffers). */
+const char *tmp_path(const char *name);
+/* Files in the scratch directory, and emptying it. */
+int dir_entries(void);
+void tmp_cleanup(void);
 
 #endif
