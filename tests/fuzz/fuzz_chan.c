@@ -7,7 +7,7 @@
  * a valid session). The first byte picks the target; its high bit says
  * "XOR the rest onto a valid message" instead, so that an all-zero input
  * reaches the success paths without a seed corpus and the fuzzer explores
- * near-valid messages. Checked: a failed call changes no state and clears
+ * near-valid messages; bit 5 picks the suite (ChaChaPoly or AESGCM). Checked: a failed call changes no state and clears
  * its outputs; a successful one yields matching sessions.
  *
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -I. -Icrypto \
@@ -24,7 +24,8 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static struct {
+static struct fixture {
+	enum chan_cipher cipher;
 	uint8_t is[32], ip[32], rs[32], rp[32], ie[32], re[32];
 	struct chan_hs sent;		/* initiator after message 1 */
 	struct chan_hs consumed;	/* responder after message 1 */
@@ -32,7 +33,7 @@ static struct {
 	uint8_t m1[CHAN_HS1_BYTES], m2[CHAN_HS2_BYTES];
 	uint8_t frame[4 + 64 + CHAN_TAGBYTES];	/* header (AD) || sealed frame */
 	int ready;
-} fx;
+} fixtures[2], *F; /* ChaChaPoly, AESGCM; F: this input's */
 
 #define CHECK(c)                \
 	do {                    \
@@ -40,58 +41,60 @@ static struct {
 			abort(); \
 	} while (0)
 
-static void setup(void)
+static void setup(struct fixture *f, enum chan_cipher cipher)
 {
 	static const uint8_t ts[8] = { 0, 0, 0, 0, 0, 0, 0, 42 };
 	uint8_t seen[32], pt[64] = { 0 };
-	struct chan_hs hi = { 0 }, hr = { 0 };
+	struct chan_hs hi = { .cipher = cipher }, hr = { .cipher = cipher };
 
-	CHECK(sodium_init() >= 0);
+	F = f;
+	F->cipher = cipher;
 	for (int i = 0; i < 32; i++) {
-		fx.is[i] = (uint8_t)(1 + i);
-		fx.rs[i] = (uint8_t)(2 + i);
-		fx.ie[i] = (uint8_t)(3 + i);
-		fx.re[i] = (uint8_t)(4 + i);
+		F->is[i] = (uint8_t)(1 + i);
+		F->rs[i] = (uint8_t)(2 + i);
+		F->ie[i] = (uint8_t)(3 + i);
+		F->re[i] = (uint8_t)(4 + i);
 	}
-	CHECK(crypto_scalarmult_base(fx.ip, fx.is) == 0);
-	CHECK(crypto_scalarmult_base(fx.rp, fx.rs) == 0);
-	CHECK(chan__write_init(&hi, fx.ie, fx.is, fx.ip, fx.rp, (const uint8_t *)CHAN__PROLOGUE,
-			       sizeof(CHAN__PROLOGUE) - 1, ts, 8, fx.m1) == 0);
-	fx.sent = hi;
-	CHECK(chan__read_init(&hr, fx.rs, fx.rp, (const uint8_t *)CHAN__PROLOGUE,
-			      sizeof(CHAN__PROLOGUE) - 1, fx.m1, sizeof(fx.m1), seen, pt) == 0);
-	fx.consumed = hr;
-	CHECK(chan__write_resp(&hr, fx.re, NULL, 0, fx.m2, &fx.sr) == 0);
-	CHECK(chan_hs_consume_resp(&hi, fx.is, fx.m2, &fx.si) == 0);
-	fx.frame[3] = 64;
-	CHECK(chan_seal(&fx.si, fx.frame, 4, pt, 64, fx.frame + 4) == 0);
-	fx.si.send_n = 0;
-	fx.ready = 1;
+	CHECK(crypto_scalarmult_base(F->ip, F->is) == 0);
+	CHECK(crypto_scalarmult_base(F->rp, F->rs) == 0);
+	CHECK(chan__write_init(&hi, F->ie, F->is, F->ip, F->rp, (const uint8_t *)CHAN__PROLOGUE,
+			       sizeof(CHAN__PROLOGUE) - 1, ts, 8, F->m1) == 0);
+	F->sent = hi;
+	CHECK(chan__read_init(&hr, F->rs, F->rp, (const uint8_t *)CHAN__PROLOGUE,
+			      sizeof(CHAN__PROLOGUE) - 1, F->m1, sizeof(F->m1), seen, pt) == 0);
+	F->consumed = hr;
+	CHECK(chan__write_resp(&hr, F->re, NULL, 0, F->m2, &F->sr) == 0);
+	CHECK(chan_hs_consume_resp(&hi, F->is, F->m2, &F->si) == 0);
+	F->frame[3] = 64;
+	CHECK(chan_seal(&F->si, F->frame, 4, pt, 64, F->frame + 4) == 0);
+	F->si.send_n = 0;
+	F->ready = 1;
 }
 
 /* Responder: message 1 through the public API, then finish if it verified. */
 static void fuzz_init(const uint8_t *m, size_t n)
 {
-	struct chan_hs hr = { 0 }, zero = { 0 };
+	struct chan_hs hr = { .cipher = F->cipher }, zero = { .cipher = F->cipher };
 	struct chan_session s;
 	uint8_t in[CHAN_HS1_BYTES], seen[32], out[CHAN_HS2_BYTES], pbuf[CHAN__PAYLOAD_MAX];
 	uint64_t ts = 1;
 
 	/* the variable-length core takes any length */
-	if (chan__read_init(&hr, fx.rs, fx.rp, (const uint8_t *)CHAN__PROLOGUE,
+	if (chan__read_init(&hr, F->rs, F->rp, (const uint8_t *)CHAN__PROLOGUE,
 			    sizeof(CHAN__PROLOGUE) - 1, m, n, seen, pbuf) != 0)
 		CHECK(!memcmp(&hr, &zero, sizeof(hr)));
 	chan_hs_wipe(&hr);
+	hr.cipher = F->cipher;
 	if (n < sizeof(in))
 		return;
 	memcpy(in, m, sizeof(in));
-	if (chan_hs_consume_init(&hr, fx.rs, fx.rp, in, seen, &ts) != 0) {
+	if (chan_hs_consume_init(&hr, F->rs, F->rp, in, seen, &ts) != 0) {
 		CHECK(!memcmp(&hr, &zero, sizeof(hr)));
 		CHECK(sodium_is_zero(seen, 32) && ts == 0);
 		return;
 	}
 	/* Only the genuine message 1 gets here. */
-	CHECK(!memcmp(in, fx.m1, sizeof(in)) && !memcmp(seen, fx.ip, 32) && ts == 42);
+	CHECK(!memcmp(in, F->m1, sizeof(in)) && !memcmp(seen, F->ip, 32) && ts == 42);
 	CHECK(chan_hs_create_resp(&hr, out, &s) == 0 && hr.state == CHAN_HS_DONE);
 	chan_session_wipe(&s);
 }
@@ -99,64 +102,71 @@ static void fuzz_init(const uint8_t *m, size_t n)
 /* Initiator waiting for message 2. */
 static void fuzz_resp(const uint8_t *m, size_t n)
 {
-	struct chan_hs hi = fx.sent;
+	struct chan_hs hi = F->sent;
 	struct chan_session s = { 0 };
 	uint8_t in[CHAN_HS2_BYTES], pbuf[CHAN__PAYLOAD_MAX];
 
-	if (chan__read_resp(&hi, fx.is, m, n, pbuf, &s) != 0) {
-		CHECK(!memcmp(&hi, &fx.sent, sizeof(hi)));
+	if (chan__read_resp(&hi, F->is, m, n, pbuf, &s) != 0) {
+		CHECK(!memcmp(&hi, &F->sent, sizeof(hi)));
 		CHECK(sodium_is_zero((const uint8_t *)&s, sizeof(s)));
 	}
-	hi = fx.sent;
+	hi = F->sent;
 	if (n < sizeof(in))
 		return;
 	memcpy(in, m, sizeof(in));
-	if (chan_hs_consume_resp(&hi, fx.is, in, &s) != 0) {
-		CHECK(!memcmp(&hi, &fx.sent, sizeof(hi)));
+	if (chan_hs_consume_resp(&hi, F->is, in, &s) != 0) {
+		CHECK(!memcmp(&hi, &F->sent, sizeof(hi)));
 		return;
 	}
-	CHECK(!memcmp(in, fx.m2, sizeof(in)));
-	CHECK(!memcmp(s.send_key, fx.sr.recv_key, 32) && !memcmp(s.recv_key, fx.sr.send_key, 32));
+	CHECK(!memcmp(in, F->m2, sizeof(in)));
+	CHECK(!memcmp(s.send_key, F->sr.recv_key, 32) && !memcmp(s.recv_key, F->sr.send_key, 32));
 }
 
 /* A frame: up to 4 bytes of header (AD), the rest ciphertext. */
 static void fuzz_open(const uint8_t *m, size_t n)
 {
-	struct chan_session s = fx.sr;
+	struct chan_session s = F->sr;
 	size_t adlen = n < 4 ? n : 4;
 	uint8_t *pt = malloc(n + 1);
 
 	CHECK(pt);
 	if (chan_open(&s, m, adlen, m + adlen, n - adlen, pt) != 0) {
-		CHECK(s.recv_n == fx.sr.recv_n);
+		CHECK(s.recv_n == F->sr.recv_n);
 	} else {
-		CHECK(s.recv_n == fx.sr.recv_n + 1);
-		CHECK(n == sizeof(fx.frame) && !memcmp(m, fx.frame, n));
+		CHECK(s.recv_n == F->sr.recv_n + 1);
+		CHECK(n == sizeof(F->frame) && !memcmp(m, F->frame, n));
 	}
 	free(pt);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	uint8_t buf[sizeof(fx.frame) > CHAN_HS1_BYTES ? sizeof(fx.frame) : CHAN_HS1_BYTES];
+	uint8_t buf[sizeof(fixtures[0].frame) > CHAN_HS1_BYTES ? sizeof(fixtures[0].frame) :
+									  CHAN_HS1_BYTES];
 	const uint8_t *base;
 	size_t n;
 
-	if (!fx.ready)
-		setup();
+	if (!fixtures[0].ready) {
+		CHECK(sodium_init() >= 0);
+		setup(&fixtures[0], CHAN_CHACHAPOLY);
+		if (chan_aesgcm_available())
+			setup(&fixtures[1], CHAN_AESGCM);
+	}
 	if (size < 1)
 		return 0;
+	/* bit 5 picks the suite (ChaChaPoly where AES-GCM is not available) */
+	F = &fixtures[(data[0] & 0x20) && fixtures[1].ready];
 	if (data[0] & 0x80) {
 		/* near-valid: XOR the input onto a genuine message */
 		switch (data[0] % 3) {
 		case 0:
-			base = fx.m1, n = sizeof(fx.m1);
+			base = F->m1, n = sizeof(F->m1);
 			break;
 		case 1:
-			base = fx.m2, n = sizeof(fx.m2);
+			base = F->m2, n = sizeof(F->m2);
 			break;
 		default:
-			base = fx.frame, n = sizeof(fx.frame);
+			base = F->frame, n = sizeof(F->frame);
 			break;
 		}
 		memcpy(buf, base, n);
@@ -167,7 +177,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			n = size - 1;
 		data = buf;
 		size = n;
-		n = (size_t)(base == fx.m1 ? 0 : base == fx.m2 ? 1 : 2);
+		n = (size_t)(base == F->m1 ? 0 : base == F->m2 ? 1 : 2);
 	} else {
 		n = data[0] % 3;
 		data++;
