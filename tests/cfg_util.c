@@ -55,22 +55,6 @@ int parse_str(const char *text, struct cfg **c)
 	return r;
 }
 
-char tdir[64];
-
-const char *tpath(const char *name)
-{
-	static char buf[4][128];
-	static unsigned k;
-	char *b = buf[k++ % 4];
-
-	if (!tdir[0]) {
-		strcpy(tdir, "/tmp/mpcd-cfg-XXXXXX");
-		ASSERT(mkdtemp(tdir));
-	}
-	snprintf(b, sizeof(buf[0]), "%s/%s", tdir, name);
-	return b;
-}
-
 char *slurp_text(const char *path, size_t *n)
 {
 	FILE *f = fopen(path, "rb");

@@ -31,8 +31,6 @@ char *subst(const char *s);
 int parse_str(const char *text, struct cfg **c);
 
 /* A temporary directory, made on first use, and the path of name in it. */
-extern char tdir[64];
-const char *tpath(const char *name);
 /* A file of at most CFG_FILE_MAX bytes, NUL-terminated; the caller frees. */
 char *slurp_text(const char *path, size_t *n);
 /* The configuration of DESIGN.md, with @K0@.. placeholders for subst(). */

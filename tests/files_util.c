@@ -112,17 +112,22 @@ void fill_seq(struct ftensor *t, float base)
 
 static char tmpdir[64];
 
+const char *tmp_dir(void)
+{
+	if (!tmpdir[0]) {
+		strcpy(tmpdir, "/tmp/mpcd-test-XXXXXX");
+		ASSERT(mkdtemp(tmpdir));
+	}
+	return tmpdir;
+}
+
 const char *tmp_path(const char *name)
 {
 	static char buf[4][256];
 	static unsigned k;
 	char *b = buf[k++ % 4];
 
-	if (!tmpdir[0]) {
-		strcpy(tmpdir, "/tmp/mpcd-test-XXXXXX");
-		ASSERT(mkdtemp(tmpdir));
-	}
-	snprintf(b, sizeof(buf[0]), "%s/%s", tmpdir, name);
+	snprintf(b, sizeof(buf[0]), "%s/%s", tmp_dir(), name);
 	return b;
 }
 

@@ -5,7 +5,7 @@
 
 /*
  * Helpers shared by the file-format tests (test_files.c, test_csv.c,
- * test_st.c): the
+ * test_st.c) and the scratch files of the others: the
  * public model fixtures, reading them, and the deterministic mutation
  * harness that feeds damaged copies of a file to a parser.
  */
@@ -49,7 +49,8 @@ void mutate_all(const uint8_t *orig, size_t len, size_t hdr_end,
 		void (*check)(const uint8_t *, size_t));
 /* t->data[i] = base + i. */
 void fill_seq(struct ftensor *t, float base);
-/* A path in this run's scratch directory (made on first use; rotating buffers). */
+/* This test's scratch directory (made on first use), a path in it (rotating buffers). */
+const char *tmp_dir(void);
 const char *tmp_path(const char *name);
 /* Files in the scratch directory, and emptying it. */
 int dir_entries(void);

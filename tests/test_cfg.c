@@ -16,6 +16,7 @@
 #include "cfg.h"
 #include "cfg_util.h"
 #include "err.h"
+#include "files_util.h"
 #include "test.h"
 
 /* Parse must fail with exactly this code and message, and leave no config. */
@@ -499,26 +500,26 @@ TEST(cfg_load_file)
 
 	test_cfg_keys_init();
 	t = subst(design_example);
-	write_file(tpath("alpha.conf"), t, strlen(t));
-	ASSERT_OK(cfg_load(tpath("alpha.conf"), &c));
-	STREQ(c->node.private_key_file, tpath("alpha.key"));
-	STREQ(c->path, tpath("alpha.conf"));
+	write_file(tmp_path("alpha.conf"), t, strlen(t));
+	ASSERT_OK(cfg_load(tmp_path("alpha.conf"), &c));
+	STREQ(c->node.private_key_file, tmp_path("alpha.key"));
+	STREQ(c->path, tmp_path("alpha.conf"));
 	cfg_free(c);
-	ASSERT_EQ(cfg_load(tpath("missing.conf"), &c), MPC_E_IO);
+	ASSERT_EQ(cfg_load(tmp_path("missing.conf"), &c), MPC_E_IO);
 	ASSERT(c == NULL && strstr(mpc_errmsg(0), "missing.conf: No such file"));
-	ASSERT_EQ(cfg_load(tdir, &c), MPC_E_IO);
+	ASSERT_EQ(cfg_load(tmp_dir(), &c), MPC_E_IO);
 	ASSERT(strstr(mpc_errmsg(0), "not a regular file"));
 	big = malloc(CFG_FILE_MAX + 1);
 	ASSERT(big);
 	memset(big, '\n', CFG_FILE_MAX + 1);
-	write_file(tpath("big.conf"), big, CFG_FILE_MAX + 1);
-	ASSERT_EQ(cfg_load(tpath("big.conf"), &c), MPC_E_TOOBIG);
-	write_file(tpath("big.conf"), big, CFG_FILE_MAX);
-	ASSERT_EQ(cfg_load(tpath("big.conf"), &c), MPC_E_FORMAT);	/* no [Node] */
+	write_file(tmp_path("big.conf"), big, CFG_FILE_MAX + 1);
+	ASSERT_EQ(cfg_load(tmp_path("big.conf"), &c), MPC_E_TOOBIG);
+	write_file(tmp_path("big.conf"), big, CFG_FILE_MAX);
+	ASSERT_EQ(cfg_load(tmp_path("big.conf"), &c), MPC_E_FORMAT);	/* no [Node] */
 	free(big);
 	free(t);
-	unlink(tpath("alpha.conf"));
-	unlink(tpath("big.conf"));
-	ASSERT_EQ(rmdir(tdir), 0);
+	unlink(tmp_path("alpha.conf"));
+	unlink(tmp_path("big.conf"));
+	ASSERT_EQ(rmdir(tmp_dir()), 0);
 	return 0;
 }

@@ -13,6 +13,7 @@
 #include "cfg.h"
 #include "cfg_util.h"
 #include "err.h"
+#include "files_util.h"
 #include "policy.h"
 #include "test.h"
 
@@ -208,7 +209,7 @@ TEST(audit_lines)
 	char *buf, *line, *save, longs[AUDIT_STR_MAX + 100];
 	json_t *j;
 
-	ASSERT_OK(audit_open(&a, tpath("audit.log")));
+	ASSERT_OK(audit_open(&a, tmp_path("audit.log")));
 	for (i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
 		struct audit_field f[] = { AUDIT_STR("reason", strs[i].in), AUDIT_INT("n", -42),
 					   AUDIT_STR(strs[i].in, "k"), AUDIT_STR("none", NULL) };
@@ -227,7 +228,7 @@ TEST(audit_lines)
 	audit_close(a);
 	audit_close(NULL);
 
-	buf = slurp_text(tpath("audit.log"), &n);
+	buf = slurp_text(tmp_path("audit.log"), &n);
 	ASSERT(n > 0 && buf[n - 1] == '\n');
 	/* Escapes are there as escapes, not raw bytes. */
 	ASSERT(strstr(buf, "\\u0001\\u001f\\u007f") && strstr(buf, "\\u2028"));
@@ -256,8 +257,8 @@ TEST(audit_lines)
 	}
 	ASSERT_EQ(nl, sizeof(strs) / sizeof(strs[0]) + 1);
 	free(buf);
-	unlink(tpath("audit.log"));
-	rmdir(tdir);
+	unlink(tmp_path("audit.log"));
+	rmdir(tmp_dir());
 	return 0;
 }
 
@@ -269,17 +270,17 @@ TEST(audit_file)
 	char *buf;
 
 	umask(0);	/* the mode must not depend on the umask */
-	ASSERT_OK(audit_open(&a, tpath("a.log")));
-	ASSERT_EQ(stat(tpath("a.log"), &st), 0);
+	ASSERT_OK(audit_open(&a, tmp_path("a.log")));
+	ASSERT_EQ(stat(tmp_path("a.log"), &st), 0);
 	ASSERT_EQ(st.st_mode & 0777, 0600);
 	ASSERT_OK(audit_event(a, "proposed", "j1", NULL, 0));
 	ASSERT_OK(audit_event(a, "accepted", "j1", NULL, 0));
 	audit_close(a);
-	ASSERT_OK(audit_open(&a, tpath("a.log")));
+	ASSERT_OK(audit_open(&a, tmp_path("a.log")));
 	audit_set_sync(a, true);
 	ASSERT_OK(audit_event(a, "finished", "j1", &AUDIT_INT("rounds", 17), 1));
 	audit_close(a);
-	buf = slurp_text(tpath("a.log"), &n);
+	buf = slurp_text(tmp_path("a.log"), &n);
 	for (i = 0; i < n; i++)
 		lines += buf[i] == '\n';
 	ASSERT_EQ(lines, 3);
@@ -287,18 +288,18 @@ TEST(audit_file)
 	ASSERT(strstr(buf, "\"event\":\"finished\",\"job\":\"j1\",\"rounds\":17}\n"));
 	free(buf);
 	/* Others may not write it, nor a symlink redirect it. */
-	ASSERT_EQ(chmod(tpath("a.log"), 0620), 0);
-	ASSERT_EQ(audit_open(&a, tpath("a.log")), MPC_E_IO);
+	ASSERT_EQ(chmod(tmp_path("a.log"), 0620), 0);
+	ASSERT_EQ(audit_open(&a, tmp_path("a.log")), MPC_E_IO);
 	ASSERT(a == NULL && strstr(mpc_errmsg(0), "writable by group or others (mode 620)"));
-	ASSERT_EQ(chmod(tpath("a.log"), 0640), 0);
-	ASSERT_OK(audit_open(&a, tpath("a.log")));
+	ASSERT_EQ(chmod(tmp_path("a.log"), 0640), 0);
+	ASSERT_OK(audit_open(&a, tmp_path("a.log")));
 	audit_close(a);
-	ASSERT_EQ(symlink(tpath("a.log"), tpath("link.log")), 0);
-	ASSERT_EQ(audit_open(&a, tpath("link.log")), MPC_E_IO);
-	ASSERT_EQ(audit_open(&a, tdir), MPC_E_IO);
-	ASSERT_EQ(audit_open(&a, tpath("no/such/dir.log")), MPC_E_IO);
-	unlink(tpath("link.log"));
-	unlink(tpath("a.log"));
-	ASSERT_EQ(rmdir(tdir), 0);
+	ASSERT_EQ(symlink(tmp_path("a.log"), tmp_path("link.log")), 0);
+	ASSERT_EQ(audit_open(&a, tmp_path("link.log")), MPC_E_IO);
+	ASSERT_EQ(audit_open(&a, tmp_dir()), MPC_E_IO);
+	ASSERT_EQ(audit_open(&a, tmp_path("no/such/dir.log")), MPC_E_IO);
+	unlink(tmp_path("link.log"));
+	unlink(tmp_path("a.log"));
+	ASSERT_EQ(rmdir(tmp_dir()), 0);
 	return 0;
 }
