@@ -68,6 +68,33 @@ static int jnet_send(void *ctx, int to, const void *buf, size_t len)
 	return 0;
 }
 
+/* Under j->mu: buf takes the next message, unless one is queued already. */
+static void post_locked(struct jqueue *q, void *buf, size_t len)
+{
+	if (!q->head && !q->posted) {
+		q->posted = buf;
+		q->posted_len = len;
+		q->posted_full = 0;
+	}
+}
+
+/*
+ * Under j->mu: forget the posted buffer once the loop is out of it; a
+ * message halfway into it (an abort) has the rest of it dropped.
+ */
+static void post_clear(struct job *j, struct jqueue *q)
+{
+	while (q->busy)
+		pthread_cond_wait(&j->cv, &j->mu);
+	if (q->cur_posted) {
+		q->cur = NULL;
+		q->cur_posted = 0;
+	}
+	q->posted = NULL;
+	q->posted_len = 0;
+	q->posted_full = 0;
+}
+
 /*
  * Wait for the next message from `from`. With nothing queued, post buf so
  * the loop decrypts the message straight into it; on abort, wait until the
@@ -85,11 +112,7 @@ static int jnet_recv(void *ctx, int from, void *buf, size_t len)
 	pthread_mutex_lock(&j->mu);
 	if (q->posted && (q->posted != buf || q->posted_len != len))
 		mpc_bug("job: receiving into another buffer than the one posted");
-	if (!q->head && !q->posted) {
-		q->posted = buf;
-		q->posted_len = len;
-		q->posted_full = 0;
-	}
+	post_locked(q, buf, len);
 	/* A posted buffer fills before any later message can be queued. */
 	while (!q->head && !q->posted_full && !j->aborted)
 		pthread_cond_wait(&j->cv, &j->mu);
@@ -104,13 +127,7 @@ static int jnet_recv(void *ctx, int from, void *buf, size_t len)
 			q->tail = NULL;
 		j->buffered -= m->len;
 	}
-	if (q->cur_posted) { /* aborted halfway: the rest of it is dropped */
-		q->cur = NULL;
-		q->cur_posted = 0;
-	}
-	q->posted = NULL;
-	q->posted_len = 0;
-	q->posted_full = 0;
+	post_clear(j, q);
 	if (direct || m)
 		j->bytes_recv += direct ? len : m->len;
 	ret = !direct && !m;
@@ -137,11 +154,7 @@ static void jnet_post(void *ctx, int from, void *buf, size_t len)
 	struct jqueue *q = &j->q[from];
 
 	pthread_mutex_lock(&j->mu);
-	if (!q->head && !q->posted) {
-		q->posted = buf;
-		q->posted_len = len;
-		q->posted_full = 0;
-	}
+	post_locked(q, buf, len);
 	pthread_mutex_unlock(&j->mu);
 }
 
@@ -152,15 +165,7 @@ static void jnet_unpost(void *ctx, int from)
 	struct jqueue *q = &j->q[from];
 
 	pthread_mutex_lock(&j->mu);
-	while (q->busy)
-		pthread_cond_wait(&j->cv, &j->mu);
-	if (q->cur_posted) {
-		q->cur = NULL;
-		q->cur_posted = 0;
-	}
-	q->posted = NULL;
-	q->posted_len = 0;
-	q->posted_full = 0;
+	post_clear(j, q);
 	pthread_mutex_unlock(&j->mu);
 }
 
