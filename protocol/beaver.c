@@ -14,17 +14,43 @@ int beaver_bilin_need(struct corr_list *l, const struct bilin *bl)
 	return corr_list_add(l, &q);
 }
 
+/* z += L(x, y), with the scratch the map needs. */
+static int apply_acc(const struct bilin *bl, const uint64_t *x, const uint64_t *y, uint64_t *z)
+{
+	size_t sl = bilin_scratch_len(bl);
+	uint64_t *scratch = NULL;
+
+	if (sl && !(scratch = mpc_alloc(sl)))
+		return MPC_E_NOMEM;
+	bilin_apply(bl, x, y, z, 1, scratch);
+	mpc_free_words(scratch, sl);
+	return 0;
+}
+
 /*
  * With E = X - A and F = Y - B open, party i holds
- *   Z_i = C_i + L(E, B_i + [i = 0] F) + L(A_i, F),
- * which sums to L(A, B) + L(E, B) + L(E, F) + L(A, F) = L(X, Y).
+ *   Z_i = C_i + L(A_i, F) + L(E, B_i + [i = 0] F),
+ * which sums to L(A, B) + L(A, F) + L(E, B) + L(E, F) = L(X, Y). The part
+ * without E: bf = B_i + [i = 0] F and z = C_i + L(A_i, F).
  */
+static int without_e(struct mpc *m, const struct bilin *bl, const struct corr_mat *mt,
+		     const uint64_t *f, uint64_t *bf, uint64_t *z)
+{
+	size_t yl = bilin_y_len(bl);
+
+	memcpy(bf, mt->b, yl * sizeof(*bf));
+	if (m->me == 0)
+		ring_add(bf, bf, f, yl);
+	memcpy(z, mt->c, bilin_z_len(bl) * sizeof(*z));
+	return apply_acc(bl, mt->a, f, z);
+}
+
 static int finish(struct mpc *m, const struct bilin *bl, const struct corr_mat *mt,
 		  const uint64_t *e, const uint64_t *f, uint64_t *z)
 {
-	size_t yl = bilin_y_len(bl), zl = bilin_z_len(bl), sl = bilin_scratch_len(bl);
-	uint64_t *bf, *scratch = NULL;
-	int ret = MPC_E_NOMEM;
+	size_t yl = bilin_y_len(bl), zl = bilin_z_len(bl);
+	uint64_t *bf;
+	int ret;
 
 	/* Element-wise without broadcast: the whole formula in one pass. */
 	if (bl->kind == BILIN_MUL && bilin_x_len(bl) == zl && yl == zl) {
@@ -35,19 +61,11 @@ static int finish(struct mpc *m, const struct bilin *bl, const struct corr_mat *
 			z[i] = c[i] + e[i] * (b[i] + (f[i] & own)) + a[i] * f[i];
 		return 0;
 	}
-	bf = mpc_alloc_raw(yl);
-	if (!bf || (sl && !(scratch = mpc_alloc(sl))))
-		goto out;
-	memcpy(bf, mt->b, yl * sizeof(*bf));
-	if (m->me == 0)
-		ring_add(bf, bf, f, yl);
-	memcpy(z, mt->c, zl * sizeof(*z));
-	bilin_apply(bl, e, bf, z, 1, scratch);
-	bilin_apply(bl, mt->a, f, z, 1, scratch);
-	ret = 0;
-out:
+	if (!(bf = mpc_alloc_raw(yl)))
+		return MPC_E_NOMEM;
+	if ((ret = without_e(m, bl, mt, f, bf, z)) == 0)
+		ret = apply_acc(bl, e, bf, z);
 	mpc_free_words(bf, yl);
-	mpc_free_words(scratch, sl);
 	return ret;
 }
 
@@ -84,21 +102,11 @@ int beaver_pre_take(struct mpc *m, const struct bilin *bl, const uint64_t *y,
 int beaver_pre_ready(struct mpc *m, struct beaver_pre *p)
 {
 	const struct bilin *bl = &p->mt->req.bl;
-	size_t zl = bilin_z_len(bl), sl = bilin_scratch_len(bl);
-	uint64_t *scratch = NULL;
 
-	if (!(p->z0 = mpc_alloc_raw(zl)) || !(p->bf = mpc_alloc_raw(p->n)) ||
-	    (sl && !(scratch = mpc_alloc(sl)))) {
-		mpc_free_words(scratch, sl);
-		return MPC_E_NOMEM; /* beaver_pre_free releases the rest */
-	}
-	memcpy(p->bf, p->mt->b, p->n * sizeof(*p->bf));
-	if (m->me == 0)
-		ring_add(p->bf, p->bf, p->f, p->n);
-	memcpy(p->z0, p->mt->c, zl * sizeof(*p->z0));
-	bilin_apply(bl, p->mt->a, p->f, p->z0, 1, scratch);
-	mpc_free_words(scratch, sl);
-	return 0;
+	/* On failure beaver_pre_free releases what was allocated. */
+	if (!(p->z0 = mpc_alloc_raw(bilin_z_len(bl))) || !(p->bf = mpc_alloc_raw(p->n)))
+		return MPC_E_NOMEM;
+	return without_e(m, bl, p->mt, p->f, p->bf, p->z0);
 }
 
 void beaver_pre_free(struct beaver_pre *p)
@@ -135,16 +143,8 @@ int beaver_bilin_pre(struct mpc *m, const struct bilin *bl, const uint64_t *x,
 	if ((ret = mpc_open_items(m, it, p->opened ? 1 : 2)) != 0)
 		goto out;
 	if (p->z0) {
-		size_t sl = bilin_scratch_len(bl);
-		uint64_t *scratch = NULL;
-
-		ret = MPC_E_NOMEM;
-		if (sl && !(scratch = mpc_alloc(sl)))
-			goto out;
 		memcpy(z, p->z0, bilin_z_len(bl) * sizeof(*z));
-		bilin_apply(bl, e, p->bf, z, 1, scratch);
-		mpc_free_words(scratch, sl);
-		ret = 0;
+		ret = apply_acc(bl, e, p->bf, z);
 	} else {
 		ret = finish(m, bl, p->mt, e, p->f, z);
 	}
