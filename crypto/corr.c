@@ -84,17 +84,7 @@ static int kept(enum corr_mand_shape sh, unsigned mask)
 	return 0;
 }
 
-int corr_mand_index(enum corr_mand_shape sh, unsigned mask)
-{
-	int idx = 0;
-
-	if (!kept(sh, mask))
-		return -1;
-	for (unsigned m = 0; m < mask; m++)
-		idx += kept(sh, m);
-	return idx;
-}
-
+/* The kept subsets in increasing order of their masks: the product planes. */
 void corr_mand_indices(enum corr_mand_shape sh, int *idx)
 {
 	int k = 0;
@@ -103,12 +93,21 @@ void corr_mand_indices(enum corr_mand_shape sh, int *idx)
 		idx[m] = kept(sh, m) ? k++ : -1;
 }
 
+int corr_mand_index(enum corr_mand_shape sh, unsigned mask)
+{
+	int idx[1 << MAND_MAX_VARS];
+
+	corr_mand_indices(sh, idx);
+	return mask < 1u << MAND_MAX_VARS ? idx[mask] : -1;
+}
+
 int corr_mand_prods(enum corr_mand_shape sh)
 {
-	int n = 0;
+	int idx[1 << MAND_MAX_VARS], n = 0;
 
-	for (unsigned m = 0; m < 1u << shapes[sh].vars; m++)
-		n += kept(sh, m);
+	corr_mand_indices(sh, idx);
+	for (unsigned m = 0; m < 1u << MAND_MAX_VARS; m++)
+		n += idx[m] >= 0;
 	return n;
 }
 
@@ -309,19 +308,23 @@ int corr_deal(const struct corr_req *q, struct prg *party, int n, uint64_t *fix)
 	case CORR_AND:
 		ring_and(truth, sum.a, sum.b, q->n);
 		break;
-	case CORR_MAND:
-		for (unsigned mask = 0; mask < 1u << corr_mand_vars(q->shift); mask++) {
-			int k = corr_mand_index(q->shift, mask);
-			uint64_t *t = truth + (size_t)k * q->n;
+	case CORR_MAND: {
+		int idx[1 << MAND_MAX_VARS];
 
-			if (k < 0)
+		corr_mand_indices(q->shift, idx);
+		for (unsigned mask = 0; mask < 1u << corr_mand_vars(q->shift); mask++) {
+			uint64_t *t;
+
+			if (idx[mask] < 0)
 				continue;
+			t = truth + (size_t)idx[mask] * q->n;
 			memset(t, 0xff, q->n * sizeof(*t));
 			for (int v = 0; v < corr_mand_vars(q->shift); v++)
 				if (mask >> v & 1)
 					ring_and(t, t, sum.a + (size_t)v * q->n, q->n);
 		}
 		break;
+	}
 	case CORR_EDABIT:
 		ring_to_planes(truth, sum.r, q->n);
 		for (size_t i = 0; i < q->n; i++) {
