@@ -496,11 +496,23 @@ static int set_number(const struct cfg_reader *rd, unsigned line, const struct c
 	return 0;
 }
 
+/* "a, b or c" */
+static void choices_text(char *dst, size_t n, const char *const *c)
+{
+	size_t len = 0;
+
+	dst[0] = '\0';
+	for (size_t i = 0; c[i] && len < n; i++)
+		len += (size_t)snprintf(dst + len, n - len, "%s%s", i == 0 ? "" : c[i + 1] ? ", " : " or ",
+					c[i]);
+}
+
 int cfg__set(const struct cfg_reader *rd, unsigned line, const struct cfg_key *k,
 	     const char *val, void *obj, bool from_default)
 {
 	void *field = (char *)obj + k->off;
 	size_t i, n = strlen(val);
+	char list[128];
 
 	if (!n && k->type != CFG_T_NAMES)
 		return cfg__err(rd, MPC_E_FORMAT, line, k->sec, k, NULL, "empty value");
@@ -520,10 +532,8 @@ int cfg__set(const struct cfg_reader *rd, unsigned line, const struct cfg_key *k
 				*(int *)field = (int)i;
 				return 0;
 			}
-		return cfg__err(rd, MPC_E_FORMAT, line, k->sec, k, val, "is not %s%s%s or %s",
-				k->choices[0], k->choices[2] ? ", " : "",
-				k->choices[2] ? k->choices[1] : "",
-				k->choices[2] ? k->choices[2] : k->choices[1]);
+		choices_text(list, sizeof(list), k->choices);
+		return cfg__err(rd, MPC_E_FORMAT, line, k->sec, k, val, "is not %s", list);
 	case CFG_T_UINT:
 	case CFG_T_SIZE:
 	case CFG_T_SECONDS:
