@@ -29,39 +29,37 @@ static inline int64_t round_scaled(double s)
 	return v + (f >= 0.5) - (f <= -0.5);
 }
 
-static int encode_fail(double x, size_t i, int frac)
+/* out = x in fixed point; MPC_E_RANGE naming the index when it does not fit. */
+static inline int encode_one(double x, double scale, size_t i, int frac, uint64_t *out)
 {
-	return mpc_fail(MPC_E_RANGE,
-			"value %g at index %zu does not fit fixed point with %d fractional bits",
-			x, i, frac);
+	double s = x * scale;
+
+	if (!(fabs(s) < FXP_LIMIT)) /* also NaN and infinities */
+		return mpc_fail(MPC_E_RANGE,
+				"value %g at index %zu does not fit fixed point with %d fractional bits",
+				x, i, frac);
+	*out = (uint64_t)round_scaled(s);
+	return 0;
 }
 
 int fxp_encode_d(uint64_t *out, const double *x, size_t n, int frac)
 {
 	double scale = ldexp(1.0, frac);
+	int ret = 0;
 
-	for (size_t i = 0; i < n; i++) {
-		double s = x[i] * scale;
-
-		if (!(fabs(s) < FXP_LIMIT)) /* also NaN and infinities */
-			return encode_fail(x[i], i, frac);
-		out[i] = (uint64_t)round_scaled(s);
-	}
-	return 0;
+	for (size_t i = 0; i < n && !ret; i++)
+		ret = encode_one(x[i], scale, i, frac, &out[i]);
+	return ret;
 }
 
 int fxp_encode(uint64_t *out, const float *x, size_t n, int frac)
 {
 	double scale = ldexp(1.0, frac);
+	int ret = 0;
 
-	for (size_t i = 0; i < n; i++) {
-		double s = (double)x[i] * scale;
-
-		if (!(fabs(s) < FXP_LIMIT))
-			return encode_fail(x[i], i, frac);
-		out[i] = (uint64_t)round_scaled(s);
-	}
-	return 0;
+	for (size_t i = 0; i < n && !ret; i++)
+		ret = encode_one(x[i], scale, i, frac, &out[i]);
+	return ret;
 }
 
 void fxp_decode(float *out, const uint64_t *v, size_t n, int frac)
