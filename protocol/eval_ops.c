@@ -120,6 +120,25 @@ static int matrix_operand(struct ectx *c, int vid, int trans, float factor,
 }
 
 /*
+ * The second operand of a linear layer, as matrix_operand, unless the
+ * weights phase opened its F already (*p stays NULL). In the weights phase
+ * itself the layer stops here (*done) once it took its triple.
+ */
+static int second_operand(struct ectx *c, const struct bilin *bl, int vid, int trans,
+			  float factor, size_t rows, size_t cols, uint64_t **p, int *done)
+{
+	int ret;
+
+	*p = NULL;
+	*done = c->weights;
+	if (!c->weights && pre_of(c)->on)
+		return 0;
+	if ((ret = matrix_operand(c, vid, trans, factor, rows, cols, p)) != 0 || !c->weights)
+		return ret;
+	return pre_take(c, bl, *p);
+}
+
+/*
  * out (at scale `scale`, shape of the node output) += sign * factor *
  * value, broadcast. A weight is shared already multiplied by factor; a
  * computed value is raised to the output's scale (factor must be 1).
@@ -177,7 +196,7 @@ static int op_gemm(struct ectx *c, const struct model_node *nd)
 	float fa = 1.0f, fb = 1.0f;
 	uint64_t *pa = NULL, *pb = NULL;
 	struct bilin bl;
-	int ret;
+	int ret, done;
 
 	if (c->vals[nd->in[1]].is_const)
 		fb = nd->alpha;
@@ -188,15 +207,9 @@ static int op_gemm(struct ectx *c, const struct model_node *nd)
 				nd->alpha);
 	if ((ret = bilin_matmul(&bl, m, k, p)) != 0)
 		goto out;
-	if (c->weights || !pre_of(c)->on) {
-		if ((ret = matrix_operand(c, nd->in[1], tb, fb, (size_t)bv->dims[0],
-					  (size_t)bv->dims[1], &pb)) != 0)
-			goto out;
-		if (c->weights) {
-			ret = pre_take(c, &bl, pb);
-			goto out;
-		}
-	}
+	if ((ret = second_operand(c, &bl, nd->in[1], tb, fb, (size_t)bv->dims[0],
+				  (size_t)bv->dims[1], &pb, &done)) != 0 || done)
+		goto out;
 	if ((ret = matrix_operand(c, nd->in[0], ta, fa, (size_t)av->dims[0],
 				  (size_t)av->dims[1], &pa)) != 0 ||
 	    (ret = ev__out(c, nd->out, 2)) != 0 ||
@@ -216,7 +229,7 @@ static int op_matmul(struct ectx *c, const struct model_node *nd)
 	size_t k, p, m;
 	uint64_t *pa = NULL, *pb = NULL;
 	struct bilin bl;
-	int ret;
+	int ret, done;
 
 	if (bv->ndim != 2 || av->ndim < 1)
 		return ev__fail(c, MPC_E_UNSUPPORTED, "only [..., M, K] x [K, N] products");
@@ -225,14 +238,8 @@ static int op_matmul(struct ectx *c, const struct model_node *nd)
 	m = k ? ev__numel(av) / k : 0;
 	if ((ret = bilin_matmul(&bl, m, k, p)) != 0)
 		goto out;
-	if (c->weights || !pre_of(c)->on) {
-		if ((ret = matrix_operand(c, nd->in[1], 0, 1.0f, k, p, &pb)) != 0)
-			goto out;
-		if (c->weights) {
-			ret = pre_take(c, &bl, pb);
-			goto out;
-		}
-	}
+	if ((ret = second_operand(c, &bl, nd->in[1], 0, 1.0f, k, p, &pb, &done)) != 0 || done)
+		goto out;
 	if ((ret = matrix_operand(c, nd->in[0], 0, 1.0f, m, k, &pa)) != 0 ||
 	    (ret = ev__out(c, nd->out, 2)) != 0)
 		goto out;
@@ -250,7 +257,7 @@ static int op_conv(struct ectx *c, const struct model_node *nd)
 	uint64_t *px = NULL, *pw = NULL;
 	size_t wn = ev__numel(wv);
 	struct bilin bl;
-	int ret, s, owned = 0;
+	int ret, done, s, owned = 0;
 
 	if (xv->ndim != 4 || wv->ndim != 4)
 		return ev__fail(c, MPC_E_UNSUPPORTED, "only 2-D convolution");
@@ -262,14 +269,8 @@ static int op_conv(struct ectx *c, const struct model_node *nd)
 		return ev__fail(c, ret, "%s", mpc_errmsg(ret));
 	if (bl.oh != (size_t)ov->dims[2] || bl.ow != (size_t)ov->dims[3])
 		return ev__fail(c, MPC_E_INTERNAL, "output shape disagrees with shape inference");
-	if (c->weights || !pre_of(c)->on) {
-		if ((ret = matrix_operand(c, nd->in[1], 0, 1.0f, 1, wn, &pw)) != 0)
-			goto out;
-		if (c->weights) {
-			ret = pre_take(c, &bl, pw);
-			goto out;
-		}
-	}
+	if ((ret = second_operand(c, &bl, nd->in[1], 0, 1.0f, 1, wn, &pw, &done)) != 0 || done)
+		goto out;
 	if ((ret = ev__operand(c, nd->in[0], 1, 1, &px, &s, &owned)) != 0 ||
 	    (ret = ev__out(c, nd->out, 2)) != 0 ||
 	    (ret = do_bilin(c, &bl, px, pw, c->vals[nd->out].v)) != 0)
