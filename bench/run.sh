@@ -65,6 +65,9 @@ median() {
 
 field() { grep -o "\"$2\": *[0-9.e+-]*" <<<"$1" | head -n 1 | sed 's/.*: *//'; }
 
+# The larger of a number and a record's field (absent: 0).
+max_field() { awk -v a="$1" -v b="$(field "$2" "$3")" 'BEGIN{ b += 0; print (b > a) ? b : a }'; }
+
 # One job; prints its JSON record (the slowest compute party's times).
 run_job() {
 	local name=$1 batch=$2 parties=$3 input=$4 output=$5 model=$6 more=${7:-} id st n
@@ -77,15 +80,13 @@ run_job() {
 	for n in alpha beta gamma; do
 		st=$(ctl "$n" status "$id" --json 2>/dev/null) || continue
 		[ -n "$(field "$st" online_rounds)" ] || continue
-		off=$(awk -v a="$off" -v b="$(field "$st" offline_seconds)" 'BEGIN{print (b>a)?b:a}')
-		on=$(awk -v a="$on" -v b="$(field "$st" online_seconds)" 'BEGIN{print (b>a)?b:a}')
-		lay=$(awk -v a="$lay" -v b="$(field "$st" layers_seconds)" 'BEGIN{print (b>a)?b:a}')
-		wt=$(awk -v a="$wt" -v b="$(field "$st" weights_seconds)" 'BEGIN{print (b>a)?b:a}')
-		b=$(field "$st" weights_bytes_sent)
-		[ "${b:-0}" -gt "$wb" ] && wb=$b
+		off=$(max_field "$off" "$st" offline_seconds)
+		on=$(max_field "$on" "$st" online_seconds)
+		lay=$(max_field "$lay" "$st" layers_seconds)
+		wt=$(max_field "$wt" "$st" weights_seconds)
+		wb=$(max_field "$wb" "$st" weights_bytes_sent)
+		bytes=$(max_field "$bytes" "$st" online_bytes_sent)
 		rounds=$(field "$st" online_rounds)
-		b=$(field "$st" online_bytes_sent)
-		[ "${b:-0}" -gt "$bytes" ] && bytes=$b
 	done
 	dealer_bytes=$(field "$(ctl dealer status "$id" --json)" offline_bytes)
 	printf '{"path": "daemon", "workload": "%s", "parties": %d, "batch": %d, "offline_s": %s, "weights_s": %s, "weights_bytes_per_party": %s, "online_s": %s, "layers_s": %s, "online_bytes_per_party": %s, "offline_bytes_dealer": %s, "online_rounds": %s, "wall_s": %.6f}\n' \
