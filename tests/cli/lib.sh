@@ -3,6 +3,7 @@
 # its name; `finish` prints "N passed, N failed" and sets the exit status.
 PASS=0
 FAIL=0
+PLAN=
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 
@@ -29,7 +30,20 @@ expect_fail() {
 	fi
 }
 
+# plan N: the suite will run exactly N checks (TAP "1..N"); declared first.
+plan() { PLAN=$1; echo "1..$1"; }
+
+# finish: a missing plan, or fewer or more checks than planned, fails.
 finish() {
+	local ran=$((PASS + FAIL))
+	if [ -z "$PLAN" ]; then
+		not_ok "plan declared" "the suite never called plan N"
+	elif [ "$ran" -lt "$PLAN" ]; then
+		echo "# planned $PLAN checks, ran $ran: $((PLAN - ran)) counted as failed"
+		FAIL=$((FAIL + PLAN - ran))
+	elif [ "$ran" -gt "$PLAN" ]; then
+		not_ok "plan matches" "planned $PLAN checks, ran $ran"
+	fi
 	echo "$PASS passed, $FAIL failed"
 	[ "$FAIL" -eq 0 ]
 }
