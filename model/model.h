@@ -142,6 +142,14 @@ int model_ref_eval(const struct model *m, const struct ftensor *inputs, struct f
 int model_strip_weights(const uint8_t *onnx, size_t len, uint8_t **out, size_t *out_len);
 
 /*
+ * The public graph hash: lowercase hex SHA-256 of the public graph's bytes
+ * exactly as the model owner sends them (what `mpcctl inspect` prints and
+ * `[Policy] AllowModels` lists). hex has MODEL_HASH_HEX bytes with the NUL.
+ */
+#define MODEL_HASH_HEX 65
+void model_public_hash(const uint8_t *pub, size_t len, char hex[MODEL_HASH_HEX]);
+
+/*
  * On a party without the weights: every graph input not named in
  * data_inputs is a weight known by its declared shape only (all dims must
  * be fixed: MPC_E_SHAPE otherwise). model_infer then accepts them without

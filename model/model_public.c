@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "err.h"
 #include "model.h"
 #include "onnx.pb-c.h"
@@ -164,4 +166,12 @@ int model_declare_weights(struct model *m, const char *const *data_inputs, size_
 			m->inputs[k++] = m->inputs[i];
 	m->n_inputs = k;
 	return 0;
+}
+
+void model_public_hash(const uint8_t *pub, size_t len, char hex[MODEL_HASH_HEX])
+{
+	uint8_t h[crypto_hash_sha256_BYTES];
+
+	crypto_hash_sha256(h, pub, len);
+	sodium_bin2hex(hex, MODEL_HASH_HEX, h, sizeof(h));
 }
