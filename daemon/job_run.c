@@ -226,6 +226,8 @@ static int job_model(struct job *j, struct model **out)
 		    (ret = model_declare_weights(m, data_inputs, sp->n_inputs)) != 0)
 			goto fail;
 	}
+	if ((ret = model_check_job(m)) != 0)
+		goto fail;
 	if (m->n_inputs != sp->n_inputs) {
 		ret = mpc_fail(MPC_E_SHAPE, "the model has %zu data inputs, the job binds %zu",
 			       m->n_inputs, sp->n_inputs);
@@ -305,7 +307,7 @@ static int run_party(struct job *j, struct model *md, struct net *nt,
 	if ((ret = mpc_offline(&m, need)) != 0)
 		goto out;
 	set_phase(j, NET_PH_INPUT);
-	if ((ret = eval_run(&m, md, owner, in, &out, NULL)) != 0)
+	if ((ret = eval_run(&m, md, owner, in, md->n_inputs, &out, 1, NULL)) != 0)
 		goto out;
 	set_phase(j, NET_PH_OUTPUT);
 	net_set_phase(nt, NET_PH_OUTPUT);

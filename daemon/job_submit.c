@@ -90,13 +90,9 @@ int job__contribute(struct job *j, char *why, size_t len)
 			snprintf(why, len, "model '%s': %s", cm->name, mpc_errmsg(ret));
 			goto out;
 		}
-		if (j->model->n_outputs != 1) {
-			snprintf(why, len, "model '%s' has %zu outputs; jobs reveal exactly one",
-				 cm->name, j->model->n_outputs);
-			ret = MPC_E_UNSUPPORTED;
-			goto out;
-		}
-		if ((ret = model_strip_weights(buf, blen, &j->model_pub, &j->model_pub_len)) != 0) {
+		if ((ret = model_check_job(j->model)) != 0 ||
+		    (ret = model_public_graph(buf, blen, j->model, &j->model_pub,
+					      &j->model_pub_len)) != 0) {
 			snprintf(why, len, "model '%s': %s", cm->name, mpc_errmsg(ret));
 			goto out;
 		}

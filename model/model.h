@@ -134,12 +134,31 @@ int model_infer(struct model *m, const int64_t (*in_dims)[FT_MAX_DIMS], const in
 int model_ref_eval(const struct model *m, const struct ftensor *inputs, struct ftensor *outputs);
 
 /*
- * The public form of an ONNX model for the other parties of a job: float
- * initializers (the weights) become graph inputs with name, type and
- * shape and no data; integer initializers and Constant nodes stay (they
- * are structure, such as Reshape's shape). *out is malloc'd.
+ * The public graph: what the model owner sends the other parties of a job
+ * instead of its file. Built new from an allowlist (model/model_public.c
+ * lists it): the nodes, their scalar and list attributes, the data inputs
+ * and outputs with their declared shapes, every weight (any value no node
+ * computes: initializers of every type, Constant nodes, bound safetensors)
+ * as a graph input with its shape and no data, and as the only data
+ * Reshape's target shapes. No doc strings, metadata, producer or unknown
+ * fields. The same graph and weight shapes give the same bytes however
+ * the weights are stored. m is the model imported from onnx (weights
+ * bound: they tell weights from data), or NULL to import it here. Refused
+ * (MPC_E_UNSUPPORTED, naming the tensor or node) when a weight would have
+ * to be shown: an attribute holding a tensor or graph, a constant used both
+ * as a shape and as an operand; MPC_E_SHAPE for a weight without a fixed
+ * shape. *out is malloc'd; NULL and 0 on failure.
  */
-int model_strip_weights(const uint8_t *onnx, size_t len, uint8_t **out, size_t *out_len);
+int model_public_graph(const uint8_t *onnx, size_t len, const struct model *m, uint8_t **out,
+		       size_t *out_len);
+
+/*
+ * The structural limits a job relies on, checked by every party on the
+ * model it holds or received (MPC_E_UNSUPPORTED, naming what is wrong):
+ * exactly one graph output, computed by a node (not an input or a weight
+ * revealed as it is), and at least one data input.
+ */
+int model_check_job(const struct model *m);
 
 /*
  * The public graph hash: lowercase hex SHA-256 of the public graph's bytes

@@ -1,177 +1,421 @@
 /* SPDX-License-Identifier: MIT */
 /* Copyright (C) 2026 The mpcd authors. */
 /*
- * The public form of a model: what the model owner shows the other parties
- * of a job. Float initializers (the weights) become graph inputs with
- * their name, type and shape and no data, as model_noweights.onnx has
- * them; integer initializers and Constant nodes stay, since in the
- * supported subset they are structure (Reshape's target shape).
+ * The public graph: what the model owner shows every other party of a job
+ * (and the dealer). It is built new from an allowlist, never edited from
+ * the owner's file, because anything copied goes out verbatim: protobuf-c
+ * keeps the fields it does not know and packs them again, and a weight can
+ * sit in an initializer of any type, a Constant node, an attribute or a
+ * doc string.
+ *
+ * Built from the imported model (which has already refused every op and
+ * attribute it does not understand), with the file consulted only for
+ * attribute values and for the declared types of data inputs and outputs:
+ *   - ir_version; one opset import (the default domain's version);
+ *   - nodes in import order: op, name, input and output names, and
+ *     attributes of type FLOAT, INT, STRING, FLOATS, INTS, STRINGS (name,
+ *     type, value; any other type is refused). Constant nodes are not
+ *     nodes here: their outputs are values like initializers. Dropout is
+ *     written as Identity (what inference computes), without its ratio and
+ *     training_mode inputs;
+ *   - graph inputs: the data inputs in graph order, then every weight (any
+ *     value no node computes, whatever its type or origin) as a FLOAT
+ *     input with its fixed shape and no data, in order of first use;
+ *   - initializers: only Reshape's target shapes, as INT64 vectors rebuilt
+ *     from the values the importer read, and only when used by nothing
+ *     else (a shape also used as an operand is refused);
+ *   - graph outputs: name, element type and shape (symbolic dims by name).
+ * Nothing else: no doc strings, names of the graph, producer, metadata or
+ * unknown fields. The result depends on the graph and the weights' shapes
+ * only, so a model with its weights inside and the same model with them
+ * in a safetensors file have one public graph, and one hash.
  */
 #include <stdlib.h>
 #include <string.h>
 
-#include <sodium.h>
-
 #include "err.h"
 #include "model.h"
+#include "model_int.h"
 #include "onnx.pb-c.h"
 
-static int is_weight_type(int32_t t)
-{
-	return t == MPCONNX__TENSOR_PROTO__DATA_TYPE__FLOAT ||
-	       t == MPCONNX__TENSOR_PROTO__DATA_TYPE__DOUBLE ||
-	       t == MPCONNX__TENSOR_PROTO__DATA_TYPE__FLOAT16 ||
-	       t == MPCONNX__TENSOR_PROTO__DATA_TYPE__BFLOAT16;
-}
+typedef Mpconnx__AttributeProto aproto;
+typedef Mpconnx__ValueInfoProto viproto;
 
+/* A graph input or output declaration with its storage. */
 struct decl {
-	Mpconnx__ValueInfoProto vi;
+	viproto vi;
 	Mpconnx__TypeProto type;
 	Mpconnx__TypeProto__Tensor tt;
 	Mpconnx__TensorShapeProto shape;
 	Mpconnx__TensorShapeProto__Dimension dim[FT_MAX_DIMS], *pdim[FT_MAX_DIMS];
 };
 
-static int declared(const Mpconnx__GraphProto *g, const char *name)
+/* Everything the new message points to (strings stay in m and the file). */
+struct pg {
+	const struct model *m;
+	Mpconnx__ModelProto mp;
+	Mpconnx__GraphProto graph;
+	Mpconnx__OperatorSetIdProto opset, *popset;
+	Mpconnx__NodeProto *nodes, **pnodes;
+	aproto *attrs, **pattrs;
+	char **names; /* node inputs and outputs */
+	struct decl *decls;
+	viproto **pin, **pout;
+	Mpconnx__TensorProto *inits, **pinits;
+	int *state; /* per value: 0 not seen, 1 weight declared, 2 shape emitted */
+	int *shape_of; /* per value: index + 1 of a Reshape node using it as its shape */
+	int *operand;  /* per value: used as an operand by some node */
+	size_t n_decl;
+};
+
+static const char *vname(const struct pg *p, int v)
 {
-	for (size_t i = 0; i < g->n_input; i++)
-		if (g->input[i]->name && !strcmp(g->input[i]->name, name))
-			return 1;
+	return p->m->values[v].name;
+}
+
+static const viproto *file_decl(const viproto *const *list, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (list[i]->name && !strcmp(list[i]->name, name))
+			return list[i];
+	return NULL;
+}
+
+/* A data input or output: the file's element type and dims (no doc, no denotation). */
+static int decl_copy(struct pg *p, const viproto *src, const char *name)
+{
+	struct decl *d = &p->decls[p->n_decl++];
+	const Mpconnx__TypeProto__Tensor *tt;
+
+	mpconnx__value_info_proto__init(&d->vi);
+	mpconnx__type_proto__init(&d->type);
+	mpconnx__type_proto__tensor__init(&d->tt);
+	mpconnx__tensor_shape_proto__init(&d->shape);
+	d->vi.name = (char *)name;
+	d->vi.type = &d->type;
+	d->type.value_case = MPCONNX__TYPE_PROTO__VALUE_TENSOR_TYPE;
+	d->type.tensor_type = &d->tt;
+	if (!src || !src->type || src->type->value_case != MPCONNX__TYPE_PROTO__VALUE_TENSOR_TYPE ||
+	    !src->type->tensor_type)
+		return mpc_fail(MPC_E_FORMAT, "%s: graph value '%s' has no tensor type",
+				p->m->path, name);
+	tt = src->type->tensor_type;
+	d->tt.has_elem_type = tt->has_elem_type;
+	d->tt.elem_type = tt->elem_type;
+	if (!tt->shape)
+		return 0;
+	if (tt->shape->n_dim > FT_MAX_DIMS)
+		return mpc_fail(MPC_E_UNSUPPORTED, "%s: graph value '%s': rank %zu", p->m->path,
+				name, tt->shape->n_dim);
+	d->tt.shape = &d->shape;
+	d->shape.n_dim = tt->shape->n_dim;
+	d->shape.dim = d->pdim;
+	for (size_t k = 0; k < tt->shape->n_dim; k++) {
+		const Mpconnx__TensorShapeProto__Dimension *s = tt->shape->dim[k];
+
+		mpconnx__tensor_shape_proto__dimension__init(&d->dim[k]);
+		d->pdim[k] = &d->dim[k];
+		if (s->value_case == MPCONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE) {
+			d->dim[k].value_case = s->value_case;
+			d->dim[k].dim_value = s->dim_value;
+		} else if (s->value_case == MPCONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_PARAM &&
+			   s->dim_param) {
+			d->dim[k].value_case = s->value_case;
+			d->dim[k].dim_param = s->dim_param;
+		}
+	}
 	return 0;
 }
 
-int model_strip_weights(const uint8_t *onnx, size_t len, uint8_t **out, size_t *out_len)
+/* A weight: name, FLOAT and its fixed shape; never its data. */
+static int decl_weight(struct pg *p, int v)
 {
-	Mpconnx__ModelProto *m = mpconnx__model_proto__unpack(NULL, len, onnx);
-	Mpconnx__ValueInfoProto **inputs = NULL, **old_in;
-	Mpconnx__TensorProto **kept = NULL, **old_init;
-	size_t old_n_in, old_n_init, n_in, n_kept = 0;
-	struct decl *d = NULL;
-	Mpconnx__GraphProto *g;
-	int ret = MPC_E_NOMEM;
+	const struct model_value *mv = &p->m->values[v];
+	struct decl *d = &p->decls[p->n_decl++];
+
+	if (mv->init.ndim < 0)
+		return mpc_fail(MPC_E_SHAPE, "%s: weight '%s' has no declared shape", p->m->path,
+				mv->name);
+	mpconnx__value_info_proto__init(&d->vi);
+	mpconnx__type_proto__init(&d->type);
+	mpconnx__type_proto__tensor__init(&d->tt);
+	mpconnx__tensor_shape_proto__init(&d->shape);
+	d->vi.name = mv->name;
+	d->vi.type = &d->type;
+	d->type.value_case = MPCONNX__TYPE_PROTO__VALUE_TENSOR_TYPE;
+	d->type.tensor_type = &d->tt;
+	d->tt.has_elem_type = 1;
+	d->tt.elem_type = MPCONNX__TENSOR_PROTO__DATA_TYPE__FLOAT;
+	d->tt.shape = &d->shape;
+	d->shape.n_dim = (size_t)mv->init.ndim;
+	d->shape.dim = d->pdim;
+	for (int k = 0; k < mv->init.ndim; k++) {
+		if (mv->init.dims[k] < 0)
+			return mpc_fail(MPC_E_SHAPE, "%s: weight '%s' has a symbolic dimension",
+					p->m->path, mv->name);
+		mpconnx__tensor_shape_proto__dimension__init(&d->dim[k]);
+		d->dim[k].value_case = MPCONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE;
+		d->dim[k].dim_value = mv->init.dims[k];
+		d->pdim[k] = &d->dim[k];
+	}
+	p->pin[p->graph.n_input++] = &d->vi;
+	return 0;
+}
+
+/* Only attribute types that hold no tensor or graph pass, with their one value. */
+static int attr_copy(struct pg *p, const struct model_node *n, const aproto *a, aproto *o)
+{
+	mpconnx__attribute_proto__init(o);
+	o->name = a->name;
+	o->has_type = 1;
+	o->type = a->type;
+	switch (a->has_type ? a->type : MPCONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__UNDEFINED) {
+	case MPCONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOAT:
+		o->has_f = 1;
+		o->f = a->f;
+		return 0;
+	case MPCONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT:
+		o->has_i = 1;
+		o->i = a->i;
+		return 0;
+	case MPCONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRING:
+		o->has_s = 1;
+		o->s = a->s;
+		return 0;
+	case MPCONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOATS:
+		o->n_floats = a->n_floats;
+		o->floats = a->floats;
+		return 0;
+	case MPCONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS:
+		o->n_ints = a->n_ints;
+		o->ints = a->ints;
+		return 0;
+	case MPCONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRINGS:
+		o->n_strings = a->n_strings;
+		o->strings = a->strings;
+		return 0;
+	default:
+		return mpc_fail(MPC_E_UNSUPPORTED,
+				"%s: node '%s': attribute '%s' may hold a tensor or a graph, which "
+				"the public graph cannot show",
+				p->m->path, n->name, a->name ? a->name : "");
+	}
+}
+
+/* Reshape's target, rebuilt from what the importer read: INT64 [n]. */
+static void shape_init(struct pg *p, const struct model_node *n, int v)
+{
+	Mpconnx__TensorProto *t = &p->inits[p->graph.n_initializer];
+
+	mpconnx__tensor_proto__init(t);
+	t->name = p->m->values[v].name;
+	t->has_data_type = 1;
+	t->data_type = MPCONNX__TENSOR_PROTO__DATA_TYPE__INT64;
+	t->n_dims = 1;
+	t->dims = (int64_t *)&p->m->values[v].init.dims[0]; /* == shape_n, checked */
+	t->n_int64_data = (size_t)n->shape_n;
+	t->int64_data = (int64_t *)n->shape;
+	p->pinits[p->graph.n_initializer++] = t;
+}
+
+/* The input name of node k (file node fn) in slot i, declaring what it needs. */
+static int node_input(struct pg *p, size_t k, const Mpconnx__NodeProto *fn, int i, char **name)
+{
+	const struct model_node *n = &p->m->nodes[k];
+	int v = n->in[i];
+
+	if (n->op == MOP_RESHAPE && i == 1) {
+		/* The importer consumed the shape input: find it by its file name. */
+		if (fn->n_input < 2 || (v = model_find_value(p->m, fn->input[1])) < 0)
+			return mpc_fail(MPC_E_INTERNAL, "%s: node '%s': shape input not found",
+					p->m->path, n->name);
+		if (p->operand[v])
+			return mpc_fail(MPC_E_UNSUPPORTED,
+					"%s: tensor '%s' is both Reshape's shape and an operand; "
+					"the public graph would have to show it",
+					p->m->path, vname(p, v));
+		if (p->m->values[v].init.ndim != 1 ||
+		    p->m->values[v].init.dims[0] != p->m->nodes[k].shape_n)
+			return mpc_fail(MPC_E_INTERNAL, "%s: node '%s': shape '%s' has no rank-1 data",
+					p->m->path, n->name, vname(p, v));
+		if (!p->state[v]) {
+			p->state[v] = 2;
+			shape_init(p, n, v);
+		}
+		*name = p->m->values[v].name;
+		return 0;
+	}
+	if (v < 0) {
+		*name = (char *)"";
+		return 0;
+	}
+	*name = p->m->values[v].name;
+	if (p->state[v] || p->m->values[v].is_data_input || model_produced(p->m, v))
+		return 0;
+	p->state[v] = 1;
+	return decl_weight(p, v);
+}
+
+static int one_node(struct pg *p, size_t k, const Mpconnx__NodeProto *fn, char **names,
+		    aproto *attrs, aproto **pattrs)
+{
+	const struct model_node *n = &p->m->nodes[k];
+	Mpconnx__NodeProto *o = &p->nodes[k];
+	const char *op = model_op_name(n->op);
+	int n_in = n->op == MOP_RESHAPE ? 2 : n->n_in, ret;
+
+	mpconnx__node_proto__init(o);
+	o->op_type = (char *)op;
+	o->name = n->name;
+	o->input = names;
+	o->n_input = (size_t)n_in;
+	for (int i = 0; i < n_in; i++)
+		if ((ret = node_input(p, k, fn, i, &names[i])) != 0)
+			return ret;
+	/* Omitted optional inputs at the end are simply absent. */
+	while (o->n_input && !*names[o->n_input - 1])
+		o->n_input--;
+	names[n_in] = p->m->values[n->out].name;
+	o->output = &names[n_in];
+	o->n_output = 1;
+	/* Dropout becomes Identity: its attributes would not be Identity's. */
+	if (strcmp(op, fn->op_type))
+		return 0;
+	o->attribute = pattrs;
+	for (size_t a = 0; a < fn->n_attribute; a++) {
+		if ((ret = attr_copy(p, n, fn->attribute[a], &attrs[a])) != 0)
+			return ret;
+		pattrs[o->n_attribute++] = &attrs[a];
+	}
+	return 0;
+}
+
+static int build(struct pg *p, const Mpconnx__ModelProto *file)
+{
+	const struct model *m = p->m;
+	const Mpconnx__GraphProto *g = file->graph;
+	size_t k = 0, n_attr = 0, n_names = 0, na = 0, nn = 0;
+	int ret;
+
+	for (size_t i = 0; i < g->n_node; i++)
+		if (strcmp(g->node[i]->op_type ? g->node[i]->op_type : "", "Constant")) {
+			n_attr += g->node[i]->n_attribute;
+			n_names += MODEL_MAX_IN + 1;
+		}
+	if (!(p->nodes = calloc(m->n_nodes + 1, sizeof(*p->nodes))) ||
+	    !(p->pnodes = calloc(m->n_nodes + 1, sizeof(*p->pnodes))) ||
+	    !(p->attrs = calloc(n_attr + 1, sizeof(*p->attrs))) ||
+	    !(p->pattrs = calloc(n_attr + 1, sizeof(*p->pattrs))) ||
+	    !(p->names = calloc(n_names + 1, sizeof(*p->names))) ||
+	    !(p->decls = calloc(m->n_values + m->n_outputs + 1, sizeof(*p->decls))) ||
+	    !(p->pin = calloc(m->n_values + 1, sizeof(*p->pin))) ||
+	    !(p->pout = calloc(m->n_outputs + 1, sizeof(*p->pout))) ||
+	    !(p->inits = calloc(m->n_nodes + 1, sizeof(*p->inits))) ||
+	    !(p->pinits = calloc(m->n_nodes + 1, sizeof(*p->pinits))) ||
+	    !(p->state = calloc(m->n_values + 1, sizeof(*p->state))) ||
+	    !(p->operand = calloc(m->n_values + 1, sizeof(*p->operand))))
+		return mpc_fail(MPC_E_NOMEM, "%s: public graph", m->path);
+	mpconnx__model_proto__init(&p->mp);
+	mpconnx__graph_proto__init(&p->graph);
+	mpconnx__operator_set_id_proto__init(&p->opset);
+	p->mp.has_ir_version = file->has_ir_version;
+	p->mp.ir_version = file->ir_version;
+	p->opset.has_version = 1;
+	p->opset.version = m->opset;
+	p->popset = &p->opset;
+	p->mp.n_opset_import = 1;
+	p->mp.opset_import = &p->popset;
+	p->mp.graph = &p->graph;
+	p->graph.node = p->pnodes;
+	p->graph.input = p->pin;
+	p->graph.output = p->pout;
+	p->graph.initializer = p->pinits;
+	for (size_t i = 0; i < m->n_nodes; i++)
+		for (int j = 0; j < m->nodes[i].n_in; j++)
+			if (m->nodes[i].in[j] >= 0)
+				p->operand[m->nodes[i].in[j]] = 1;
+	for (size_t i = 0; i < m->n_inputs; i++) {
+		int v = m->inputs[i];
+
+		p->state[v] = 1;
+		if ((ret = decl_copy(p, file_decl((const viproto *const *)g->input, g->n_input,
+						  vname(p, v)),
+				     vname(p, v))) != 0)
+			return ret;
+		p->pin[p->graph.n_input++] = &p->decls[p->n_decl - 1].vi;
+	}
+	for (size_t i = 0; i < g->n_node; i++) {
+		const Mpconnx__NodeProto *fn = g->node[i];
+
+		if (!strcmp(fn->op_type ? fn->op_type : "", "Constant"))
+			continue;
+		if (k >= m->n_nodes)
+			return mpc_fail(MPC_E_ARG, "%s: the model was not imported from this file",
+					m->path);
+		if ((ret = one_node(p, k, fn, &p->names[nn], &p->attrs[na], &p->pattrs[na])) != 0)
+			return ret;
+		p->pnodes[k] = &p->nodes[k];
+		k++;
+		nn += MODEL_MAX_IN + 1;
+		na += fn->n_attribute;
+	}
+	if (k != m->n_nodes)
+		return mpc_fail(MPC_E_ARG, "%s: the model was not imported from this file", m->path);
+	p->graph.n_node = k;
+	for (size_t i = 0; i < m->n_outputs; i++) {
+		const char *s = vname(p, m->outputs[i]);
+
+		if ((ret = decl_copy(p, file_decl((const viproto *const *)g->output, g->n_output, s),
+				     s)) != 0)
+			return ret;
+		p->pout[p->graph.n_output++] = &p->decls[p->n_decl - 1].vi;
+	}
+	return 0;
+}
+
+int model_public_graph(const uint8_t *onnx, size_t len, const struct model *m, uint8_t **out,
+		       size_t *out_len)
+{
+	Mpconnx__ModelProto *file = NULL;
+	struct model *own = NULL;
+	struct pg p = { 0 };
+	int ret = 0;
 
 	*out = NULL;
 	*out_len = 0;
-	if (!m || !m->graph) {
-		ret = mpc_fail(MPC_E_FORMAT, "model: protobuf parse error (truncated or corrupt)");
+	/* Import first: whatever the importer refuses never reaches a peer. */
+	if (!m && (ret = model_parse_onnx(onnx, len, NULL, &own)) != 0)
+		return ret;
+	p.m = m ? m : own;
+	if (!(file = mpconnx__model_proto__unpack(NULL, len, onnx)) || !file->graph) {
+		ret = mpc_fail(MPC_E_FORMAT, "%s: protobuf parse error (truncated or corrupt)",
+			       p.m->path);
 		goto out;
 	}
-	g = m->graph;
-	old_in = g->input;
-	old_n_in = g->n_input;
-	old_init = g->initializer;
-	old_n_init = g->n_initializer;
-	if (!(d = calloc(old_n_init + 1, sizeof(*d))) ||
-	    !(inputs = calloc(old_n_in + old_n_init + 1, sizeof(*inputs))) ||
-	    !(kept = calloc(old_n_init + 1, sizeof(*kept))))
+	if ((ret = build(&p, file)) != 0)
 		goto out;
-	memcpy(inputs, old_in, old_n_in * sizeof(*inputs));
-	n_in = old_n_in;
-	for (size_t i = 0; i < old_n_init; i++) {
-		Mpconnx__TensorProto *t = old_init[i];
-
-		if (!is_weight_type(t->data_type)) {
-			kept[n_kept++] = t;
-			continue;
-		}
-		if (!t->name || t->n_dims > FT_MAX_DIMS) {
-			ret = mpc_fail(MPC_E_FORMAT, "model: an initializer without a name or of rank %zu",
-				       t->n_dims);
-			goto out;
-		}
-		if (declared(g, t->name))
-			continue;
-		mpconnx__value_info_proto__init(&d[i].vi);
-		mpconnx__type_proto__init(&d[i].type);
-		mpconnx__type_proto__tensor__init(&d[i].tt);
-		mpconnx__tensor_shape_proto__init(&d[i].shape);
-		d[i].vi.name = t->name;
-		d[i].vi.type = &d[i].type;
-		d[i].type.value_case = MPCONNX__TYPE_PROTO__VALUE_TENSOR_TYPE;
-		d[i].type.tensor_type = &d[i].tt;
-		d[i].tt.has_elem_type = 1;
-		d[i].tt.elem_type = t->data_type == MPCONNX__TENSOR_PROTO__DATA_TYPE__BFLOAT16 ?
-					    MPCONNX__TENSOR_PROTO__DATA_TYPE__FLOAT : t->data_type;
-		d[i].tt.shape = &d[i].shape;
-		d[i].shape.n_dim = t->n_dims;
-		d[i].shape.dim = d[i].pdim;
-		for (size_t k = 0; k < t->n_dims; k++) {
-			mpconnx__tensor_shape_proto__dimension__init(&d[i].dim[k]);
-			d[i].dim[k].value_case = MPCONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE;
-			d[i].dim[k].dim_value = t->dims[k];
-			d[i].pdim[k] = &d[i].dim[k];
-		}
-		inputs[n_in++] = &d[i].vi;
-	}
-	g->input = inputs;
-	g->n_input = n_in;
-	g->initializer = kept;
-	g->n_initializer = n_kept;
-	*out_len = mpconnx__model_proto__get_packed_size(m);
-	if ((*out = malloc(*out_len ? *out_len : 1)) != NULL) {
-		mpconnx__model_proto__pack(m, *out);
-		ret = 0;
-	}
-	/* Give the message back what it owns before freeing it. */
-	g->input = old_in;
-	g->n_input = old_n_in;
-	g->initializer = old_init;
-	g->n_initializer = old_n_init;
-out:
-	if (ret)
+	*out_len = mpconnx__model_proto__get_packed_size(&p.mp);
+	if (!(*out = malloc(*out_len ? *out_len : 1))) {
 		*out_len = 0;
-	free(d);
-	free(inputs);
-	free(kept);
-	if (m)
-		mpconnx__model_proto__free_unpacked(m, NULL);
-	return ret;
-}
-
-static int produced(const struct model *m, size_t vid)
-{
-	for (size_t k = 0; k < m->n_nodes; k++)
-		if ((size_t)m->nodes[k].out == vid)
-			return 1;
-	return 0;
-}
-
-int model_declare_weights(struct model *m, const char *const *data_inputs, size_t n)
-{
-	size_t k = 0;
-
-	for (size_t i = 0; i < m->n_values; i++) {
-		struct model_value *v = &m->values[i];
-		int data = 0;
-
-		if (v->init.data || produced(m, i))
-			continue;
-		for (size_t j = 0; j < n; j++)
-			data |= !strcmp(v->name, data_inputs[j]);
-		if (data)
-			continue;
-		/* A weight: the importer's guess, or an input the job binds no data to. */
-		if (v->init.ndim < 0)
-			return mpc_fail(MPC_E_SHAPE, "weight '%s' has no declared shape", v->name);
-		for (int d = 0; d < v->init.ndim; d++)
-			if (v->init.dims[d] < 0)
-				return mpc_fail(MPC_E_SHAPE, "weight '%s' has a symbolic dimension",
-						v->name);
-		v->is_data_input = 0;
-		v->shape_only = 1;
+		ret = mpc_fail(MPC_E_NOMEM, "%s: public graph", p.m->path);
+		goto out;
 	}
-	/* m->inputs keeps only the data inputs, in graph order. */
-	for (size_t i = 0; i < m->n_inputs; i++)
-		if (m->values[m->inputs[i]].is_data_input)
-			m->inputs[k++] = m->inputs[i];
-	m->n_inputs = k;
-	return 0;
-}
-
-void model_public_hash(const uint8_t *pub, size_t len, char hex[MODEL_HASH_HEX])
-{
-	uint8_t h[crypto_hash_sha256_BYTES];
-
-	crypto_hash_sha256(h, pub, len);
-	sodium_bin2hex(hex, MODEL_HASH_HEX, h, sizeof(h));
+	mpconnx__model_proto__pack(&p.mp, *out);
+out:
+	free(p.nodes);
+	free(p.pnodes);
+	free(p.attrs);
+	free(p.pattrs);
+	free(p.names);
+	free(p.decls);
+	free(p.pin);
+	free(p.pout);
+	free(p.inits);
+	free(p.pinits);
+	free(p.state);
+	free(p.operand);
+	if (file)
+		mpconnx__model_proto__free_unpacked(file, NULL);
+	model_free(own);
+	return ret;
 }

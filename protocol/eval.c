@@ -326,14 +326,17 @@ static int share_input(struct ectx *c, int vid, const struct eval_input *in)
 }
 
 int eval_run(struct mpc *m, const struct model *md, int weights_owner,
-	     const struct eval_input *inputs, struct eval_out *outs,
-	     struct eval_layer_stats *layers)
+	     const struct eval_input *inputs, size_t n_inputs, struct eval_out *outs,
+	     size_t n_outs, struct eval_layer_stats *layers)
 {
 	struct ectx c = { .md = md, .frac = m->frac, .run = 1, .m = m,
 			  .owner = weights_owner };
 	int *last = NULL, ret;
 
-	memset(outs, 0, md->n_outputs * sizeof(*outs));
+	if (n_outs != md->n_outputs || n_inputs != md->n_inputs)
+		return mpc_fail(MPC_E_ARG, "the model has %zu data inputs and %zu outputs, the "
+				"caller %zu and %zu", md->n_inputs, md->n_outputs, n_inputs, n_outs);
+	memset(outs, 0, n_outs * sizeof(*outs));
 	if (weights_owner < 0 || weights_owner >= m->n)
 		return mpc_fail(MPC_E_ARG, "weights owner %d is not a party", weights_owner);
 	if ((ret = walk_init(&c)) != 0)

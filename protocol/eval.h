@@ -66,13 +66,15 @@ int eval_fold_batchnorm(struct model *md) MPC_MUST_CHECK;
 int eval_need(const struct model *md, int frac, struct corr_list *l) MPC_MUST_CHECK;
 
 /*
- * Evaluate on shares. inputs: one per md->inputs entry. outs: md->n_outputs
- * entries filled with shares (caller frees with eval_out_free). layers:
- * md->n_nodes entries, or NULL.
+ * Evaluate on shares. inputs: n_inputs entries, one per md->inputs entry.
+ * outs: n_outs entries, one per md->outputs entry, filled with shares
+ * (caller frees with eval_out_free). Both lengths must match the model's
+ * (MPC_E_ARG otherwise, before anything is written): a model received
+ * from a peer decides neither. layers: md->n_nodes entries, or NULL.
  */
 int eval_run(struct mpc *m, const struct model *md, int weights_owner,
-	     const struct eval_input *inputs, struct eval_out *outs,
-	     struct eval_layer_stats *layers) MPC_MUST_CHECK;
+	     const struct eval_input *inputs, size_t n_inputs, struct eval_out *outs,
+	     size_t n_outs, struct eval_layer_stats *layers) MPC_MUST_CHECK;
 void eval_out_free(struct eval_out *o);
 
 /*

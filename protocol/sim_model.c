@@ -40,7 +40,8 @@ static int party(struct mpc *m, void *arg)
 				parts[i][p].data = NULL;
 		}
 	}
-	if ((ret = eval_run(m, md, s->owner, in, outs, s->party_layers[m->me])) != 0)
+	if ((ret = eval_run(m, md, s->owner, in, md->n_inputs, outs, md->n_outputs,
+			    s->party_layers[m->me])) != 0)
 		goto out;
 	net_set_phase(m->net, NET_PH_OUTPUT);
 	for (size_t i = 0; i < md->n_outputs && !ret; i++) {

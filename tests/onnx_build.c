@@ -205,6 +205,60 @@ void ob_s(struct ob *b, Mpconnx__NodeProto *n, const char *name, const char *s)
 	a->s.len = strlen(s);
 }
 
+static void raw_fill(struct ob *b, Mpconnx__TensorProto *t, int64_t *d, const char *name,
+		     int type, int ndim, const int64_t *dims, const void *raw, size_t len)
+{
+	mpconnx__tensor_proto__init(t);
+	t->name = ob_sdup(b, name);
+	t->has_data_type = 1;
+	t->data_type = type;
+	t->n_dims = (size_t)ndim;
+	t->dims = d;
+	for (int i = 0; i < ndim; i++)
+		d[i] = dims[i];
+	t->has_raw_data = 1;
+	t->raw_data.data = (uint8_t *)raw;
+	t->raw_data.len = len;
+}
+
+Mpconnx__TensorProto *ob_raw_init(struct ob *b, const char *name, int type, int ndim,
+				  const int64_t *dims, const void *raw, size_t len)
+{
+	size_t k = b->graph.n_initializer++;
+
+	raw_fill(b, &b->init[k], b->idims[k], name, type, ndim, dims, raw, len);
+	b->pinit[k] = &b->init[k];
+	return &b->init[k];
+}
+
+Mpconnx__TensorProto *ob_raw_tensor(struct ob *b, const char *name, int type, int ndim,
+				    const int64_t *dims, const void *raw, size_t len)
+{
+	int k = b->nxt++;
+
+	ASSERT(k < MAXN);
+	raw_fill(b, &b->xt[k], b->xdims[k], name, type, ndim, dims, raw, len);
+	return &b->xt[k];
+}
+
+void ob_t(struct ob *b, Mpconnx__NodeProto *n, const char *name, Mpconnx__TensorProto *t)
+{
+	Mpconnx__AttributeProto *a =
+		ob_attr(b, n, name, MPCONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TENSOR);
+
+	a->t = t;
+}
+
+uint8_t *ob_pack(struct ob *b, size_t *len)
+{
+	uint8_t *buf;
+
+	*len = mpconnx__model_proto__get_packed_size(&b->model);
+	ASSERT((buf = malloc(*len + 1)) != NULL);
+	ASSERT_EQ(mpconnx__model_proto__pack(&b->model, buf), *len);
+	return buf;
+}
+
 /* Serialise and import: the real path a file takes. */
 int ob_parse(struct ob *b, struct model **m)
 {

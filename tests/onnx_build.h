@@ -43,6 +43,10 @@ struct ob {
 	Mpconnx__TensorShapeProto__Dimension dim[2][MAXN][FT_MAX_DIMS], *pdim[2][MAXN][FT_MAX_DIMS];
 	char *strs[256];
 	int nstr;
+	/* Tensors outside the initializer list (Constant nodes, attributes). */
+	Mpconnx__TensorProto xt[MAXN];
+	int64_t xdims[MAXN][FT_MAX_DIMS];
+	int nxt;
 };
 
 struct ob *ob_new(int opset);
@@ -61,6 +65,19 @@ void ob_f(struct ob *b, Mpconnx__NodeProto *n, const char *name, float v);
 void ob_ints(struct ob *b, Mpconnx__NodeProto *n, const char *name, int cnt, int64_t v0, int64_t v1,
 	     int64_t v2, int64_t v3);
 void ob_s(struct ob *b, Mpconnx__NodeProto *n, const char *name, const char *s);
+/*
+ * A tensor of any element type with raw little-endian data (raw must live
+ * until the model is packed): as an initializer (ob_raw_init) or free
+ * standing (ob_raw_tensor), e.g. for a Constant node's value (ob_t).
+ */
+Mpconnx__TensorProto *ob_raw_init(struct ob *b, const char *name, int type, int ndim,
+				  const int64_t *dims, const void *raw, size_t len);
+Mpconnx__TensorProto *ob_raw_tensor(struct ob *b, const char *name, int type, int ndim,
+				    const int64_t *dims, const void *raw, size_t len);
+/* A TENSOR attribute. */
+void ob_t(struct ob *b, Mpconnx__NodeProto *n, const char *name, Mpconnx__TensorProto *t);
+/* The serialised model (malloc'd); the builder stays usable. */
+uint8_t *ob_pack(struct ob *b, size_t *len);
 /* Serialise and import; ob_load also frees the builder and asserts success. */
 int ob_parse(struct ob *b, struct model **m);
 struct model *ob_load(struct ob *b);
