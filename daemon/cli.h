@@ -15,6 +15,7 @@ struct cli_verb {
 };
 
 int simulate_main(int argc, char **argv);
+int inspect_main(int argc, char **argv);
 int show_main(int argc, char **argv);
 int genkey_main(int argc, char **argv);
 int pubkey_main(int argc, char **argv);

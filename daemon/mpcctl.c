@@ -21,6 +21,7 @@ static const struct cli_verb verbs[] = {
 	{ "cancel", cancel_main, "abort a job on every party" },
 	{ "result", result_main, "write a job's revealed output to .npy or .csv" },
 	{ "show", show_main, "print a result file, optionally beside a reference" },
+	{ "inspect", inspect_main, "show a model's inputs, ops, cost and public graph hash" },
 	{ "simulate", simulate_main, "run a model on secret shares with every party in-process" },
 	{ "genkey", genkey_main, "print a new private key (base64)" },
 	{ "pubkey", pubkey_main, "read a private key on stdin, print its public key" },
