@@ -261,9 +261,12 @@ static int one_node(struct pg *p, size_t k, const Mpconnx__NodeProto *fn, char *
 {
 	const struct model_node *n = &p->m->nodes[k];
 	Mpconnx__NodeProto *o = &p->nodes[k];
-	const char *op = model_op_name(n->op);
+	const char *op = model_op_name(n->op), *fop = fn->op_type ? fn->op_type : "";
 	int n_in = n->op == MOP_RESHAPE ? 2 : n->n_in, ret;
 
+	if (strcmp(op, fop) && !(n->op == MOP_IDENTITY && !strcmp(fop, "Dropout")))
+		return mpc_fail(MPC_E_ARG, "%s: the model was not imported from this file (node "
+				"'%s')", p->m->path, n->name);
 	mpconnx__node_proto__init(o);
 	o->op_type = (char *)op;
 	o->name = n->name;
@@ -279,7 +282,7 @@ static int one_node(struct pg *p, size_t k, const Mpconnx__NodeProto *fn, char *
 	o->output = &names[n_in];
 	o->n_output = 1;
 	/* Dropout becomes Identity: its attributes would not be Identity's. */
-	if (strcmp(op, fn->op_type))
+	if (strcmp(op, fop))
 		return 0;
 	o->attribute = pattrs;
 	for (size_t a = 0; a < fn->n_attribute; a++) {

@@ -245,6 +245,62 @@ TEST(public_bool_initializer)
 	return 0;
 }
 
+/*
+ * Structure written in different ways gives one public graph: a Reshape
+ * shape as a Constant node or an INT32 initializer, a Dropout with or
+ * without its ratio and training_mode inputs (written as Identity).
+ */
+static uint8_t *shape_forms(int variant, size_t *len)
+{
+	static const int64_t dx[] = { 2, 2, 2 }, dy[] = { 2, 4 }, ds[] = { 2 }, d0[] = { 0 };
+	static const int32_t shape32[2] = { 2, 4 };
+	static const float ratio = 0.5f;
+	static const uint8_t off = 0;
+	struct ob *b = ob_new(13);
+	Mpconnx__NodeProto *nd;
+	uint8_t *full;
+
+	ob_io(b, 0, "x", 3, dx);
+	ob_io(b, 1, "y", 2, dy);
+	if (variant) {
+		ob_raw_init(b, "s", MPCONNX__TENSOR_PROTO__DATA_TYPE__INT32, 1, ds, shape32,
+			    sizeof(shape32));
+		ob_raw_init(b, "ratio", MPCONNX__TENSOR_PROTO__DATA_TYPE__FLOAT, 0, d0, &ratio,
+			    sizeof(ratio));
+		ob_raw_init(b, "train", MPCONNX__TENSOR_PROTO__DATA_TYPE__BOOL, 0, d0, &off, 1);
+	} else {
+		nd = ob_node(b, "Constant", "sc", "", "s");
+		ob_ints(b, nd, "value_ints", 2, 2, 4, 0, 0);
+	}
+	ob_node(b, "Reshape", "flat", "x,s", "x2");
+	nd = ob_node(b, "Dropout", "drop", variant ? "x2,ratio,train" : "x2", "y");
+	if (variant)
+		ob_f(b, nd, "ratio", 0.25f);
+	full = ob_pack(b, len);
+	ob_free(b);
+	return full;
+}
+
+TEST(public_structure_canonical)
+{
+	static const int64_t dx[] = { 2, 2, 2 };
+	uint8_t *fa, *fb, *pa = NULL, *pb = NULL;
+	size_t la, lb, pla, plb;
+
+	fa = shape_forms(0, &la);
+	fb = shape_forms(1, &lb);
+	ASSERT_OK(model_public_graph(fa, la, NULL, &pa, &pla));
+	ASSERT_OK(model_public_graph(fb, lb, NULL, &pb, &plb));
+	ASSERT_EQ(pla, plb);
+	ASSERT(!memcmp(pa, pb, pla));
+	check_split(fb, lb, 3, dx, NULL, NULL, 0);
+	free(fa);
+	free(fb);
+	free(pa);
+	free(pb);
+	return 0;
+}
+
 /* A tensor in a node's attribute: the model is refused, nothing is built. */
 TEST(public_attribute_tensor)
 {
