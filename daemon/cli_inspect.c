@@ -129,7 +129,9 @@ static void put_values(const struct model *m, const int *idx, size_t n, int json
 			put_shape(v, 1);
 			putchar('}');
 		} else {
-			printf("%s%s ", i ? ", " : "", v->name);
+			char nb[256];
+
+			printf("%s%s ", i ? ", " : "", cli_clean(nb, sizeof(nb), v->name));
 			put_shape(v, 0);
 		}
 	}
@@ -155,7 +157,7 @@ static void put_ops(const size_t *count, int json)
 static void report(const char *path, const struct model *m, const size_t *ops, int64_t batch,
 		   const char *job_why, const struct cost *c, const char *hash, int json)
 {
-	char a[32], b[32];
+	char a[32], b[32], t[512];
 
 	if (json) {
 		printf("{\"model\": ");
@@ -183,14 +185,16 @@ static void report(const char *path, const struct model *m, const size_t *ops, i
 		printf(", \"public_graph_hash\": \"%s\"}\n", hash);
 		return;
 	}
-	printf("model    %s (opset %lld, %zu nodes)\n", path, (long long)m->opset, m->n_nodes);
+	/* Names come from the file, which may be someone else's: no escapes. */
+	printf("model    %s (opset %lld, %zu nodes)\n", cli_clean(t, sizeof(t), path),
+	       (long long)m->opset, m->n_nodes);
 	printf("inputs   ");
 	put_values(m, m->inputs, m->n_inputs, 0);
 	printf("\noutputs  ");
 	put_values(m, m->outputs, m->n_outputs, 0);
 	printf("\nops      ");
 	put_ops(ops, 0);
-	printf("\njob      %s\n", job_why ? job_why : "ok");
+	printf("\njob      %s\n", job_why ? cli_clean(t, sizeof(t), job_why) : "ok");
 	if (c->ok) {
 		cli_bytes(a, sizeof(a), c->material_bytes);
 		cli_bytes(b, sizeof(b), c->dealer_bytes);
@@ -198,7 +202,8 @@ static void report(const char *path, const struct model *m, const size_t *ops, i
 		       "dealer; %llu weight values shared\n",
 		       (long long)batch, c->requests, a, b, (unsigned long long)c->weight_values);
 	} else {
-		printf("offline  batch %lld: not estimated: %s\n", (long long)batch, c->why);
+		printf("offline  batch %lld: not estimated: %s\n", (long long)batch,
+		       cli_clean(t, sizeof(t), c->why));
 	}
 	printf("hash     %s\n", hash);
 }
