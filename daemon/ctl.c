@@ -112,6 +112,7 @@ static void do_peers(struct ctl_conn *c)
 		info[i].last_error = p->last_error;
 		info[i].bytes_sent = p->bytes_sent;
 		info[i].bytes_recv = p->bytes_recv;
+		info[i].rekeys = p->rekeys;
 		pi[i] = &info[i];
 	}
 	r.ok = 1;
