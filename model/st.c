@@ -47,7 +47,7 @@ void st_free(struct st_file *f)
 	for (i = 0; i < f->n; i++)
 		free(f->t[i].name);
 	free(f->t);
-	free(f->buf);
+	ftensor_wipe_free(f->buf, f->len); /* the weights' bytes */
 	free(f);
 }
 
