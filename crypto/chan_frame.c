@@ -32,6 +32,11 @@
 
 enum { STEP_OFFER = 1, STEP_ANSWER = 2, STEP_CONFIRM = 3 };
 
+static const char *rk_name(enum chan_rekey_state st)
+{
+	return st == CHAN_RK_OFFERED ? "offered" : st == CHAN_RK_ANSWERED ? "answered" : "idle";
+}
+
 int chan_seal(struct chan_session *s, const uint8_t *ad, size_t adlen, const uint8_t *pt,
 	      size_t len, uint8_t *ct)
 {
@@ -269,7 +274,7 @@ int chan_rekey_consume(struct chan_session *s, const uint8_t *pt, size_t len, co
 	default:
 		return mpc_fail(MPC_E_AUTH, "rekey: unknown step %u", pt[1]);
 	}
-	return mpc_fail(MPC_E_AUTH, "rekey: step %u out of turn (state %d)", pt[1], (int)s->rk);
+	return mpc_fail(MPC_E_AUTH, "rekey: step %u out of turn (state %s)", pt[1], rk_name(s->rk));
 }
 
 void chan_session_wipe(struct chan_session *s)

@@ -75,9 +75,13 @@ void link__rekey_check(struct link *l, double now)
 	}
 	pthread_mutex_unlock(&p->mu);
 	free(o);
-	if (ret)
-		link__close(l, "cannot offer a rekey");
-	else if (offered)
+	if (ret) {
+		char why[160];
+
+		snprintf(why, sizeof(why), "cannot offer a rekey: %s", mpc_errmsg(ret));
+		link__close(l, why);
+	}
+	if (offered)
 		srv_wake(l->srv);
 }
 
