@@ -5,6 +5,7 @@
  * Protocol Framework rev. 34, sections 5, 7 and 12) from libsodium primitives, in the shape of WireGuard's
  * noise.c: pure create/consume functions, one comment per token, local
  * copies committed only after every check, secrets wiped at `out:`.
+ * Transport frames and rekeying: chan_frame.c.
  */
 #include "chan.h"
 #include "chan-int.h"
@@ -91,8 +92,8 @@ static void mix_hash(uint8_t h[static HASHLEN], const uint8_t *data, size_t len)
  * Noise's HKDF with two outputs: temp = HMAC(ck, ikm); o1 = HMAC(temp, 0x01);
  * o2 = HMAC(temp, o1 || 0x02). o1 may alias ck (MixKey and Split do that).
  */
-static void hkdf2(uint8_t o1[static HASHLEN], uint8_t o2[static HASHLEN],
-		  const uint8_t ck[static HASHLEN], const uint8_t *ikm, size_t ikmlen)
+void chan__hkdf2(uint8_t o1[static HASHLEN], uint8_t o2[static HASHLEN],
+		 const uint8_t ck[static HASHLEN], const uint8_t *ikm, size_t ikmlen)
 {
 	crypto_auth_hmacsha256_state st;
 	uint8_t temp[HASHLEN], c;
@@ -135,7 +136,7 @@ static int mix_dh(struct sym *y, const uint8_t priv[static CHAN_KEYBYTES],
 		r = mpc_fail(MPC_E_AUTH, "handshake: %s: low-order public key", token);
 		goto out;
 	}
-	hkdf2(y->ck, y->k, y->ck, dh, sizeof(dh));
+	chan__hkdf2(y->ck, y->k, y->ck, dh, sizeof(dh));
 	y->n = 0;
 out:
 	sodium_memzero(dh, sizeof(dh));
@@ -146,7 +147,7 @@ out:
  * 4 zero bytes, then the 64-bit counter: little-endian for ChaChaPoly,
  * big-endian for AESGCM (Noise section 12).
  */
-static void make_nonce(uint8_t nonce[static 12], uint64_t n, enum chan_cipher c)
+void chan__make_nonce(uint8_t nonce[static 12], uint64_t n, enum chan_cipher c)
 {
 	memset(nonce, 0, 4);
 	for (int i = 0; i < 8; i++)
@@ -159,7 +160,7 @@ static void aead_seal(enum chan_cipher c, const uint8_t *k, uint64_t n, const ui
 {
 	uint8_t nonce[12];
 
-	make_nonce(nonce, n, c);
+	chan__make_nonce(nonce, n, c);
 	if (c == CHAN_AESGCM)
 		crypto_aead_aes256gcm_encrypt(ct, NULL, pt, len, ad, adlen, NULL, nonce, k);
 	else
@@ -172,7 +173,7 @@ static int aead_open(enum chan_cipher c, const uint8_t *k, uint64_t n, const uin
 {
 	uint8_t nonce[12];
 
-	make_nonce(nonce, n, c);
+	chan__make_nonce(nonce, n, c);
 	if (c == CHAN_AESGCM)
 		return crypto_aead_aes256gcm_decrypt(pt, NULL, NULL, ct, len, ad, adlen, nonce, k);
 	return crypto_aead_chacha20poly1305_ietf_decrypt(pt, NULL, NULL, ct, len, ad, adlen,
@@ -202,12 +203,20 @@ static void split(struct sym *y, struct chan_session *s, int initiator)
 {
 	uint8_t k1[CHAN_KEYBYTES], k2[CHAN_KEYBYTES];
 
-	hkdf2(k1, k2, y->ck, NULL, 0);
+	chan__hkdf2(k1, k2, y->ck, NULL, 0);
 	s->cipher = y->cipher;
 	memcpy(s->send_key, initiator ? k1 : k2, CHAN_KEYBYTES);
 	memcpy(s->recv_key, initiator ? k2 : k1, CHAN_KEYBYTES);
 	s->send_n = 0;
 	s->recv_n = 0;
+	s->initiator = initiator;
+	/*
+	 * The rekey root: one more HKDF of the final chaining key, under its
+	 * own label so that it is independent of k1 and k2 (derived with an
+	 * empty input, as Noise's Split); the handshake KATs are unchanged.
+	 */
+	chan__hkdf2(s->root, k1, y->ck, (const uint8_t *)CHAN__REKEY_LABEL,
+		    sizeof(CHAN__REKEY_LABEL) - 1);
 	if (s->cipher == CHAN_AESGCM) {
 		crypto_aead_aes256gcm_beforenm(&s->send_st, s->send_key);
 		crypto_aead_aes256gcm_beforenm(&s->recv_st, s->recv_key);
@@ -480,60 +489,7 @@ int chan_hs_consume_resp(struct chan_hs *hs, const uint8_t my_priv[static CHAN_K
 	return chan__read_resp(hs, my_priv, in, CHAN_HS2_BYTES, NULL, s);
 }
 
-int chan_seal(struct chan_session *s, const uint8_t *ad, size_t adlen, const uint8_t *pt,
-	      size_t len, uint8_t *ct)
-{
-	uint8_t nonce[12];
-
-	if (len > CHAN_FRAME_MAX)
-		return mpc_fail(MPC_E_TOOBIG, "frame: %zu bytes over the %zu-byte limit", len,
-				CHAN_FRAME_MAX);
-	/* Noise reserves nonce 2^64-1: a counter there needs a new handshake. */
-	if (s->send_n == UINT64_MAX)
-		return mpc_fail(MPC_E_RANGE, "frame: send counter exhausted; handshake again");
-	make_nonce(nonce, s->send_n, s->cipher);
-	if (s->cipher == CHAN_AESGCM)
-		crypto_aead_aes256gcm_encrypt_afternm(ct, NULL, pt, len, ad, adlen, NULL, nonce,
-						      &s->send_st);
-	else
-		crypto_aead_chacha20poly1305_ietf_encrypt(ct, NULL, pt, len, ad, adlen, NULL,
-							  nonce, s->send_key);
-	s->send_n++;
-	return 0;
-}
-
-int chan_open(struct chan_session *s, const uint8_t *ad, size_t adlen, const uint8_t *ct,
-	      size_t len, uint8_t *pt)
-{
-	uint8_t nonce[12];
-
-	if (len < CHAN_TAGBYTES)
-		return mpc_fail(MPC_E_AUTH, "frame: %zu bytes, shorter than its tag", len);
-	if (len - CHAN_TAGBYTES > CHAN_FRAME_MAX)
-		return mpc_fail(MPC_E_AUTH, "frame: %zu bytes over the %zu-byte limit",
-				len - CHAN_TAGBYTES, CHAN_FRAME_MAX);
-	if (s->recv_n == UINT64_MAX)
-		return mpc_fail(MPC_E_RANGE, "frame: receive counter exhausted; handshake again");
-	make_nonce(nonce, s->recv_n, s->cipher);
-	if ((s->cipher == CHAN_AESGCM ?
-		     crypto_aead_aes256gcm_decrypt_afternm(pt, NULL, NULL, ct, len, ad, adlen,
-							   nonce, &s->recv_st) :
-		     crypto_aead_chacha20poly1305_ietf_decrypt(pt, NULL, NULL, ct, len, ad, adlen,
-							       nonce, s->recv_key)) != 0)
-		return mpc_fail(MPC_E_AUTH,
-				"frame %llu: does not authenticate (tampered, replayed, "
-				"reordered or after a lost frame)",
-				(unsigned long long)s->recv_n);
-	s->recv_n++;
-	return 0;
-}
-
 void chan_hs_wipe(struct chan_hs *hs)
 {
 	sodium_memzero(hs, sizeof(*hs));
-}
-
-void chan_session_wipe(struct chan_session *s)
-{
-	sodium_memzero(s, sizeof(*s));
 }

@@ -37,7 +37,7 @@
  *
  * Returns: 0; MPC_E_AUTH for anything a peer sent that does not verify;
  * MPC_E_ARG for a call in the wrong handshake state; MPC_E_RANGE when a
- * counter is used up (re-handshake); MPC_E_TOOBIG for a frame over
+ * key is used up (past CHAN_REJECT_AFTER_*: rekey sooner); MPC_E_TOOBIG for a frame over
  * CHAN_FRAME_MAX. The thread's error message (mpc_errmsg) says which.
  */
 #define CHAN_KEYBYTES	32
@@ -80,13 +80,51 @@ struct chan_hs {
 	uint8_t rs[CHAN_KEYBYTES];	/* the peer's static public key */
 };
 
+/*
+ * Rekeying (crypto/chan_frame.c), like WireGuard's REKEY_AFTER_* and
+ * REJECT_AFTER_*, but inside the link: an X25519 exchange of fresh
+ * ephemerals in three rekey messages sealed as ordinary frames, so the link
+ * and the jobs on it never stop (docs/wire.md, "Rekeying"). A key is due
+ * for replacement after CHAN_REKEY_AFTER_FRAMES frames or
+ * CHAN_REKEY_AFTER_BYTES plaintext bytes sent under it (the daemon adds a
+ * timer, RekeyAfter); chan_seal and chan_open refuse a key past the
+ * REJECT limits, 16 and 4 times further, far below what the AEADs allow
+ * (AES-GCM: about 2^38 bytes per key at a 2^-57 margin, RFC 8446 5.5;
+ * ChaCha20-Poly1305 more).
+ */
+#define CHAN_REKEY_AFTER_FRAMES	(UINT64_C(1) << 20)
+#define CHAN_REKEY_AFTER_BYTES	(UINT64_C(1) << 34)
+#define CHAN_REJECT_AFTER_FRAMES (UINT64_C(1) << 24)
+#define CHAN_REJECT_AFTER_BYTES	(UINT64_C(1) << 36)
+/* A rekey message: 0x00, step (1 offer, 2 answer, 3 confirm), an X25519 public key. */
+#define CHAN_REKEY_BYTES	(2 + CHAN_KEYBYTES)
+/* ... and its frame body (the AEAD ciphertext) */
+#define CHAN_REKEY_SEALED	(CHAN_REKEY_BYTES + CHAN_TAGBYTES)
+
+enum chan_rekey_state {
+	CHAN_RK_IDLE = 0,
+	CHAN_RK_OFFERED,	/* our offer out; waiting for the answer */
+	CHAN_RK_ANSWERED,	/* our answer out, send key switched; waiting for the confirmation */
+};
+
 /* Transport keys of one link; wipe with chan_session_wipe on close. */
 struct chan_session {
 	enum chan_cipher cipher;
+	int initiator;		/* we sent handshake message 1: our offer wins a rekey tie */
 	uint8_t send_key[CHAN_KEYBYTES];
 	uint8_t recv_key[CHAN_KEYBYTES];
 	uint64_t send_n;	/* next nonce to seal with */
 	uint64_t recv_n;	/* next nonce expected */
+	uint64_t send_bytes;	/* plaintext bytes under the current send key */
+	uint64_t recv_bytes;
+	uint32_t rekeys;	/* rekeys completed */
+	enum chan_rekey_state rk;
+	/* chan_rekey_due thresholds; 0: CHAN_REKEY_AFTER_* (tests set small ones) */
+	uint64_t rekey_frames, rekey_bytes;
+	/* private: the secret the next keys derive from, replaced at each rekey */
+	uint8_t root[CHAN_KEYBYTES];
+	uint8_t rk_e[CHAN_KEYBYTES];	/* OFFERED: our ephemeral private key */
+	uint8_t rk_recv[CHAN_KEYBYTES];	/* ANSWERED: the receive key after the confirmation */
 	/* AES-GCM: the expanded keys */
 	crypto_aead_aes256gcm_state send_st, recv_st;
 };
@@ -143,6 +181,41 @@ int chan_seal(struct chan_session *s, const uint8_t *ad, size_t adlen, const uin
  */
 int chan_open(struct chan_session *s, const uint8_t *ad, size_t adlen, const uint8_t *ct,
 	      size_t len, uint8_t *pt) MPC_MUST_CHECK;
+
+/*
+ * Rekeying. Every call here changes sending state, so the caller holds the
+ * lock it seals frames under, and sends the frame these functions seal
+ * before any other: the send key switches right after it.
+ *
+ * A frame's plaintext whose first byte is 0 is a rekey message (no protobuf
+ * message starts with field number 0): give it to chan_rekey_consume.
+ */
+int chan_is_rekey(const uint8_t *pt, size_t len);
+
+/* Idle, and the send key is past the session's frame or byte threshold. */
+int chan_rekey_due(const struct chan_session *s);
+
+/*
+ * IDLE -> OFFERED: seals an offer (a fresh ephemeral) into out, under the
+ * current send key, with ad (the header of a CHAN_REKEY_BYTES frame).
+ * MPC_E_ARG when a rekey is already under way.
+ */
+int chan_rekey_start(struct chan_session *s, const uint8_t *ad, size_t adlen,
+		     uint8_t out[static CHAN_REKEY_SEALED]) MPC_MUST_CHECK;
+
+/*
+ * pt: the plaintext of a frame chan_open just accepted, with chan_is_rekey.
+ * An offer is answered (*reply = 1, out sealed with ad; the send key
+ * switches after it); an answer switches the receive key at once and is
+ * confirmed (*reply = 1; the send key switches after it); a confirmation
+ * switches the receive key. Both ends offering at once: the handshake
+ * initiator's offer wins, the other is dropped. Old keys are overwritten at
+ * the switch. MPC_E_AUTH for a message out of turn (a replay) or malformed:
+ * close the link. On failure nothing changed.
+ */
+int chan_rekey_consume(struct chan_session *s, const uint8_t *pt, size_t len, const uint8_t *ad,
+		       size_t adlen, uint8_t out[static CHAN_REKEY_SEALED],
+		       int *reply) MPC_MUST_CHECK;
 
 void chan_hs_wipe(struct chan_hs *hs);
 void chan_session_wipe(struct chan_session *s);

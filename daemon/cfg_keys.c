@@ -59,6 +59,8 @@ const struct cfg_key cfg__keys[] = {
 	ROW(NODE, "JobMemory", SIZE, cfg_node, job_memory, 16 * MB, 1024 * GB, "1G", 0, NULL),
 	ROW(NODE, "HandshakeTimeout", SECONDS, cfg_node, handshake_timeout, 1, 300, "5", 0, NULL),
 	ROW(NODE, "IdleTimeout", SECONDS, cfg_node, idle_timeout, 1, 86400, "60", 0, NULL),
+	/* WireGuard's REKEY_AFTER_TIME; docs/wire.md, "Rekeying". */
+	ROW(NODE, "RekeyAfter", SECONDS, cfg_node, rekey_after, 1, 3600, "120", 0, NULL),
 	ROW(NODE, "AuditLog", PATH, cfg_node, audit_log, 0, 0, "{DataDir}/audit.log", 0, NULL),
 
 	ROW(PEER, "Name", NAME, cfg_peer, name, 0, 0, NULL, CFG_REQUIRED, NULL),

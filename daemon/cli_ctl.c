@@ -308,9 +308,10 @@ static void peers_json(const Mpcctlpb__Reply *r)
 		printf(", \"endpoint\": ");
 		cli_json_str(p->endpoint);
 		printf(", \"connected\": %s, \"since\": %lld, \"bytes_sent\": %llu, "
-		       "\"bytes_recv\": %llu, \"last_error\": ", p->connected ? "true" : "false",
-		       (long long)p->since, (unsigned long long)p->bytes_sent,
-		       (unsigned long long)p->bytes_recv);
+		       "\"bytes_recv\": %llu, \"rekeys\": %u, \"last_error\": ",
+		       p->connected ? "true" : "false", (long long)p->since,
+		       (unsigned long long)p->bytes_sent, (unsigned long long)p->bytes_recv,
+		       p->rekeys);
 		cli_json_str(p->last_error);
 		putchar('}');
 	}

@@ -43,35 +43,49 @@ static void conn_close(struct ctl_conn *c)
 		uv_close((uv_handle_t *)&c->pipe, conn_closed);
 }
 
+/* A reply may carry a result (plaintext): its bytes are wiped once written. */
+struct reply_req {
+	uv_write_t w; /* first: the callback gets it */
+	size_t len;
+	uint8_t data[];
+};
+
 static void on_reply_written(uv_write_t *w, int status)
 {
+	struct reply_req *q = (struct reply_req *)w;
 	struct ctl_conn *c = w->data;
 
 	(void)status;
-	free(w);
+	sodium_memzero(q->data, q->len);
+	free(q);
 	conn_close(c);
 }
 
 static void send_reply(struct ctl_conn *c, const Mpcctlpb__Reply *r)
 {
 	uint8_t *buf = NULL;
-	size_t len;
-	uv_write_t *w;
+	size_t len = 0;
+	struct reply_req *q = NULL;
 	uv_buf_t b;
 
 	c->done = 1;
 	if (ctl_pack_reply(r, &buf, &len) != 0 || len - 4 > CTL_REPLY_MAX ||
-	    !(w = malloc(sizeof(*w) + len))) {
+	    !(q = malloc(sizeof(*q) + len))) {
+		if (buf)
+			sodium_memzero(buf, len);
 		free(buf);
 		conn_close(c);
 		return;
 	}
-	memcpy(w + 1, buf, len);
+	memcpy(q->data, buf, len);
+	q->len = len;
+	sodium_memzero(buf, len);
 	free(buf);
-	w->data = c;
-	b = uv_buf_init((char *)(w + 1), (unsigned)len);
-	if (uv_write(w, (uv_stream_t *)&c->pipe, &b, 1, on_reply_written) < 0) {
-		free(w);
+	q->w.data = c;
+	b = uv_buf_init((char *)q->data, (unsigned)len);
+	if (uv_write(&q->w, (uv_stream_t *)&c->pipe, &b, 1, on_reply_written) < 0) {
+		sodium_memzero(q->data, len);
+		free(q);
 		conn_close(c);
 	}
 }
@@ -112,6 +126,7 @@ static void do_peers(struct ctl_conn *c)
 		info[i].last_error = p->last_error;
 		info[i].bytes_sent = p->bytes_sent;
 		info[i].bytes_recv = p->bytes_recv;
+		info[i].rekeys = p->rekeys;
 		pi[i] = &info[i];
 	}
 	r.ok = 1;

@@ -103,7 +103,7 @@ out:
 		model_free(j->model);
 		j->model = NULL;
 	}
-	free(buf);
+	ftensor_wipe_free(buf, blen); /* the weights' bytes */
 	return ret;
 }
 

@@ -17,7 +17,7 @@ enum link_state { LK_CONNECT, LK_HS, LK_HELLO, LK_UP, LK_CLOSING };
 #define HS2_TYPE 2
 #define HS1_AES_TYPE 3 /* Noise_IK_25519_AESGCM_SHA256 */
 #define FRAME_HDR 4
-#define WIRE_VERSION 2
+#define WIRE_VERSION 3 /* 2: raw data frames; 3: rekeying */
 
 struct outframe {
 	struct outframe *next;
@@ -39,6 +39,7 @@ struct link {
 	struct job_chunk chunk;      /* announced by a JobData header: the next frame */
 	int chunk_next;
 	double t_start, t_rx, t_tx, t_up;
+	double t_keys;               /* when the current session keys were agreed */
 	struct outframe *qh, *qt;    /* sealed, waiting for the loop (peer->mu) */
 	uv_connect_t creq;
 	uv_getaddrinfo_t gai;
@@ -53,6 +54,14 @@ int link__send_direct(struct link *l, const Mpcpb__Frame *f);
 /* Loop thread: hand bytes to libuv (copied). */
 void link__write_raw(struct link *l, const void *data, size_t len);
 void link__on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *b);
+/* The 4-byte header of a frame of `len` plaintext bytes. */
+void link__put_len(uint8_t *at, size_t len);
+/* Append a sealed frame to the link's send queue; caller holds peer->mu. */
+void link__enqueue(struct link *l, struct outframe *o);
+/* link_rekey.c, loop thread: a rekey message opened from the peer (-1: link closed). */
+int link__rekey_recv(struct link *l, const uint8_t *pt, size_t len);
+/* link_rekey.c, loop thread, link up: offer a rekey when due; close on expired keys. */
+void link__rekey_check(struct link *l, double now);
 void link__on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b);
 
 #endif

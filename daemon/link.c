@@ -187,7 +187,7 @@ static void link_up(struct link *l)
 		link__close(old, "replaced by a new link");
 	}
 	l->state = LK_UP;
-	l->t_up = srv_now(l->srv);
+	l->t_up = l->t_keys = srv_now(l->srv);
 	if (p->dialing == l)
 		p->dialing = NULL;
 	pthread_mutex_lock(&p->mu);
@@ -195,6 +195,7 @@ static void link_up(struct link *l)
 	pthread_mutex_unlock(&p->mu);
 	p->since = time(NULL);
 	p->backoff = 1;
+	p->rekeys = 0;
 	p->last_error[0] = '\0';
 	log_info("peer %s: connected (%s, %s)", p->cfg->name,
 		 l->initiator ? "outgoing" : "incoming", chan_cipher_name(l->sess.cipher));
@@ -434,7 +435,10 @@ static int process(struct link *l)
 				return -1;
 			}
 			l->peer->bytes_recv += FRAME_HDR + clen;
-			ret = on_frame(l, pt, clen - CHAN_TAGBYTES);
+			if (chan_is_rekey(pt, clen - CHAN_TAGBYTES))
+				ret = link__rekey_recv(l, pt, clen - CHAN_TAGBYTES);
+			else
+				ret = on_frame(l, pt, clen - CHAN_TAGBYTES);
 			sodium_memzero(pt, clen);
 			free(pt);
 			off += FRAME_HDR + clen;

@@ -3,7 +3,7 @@
 /*
  * Making links: dialing configured endpoints with back-off, accepting
  * connections, and the per-second checks (handshake and idle timeouts,
- * heartbeats, redials).
+ * rekeys, heartbeats, redials).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -155,7 +155,7 @@ static void walk_handshakes(uv_handle_t *h, void *arg)
 		link__close(l, "handshake timed out");
 }
 
-/* Every second: handshake and idle timeouts, heartbeats, redials. */
+/* Every second: handshake and idle timeouts, rekeys (link_rekey.c), heartbeats, redials. */
 void link_cron(struct server *s)
 {
 	double now = srv_now(s), idle = s->cfg->node.idle_timeout;
@@ -166,9 +166,12 @@ void link_cron(struct server *s)
 		struct peer *p = &s->peers[i];
 		struct link *l = p->link;
 
-		if (l && now - l->t_rx > idle) {
+		if (l && now - l->t_rx > idle)
 			link__close(l, "peer timed out");
-		} else if (l && now - l->t_tx > idle / 3) {
+		else if (l)
+			link__rekey_check(l, now);
+		/* p->link == l: still up (expired keys close it) */
+		if (l && p->link == l && now - l->t_tx > idle / 3) {
 			Mpcpb__Frame f = MPCPB__FRAME__INIT;
 			Mpcpb__Ping ping = MPCPB__PING__INIT;
 

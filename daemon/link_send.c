@@ -69,7 +69,7 @@ void link__write_raw(struct link *l, const void *data, size_t len)
 }
 
 /* The 4-byte length of a frame carrying `len` plaintext bytes. */
-static void put_len(uint8_t *at, size_t len)
+void link__put_len(uint8_t *at, size_t len)
 {
 	size_t clen = len + CHAN_TAGBYTES;
 
@@ -104,7 +104,7 @@ static struct outframe *frames_alloc(struct link *l, const size_t *lens, int k, 
 /* Pack and seal f at `at` (room for its packed size + header + tag). */
 static int seal_at(struct link *l, const Mpcpb__Frame *f, size_t plen, uint8_t *at)
 {
-	put_len(at, plen);
+	link__put_len(at, plen);
 	mpcpb__frame__pack(f, at + FRAME_HDR);
 	return chan_seal(&l->sess, at, FRAME_HDR, at + FRAME_HDR, plen, at + FRAME_HDR);
 }
@@ -125,7 +125,7 @@ static struct outframe *seal_frame(struct link *l, const Mpcpb__Frame *f, int *r
 	return o;
 }
 
-static void enqueue(struct link *l, struct outframe *o)
+void link__enqueue(struct link *l, struct outframe *o)
 {
 	if (l->qt)
 		l->qt->next = o;
@@ -146,7 +146,7 @@ int peer_send(struct peer *p, const Mpcpb__Frame *f)
 		return mpc_fail(MPC_E_PEER_GONE, "no link to %s", p->cfg->name);
 	}
 	if ((o = seal_frame(p->link, f, &ret)) != NULL)
-		enqueue(p->link, o);
+		link__enqueue(p->link, o);
 	pthread_mutex_unlock(&p->mu);
 	if (o)
 		srv_wake(p->srv);
@@ -173,12 +173,12 @@ int peer_send_data(struct peer *p, const Mpcpb__Frame *hdr, const void *data, si
 	}
 	if ((o = frames_alloc(p->link, lens, 2, &ret)) != NULL) {
 		raw = o->data + FRAME_HDR + lens[0] + CHAN_TAGBYTES;
-		put_len(raw, len);
+		link__put_len(raw, len);
 		/* Cannot fail short of 2^64 frames. */
 		if ((ret = seal_at(p->link, hdr, lens[0], o->data)) == 0 &&
 		    (ret = chan_seal(&p->link->sess, raw, FRAME_HDR, data, len,
 				     raw + FRAME_HDR)) == 0)
-			enqueue(p->link, o);
+			link__enqueue(p->link, o);
 	}
 	pthread_mutex_unlock(&p->mu);
 	if (ret) {
@@ -212,6 +212,9 @@ void link_drain_all(struct server *s)
 				free(o);
 			o = nx;
 		}
+		/* After a burst of frames: is a rekey due by count? */
+		if (l && l->state == LK_UP)
+			link__rekey_check(l, srv_now(s));
 	}
 }
 

@@ -36,6 +36,7 @@ struct peer {
 	time_t since;           /* when it connected or disconnected */
 	char last_error[192];
 	uint64_t bytes_sent, bytes_recv;
+	uint32_t rekeys;        /* session keys replaced on the current link */
 };
 
 struct server_event {

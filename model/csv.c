@@ -285,7 +285,7 @@ int csv_load(const char *path, struct ftensor *out)
 		goto out;
 	ret = csv_parse_named(path, buf, len, out);
 out:
-	free(buf);
+	ftensor_wipe_free(buf, len); /* a dataset's bytes */
 	return ret;
 }
 

@@ -106,11 +106,27 @@ int ftensor_alloc(struct ftensor *t, int ndim, const int64_t *dims)
 	return 0;
 }
 
+static _Atomic uint64_t wiped;
+
+void ftensor_wipe_free(void *p, size_t bytes)
+{
+	if (!p)
+		return;
+	explicit_bzero(p, bytes);
+	wiped += bytes;
+	free(p);
+}
+
+uint64_t ftensor_wiped_bytes(void)
+{
+	return wiped;
+}
+
 void ftensor_free(struct ftensor *t)
 {
 	if (!t)
 		return;
-	free(t->data);
+	ftensor_wipe_free(t->data, t->n * sizeof(*t->data));
 	memset(t, 0, sizeof(*t));
 }
 

@@ -25,7 +25,17 @@ struct ftensor {
  * FT_MAX_ELEMS, MPC_E_NOMEM. On failure t is left empty.
  */
 int ftensor_alloc(struct ftensor *t, int ndim, const int64_t *dims);
+/* Wipes the data (ftensor_wipe_free) and empties t. Accepts NULL. */
 void ftensor_free(struct ftensor *t);
+/*
+ * Plaintext (records, weights and their scaled copies, revealed results,
+ * the files they were read from) is wiped before its memory is freed, as
+ * shares are: a wipe the compiler may not drop (explicit_bzero, so that
+ * this layer needs no libsodium), then free. Accepts NULL.
+ */
+void ftensor_wipe_free(void *p, size_t bytes);
+/* Bytes wiped by ftensor_wipe_free in this process: how tests see the free paths. */
+uint64_t ftensor_wiped_bytes(void);
 /* Element count of a shape, or 0 with *ok = 0 on overflow / negative dim. */
 size_t ftensor_count(int ndim, const int64_t *dims, int *ok);
 /* "[64, 1, 8, 8]" into buf; returns buf. */

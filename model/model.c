@@ -50,7 +50,7 @@ void model_free(struct model *m)
 	if (m->values) {
 		for (i = 0; i < m->n_values; i++) {
 			free(m->values[i].name);
-			free(m->values[i].init.data);
+			ftensor_free(&m->values[i].init); /* weights: wiped */
 		}
 	}
 	if (m->nodes)

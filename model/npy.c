@@ -385,7 +385,7 @@ int npy_load(const char *path, struct ftensor *out)
 		goto out;
 	ret = npy_parse_named(path, buf, len, out);
 out:
-	free(buf);
+	ftensor_wipe_free(buf, len); /* a dataset's bytes */
 	return ret;
 }
 

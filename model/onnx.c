@@ -7,6 +7,7 @@
  * The generated types stay in model/onnx*.c: the rest of mpcd sees struct
  * model.
  */
+#include <malloc.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -392,6 +393,22 @@ static int load_graph(struct ld *l, const Mpconnx__GraphProto *g)
 	return classify_inputs(l);
 }
 
+/* protobuf-c's copies of the weights (raw_data, float_data) are wiped when the unpacked model is freed. */
+static void *wipe_alloc(void *d, size_t n)
+{
+	(void)d;
+	return malloc(n);
+}
+
+static void wipe_free(void *d, void *p)
+{
+	(void)d;
+	if (p)
+		ftensor_wipe_free(p, malloc_usable_size(p));
+}
+
+static ProtobufCAllocator wiping = { .alloc = wipe_alloc, .free = wipe_free };
+
 int model_parse_onnx(const uint8_t *buf, size_t len, const char *name, struct model **out)
 {
 	Mpconnx__ModelProto *mp = NULL;
@@ -401,7 +418,7 @@ int model_parse_onnx(const uint8_t *buf, size_t len, const char *name, struct mo
 
 	*out = NULL;
 	l.file = name ? name : "model";
-	if (!(mp = mpconnx__model_proto__unpack(NULL, len, buf))) {
+	if (!(mp = mpconnx__model_proto__unpack(&wiping, len, buf))) {
 		ret = mpc_fail(MPC_E_FORMAT, "%s: protobuf parse error (truncated or corrupt)",
 			       l.file);
 		goto out;
@@ -421,7 +438,7 @@ out:
 	free(l.hash);
 	free(l.dead);
 	if (mp)
-		mpconnx__model_proto__free_unpacked(mp, NULL);
+		mpconnx__model_proto__free_unpacked(mp, &wiping);
 	return ret;
 }
 
@@ -436,6 +453,6 @@ int model_load_onnx(const char *path, struct model **out)
 		goto out;
 	ret = model_parse_onnx(buf, len, path, out);
 out:
-	free(buf);
+	ftensor_wipe_free(buf, len); /* the weights' bytes */
 	return ret;
 }

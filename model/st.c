@@ -47,7 +47,7 @@ void st_free(struct st_file *f)
 	for (i = 0; i < f->n; i++)
 		free(f->t[i].name);
 	free(f->t);
-	free(f->buf);
+	ftensor_wipe_free(f->buf, f->len); /* the weights' bytes */
 	free(f);
 }
 
@@ -296,7 +296,7 @@ static int st_parse_owned(const char *name, uint8_t *buf, size_t len,
 	*out = NULL;
 	f = calloc(1, sizeof(*f));
 	if (!f) {
-		free(buf);
+		ftensor_wipe_free(buf, len); /* the weights' bytes */
 		return mpc_fail(MPC_E_NOMEM, "%s: out of memory", name);
 	}
 	f->buf = buf;

@@ -143,8 +143,8 @@ static int fold_one(struct model *md, struct model_node *bn)
 		for (int64_t i = 0; i < ch; i++)
 			cv->init.data[i] = cv->init.data[i] * a[i] +
 					   b[i] / (lin->op == MOP_GEMM ? lin->beta : 1.0f);
-		free(a);
-		free(b);
+		ftensor_wipe_free(a, (size_t)ch * sizeof(*a)); /* derived from weights */
+		ftensor_wipe_free(b, (size_t)ch * sizeof(*b));
 	}
 	bn->op = MOP_IDENTITY;
 	bn->n_in = 1;

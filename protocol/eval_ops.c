@@ -103,7 +103,7 @@ static int matrix_operand(struct ectx *c, int vid, int trans, float factor,
 						factor * mv->init.data[i * cols + j];
 		}
 		ret = ev__share_floats(c, c->owner, tmp, n, 1, p);
-		free(tmp);
+		ftensor_wipe_free(tmp, n * sizeof(*tmp)); /* scaled weights */
 		return ret;
 	}
 	if (factor != 1.0f)
@@ -161,7 +161,7 @@ static int accum_operand_as(struct ectx *c, int vid, uint64_t *out, int scale,
 				tmp[i] = factor * mv->init.data[i];
 		}
 		ret = ev__share_floats(c, c->owner, tmp, n, scale, &a);
-		free(tmp);
+		ftensor_wipe_free(tmp, n * sizeof(*tmp)); /* scaled weights */
 		s = scale;
 		owned = c->run;
 	} else {

@@ -6,6 +6,8 @@
  */
 #include "list_crypto.h"
 #include "list_chan.h"
+#include "list_rekey.h"
+#include "list_wipe.h"
 #include "list_files.h"
 #include "list_model.h"
 #include "list_protocol.h"

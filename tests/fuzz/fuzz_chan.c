@@ -4,7 +4,7 @@
  * libFuzzer target for the peer link crypto: arbitrary bytes as handshake
  * message 1 (chan_hs_consume_init, and the variable-length core), as
  * message 2 (chan_hs_consume_resp) and as a transport frame (chan_open on
- * a valid session). The first byte picks the target; its high bit says
+ * a valid session, and chan_rekey_consume on the same bytes as plaintext). The first byte picks the target; its high bit says
  * "XOR the rest onto a valid message" instead, so that an all-zero input
  * reaches the success paths without a seed corpus and the fuzzer explores
  * near-valid messages; bit 5 picks the suite (ChaChaPoly or AESGCM). Checked: a failed call changes no state and clears
@@ -139,6 +139,23 @@ static void fuzz_open(const uint8_t *m, size_t n)
 	free(pt);
 }
 
+/*
+ * The same bytes as the plaintext of a rekey message from an authenticated
+ * but broken peer: refused with the session unchanged, or an offer answered.
+ */
+static void fuzz_rekey(const uint8_t *m, size_t n)
+{
+	struct chan_session s = F->sr;
+	uint8_t hdr[4] = { 0, 0, 0, CHAN_REKEY_SEALED }, out[CHAN_REKEY_SEALED];
+	int reply;
+
+	if (chan_rekey_consume(&s, m, n, hdr, sizeof(hdr), out, &reply) != 0)
+		CHECK(!memcmp(&s, &F->sr, sizeof(s)) && !reply);
+	else
+		CHECK(reply && n == CHAN_REKEY_BYTES && m[1] == 1 && s.rk == CHAN_RK_ANSWERED);
+	chan_session_wipe(&s);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	uint8_t buf[sizeof(fixtures[0].frame) > CHAN_HS1_BYTES ? sizeof(fixtures[0].frame) :
@@ -188,7 +205,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	else if (n == 1)
 		fuzz_resp(data, size);
 	else
-		fuzz_open(data, size);
+		fuzz_open(data, size), fuzz_rekey(data, size);
 	mpc_err_clear();
 	return 0;
 }
