@@ -139,7 +139,8 @@ cl_up_or_gone() { cl_answers "$1" || ! kill -0 "$(cat "$CL_DIR/$1.pid")" 2>/dev/
 
 cluster_start() {
 	local n=$1 from pid
-	from=$(($(wc -c <"$CL_DIR/$n.log" 2>/dev/null || echo 0) + 1))
+	touch "$CL_DIR/$n.log"
+	from=$(($(wc -c <"$CL_DIR/$n.log") + 1))
 	"$MPCD" -c "$CL_DIR/$n.conf" 2>>"$CL_DIR/$n.log" &
 	pid=$!
 	echo $pid >"$CL_DIR/$n.pid"
