@@ -142,7 +142,7 @@ refused() {
 		not_ok "$name" "submit: $(cat "$TMP/err")"
 		return
 	fi
-	if ctl "$prop" wait "$id" --timeout 15 >/dev/null 2>"$TMP/err"; then
+	if ctl "$prop" wait "$id" --timeout 60 >/dev/null 2>"$TMP/err"; then
 		not_ok "$name" "the job ran"
 	elif ! state_is "$prop" "$id" aborted; then
 		not_ok "$name" "state $(field "$prop" "$id" state): $(cat "$TMP/err")"

@@ -196,7 +196,7 @@ approval_tests() {
 	ctl alpha wait "$id" --timeout 30 >/dev/null 2>"$TMP/err"
 	w=$(field alpha "$id" reason)
 	if state_is alpha "$id" aborted && echo "$w" | grep -q "epsilon: not approved in time" &&
-		wait_until 10 state_is epsilon "$id" aborted; then
+		wait_until 30 state_is epsilon "$id" aborted; then
 		ok "approval expiry: aborted on the proposer with the reason (ApproveTimeout = 2)"
 	else
 		not_ok "approval expiry" "alpha: $(field alpha "$id" state) '$w';" \

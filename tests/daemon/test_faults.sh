@@ -42,7 +42,7 @@ proxy_count() {
 	local before
 	before=$(proxy_lines c2s)
 	proxy_cmd count
-	wait_until 10 more_lines c2s "$before" || return 1
+	wait_until 30 more_lines c2s "$before" || return 1
 	grep '^c2s ' "$CL_DIR/proxy.out" | tail -n 1 | cut -d' ' -f2
 }
 
@@ -62,7 +62,7 @@ b_proxy() {
 		>"$CL_DIR/proxy.out" 2>>"$CL_DIR/proxy.log" &
 	PROXY_PIDS+=($!)
 	exec 7>"$CL_DIR/proxy.in"
-	wait_until 10 test -s "$CL_DIR/proxy.out" || return 1
+	wait_until 30 test -s "$CL_DIR/proxy.out" || return 1
 	cluster_peer_set alpha beta Endpoint "127.0.0.1:$(head -n 1 "$CL_DIR/proxy.out")"
 }
 
@@ -157,7 +157,7 @@ replayed_handshake() {
 	hex=$(od -An -tx1 -v "$CL_DIR/hs1" 2>/dev/null | tr -d ' \n')
 	out=$("$TMP/tproxy" --tcp "127.0.0.1:$(cat "$CL_DIR/beta.port")" --send "$hex" 2>&1)
 	if [ ${#hex} -eq 210 ] && echo "$out" | grep -q "reply 0 bytes" &&
-		wait_until 10 eval 'log_since beta "$at" | grep -q "replayed handshake"'; then
+		wait_until 30 eval 'log_since beta "$at" | grep -q "replayed handshake"'; then
 		ok "replayed handshake: beta refuses alpha's captured message 1"
 	else
 		not_ok "replayed handshake: beta refuses alpha's captured message 1" \
@@ -177,7 +177,7 @@ rate_limit() {
 	at=$(log_at beta)
 	out=$("$TMP/tproxy" --tcp "127.0.0.1:$(cat "$CL_DIR/beta.port")" --send 01 --send-random 104 \
 		--repeat 300 2>&1)
-	if wait_until 10 eval 'log_since beta "$at" | grep -q "too many handshakes: rate limited"'; then
+	if wait_until 30 eval 'log_since beta "$at" | grep -q "too many handshakes: rate limited"'; then
 		ok "handshake rate limit: beta refuses a flood of handshakes ($out)"
 	else
 		not_ok "handshake rate limit: beta refuses a flood" \
@@ -195,7 +195,7 @@ rate_limit() {
 # link_back NAME: the alpha-beta link is re-established and the next job
 # over the same proxy succeeds.
 link_back() {
-	if wait_until 30 connected alpha beta && wait_until 10 connected beta alpha; then
+	if wait_until 30 connected alpha beta && wait_until 30 connected beta alpha; then
 		fixture_job "$1" alpha alpha "$F/iris_logreg/expected.npy" --model gamma:iris \
 			--input input=beta:iris --output alpha
 	else
@@ -298,7 +298,7 @@ kill_peer() {
 	fi
 	t0=$(date +%s.%N)
 	cluster_kill gamma
-	for n in alpha beta; do wait_until 20 ended "$n" "$id"; done
+	for n in alpha beta; do wait_until 30 ended "$n" "$id"; done
 	t1=$(date +%s.%N)
 	for n in alpha beta; do
 		reasons="$reasons $n:'$(field "$n" "$id" state): $(field "$n" "$id" reason)'"
@@ -311,7 +311,7 @@ kill_peer() {
 			"$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f s", b - a }'); wrong on:$bad;$reasons"
 	fi
 	proxy_cmd release
-	wait_until 20 ended dealer "$id"
+	wait_until 30 ended dealer "$id"
 	dealer_end "killed peer: the dealer shows the job aborted too, naming gamma" "$id" gamma
 	still_serving "killed peer: the others still serve" alpha beta dealer
 	if cluster_start gamma && wait_until 30 connected alpha gamma && wait_until 30 connected beta gamma &&
