@@ -73,7 +73,10 @@ report_pending() {
 }
 ok() {
 	if report_pending; then
-		not_ok "$1" "sanitizer report or crash: $(head -c 1500 "$TMP/pending")"
+		local why
+		why=$(head -c 1500 "$TMP/pending")
+		rm -f "$TMP/pending"
+		not_ok "$1" "sanitizer report or crash: $why"
 		return
 	fi
 	PASS=$((PASS + 1))
