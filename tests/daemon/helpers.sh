@@ -146,7 +146,8 @@ refused() {
 		not_ok "$name" "the job ran"
 	elif ! state_is "$prop" "$id" aborted; then
 		not_ok "$name" "state $(field "$prop" "$id" state): $(cat "$TMP/err")"
-	elif ! ctl "$prop" status "$id" | grep '^reason:' | grep -qF -- "$why"; then
+	elif ! ctl "$prop" status "$id" >"$TMP/st" 2>"$TMP/err" ||
+		! grep '^reason:' "$TMP/st" | grep -qF -- "$why"; then
 		not_ok "$name" "reason: $(field "$prop" "$id" reason)"
 	else
 		ok "$name"
