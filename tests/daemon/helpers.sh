@@ -7,8 +7,10 @@
 # that ran it, and each daemon's log is watched the same way.
 MPCCTL=$(cd "$(dirname "${1:-bin/mpcctl}")" && pwd)/$(basename "${1:-bin/mpcctl}")
 MPCD=${2:-$(dirname "$MPCCTL")/mpcd}
-MODE=${DAEMON_TESTS:-full}
+# DAEMON_TESTS=quick (run-all.sh's ASan/UBSan run) runs the same checks:
+# the suites keep their jobs small enough for it.
 . tests/daemon/cluster.sh
+# shellcheck disable=SC2034 # used by the suites
 F=$PWD/tests/fixtures
 # Sanitized daemons: report leaks, stop at the first error, log stacks.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
