@@ -129,8 +129,6 @@ void job_free_all(struct server *s)
 
 void job_info(struct job *j, Mpcctlpb__JobInfo *in, char *buf, size_t buflen)
 {
-	static const char *phases[] = { "setup", "offline", "input", "online" };
-
 	pthread_mutex_lock(&j->mu);
 	in->id = j->id;
 	in->state = (char *)job_state_name(j->state);
@@ -144,7 +142,8 @@ void job_info(struct job *j, Mpcctlpb__JobInfo *in, char *buf, size_t buflen)
 	snprintf(buf, buflen, "%s:%s", j->spec->model_node, j->spec->model_name);
 	in->model = buf;
 	in->model_hash = j->model_hash;
-	in->phase = (char *)(j->state == JOB_RUNNING && (unsigned)j->phase < 4 ? phases[j->phase] : "");
+	/* The protocol's own names: a table here fell behind when a phase was added. */
+	in->phase = (char *)(j->state == JOB_RUNNING ? net_phase_name(j->phase) : "");
 	in->layer = j->layer;
 	in->layers = j->layers;
 	in->bytes_sent = j->bytes_sent;

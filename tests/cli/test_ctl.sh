@@ -4,11 +4,14 @@
 # command-line checks that run before any connection (one line naming the
 # argument, exit 2), usage errors (the problem on the first line, then the
 # usage, exit 2), and the message when no mpcd listens (exit 1). The happy
-# paths need a daemon: the integration tests cover them.
+# paths need a daemon: the integration tests cover them. Every mpcctl run
+# goes through run_checked: a sanitizer report fails its check.
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 . tests/cli/lib.sh
 CTL=${1:-bin/mpcctl}
+VERBS="peers submit list status wait approve cancel result"
+plan 74
 # No daemon anywhere: a socket path that does not exist.
 export MPCD_SOCKET=$TMP/none.sock
 ID=0123456789abcdef0123456789abcdef
@@ -18,7 +21,7 @@ ID=0123456789abcdef0123456789abcdef
 expect_usage() {
 	local name=$1 word=$2
 	shift 2
-	"$@" >"$TMP/out" 2>"$TMP/err"
+	run_checked "$@" >"$TMP/out" 2>"$TMP/err"
 	local rc=$?
 	if [ $rc -ne 2 ]; then
 		not_ok "$name" "exit status $rc: $(head -c 300 "$TMP/err")"
@@ -36,7 +39,7 @@ expect_usage() {
 expect_arg() {
 	local name=$1 word=$2
 	shift 2
-	"$@" >"$TMP/out" 2>"$TMP/err"
+	run_checked "$@" >"$TMP/out" 2>"$TMP/err"
 	local rc=$?
 	if [ $rc -ne 2 ] || [ "$(wc -l <"$TMP/err")" -ne 1 ] || grep -q 'cannot reach' "$TMP/err"; then
 		not_ok "$name" "exit status $rc: $(head -c 300 "$TMP/err")"
@@ -48,28 +51,32 @@ expect_arg() {
 }
 
 # --help: usage on stdout, exit 0, nothing on stderr.
-for v in peers submit list status wait approve cancel result; do
-	if "$CTL" $v --help >"$TMP/out" 2>"$TMP/err" && grep -q "^usage: mpcctl .*$v" "$TMP/out" &&
-		[ ! -s "$TMP/err" ]; then
+for v in $VERBS; do
+	if run_checked "$CTL" $v --help >"$TMP/out" 2>"$TMP/err" &&
+		grep -q "^usage: mpcctl .*$v" "$TMP/out" && [ ! -s "$TMP/err" ]; then
 		ok "$v --help"
 	else
 		not_ok "$v --help" "$(head -c 300 "$TMP/err")"
 	fi
 done
-if "$CTL" --help >"$TMP/out" && grep -q -- '-s SOCKET' "$TMP/out" &&
-	for v in peers submit list status wait approve cancel result; do
-		grep -q "^  $v " "$TMP/out" || exit 1
-	done; then
+# lists_verbs FILE: every control verb has its line (a function: a failed
+# grep ends the loop, not the suite).
+lists_verbs() {
+	local v
+	for v in $VERBS; do grep -q "^  $v " "$1" || return 1; done
+}
+if run_checked "$CTL" --help >"$TMP/out" && grep -q -- '-s SOCKET' "$TMP/out" &&
+	lists_verbs "$TMP/out"; then
 	ok "mpcctl --help lists every control verb and -s"
 else
-	not_ok "mpcctl --help lists every control verb and -s"
+	not_ok "mpcctl --help lists every control verb and -s" "$(head -c 300 "$TMP/out")"
 fi
 
 # No daemon: one line naming the socket, with the hint; exit 1.
 nodaemon() {
 	local name=$1 sock=$2
 	shift 2
-	"$@" >"$TMP/out" 2>"$TMP/err"
+	run_checked "$@" >"$TMP/out" 2>"$TMP/err"
 	local rc=$?
 	local want="mpcctl: cannot reach mpcd at $sock: "
 	if [ $rc -ne 1 ] || [ "$(wc -l <"$TMP/err")" -ne 1 ] ||

@@ -1,59 +1,136 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# mpcctl simulate as a user runs it: every fixture with 2, 3 and 4
-# parties (accuracy checked against expected.npy by the C tests; here the
-# tool's own plaintext check and the file it writes), vertical pooling,
-# and every malformed file refused with one clear line and nothing written.
+# mpcctl simulate as a user runs it: every fixture with 2, 3 and 4 parties
+# (the weights' owner, and so the party the dealer's corrections go to or
+# not, varied) and with safetensors weights, vertical and horizontal
+# pooling in 2 and 3 parts, 12 and 20 fractional bits: every file written
+# is compared with the fixture's expected.npy (tests/tools/npycmp.c: the
+# argmax contract and the error bound). Then npycmp itself must refuse a
+# zeroed, a NaN and a reshaped result, and every malformed file is refused
+# with one clear line and nothing written.
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 . tests/cli/lib.sh
 CTL=${1:-bin/mpcctl}
 F=tests/fixtures
+MODELS="iris_logreg digits_mlp wine_mlp tiny_cnn digits_resavg digits_bn_softmax"
+plan 52
 
-# The tool's own plaintext check within the contract's 0.02 (the C tests
-# check the argmax contract against expected.npy row by row).
+# accurate LOG TOL: the tool's own plaintext check (text or JSON) says its
+# max error is within TOL.
 accurate() {
-	awk '/max \|secure - plaintext\|/ { found = 1; e = $8 + 0; bad = !(e <= 0.02) }
-	     END { exit !(found && !bad) }' "$1"
+	local e
+	e=$(sed -n -e 's/.*max |secure - plaintext| = \([-0-9.e+]*\).*/\1/p' \
+		-e 's/.*"max_abs_error": \([-0-9.e+]*\).*/\1/p' "$1" | head -n 1)
+	[ -n "$e" ] && awk -v e="$e" -v t="$2" 'BEGIN { exit !(e + 0 <= t + 0) }'
 }
 
-for m in iris_logreg digits_mlp wine_mlp tiny_cnn digits_resavg digits_bn_softmax; do
-	for n in 2 3 4; do
-		rm -f "$TMP/o.npy"
-		if "$CTL" simulate --model $F/$m/model.onnx --input input=$F/$m/input.npy \
-			--parties $n -o "$TMP/o.npy" >"$TMP/log" 2>&1 && accurate "$TMP/log" &&
-			[ "$(head -c 6 "$TMP/o.npy" | od -An -c | tr -d ' ')" = "223NUMPY" ]; then
-			ok "simulate $m, $n parties"
-		else
-			not_ok "simulate $m, $n parties" "$(tail -n 3 "$TMP/log")"
-		fi
-	done
-	if "$CTL" simulate --model $F/$m/model_noweights.onnx --weights $F/$m/weights.safetensors \
-		--input input=$F/$m/input.npy --parties 3 >"$TMP/log" 2>&1 && accurate "$TMP/log"; then
-		ok "simulate $m with safetensors weights"
+# sim NAME EXPECTED NPYCMP-ARGS -- SIMULATE-ARGS...: simulate writes
+# $TMP/o.* (-o given in the args), exits 0 with no sanitizer report, and
+# the file matches EXPECTED.
+sim() {
+	local name=$1 exp=$2 cmpargs=() out tol=0.02
+	shift 2
+	while [ "$1" != -- ]; do cmpargs+=("$1"); shift; done
+	shift
+	[ "${cmpargs[0]:-}" = --tol ] && tol=${cmpargs[1]}
+	rm -f "$TMP"/o.*
+	if ! run_checked "$CTL" simulate "$@" >"$TMP/log" 2>&1; then
+		not_ok "$name" "exit $?: $(tail -n 3 "$TMP/log")"
+	elif ! accurate "$TMP/log" "$tol"; then
+		not_ok "$name" "tool's plaintext check over $tol: $(grep -m1 -e plaintext -e max_abs "$TMP/log")"
+	elif ! out=$("$TMP/npycmp" "$TMP"/o.* "$exp" "${cmpargs[@]}" 2>&1); then
+		not_ok "$name" "against $exp: $out"
 	else
-		not_ok "simulate $m with safetensors weights" "$(tail -n 3 "$TMP/log")"
+		ok "$name"
+	fi
+}
+
+if ! build_tools; then
+	not_ok "build tests/tools" "$(head -c 1000 "$TMP/cc.err")"
+	finish
+	exit
+fi
+
+# Part k belongs to party k mod N, the weights to --model-owner (default
+# N-1), and the dealer's corrections go to party N-1: with 2 and 4 parties
+# they land on a party that is not the weights' owner.
+for m in $MODELS; do
+	for n in 2 3 4; do
+		owner=$((n == 3 ? 2 : n - 2))
+		sim "simulate $m, $n parties, weights at party $owner" $F/$m/expected.npy -- \
+			--model $F/$m/model.onnx --input input=$F/$m/input.npy \
+			--parties $n --model-owner $owner -o "$TMP/o.npy"
+	done
+	sim "simulate $m with safetensors weights" $F/$m/expected.npy -- \
+		--model $F/$m/model_noweights.onnx --weights $F/$m/weights.safetensors \
+		--input input=$F/$m/input.npy --parties 3 -o "$TMP/o.npy"
+done
+
+# Pooling: wine's columns 0-6 and 7-12 (the fixture's split, CSV output,
+# JSON summary); wine's columns in 3 parts; digits' rows in 3 parts.
+W=$F/wine_mlp
+sim "simulate wine_mlp vertical split in 2 parts, CSV output" $W/expected.npy -- \
+	--model $W/model.onnx --input input=$W/input_party0.npy,$W/input_party1.npy \
+	--parties 3 --json -o "$TMP/o.csv"
+"$TMP/npycmp" --split-cols 5,4 $W/input.npy "$TMP/c0.npy" "$TMP/c1.npy" "$TMP/c2.npy"
+sim "simulate wine_mlp vertical split in 3 parts" $W/expected.npy -- \
+	--model $W/model.onnx --input input="$TMP/c0.npy,$TMP/c1.npy,$TMP/c2.npy" \
+	--parties 3 --model-owner 0 -o "$TMP/o.npy"
+D=$F/digits_mlp
+"$TMP/npycmp" --split-rows 20,30 $D/input.npy "$TMP/r0.npy" "$TMP/r1.npy" "$TMP/r2.npy"
+sim "simulate digits_mlp horizontal split in 3 parts, 3 parties" $D/expected.npy -- \
+	--model $D/model.onnx --input input="$TMP/r0.npy+$TMP/r1.npy+$TMP/r2.npy" \
+	--parties 3 -o "$TMP/o.npy"
+sim "simulate digits_mlp horizontal split in 3 parts, 4 parties" $D/expected.npy -- \
+	--model $D/model.onnx --input input="$TMP/r0.npy+$TMP/r1.npy+$TMP/r2.npy" \
+	--parties 4 --model-owner 0 -o "$TMP/o.npy"
+
+# Other fixed points: 12 bits has 16 times the rounding of 16 (the bound
+# grows with it, and stays relative to the outputs' size), 20 bits less.
+for m in wine_mlp tiny_cnn; do
+	sim "simulate $m, 12 fractional bits" $F/$m/expected.npy --tol 0.32 -- \
+		--model $F/$m/model.onnx --input input=$F/$m/input.npy --parties 3 \
+		--frac-bits 12 -o "$TMP/o.npy"
+	sim "simulate $m, 20 fractional bits" $F/$m/expected.npy -- \
+		--model $F/$m/model.onnx --input input=$F/$m/input.npy --parties 2 \
+		--frac-bits 20 -o "$TMP/o.npy"
+done
+
+# npycmp must be able to fail: a zeroed result, a NaN, a wrong shape.
+E=$F/tiny_cnn/expected.npy
+size=$(wc -c <$E)
+cp $E "$TMP/zero.npy" && dd if=/dev/zero of="$TMP/zero.npy" bs=1 seek=$((size - 64 * 10 * 4)) \
+	count=$((64 * 10 * 4)) conv=notrunc 2>/dev/null
+cp $E "$TMP/nan.npy" && printf '\000\000\300\177' |
+	dd of="$TMP/nan.npy" bs=1 seek=$((size - 4)) conv=notrunc 2>/dev/null
+"$TMP/npycmp" --split-cols 5 $E "$TMP/narrow.npy" "$TMP/rest.npy"
+for bad in zero nan narrow; do
+	if "$TMP/npycmp" "$TMP/$bad.npy" $E >"$TMP/out" 2>&1; then
+		not_ok "npycmp refuses a $bad result" "$(cat "$TMP/out")"
+	elif [ $? -ne 1 ]; then
+		not_ok "npycmp refuses a $bad result" "not as a mismatch: $(cat "$TMP/out")"
+	else
+		ok "npycmp refuses a $bad result"
 	fi
 done
 
-# Vertical split: columns 0-6 at party 0, 7-12 at party 1, model at party 2.
-if "$CTL" simulate --model $F/wine_mlp/model.onnx \
-	--input input=$F/wine_mlp/input_party0.npy,$F/wine_mlp/input_party1.npy \
-	--parties 3 --json -o "$TMP/w.csv" >"$TMP/log" 2>&1 &&
-	grep -q '"rows": 64' "$TMP/log" && [ "$(wc -l <"$TMP/w.csv")" -eq 64 ]; then
-	ok "simulate wine_mlp vertical split, CSV output, JSON summary"
-else
-	not_ok "simulate wine_mlp vertical split" "$(tail -n 3 "$TMP/log")"
-fi
-
 # Malformed inputs: refused with one line naming the problem; nothing written.
 mal() {
-	local name=$1 word=$2
+	local name=$1 word=$2 rc lines
 	shift 2
 	rm -f "$TMP/bad.npy"
-	expect_fail "$name" "$word" "$CTL" simulate "$@" -o "$TMP/bad.npy"
-	if [ -e "$TMP/bad.npy" ]; then
-		not_ok "$name: nothing written"
+	run_checked "$CTL" simulate "$@" -o "$TMP/bad.npy" >"$TMP/out" 2>"$TMP/err"
+	rc=$?
+	lines=$(wc -l <"$TMP/err")
+	if [ $rc -eq 0 ] || [ $rc -ge 128 ]; then
+		not_ok "$name" "exit status $rc: $(head -c 300 "$TMP/err")"
+	elif [ "$lines" -ne 1 ] || ! grep -q -- "$word" "$TMP/err"; then
+		not_ok "$name" "want one line with '$word': $(head -c 300 "$TMP/err")"
+	elif [ -e "$TMP/bad.npy" ]; then
+		not_ok "$name" "an output file was written"
+	else
+		ok "$name"
 	fi
 }
 M=$F/malformed
@@ -77,8 +154,8 @@ mal "ragged CSV refused" "ragged.csv" --model $F/iris_logreg/model.onnx --input 
 
 # Keys: genkey/pubkey round trip, and a garbage key refused.
 umask 077
-if "$CTL" genkey >"$TMP/k" && "$CTL" pubkey <"$TMP/k" >"$TMP/p" &&
-	[ "$(wc -c <"$TMP/p")" -eq 45 ] && [ "$("$CTL" pubkey <"$TMP/k")" = "$(cat "$TMP/p")" ]; then
+if run_checked "$CTL" genkey >"$TMP/k" && run_checked "$CTL" pubkey <"$TMP/k" >"$TMP/p" &&
+	[ "$(wc -c <"$TMP/p")" -eq 45 ] && [ "$(run_checked "$CTL" pubkey <"$TMP/k")" = "$(cat "$TMP/p")" ]; then
 	ok "genkey / pubkey"
 else
 	not_ok "genkey / pubkey"

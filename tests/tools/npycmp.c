@@ -3,15 +3,22 @@
 /*
  * npycmp: .npy helper for the daemon tests.
  *
- *   npycmp GOT.npy EXPECTED.npy [--tol T] [--margin M]
- *	Compare a job's result with the plaintext reference (DESIGN.md
- *	section 5): prints the max abs diff and the argmax agreement, and
- *	exits 0 only when the max abs diff is <= T (default 0.02) and the
- *	argmax of GOT agrees with EXPECTED on every row whose expected top-2
- *	margin exceeds M (default 1e-2). Rows are the first axis.
- *   npycmp --split-rows K IN.npy TOP.npy BOTTOM.npy
- *	Rows [0, K) of IN into TOP and [K, end) into BOTTOM, for horizontal
- *	pooling.
+ *   npycmp GOT EXPECTED.npy [--tol T] [--rel R] [--floor A] [--margin M]
+ *	Compare a result (.npy, or .csv of the same rows and values) with the
+ *	plaintext reference (DESIGN.md section 5): prints the max abs diff,
+ *	the bound and the argmax agreement, and exits 0 only when every
+ *	element is within the bound and the argmax of GOT agrees with
+ *	EXPECTED on every row whose expected top-2 margin exceeds M (default
+ *	1e-2). Rows are the first axis. The bound is the contract's T
+ *	(default 0.02), tightened where the outputs are small: at most R
+ *	(default 0.05) times the largest |expected|, but never below A
+ *	(default 2e-3, the fixed point's own error). A NaN or an infinity in
+ *	either file never passes.
+ *   npycmp --split-rows K1[,K2...] IN.npy OUT1.npy OUT2.npy [...]
+ *	Consecutive row blocks of IN (K1 rows, K2 rows, ..., the rest), for
+ *	horizontal pooling.
+ *   npycmp --split-cols K1[,K2...] IN.npy OUT1.npy OUT2.npy [...]
+ *	The same on the last axis, for vertical pooling.
  *   npycmp --random SEED OUT.npy D0 [D1 ...]
  *	A float32 tensor of shape [D0, D1, ...], uniform in [0, 1), from a
  *	fixed generator (the same SEED gives the same file).
@@ -33,8 +40,9 @@
 #define EXIT_USAGE 2
 
 static const char usage[] =
-	"usage: npycmp GOT.npy EXPECTED.npy [--tol T] [--margin M]\n"
-	"       npycmp --split-rows K IN.npy TOP.npy BOTTOM.npy\n"
+	"usage: npycmp GOT EXPECTED.npy [--tol T] [--rel R] [--floor A] [--margin M]\n"
+	"       npycmp --split-rows K1[,K2...] IN.npy OUT1.npy OUT2.npy [...]\n"
+	"       npycmp --split-cols K1[,K2...] IN.npy OUT1.npy OUT2.npy [...]\n"
 	"       npycmp --random SEED OUT.npy D0 [D1 ...]\n";
 
 static int parse_num(const char *s, double *v)
@@ -48,7 +56,7 @@ static int parse_num(const char *s, double *v)
 
 static int load(const char *path, struct ftensor *t)
 {
-	int ret = npy_load(path, t);
+	int ret = input_load(path, t);
 
 	if (ret)
 		fprintf(stderr, "npycmp: %s\n", mpc_errmsg(ret));
@@ -71,46 +79,67 @@ static size_t top2(const float *v, size_t n, double *margin)
 	return best;
 }
 
-static int compare(const char *got_path, const char *exp_path, double tol, double min_margin)
+struct bound {
+	double tol, rel, floor, margin;
+};
+
+/* A CSV result is 2-D: the same rows and values are the same result. */
+static int same_shape(const struct ftensor *got, const struct ftensor *exp)
+{
+	if (got->ndim == exp->ndim &&
+	    !memcmp(got->dims, exp->dims, sizeof(got->dims[0]) * (size_t)got->ndim))
+		return 1;
+	return got->ndim == 2 && exp->ndim >= 1 && got->n == exp->n && got->dims[0] == exp->dims[0];
+}
+
+static int compare(const char *got_path, const char *exp_path, const struct bound *b)
 {
 	struct ftensor got = { 0 }, exp = { 0 };
 	char gs[160], es[160];
 	size_t rows, cols, checked = 0, agree = 0, worst = 0;
-	double maxdiff = 0;
+	double maxdiff = 0, scale = 0, bound;
 	int ret = EXIT_USAGE;
 
 	if (load(got_path, &got) || load(exp_path, &exp))
 		goto out;
 	ftensor_shape_str(got.ndim, got.dims, gs, sizeof(gs));
 	ftensor_shape_str(exp.ndim, exp.dims, es, sizeof(es));
-	if (got.ndim != exp.ndim || memcmp(got.dims, exp.dims, sizeof(got.dims[0]) * (size_t)got.ndim)) {
+	if (!same_shape(&got, &exp) || !got.n) {
 		printf("shape %s, expected %s\n", gs, es);
 		ret = EXIT_MISMATCH;
 		goto out;
 	}
-	rows = got.ndim ? (size_t)got.dims[0] : 1;
-	cols = rows ? got.n / rows : 0;
+	rows = exp.ndim ? (size_t)exp.dims[0] : 1;
+	cols = rows ? exp.n / rows : 0;
 	for (size_t i = 0; i < got.n; i++) {
 		double d = fabs((double)got.data[i] - (double)exp.data[i]);
 
-		/* A NaN never passes. */
-		if (!(d <= maxdiff)) {
-			maxdiff = isnan(d) ? INFINITY : d;
+		/* NaN or infinity on either side never passes. */
+		if (!isfinite(d))
+			d = INFINITY;
+		if (d > maxdiff) {
+			maxdiff = d;
 			worst = i;
 		}
+		if (fabs((double)exp.data[i]) > scale)
+			scale = fabs((double)exp.data[i]);
 	}
+	bound = b->rel * scale > b->floor ? b->rel * scale : b->floor;
+	if (bound > b->tol)
+		bound = b->tol;
 	for (size_t r = 0; r < rows && cols; r++) {
 		double m, unused;
 		size_t e = top2(exp.data + r * cols, cols, &m);
 
-		if (!(m > min_margin))
+		if (!(m > b->margin))
 			continue;
 		checked++;
 		agree += top2(got.data + r * cols, cols, &unused) == e;
 	}
-	printf("shape %s, max abs diff %.6g (element %zu), argmax agrees on %zu/%zu rows "
-	       "with margin > %g\n", gs, maxdiff, worst, agree, checked, min_margin);
-	ret = maxdiff <= tol && agree == checked ? 0 : EXIT_MISMATCH;
+	printf("shape %s, max abs diff %.6g (element %zu), bound %.3g (largest |expected| %.3g), "
+	       "argmax agrees on %zu/%zu rows with margin > %g\n", gs, maxdiff, worst, bound, scale,
+	       agree, checked, b->margin);
+	ret = maxdiff <= bound && agree == checked ? 0 : EXIT_MISMATCH;
 out:
 	ftensor_free(&got);
 	ftensor_free(&exp);
@@ -126,37 +155,62 @@ static int save(const char *path, const struct ftensor *t)
 	return ret;
 }
 
-static int split_rows(const char *ks, const char *in, const char *top, const char *bottom)
+/* Blocks of IN along axis 0 (rows) or the last axis, sizes K1,K2,...,rest. */
+static int split(int last_axis, const char *ks, const char *in, int nout, char **outs)
 {
-	struct ftensor t = { 0 }, a = { 0 }, b = { 0 };
-	int64_t dims[FT_MAX_DIMS];
-	size_t row;
-	double k;
-	int ret = EXIT_USAGE;
+	struct ftensor t = { 0 }, o = { 0 };
+	int64_t dims[FT_MAX_DIMS], size[FT_MAX_DIMS], left;
+	size_t inner = 1, outer = 1, off = 0;
+	const char *p = ks;
+	int ax, ret = EXIT_USAGE;
 
 	if (load(in, &t))
 		goto out;
-	if (parse_num(ks, &k) || t.ndim < 1 || k < 1 || k >= (double)t.dims[0] || k != floor(k)) {
-		fprintf(stderr, "npycmp: --split-rows %s: expected 1 to rows-1 of %s\n", ks, in);
-		goto out;
+	ax = last_axis ? t.ndim - 1 : 0;
+	if (t.ndim < 1 || nout < 2 || nout > FT_MAX_DIMS)
+		goto bad;
+	left = t.dims[ax];
+	for (int i = 0; i < nout - 1; i++) {
+		char *end;
+		long k = strtol(p, &end, 10);
+
+		if (end == p || k < 1 || k >= left || (*end != ',' && (*end || i != nout - 2)))
+			goto bad;
+		size[i] = k;
+		left -= k;
+		p = end + (*end == ',');
 	}
-	row = t.n / (size_t)t.dims[0];
-	memcpy(dims, t.dims, sizeof(dims));
-	dims[0] = (int64_t)k;
-	if (ftensor_alloc(&a, t.ndim, dims))
-		goto out;
-	dims[0] = t.dims[0] - (int64_t)k;
-	if (ftensor_alloc(&b, t.ndim, dims))
-		goto out;
-	memcpy(a.data, t.data, a.n * sizeof(float));
-	memcpy(b.data, t.data + (size_t)k * row, b.n * sizeof(float));
-	if (save(top, &a) || save(bottom, &b))
-		goto out;
+	size[nout - 1] = left;
+	for (int d = 0; d < t.ndim; d++) {
+		if (d < ax)
+			outer *= (size_t)t.dims[d];
+		else if (d > ax)
+			inner *= (size_t)t.dims[d];
+	}
+	for (int i = 0; i < nout; i++) {
+		size_t blk;
+
+		memcpy(dims, t.dims, sizeof(dims));
+		dims[ax] = size[i];
+		blk = (size_t)size[i] * inner;
+		if (ftensor_alloc(&o, t.ndim, dims))
+			goto out;
+		for (size_t r = 0; r < outer; r++)
+			memcpy(o.data + r * blk, t.data + r * (size_t)t.dims[ax] * inner + off,
+			       blk * sizeof(float));
+		off += blk;
+		if (save(outs[i], &o))
+			goto out;
+		ftensor_free(&o);
+	}
 	ret = 0;
+	goto out;
+bad:
+	fprintf(stderr, "npycmp: --split-%s %s: expected %d sizes from 1 that leave rows for the "
+		"last of %d files of %s\n", last_axis ? "cols" : "rows", ks, nout - 1, nout, in);
 out:
 	ftensor_free(&t);
-	ftensor_free(&a);
-	ftensor_free(&b);
+	ftensor_free(&o);
 	return ret;
 }
 
@@ -206,12 +260,12 @@ out:
 
 int main(int argc, char **argv)
 {
-	double tol = 0.02, margin = 1e-2;
+	struct bound b = { .tol = 0.02, .rel = 0.05, .floor = 2e-3, .margin = 1e-2 };
 	int ret = EXIT_USAGE;
 
-	if (argc >= 2 && !strcmp(argv[1], "--split-rows")) {
-		if (argc == 6)
-			ret = split_rows(argv[2], argv[3], argv[4], argv[5]);
+	if (argc >= 2 && (!strcmp(argv[1], "--split-rows") || !strcmp(argv[1], "--split-cols"))) {
+		if (argc >= 6)
+			ret = split(argv[1][8] == 'c', argv[2], argv[3], argc - 4, argv + 4);
 		else
 			fputs(usage, stderr);
 		goto out;
@@ -226,15 +280,17 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	for (int i = 3; i < argc; i += 2) {
-		double *dst = !strcmp(argv[i], "--tol") ? &tol :
-			      !strcmp(argv[i], "--margin") ? &margin : NULL;
+		double *dst = !strcmp(argv[i], "--tol") ? &b.tol :
+			      !strcmp(argv[i], "--rel") ? &b.rel :
+			      !strcmp(argv[i], "--floor") ? &b.floor :
+			      !strcmp(argv[i], "--margin") ? &b.margin : NULL;
 
 		if (!dst || i + 1 >= argc || parse_num(argv[i + 1], dst) || *dst < 0) {
 			fputs(usage, stderr);
 			goto out;
 		}
 	}
-	ret = compare(argv[1], argv[2], tol, margin);
+	ret = compare(argv[1], argv[2], &b);
 out:
 	return ret;
 }
