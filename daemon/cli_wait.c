@@ -96,8 +96,8 @@ static void json_job(const Mpcctlpb__JobInfo *j, const char *indent)
 		size_t off;
 	} strs[] = {
 #define S(f) { #f, offsetof(Mpcctlpb__JobInfo, f) }
-		S(id), S(state), S(reason), S(proposer), S(dealer), S(model), S(model_hash),
-		S(phase),
+		S(id), S(state), S(reason), S(detail), S(proposer), S(dealer), S(model),
+		S(model_hash), S(phase),
 #undef S
 	};
 
@@ -246,12 +246,14 @@ static void status_text(const Mpcctlpb__JobInfo *j)
 	kv("id:", cli_clean(buf, sizeof(buf), j->id));
 	kv("state:", cli_clean(buf, sizeof(buf), j->state));
 	kv("reason:", cli_clean(buf, sizeof(buf), j->reason));
+	if (j->detail && *j->detail) /* this node's own failure, in full */
+		kv("detail:", cli_clean(buf, sizeof(buf), j->detail));
 	kv("proposer:", cli_clean(buf, sizeof(buf), j->proposer));
 	kv("parties:", join(list, sizeof(list), j->parties, j->n_parties));
 	kv("recipients:", join(list, sizeof(list), j->recipients, j->n_recipients));
 	kv("dealer:", cli_clean(buf, sizeof(buf), j->dealer));
 	kv("model:", cli_clean(buf, sizeof(buf), j->model));
-	kv("model hash:", cli_clean(buf, sizeof(buf), j->model_hash));
+	kv("model hash:", cli_clean(buf, sizeof(buf), j->model_hash)); /* the public graph hash */
 	kv("phase:", cli_clean(buf, sizeof(buf), j->phase));
 	snprintf(buf, sizeof(buf), "%u of %u done", j->layer, j->layers);
 	kv("layers:", buf);

@@ -123,19 +123,26 @@ static int next_cell(struct csv *cs, const uint8_t *s, size_t len, size_t *pos,
 	return 0;
 }
 
+/*
+ * The public line of a cell's error (crypto/err.h): the line number and
+ * what is wrong, never the cell's text nor the file's path.
+ */
 static int bad_cell(const struct csv *cs, const struct cell *c)
 {
 	char ex[40];
 
-	if (c->kind == CELL_NONFINITE)
-		return mpc_fail(MPC_E_RANGE, "%s:%zu:%zu: '%s' is not a finite "
-				"float32 value", cs->name, cs->line, c->col,
-				excerpt(c, ex, sizeof(ex)));
-	if (!c->n)
-		return mpc_fail(MPC_E_FORMAT, "%s:%zu:%zu: empty cell", cs->name,
-				cs->line, c->col);
-	return mpc_fail(MPC_E_FORMAT, "%s:%zu:%zu: '%s' is not a number",
-			cs->name, cs->line, c->col, excerpt(c, ex, sizeof(ex)));
+	if (c->kind == CELL_NONFINITE) {
+		mpc_fail(MPC_E_RANGE, "%s:%zu:%zu: '%s' is not a finite float32 value",
+			 cs->name, cs->line, c->col, excerpt(c, ex, sizeof(ex)));
+		return mpc_public(MPC_E_RANGE, "not a finite value at line %zu", cs->line);
+	}
+	if (!c->n) {
+		mpc_fail(MPC_E_FORMAT, "%s:%zu:%zu: empty cell", cs->name, cs->line, c->col);
+		return mpc_public(MPC_E_FORMAT, "empty cell at line %zu", cs->line);
+	}
+	mpc_fail(MPC_E_FORMAT, "%s:%zu:%zu: '%s' is not a number", cs->name, cs->line, c->col,
+		 excerpt(c, ex, sizeof(ex)));
+	return mpc_public(MPC_E_FORMAT, "not a number at line %zu", cs->line);
 }
 
 /*
