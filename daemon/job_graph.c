@@ -218,7 +218,8 @@ void job__propose_rest(struct job *j)
 int job__answer_when_ready(struct job *j)
 {
 	j->approved = 1;
-	if (j->model || j->graph)
+	/* The model owner makes the graph as it answers; the others need it first. */
+	if (!strcmp(j->spec->model_node, j->srv->cfg->node.name) || j->graph)
 		return job__answer(j);
 	/* Approved; the answer waits for the owner's graph (job__graph_ready). */
 	job__set_state(j, JOB_PROPOSED, NULL);
