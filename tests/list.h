@@ -11,3 +11,4 @@
 #include "list_protocol.h"
 #include "list_eval.h"
 #include "list_cfg.h"
+#include "list_privacy.h"
