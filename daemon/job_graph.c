@@ -140,7 +140,7 @@ void job__propose_rest(struct job *j)
 			ret = r;
 	if (ret) {
 		snprintf(why, sizeof(why), "%s: cannot send the proposal: %s",
-			 j->srv->cfg->node.name, mpc_errmsg(MPC_E_PEER_GONE));
+			 j->srv->cfg->node.name, mpc_strerror(MPC_E_PEER_GONE));
 		job__abort(j, why, 1);
 		return;
 	}

@@ -170,7 +170,7 @@ static void start_all(struct job *j)
 	f.start = &st;
 	if (job__send_all(j, &f) != 0) {
 		snprintf(r, sizeof(r), "%s: cannot send the start: %s", j->srv->cfg->node.name,
-			 mpc_errmsg(MPC_E_PEER_GONE));
+			 mpc_strerror(MPC_E_PEER_GONE));
 		job__abort(j, r, 1);
 		return;
 	}
@@ -503,7 +503,7 @@ int job_submit(struct server *s, const Mpcctlpb__Submit *req, char *id, char *er
 		f.msg_case = MPCPB__FRAME__MSG_PROPOSE;
 		f.propose = &p;
 		if ((owner < 0 ? job__send_all(j, &f) : peer_send(j->ep_peer[owner], &f)) != 0) {
-			snprintf(err, errlen, "cannot send the proposal: %s", mpc_errmsg(MPC_E_PEER_GONE));
+			snprintf(err, errlen, "cannot send the proposal: %s", mpc_strerror(MPC_E_PEER_GONE));
 			job__abort(j, err, 1);
 			return MPC_E_PEER_GONE;
 		}
