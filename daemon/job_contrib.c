@@ -43,6 +43,12 @@ static int load_model(struct job *j, char *why, size_t len, char *detail, size_t
 		ret = MPC_E_UNSUPPORTED;
 		goto out;
 	}
+	if (j->graph_len > WIRE_MAX_GRAPH) {
+		snprintf(why, len, "model '%s': its public graph has %zu bytes, over %zu",
+			 cm->name, j->graph_len, WIRE_MAX_GRAPH);
+		ret = MPC_E_TOOBIG;
+		goto out;
+	}
 	model_public_hash(j->graph, j->graph_len, j->graph_hash);
 out:
 	if (ret) {

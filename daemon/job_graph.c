@@ -10,7 +10,6 @@
  * is decided before any input is read.
  */
 #include <errno.h>
-#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +18,6 @@
 #include "job.h"
 #include "log.h"
 #include "npy.h"
-#include "policy.h"
 
 void job__graph_request(struct job *j)
 {
