@@ -403,7 +403,7 @@ int wait_main(int argc, char **argv)
 	Mpcctlpb__Reply *r = NULL;
 	const char *verb = argv[0];
 	char id[JOB_ID_MAX + 1], shown_id[16], line[512], key[256], last[256] = "";
-	char err[1024], st[64], why[512];
+	char err[1024], st[64], why[512], det[512];
 	int tty = isatty(STDOUT_FILENO), open_line = 0, ret;
 	size_t width = 0;
 	double start = now_mono(), left;
@@ -455,10 +455,13 @@ int wait_main(int argc, char **argv)
 		}
 		if (is_state(j, "aborted") || is_state(j, "refused")) {
 			end_line(&open_line);
-			fprintf(stderr, "mpcctl %s: job %s %s: %s\n", verb, id,
+			/* One line; this node's own detail of a failure here follows it. */
+			fprintf(stderr, "mpcctl %s: job %s %s: %s%s%s%s\n", verb, id,
 				cli_clean(st, sizeof(st), j->state),
 				j->reason && *j->reason ? cli_clean(why, sizeof(why), j->reason) :
-				"no reason given");
+				"no reason given", j->detail && *j->detail ? " (here: " : "",
+				j->detail && *j->detail ? cli_clean(det, sizeof(det), j->detail) : "",
+				j->detail && *j->detail ? ")" : "");
 			goto out;
 		}
 		left = a.timeout > 0 ? a.timeout - (now_mono() - start) : POLL_MS / 1e3;

@@ -90,6 +90,11 @@ TEST(priv_csv_public)
 	HAS(mpc_errmsg(MPC_E_FORMAT), "Jane Doe");
 	ASSERT(!strcmp(mpc_errpub(MPC_E_FORMAT), "not a number at line 2"));
 	LACKS(mpc_errpub(MPC_E_FORMAT), "Jane");
+	/* Every other CSV error has a public line without the cell's text too. */
+	ASSERT_EQ(csv_parse((const uint8_t *)"a,b\n\"Jane,1\n", 12, &t), MPC_E_FORMAT);
+	ASSERT(!strcmp(mpc_errpub(MPC_E_FORMAT), "unterminated quote at line 2"));
+	ASSERT_EQ(csv_parse((const uint8_t *)"a,b\n1,2,3\n", 10, &t), MPC_E_FORMAT);
+	ASSERT(!strcmp(mpc_errpub(MPC_E_FORMAT), "more than 2 columns at line 2"));
 	return 0;
 }
 
