@@ -10,6 +10,8 @@
 #define ERRMSG_MAX 512
 
 static _Thread_local char errmsg[ERRMSG_MAX];
+/* The public part (err.h); empty: the code's static text. */
+static _Thread_local char errpub[ERRMSG_MAX];
 
 const char *mpc_strerror(int err)
 {
@@ -32,7 +34,24 @@ int mpc_fail(int err, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(errmsg, sizeof(errmsg), fmt, ap);
 	va_end(ap);
+	/* A new error: an older public text must not describe it. */
+	errpub[0] = '\0';
 	return err;
+}
+
+int mpc_public(int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(errpub, sizeof(errpub), fmt, ap);
+	va_end(ap);
+	return err;
+}
+
+const char *mpc_errpub(int err)
+{
+	return errpub[0] ? errpub : mpc_strerror(err);
 }
 
 int mpc_fail_ctx(int err, const char *fmt, ...)
@@ -58,6 +77,7 @@ const char *mpc_errmsg(int err)
 void mpc_err_clear(void)
 {
 	errmsg[0] = '\0';
+	errpub[0] = '\0';
 }
 
 _Noreturn void mpc_bug_at(const char *file, int line, const char *what)

@@ -55,7 +55,23 @@ int mpc_fail_ctx(int err, const char *fmt, ...)
 /* This thread's last message, or mpc_strerror(err) when none was set. */
 const char *mpc_errmsg(int err);
 
-/* Forget this thread's message. */
+/*
+ * The public part of this thread's error: a line that may cross a link to
+ * another party (an abort or refusal reason). mpc_fail() sets only the
+ * private message, which may quote a value, a cell, an index into private
+ * data or a local path; so by default the public part is the code's static
+ * text (mpc_strerror), and a site that knows a safe, fixed-format text
+ * ("value out of range", "not a number at line 2") sets it with
+ * mpc_public() after mpc_fail(). mpc_fail_ctx() leaves it as it is: context
+ * is often a path. Returns err.
+ */
+int mpc_public(int err, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* The public line: the text given to mpc_public(), else mpc_strerror(err). */
+const char *mpc_errpub(int err);
+
+/* Forget this thread's message (both parts). */
 void mpc_err_clear(void);
 
 /* A broken internal invariant (a programming error, never bad input). */

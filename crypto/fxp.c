@@ -34,10 +34,13 @@ static inline int encode_one(double x, double scale, size_t i, int frac, uint64_
 {
 	double s = x * scale;
 
-	if (!(fabs(s) < FXP_LIMIT)) /* also NaN and infinities */
-		return mpc_fail(MPC_E_RANGE,
-				"value %g at index %zu does not fit fixed point with %d fractional bits",
-				x, i, frac);
+	if (!(fabs(s) < FXP_LIMIT)) { /* also NaN and infinities */
+		mpc_fail(MPC_E_RANGE,
+			 "value %g at index %zu does not fit fixed point with %d fractional bits",
+			 x, i, frac);
+		/* The value and its index are private: a peer may learn only this. */
+		return mpc_public(MPC_E_RANGE, "value out of range");
+	}
 	*out = (uint64_t)round_scaled(s);
 	return 0;
 }
@@ -60,6 +63,22 @@ int fxp_encode(uint64_t *out, const float *x, size_t n, int frac)
 	for (size_t i = 0; i < n && !ret; i++)
 		ret = encode_one(x[i], scale, i, frac, &out[i]);
 	return ret;
+}
+
+double fxp_input_bound(int frac)
+{
+	return ldexp(1.0, 31 - frac);
+}
+
+int fxp_check_bound(const float *x, size_t n, double bound)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!(fabs((double)x[i]) < bound)) { /* also NaN and infinities */
+			mpc_fail(MPC_E_RANGE, "value %g at index %zu is outside +-%g",
+				 (double)x[i], i, bound);
+			return mpc_public(MPC_E_RANGE, "value out of range");
+		}
+	return 0;
 }
 
 void fxp_decode(float *out, const uint64_t *v, size_t n, int frac)

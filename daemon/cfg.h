@@ -82,6 +82,17 @@ struct cfg_names {
 	size_t n;
 };
 
+/*
+ * [Policy] AllowModels: "any", or a comma list of public graph hashes
+ * (64 hex digits each, kept lowercase, distinct).
+ */
+#define CFG_HASH_HEX 64
+struct cfg_hashes {
+	bool any;
+	char (*v)[CFG_HASH_HEX + 1];
+	size_t n;
+};
+
 struct cfg_node {
 	char name[CFG_NAME_SIZE];
 	char *private_key_file;
@@ -130,6 +141,12 @@ struct cfg_policy {
 	struct cfg_names allow_recipients;
 	struct cfg_names allow_peers;	/* peers that may propose; default none */
 	uint32_t approve_timeout;	/* seconds, 1..604800, default 3600 */
+	/*
+	 * The public graph hashes of the models this node's datasets may be
+	 * evaluated by. Default any (the weaker choice: any model the other
+	 * policies let through, including one that reveals the data).
+	 */
+	struct cfg_hashes allow_models;
 	unsigned line;			/* of the [Policy] header; 0 if absent */
 };
 

@@ -29,6 +29,7 @@ enum cfg_type {
 	CFG_T_KEY,	/* uint8_t[CFG_KEYBYTES], base64 */
 	CFG_T_ENDPOINT,	/* struct cfg_endpoint */
 	CFG_T_NAMES,	/* struct cfg_names; may be empty */
+	CFG_T_HASHES,	/* struct cfg_hashes: "any" or hex SHA-256 list */
 };
 
 #define CFG_REQUIRED	0x1u
@@ -88,6 +89,9 @@ size_t cfg__key_index(const struct cfg_key *k);
  */
 int cfg__set(const struct cfg_reader *rd, unsigned line, const struct cfg_key *k,
 	     const char *val, void *obj, bool from_default);
+/* The CFG_T_HASHES parser (cfg_hash.c). */
+int cfg__set_hashes(const struct cfg_reader *rd, unsigned line, const struct cfg_key *k,
+		    const char *val, struct cfg_hashes *field);
 /* Fill "{Key}" references in a default; 0 or MPC_E_TOOBIG. */
 int cfg__expand(const struct cfg_key *k, const void *obj, char *dst, size_t n);
 /* Release what a row's field owns (paths, lists). */

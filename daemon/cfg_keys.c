@@ -82,6 +82,8 @@ const struct cfg_key cfg__keys[] = {
 	ROW(POLICY, "AllowPeers", NAMES, cfg_policy, allow_peers, 0, 0, "", 0, NULL),
 	ROW(POLICY, "ApproveTimeout", SECONDS, cfg_policy, approve_timeout, 1, 604800, "3600",
 	    0, NULL),
+	/* any by default, as before the key existed: the weaker choice (config.md). */
+	ROW(POLICY, "AllowModels", HASHES, cfg_policy, allow_models, 0, 0, "any", 0, NULL),
 };
 const size_t cfg__nkeys = sizeof(cfg__keys) / sizeof(cfg__keys[0]);
 _Static_assert(sizeof(cfg__keys) / sizeof(cfg__keys[0]) <= CFG_NKEYS_MAX, "CFG_NKEYS_MAX");
@@ -546,6 +548,8 @@ int cfg__set(const struct cfg_reader *rd, unsigned line, const struct cfg_key *k
 		return set_endpoint(rd, line, k, val, field);
 	case CFG_T_NAMES:
 		return set_names(rd, line, k, val, field);
+	case CFG_T_HASHES:
+		return cfg__set_hashes(rd, line, k, val, field);
 	}
 	mpc_bug("config key of unknown type");
 }

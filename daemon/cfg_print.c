@@ -61,6 +61,9 @@ void cfg__clear(const struct cfg_key *k, void *obj)
 	} else if (k->type == CFG_T_NAMES) {
 		free(((struct cfg_names *)field)->v);
 		memset(field, 0, sizeof(struct cfg_names));
+	} else if (k->type == CFG_T_HASHES) {
+		free(((struct cfg_hashes *)field)->v);
+		memset(field, 0, sizeof(struct cfg_hashes));
 	}
 }
 
@@ -116,5 +119,14 @@ void cfg__print(FILE *f, const struct cfg_key *k, const void *obj)
 			fprintf(f, "%s%s", i ? ", " : " ", l->v[i]);
 		fputc('\n', f);
 		break;
+	case CFG_T_HASHES: {
+		const struct cfg_hashes *h = field;
+
+		fprintf(f, "%s =%s", k->name, h->any ? " any" : "");
+		for (i = 0; i < h->n; i++)
+			fprintf(f, "%s%s", i ? ", " : " ", h->v[i]);
+		fputc('\n', f);
+		break;
+	}
 	}
 }

@@ -96,8 +96,8 @@ static void json_job(const Mpcctlpb__JobInfo *j, const char *indent)
 		size_t off;
 	} strs[] = {
 #define S(f) { #f, offsetof(Mpcctlpb__JobInfo, f) }
-		S(id), S(state), S(reason), S(proposer), S(dealer), S(model), S(model_hash),
-		S(phase),
+		S(id), S(state), S(reason), S(detail), S(proposer), S(dealer), S(model),
+		S(model_hash), S(phase),
 #undef S
 	};
 
@@ -246,12 +246,14 @@ static void status_text(const Mpcctlpb__JobInfo *j)
 	kv("id:", cli_clean(buf, sizeof(buf), j->id));
 	kv("state:", cli_clean(buf, sizeof(buf), j->state));
 	kv("reason:", cli_clean(buf, sizeof(buf), j->reason));
+	if (j->detail && *j->detail) /* this node's own failure, in full */
+		kv("detail:", cli_clean(buf, sizeof(buf), j->detail));
 	kv("proposer:", cli_clean(buf, sizeof(buf), j->proposer));
 	kv("parties:", join(list, sizeof(list), j->parties, j->n_parties));
 	kv("recipients:", join(list, sizeof(list), j->recipients, j->n_recipients));
 	kv("dealer:", cli_clean(buf, sizeof(buf), j->dealer));
 	kv("model:", cli_clean(buf, sizeof(buf), j->model));
-	kv("model hash:", cli_clean(buf, sizeof(buf), j->model_hash));
+	kv("model hash:", cli_clean(buf, sizeof(buf), j->model_hash)); /* the public graph hash */
 	kv("phase:", cli_clean(buf, sizeof(buf), j->phase));
 	snprintf(buf, sizeof(buf), "%u of %u done", j->layer, j->layers);
 	kv("layers:", buf);
@@ -401,7 +403,7 @@ int wait_main(int argc, char **argv)
 	Mpcctlpb__Reply *r = NULL;
 	const char *verb = argv[0];
 	char id[JOB_ID_MAX + 1], shown_id[16], line[512], key[256], last[256] = "";
-	char err[1024], st[64], why[512];
+	char err[1024], st[64], why[512], det[512];
 	int tty = isatty(STDOUT_FILENO), open_line = 0, ret;
 	size_t width = 0;
 	double start = now_mono(), left;
@@ -453,10 +455,13 @@ int wait_main(int argc, char **argv)
 		}
 		if (is_state(j, "aborted") || is_state(j, "refused")) {
 			end_line(&open_line);
-			fprintf(stderr, "mpcctl %s: job %s %s: %s\n", verb, id,
+			/* One line; this node's own detail of a failure here follows it. */
+			fprintf(stderr, "mpcctl %s: job %s %s: %s%s%s%s\n", verb, id,
 				cli_clean(st, sizeof(st), j->state),
 				j->reason && *j->reason ? cli_clean(why, sizeof(why), j->reason) :
-				"no reason given");
+				"no reason given", j->detail && *j->detail ? " (here: " : "",
+				j->detail && *j->detail ? cli_clean(det, sizeof(det), j->detail) : "",
+				j->detail && *j->detail ? ")" : "");
 			goto out;
 		}
 		left = a.timeout > 0 ? a.timeout - (now_mono() - start) : POLL_MS / 1e3;

@@ -3,15 +3,22 @@
 /*
  * Job life cycle on the loop thread (docs/daemon.md, "Jobs"):
  *
- *   proposer                         every other participant
- *   submit: check, contribute  --->  Propose: policy, approval
- *                              <---  Answer: accept (+ shapes, model graph)
+ *   proposer                         model owner (when not the proposer)
+ *   submit: policy             --->  Propose: policy, approval, its graph
+ *                              <---  Answer: accept (+ public graph hash)
+ *                                    every other participant
+ *   Propose (+ hash)           --->  policy, AllowModels, approval
+ *                                    JobGetModel to the owner, JobModel back:
+ *                                    checked against the hash, then datasets
+ *                              <---  Answer: accept (+ shapes, the hash)
  *   all accepted: Start        --->  Start: must match what was accepted
  *   run (job thread)                 run (job thread)
  *   finished / Abort(reason)   <-->  finished / Abort(reason)
  *
  * A refusal or failure anywhere aborts the job on every party with the
- * first reason; nothing of any input is sent before every party accepted.
+ * first reason (a public line: the detail stays with the node that failed);
+ * nothing of any input is read before the graph is checked, and nothing of
+ * it is sent before every party accepted.
  */
 #include <sodium.h>
 #include <stdio.h>
@@ -77,8 +84,8 @@ void job__audit(struct job *j, const char *event, const char *reason)
 	snprintf(model, sizeof(model), "%s:%s", j->spec->model_node, j->spec->model_name);
 	f[n++] = AUDIT_STR("proposer", j->spec->proposer);
 	f[n++] = AUDIT_STR("model", model);
-	if (j->model_hash[0])
-		f[n++] = AUDIT_STR("model_sha256", j->model_hash);
+	if (j->graph_hash[0])
+		f[n++] = AUDIT_STR("graph_sha256", j->graph_hash);
 	if (reason)
 		f[n++] = AUDIT_STR("reason", reason);
 	if (j->state == JOB_FINISHED || j->state == JOB_ABORTED) {
@@ -192,9 +199,9 @@ void job__release(struct job *j)
 			ftensor_free(&j->parts[i][k]);
 	model_free(j->model);
 	j->model = NULL;
-	free(j->model_pub);
-	j->model_pub = NULL;
-	j->model_pub_len = 0;
+	free(j->graph);
+	j->graph = NULL;
+	j->graph_len = 0;
 }
 
 void job__set_state(struct job *j, enum job_state st, const char *reason)
@@ -231,6 +238,21 @@ void job__abort(struct job *j, const char *reason, int broadcast)
 	}
 }
 
+void job__fail(struct job *j, const char *pub, const char *detail)
+{
+	if (j->state == JOB_FINISHED || j->state == JOB_ABORTED)
+		return;
+	if (detail && *detail) {
+		pthread_mutex_lock(&j->mu);
+		if (!j->detail[0])
+			snprintf(j->detail, sizeof(j->detail), "%.*s", WIRE_MAX_REASON, detail);
+		pthread_mutex_unlock(&j->mu);
+		/* The local log only: job__abort logs and sends pub. */
+		log_info("job %.8s: failed here: %s", j->id, detail);
+	}
+	job__abort(j, pub, 1);
+}
+
 int job__parse_ref(const char *s, char *node, char *name)
 {
 	const char *c = strchr(s, ':');
@@ -252,11 +274,12 @@ static size_t active_jobs(struct server *s)
 	return n;
 }
 
-static void on_propose(struct server *s, struct peer *from, const Mpcpb__JobSpec *spec)
+static void on_propose(struct server *s, struct peer *from, const Mpcpb__JobPropose *pr)
 {
+	const Mpcpb__JobSpec *spec = pr->spec;
 	char why[WIRE_MAX_REASON + 1] = "";
 	struct job *j;
-	int manual = 0;
+	int manual = 0, owner_here = !strcmp(spec->model_node, s->cfg->node.name);
 
 	if (strcmp(spec->proposer, from->cfg->name)) {
 		snprintf(why, sizeof(why), "%s may not propose in the name of %s",
@@ -283,8 +306,13 @@ static void on_propose(struct server *s, struct peer *from, const Mpcpb__JobSpec
 	}
 	j->next = s->jobs;
 	s->jobs = j;
+	/* The owner computes the hash itself; every other party needs it now. */
+	if (!owner_here && pr->graph_hash && *pr->graph_hash)
+		snprintf(j->graph_hash, sizeof(j->graph_hash), "%s", pr->graph_hash);
 	job__audit(j, "proposed", NULL);
-	if (job__policy(j, &manual, why, sizeof(why)) != 0) {
+	if (!owner_here && !j->graph_hash[0])
+		snprintf(why, sizeof(why), "the proposal names no public graph hash");
+	if (why[0] || job__policy(j, &manual, why, sizeof(why)) != 0) {
 		char r[REASON_BUF];
 
 		snprintf(r, sizeof(r), "%s: %s", s->cfg->node.name, why);
@@ -294,13 +322,15 @@ static void on_propose(struct server *s, struct peer *from, const Mpcpb__JobSpec
 		log_info("job %.8s from %s refused: %s", j->id, from->cfg->name, why);
 		return;
 	}
+	/* Asked at once: the operator can look at the graph before approving. */
+	job__graph_request(j);
 	if (manual) {
 		j->state = JOB_PENDING;
 		j->approve_deadline = time(NULL) + s->cfg->policy.approve_timeout;
 		log_info("job %.8s from %s waits for `mpcctl approve`", j->id, from->cfg->name);
 		return;
 	}
-	(void)job__answer(j);
+	(void)job__answer_when_ready(j);
 }
 
 static int same_str(const char *a, const char *b)
@@ -350,25 +380,21 @@ static void on_start(struct server *s, struct peer *from, const Mpcpb__JobStart 
 		job__abort(j, "start does not match the accepted job", 1);
 		return;
 	}
+	/* What runs here is the graph this node checked, and the proposer's too. */
+	if (!j->graph || strcmp(st->graph_hash, j->graph_hash)) {
+		char r[REASON_BUF];
+
+		snprintf(r, sizeof(r), "%s: the start names the public graph %.8s..., this node checked %.8s...",
+			 s->cfg->node.name, st->graph_hash, j->graph_hash);
+		job__abort(j, r, 1);
+		return;
+	}
 	if (!(final = job__spec_dup(st->spec))) {
 		job__abort(j, "out of memory", 1);
 		return;
 	}
 	mpcpb__job_spec__free_unpacked(j->spec, NULL);
 	j->spec = final;
-	if (!j->model) {
-		free(j->model_pub);
-		j->model_pub = NULL;
-		if (st->model.len && (j->model_pub = malloc(st->model.len)))
-			memcpy(j->model_pub, st->model.data, st->model.len);
-		j->model_pub_len = j->model_pub ? st->model.len : 0;
-		snprintf(j->model_hash, sizeof(j->model_hash), "%s",
-			 st->model_hash ? st->model_hash : "");
-		if (!j->model_pub) {
-			job__abort(j, "start without the model's graph", 1);
-			return;
-		}
-	}
 	if (job__start_thread(j) != 0)
 		job__abort(j, "cannot start the job thread", 1);
 }
@@ -379,7 +405,13 @@ void job_on_frame(struct server *s, struct peer *from, const Mpcpb__Frame *f)
 
 	switch (f->msg_case) {
 	case MPCPB__FRAME__MSG_PROPOSE:
-		on_propose(s, from, f->propose->spec);
+		on_propose(s, from, f->propose);
+		break;
+	case MPCPB__FRAME__MSG_GET_MODEL:
+		job__on_get_model(s, from, f->get_model);
+		break;
+	case MPCPB__FRAME__MSG_MODEL:
+		job__on_model(s, from, f->model);
 		break;
 	case MPCPB__FRAME__MSG_ANSWER:
 		if ((j = job_find(s, f->answer->id)) != NULL)
@@ -461,7 +493,7 @@ void job_drain_events(struct server *s)
 			f.done = &d;
 			job__send_all(j, &f);
 		} else if (j->state != JOB_ABORTED) {
-			job__abort(j, j->thread_err, 1);
+			job__fail(j, j->thread_err, j->thread_detail);
 		}
 		free(ev);
 		ev = nx;

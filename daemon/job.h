@@ -62,14 +62,22 @@ struct job {
 	int n_ep;                      /* endpoints: n + 1 with the dealer */
 	struct peer *ep_peer[JOB_MAX_EP]; /* NULL for me */
 	enum job_state state;          /* (mu) */
-	char reason[WIRE_MAX_REASON + 1]; /* (mu) */
+	char reason[WIRE_MAX_REASON + 1]; /* (mu) public: the same on every party */
+	char detail[WIRE_MAX_REASON + 1]; /* (mu) local only: values, paths, cells */
 	time_t created, updated, approve_deadline;
 	int answered[JOB_MAX_EP];      /* (loop) proposer */
 	/* this node's contribution */
 	struct model *model;           /* the owner's, with weights */
-	uint8_t *model_pub;            /* public graph (owner, then everyone) */
-	size_t model_pub_len;
-	char model_hash[65];
+	/*
+	 * The public graph: the owner's own, or what it sent this node
+	 * directly (JobModel), checked against graph_hash. graph_hash is
+	 * known first (from the Propose, or the owner's computation).
+	 */
+	uint8_t *graph;
+	size_t graph_len;
+	char graph_hash[WIRE_HASH_LEN + 1];
+	int graph_asked;               /* (loop) JobGetModel sent */
+	int approved;                  /* (loop) policy and operator said yes */
 	struct ftensor parts[WIRE_MAX_INPUTS][WIRE_MAX_PARTS]; /* my parts' data */
 	/* thread side */
 	pthread_mutex_t mu;
@@ -80,7 +88,8 @@ struct job {
 	pthread_t thread;
 	int thread_started;            /* (loop) */
 	int thread_ret;                /* set by the thread before its event */
-	char thread_err[WIRE_MAX_REASON + 1];
+	char thread_err[WIRE_MAX_REASON + 1];    /* public: mpc_errpub */
+	char thread_detail[WIRE_MAX_REASON + 1]; /* local: mpc_errmsg */
 	/* progress (mu) */
 	int phase;
 	uint32_t layer, layers;
@@ -124,14 +133,46 @@ void job_msg_free(struct jmsg *m);
 void job__answer_refuse(struct server *s, struct peer *to, const char *id, const char *why);
 void job__set_state(struct job *j, enum job_state st, const char *reason);
 void job__abort(struct job *j, const char *reason, int broadcast);
+/*
+ * A failure here: peers get pub (a public, fixed-format line), the local
+ * log and `mpcctl status` also show detail (NULL: none).
+ */
+void job__fail(struct job *j, const char *pub, const char *detail);
 int job__parse_ref(const char *s, char *node, char *name);
-/* job_submit.c: this node's part (datasets' shapes, the model's graph) */
-int job__contribute(struct job *j, char *why, size_t len);
+/*
+ * job_contrib.c: this node's part (the model's graph, datasets' shapes).
+ * why gets the public line (sent to peers), detail the local one.
+ */
+int job__contribute(struct job *j, char *why, size_t len, char *detail, size_t dlen);
 int job__policy(struct job *j, int *manual, char *why, size_t len);
 int job__answer(struct job *j);
 void job__on_answer(struct job *j, struct peer *from, const Mpcpb__JobAnswer *a);
+/* Proposer: Start once every endpoint answered (this node too). */
+void job__maybe_start(struct job *j);
 /* job_data.c: a JobData header without a raw frame (an empty message) */
 void job__on_data(struct server *s, struct peer *from, const Mpcpb__JobData *d);
+
+/*
+ * job_graph.c: the public graph, straight from the model owner to each
+ * party (docs/wire.md). Check a public graph received for a job: its
+ * SHA-256 is hash, it parses, and it fits the job (one output, the
+ * spec's inputs, weights of fixed shape; array sizes from the arrays).
+ * The ONE place a received graph is parsed: on arrival and again on the
+ * job thread. 0 with *out the parsed model (out may be NULL), or an error
+ * with a public line in why (the graph and the spec are public).
+ */
+int job_graph_check(const uint8_t *graph, size_t len, const char *hash,
+		    const Mpcpb__JobSpec *spec, struct model **out, char *why, size_t wlen);
+/* Ask the model owner for the graph (once). */
+void job__graph_request(struct job *j);
+/* The graph is here and checked, or this node owns it: go on. */
+void job__graph_ready(struct job *j);
+void job__on_get_model(struct server *s, struct peer *from, const Mpcpb__JobGetModel *g);
+void job__on_model(struct server *s, struct peer *from, const Mpcpb__JobModel *m);
+/* Proposer: the model owner's answer to the first proposal gave the hash. */
+void job__propose_rest(struct job *j);
+/* This node's datasets read, checked and answered (or refused). */
+int job__answer_when_ready(struct job *j);
 
 /* job_run.c */
 int job__start_thread(struct job *j);

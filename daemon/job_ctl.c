@@ -76,7 +76,7 @@ int job_approve(struct server *s, const char *id, char *err, size_t errlen)
 		return MPC_E_ARG;
 	}
 	job__audit(j, "approved", NULL);
-	return job__answer(j);
+	return job__answer_when_ready(j);
 }
 
 int job_cancel(struct server *s, const char *id, char *err, size_t errlen)
@@ -133,6 +133,7 @@ void job_info(struct job *j, Mpcctlpb__JobInfo *in, char *buf, size_t buflen)
 	in->id = j->id;
 	in->state = (char *)job_state_name(j->state);
 	in->reason = j->reason;
+	in->detail = j->detail; /* local only: never sent to a peer */
 	in->proposer = j->spec->proposer;
 	in->n_parties = j->spec->n_parties;
 	in->parties = j->spec->parties;
@@ -141,7 +142,7 @@ void job_info(struct job *j, Mpcctlpb__JobInfo *in, char *buf, size_t buflen)
 	in->dealer = j->spec->dealer;
 	snprintf(buf, buflen, "%s:%s", j->spec->model_node, j->spec->model_name);
 	in->model = buf;
-	in->model_hash = j->model_hash;
+	in->model_hash = j->graph_hash; /* the public graph hash (AllowModels) */
 	/* The protocol's own names: a table here fell behind when a phase was added. */
 	in->phase = (char *)(j->state == JOB_RUNNING ? net_phase_name(j->phase) : "");
 	in->layer = j->layer;

@@ -213,18 +213,20 @@ static void on_layer(void *arg, size_t done, size_t total)
 static int job_model(struct job *j, struct model **out)
 {
 	const Mpcpb__JobSpec *sp = j->spec;
-	const char *data_inputs[WIRE_MAX_INPUTS];
 	int64_t dims[WIRE_MAX_INPUTS][FT_MAX_DIMS];
 	int nd[WIRE_MAX_INPUTS], ret;
 	struct model *m = j->model;
 
 	*out = NULL;
-	for (size_t i = 0; i < sp->n_inputs; i++)
-		data_inputs[i] = sp->inputs[i]->name;
 	if (!m) {
-		if ((ret = model_parse_onnx(j->model_pub, j->model_pub_len, "job model", &m)) != 0 ||
-		    (ret = model_declare_weights(m, data_inputs, sp->n_inputs)) != 0)
-			goto fail;
+		char why[WIRE_MAX_REASON + 1];
+
+		/* The received graph is checked again, by the same function as on arrival. */
+		if ((ret = job_graph_check(j->graph, j->graph_len, j->graph_hash, sp, &m,
+					   why, sizeof(why))) != 0) {
+			mpc_fail(ret, "%s", why);
+			return mpc_public(ret, "%s", why); /* the graph and spec are public */
+		}
 	}
 	if ((ret = model_check_job(m)) != 0)
 		goto fail;
@@ -294,8 +296,10 @@ static int run_party(struct job *j, struct model *md, struct net *nt,
 			memcpy(parts[i][p].dims, pt->dims, pt->n_dims * sizeof(int64_t));
 			if (parts[i][p].data &&
 			    memcmp(j->parts[k][p].dims, pt->dims, pt->n_dims * sizeof(int64_t))) {
-				ret = mpc_fail(MPC_E_SHAPE, "dataset '%s' changed shape since the answer",
-					       pt->dataset);
+				mpc_fail(MPC_E_SHAPE, "dataset '%s' changed shape since the answer",
+					 pt->dataset);
+				ret = mpc_public(MPC_E_SHAPE, "dataset '%s' changed shape since the answer",
+						 pt->dataset);
 				goto out;
 			}
 		}
@@ -356,8 +360,10 @@ static void *job_main(void *arg)
 		goto out;
 	bytes = corr_list_mat_words(&need) * 8;
 	if (bytes > j->srv->cfg->node.job_memory) {
-		ret = mpc_fail(MPC_E_TOOBIG, "the job needs %zu MiB of correlated randomness, JobMemory is %llu MiB",
-			       bytes >> 20, (unsigned long long)(j->srv->cfg->node.job_memory >> 20));
+		mpc_fail(MPC_E_TOOBIG, "the job needs %zu MiB of correlated randomness, JobMemory is %llu MiB",
+			 bytes >> 20, (unsigned long long)(j->srv->cfg->node.job_memory >> 20));
+		ret = mpc_public(MPC_E_TOOBIG, "the job needs %zu MiB of correlated randomness, JobMemory is %llu MiB",
+				 bytes >> 20, (unsigned long long)(j->srv->cfg->node.job_memory >> 20));
 		goto out;
 	}
 	if (j->me == j->n) {
@@ -378,9 +384,13 @@ out:
 	pthread_mutex_lock(&j->mu);
 	memcpy(j->st, nt.st, sizeof(j->st));
 	pthread_mutex_unlock(&j->mu);
-	if (ret)
+	/* Peers get the public line; the private one stays in this node's status and log. */
+	if (ret) {
 		snprintf(j->thread_err, sizeof(j->thread_err), "%s: %s",
+			 j->srv->cfg->node.name, mpc_errpub(ret));
+		snprintf(j->thread_detail, sizeof(j->thread_detail), "%s: %s",
 			 j->srv->cfg->node.name, mpc_errmsg(ret));
+	}
 	j->thread_ret = ret;
 	corr_list_free(&need);
 	if (md != j->model)

@@ -1,9 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* Copyright (C) 2026 The mpcd authors. */
 /*
- * Submitting a job (the proposer), this node's contribution to a job
- * (datasets' shapes, the model's public graph) and the proposer's
- * collection of answers up to Start.
+ * Submitting a job (the proposer), this node's answer to a job, and the
+ * proposer's collection of answers up to Start.
  */
 #include <sodium.h>
 #include <stdio.h>
@@ -37,73 +36,12 @@ int job__policy(struct job *j, int *manual, char *why, size_t len)
 	r.n_recipients = j->spec->n_recipients;
 	r.parties = (const char *const *)j->spec->parties;
 	r.n_parties = j->spec->n_parties;
+	r.graph_hash = j->graph_hash;
 	enum cfg_approve mode = CFG_APPROVE_AUTO;
 
 	ret = policy_check(j->srv->cfg, &r, &mode, why, len);
 	/* The local operator's own submission needs no second approval. */
 	*manual = mode == CFG_APPROVE_MANUAL && strcmp(j->spec->proposer, self);
-	return ret;
-}
-
-static void sha256_hex(const uint8_t *buf, size_t len, char out[65])
-{
-	uint8_t h[crypto_hash_sha256_BYTES];
-
-	crypto_hash_sha256(h, buf, len);
-	sodium_bin2hex(out, 65, h, sizeof(h));
-}
-
-int job__contribute(struct job *j, char *why, size_t len)
-{
-	const struct cfg *c = j->srv->cfg;
-	const char *self = c->node.name;
-	uint8_t *buf = NULL;
-	size_t blen = 0;
-	int ret = 0;
-
-	for (size_t i = 0; i < j->spec->n_inputs && !ret; i++)
-		for (size_t k = 0; k < j->spec->inputs[i]->n_parts && !ret; k++) {
-			const Mpcpb__Part *p = j->spec->inputs[i]->parts[k];
-			const struct cfg_dataset *d;
-
-			if (strcmp(p->node, self) || j->parts[i][k].data)
-				continue;
-			if (!(d = cfg_dataset_by_name(c, p->dataset))) {
-				snprintf(why, len, "dataset '%s' is not configured here", p->dataset);
-				return MPC_E_POLICY;
-			}
-			if ((ret = input_load(d->path, &j->parts[i][k])) != 0)
-				snprintf(why, len, "dataset '%s': %s", p->dataset, mpc_errmsg(ret));
-		}
-	if (ret || strcmp(j->spec->model_node, self) || j->model)
-		return ret;
-	{
-		const struct cfg_model *cm = cfg_model_by_name(c, j->spec->model_name);
-
-		if (!cm) {
-			snprintf(why, len, "model '%s' is not configured here", j->spec->model_name);
-			return MPC_E_POLICY;
-		}
-		if ((ret = file_read_all(cm->path, (size_t)1 << 30, &buf, &blen)) != 0 ||
-		    (ret = model_parse_onnx(buf, blen, cm->path, &j->model)) != 0 ||
-		    (cm->weights && (ret = model_bind_safetensors(j->model, cm->weights)) != 0)) {
-			snprintf(why, len, "model '%s': %s", cm->name, mpc_errmsg(ret));
-			goto out;
-		}
-		if ((ret = model_check_job(j->model)) != 0 ||
-		    (ret = model_public_graph(buf, blen, j->model, &j->model_pub,
-					      &j->model_pub_len)) != 0) {
-			snprintf(why, len, "model '%s': %s", cm->name, mpc_errmsg(ret));
-			goto out;
-		}
-		sha256_hex(buf, blen, j->model_hash);
-	}
-out:
-	if (ret) {
-		model_free(j->model);
-		j->model = NULL;
-	}
-	ftensor_wipe_free(buf, blen); /* the weights' bytes */
 	return ret;
 }
 
@@ -136,31 +74,32 @@ int job__answer(struct job *j)
 	Mpcpb__Part parts[WIRE_MAX_INPUTS * WIRE_MAX_PARTS];
 	Mpcpb__Part *pp[WIRE_MAX_INPUTS * WIRE_MAX_PARTS];
 	struct peer *prop = srv_peer_by_name(j->srv, j->spec->proposer);
-	char why[WIRE_MAX_REASON + 1] = "", r[REASON_BUF];
+	char why[WIRE_MAX_REASON + 1] = "", detail[WIRE_MAX_REASON + 1], r[REASON_BUF];
 	int ret;
 
 	a.id = j->id;
 	f.msg_case = MPCPB__FRAME__MSG_ANSWER;
 	f.answer = &a;
-	if ((ret = job__contribute(j, why, sizeof(why))) != 0) {
+	if ((ret = job__contribute(j, why, sizeof(why), detail, sizeof(detail))) != 0) {
 		snprintf(r, sizeof(r), "%s: %s", j->srv->cfg->node.name, why);
 		r[WIRE_MAX_REASON] = '\0';
 		a.reason = r;
 		if (prop)
 			(void)peer_send(prop, &f);
+		pthread_mutex_lock(&j->mu);
+		snprintf(j->detail, sizeof(j->detail), "%s", detail);
+		pthread_mutex_unlock(&j->mu);
 		job__set_state(j, JOB_ABORTED, r);
 		job__audit(j, "refused", r);
+		log_info("job %.8s refused here: %s%s%s", j->id, r, detail[0] ? "; detail: " : "",
+			 detail);
 		job__release(j);
 		return ret;
 	}
 	a.accept = 1;
 	a.n_parts = own_parts(j, parts, pp);
 	a.parts = pp;
-	if (j->model_pub) {
-		a.model.data = j->model_pub;
-		a.model.len = j->model_pub_len;
-		a.model_hash = j->model_hash;
-	}
+	a.graph_hash = j->graph_hash;
 	job__set_state(j, JOB_ACCEPTED, NULL);
 	job__audit(j, "accepted", NULL);
 	if (!prop)
@@ -226,14 +165,12 @@ static void start_all(struct job *j)
 		return;
 	}
 	st.spec = j->spec;
-	st.model.data = j->model_pub;
-	st.model.len = j->model_pub_len;
-	st.model_hash = j->model_hash;
+	st.graph_hash = j->graph_hash;
 	f.msg_case = MPCPB__FRAME__MSG_START;
 	f.start = &st;
 	if (job__send_all(j, &f) != 0) {
 		snprintf(r, sizeof(r), "%s: cannot send the start: %s", j->srv->cfg->node.name,
-			 mpc_errmsg(MPC_E_PEER_GONE));
+			 mpc_strerror(MPC_E_PEER_GONE));
 		job__abort(j, r, 1);
 		return;
 	}
@@ -243,7 +180,7 @@ static void start_all(struct job *j)
 
 void job__on_answer(struct job *j, struct peer *from, const Mpcpb__JobAnswer *a)
 {
-	int e = job__ep_of(j, from->cfg->name), all = 1;
+	int e = job__ep_of(j, from->cfg->name);
 	char r[REASON_BUF];
 
 	if (!j->proposer_here || j->state != JOB_PROPOSED || e < 0 || j->answered[e])
@@ -275,26 +212,61 @@ void job__on_answer(struct job *j, struct peer *from, const Mpcpb__JobAnswer *a)
 			return;
 		}
 	}
-	if (!strcmp(j->spec->model_node, from->cfg->name)) {
-		if (!a->model.len || !a->model_hash) {
-			snprintf(r, sizeof(r), "%s sent no model graph", from->cfg->name);
+	if (!j->graph_hash[0]) {
+		/* The model owner's answer to the first proposal: the hash for the rest. */
+		if (strcmp(j->spec->model_node, from->cfg->name) ||
+		    !a->graph_hash || !wire_valid_hash(a->graph_hash)) {
+			snprintf(r, sizeof(r), "%s answered without the public graph hash",
+				 from->cfg->name);
 			job__abort(j, r, 1);
 			return;
 		}
-		free(j->model_pub);
-		if (!(j->model_pub = malloc(a->model.len))) {
-			job__abort(j, "out of memory", 1);
-			return;
-		}
-		memcpy(j->model_pub, a->model.data, a->model.len);
-		j->model_pub_len = a->model.len;
-		snprintf(j->model_hash, sizeof(j->model_hash), "%s", a->model_hash);
+		snprintf(j->graph_hash, sizeof(j->graph_hash), "%s", a->graph_hash);
+		j->answered[e] = 1;
+		job__propose_rest(j);
+		return;
+	}
+	if (!a->graph_hash || strcmp(a->graph_hash, j->graph_hash)) {
+		snprintf(r, sizeof(r), "%s checked another public graph (%.8s...) than %.8s...",
+			 from->cfg->name, a->graph_hash ? a->graph_hash : "", j->graph_hash);
+		job__abort(j, r, 1);
+		return;
 	}
 	j->answered[e] = 1;
+	job__maybe_start(j);
+}
+
+void job__maybe_start(struct job *j)
+{
+	int all = 1;
+
 	for (int k = 0; k < j->n_ep; k++)
 		all &= j->answered[k];
 	if (all)
 		start_all(j);
+}
+
+/* The proposer's own part, once it has the checked graph and its hash. */
+static void proposer_ready(struct job *j)
+{
+	char why[WIRE_MAX_REASON + 1], detail[WIRE_MAX_REASON + 1], r[REASON_BUF], d[REASON_BUF];
+
+	if (job__contribute(j, why, sizeof(why), detail, sizeof(detail)) != 0) {
+		snprintf(r, sizeof(r), "%s: %s", j->srv->cfg->node.name, why);
+		snprintf(d, sizeof(d), "%s: %s", j->srv->cfg->node.name, detail);
+		job__fail(j, r, detail[0] ? d : NULL);
+		return;
+	}
+	j->answered[j->me] = 1;
+	job__maybe_start(j);
+}
+
+void job__graph_ready(struct job *j)
+{
+	if (j->proposer_here)
+		proposer_ready(j);
+	else if (j->approved)
+		(void)job__answer(j);
 }
 
 /* "NAME=NODE:DS,NODE:DS" (columns) or "NAME=NODE:DS+NODE:DS" (rows). */
@@ -411,7 +383,7 @@ int job_submit(struct server *s, const Mpcctlpb__Submit *req, char *id, char *er
 	size_t np = 0, nr = 0;
 	uint8_t rnd[16];
 	struct job *j;
-	int ret, manual;
+	int ret, manual, owner;
 
 	if (s->cfg->node.role != CFG_ROLE_COMPUTE) {
 		snprintf(err, errlen, "a dealer node does not propose jobs");
@@ -496,13 +468,24 @@ int job_submit(struct server *s, const Mpcctlpb__Submit *req, char *id, char *er
 			job__free(j);
 			return MPC_E_PEER_GONE;
 		}
-	if ((ret = job__policy(j, &manual, err, errlen)) != 0 ||
-	    (ret = job__contribute(j, err, errlen)) != 0) {
+	if ((ret = job__policy(j, &manual, err, errlen)) != 0) {
 		job__free(j);
 		return ret;
 	}
+	owner = strcmp(model_node, self) ? job__ep_of(j, model_node) : -1;
+	if (owner < 0) {
+		/* The model is here: its hash is known, and so is this node's data. */
+		char detail[WIRE_MAX_REASON + 1];
+
+		if ((ret = job__contribute(j, err, errlen, detail, sizeof(detail))) != 0) {
+			if (detail[0]) /* the operator here may see the detail */
+				snprintf(err, errlen, "%s", detail);
+			job__free(j);
+			return ret;
+		}
+		j->answered[j->me] = 1;
+	}
 	j->proposer_here = 1;
-	j->answered[j->me] = 1;
 	j->next = s->jobs;
 	s->jobs = j;
 	job__audit(j, "proposed", NULL);
@@ -510,11 +493,17 @@ int job_submit(struct server *s, const Mpcctlpb__Submit *req, char *id, char *er
 		Mpcpb__Frame f = MPCPB__FRAME__INIT;
 		Mpcpb__JobPropose p = MPCPB__JOB_PROPOSE__INIT;
 
+		/*
+		 * With the model elsewhere, its owner hears first and answers with
+		 * the public graph hash; the others then get the proposal with it
+		 * (job__propose_rest), so AllowModels is decided before any read.
+		 */
 		p.spec = j->spec;
+		p.graph_hash = j->graph_hash;
 		f.msg_case = MPCPB__FRAME__MSG_PROPOSE;
 		f.propose = &p;
-		if (job__send_all(j, &f) != 0) {
-			snprintf(err, errlen, "cannot send the proposal: %s", mpc_errmsg(MPC_E_PEER_GONE));
+		if ((owner < 0 ? job__send_all(j, &f) : peer_send(j->ep_peer[owner], &f)) != 0) {
+			snprintf(err, errlen, "cannot send the proposal: %s", mpc_strerror(MPC_E_PEER_GONE));
 			job__abort(j, err, 1);
 			return MPC_E_PEER_GONE;
 		}

@@ -116,6 +116,25 @@ int policy_check(const struct cfg *c, const struct policy_req *r, enum cfg_appro
 		if (!listed(&c->policy.allow_recipients, r->recipients[i]))
 			return refuse(why, whylen, "recipient '%s' is not in AllowRecipients",
 				      shown(q, r->recipients[i]));
+	if (r->graph_hash && *r->graph_hash &&
+	    (ret = policy_check_model(c, r->n_datasets, r->graph_hash, why, whylen)) != 0)
+		return ret;
 	*mode = local ? CFG_APPROVE_AUTO : c->policy.approve;
 	return 0;
+}
+
+int policy_check_model(const struct cfg *c, size_t n_datasets, const char *graph_hash,
+		       char *why, size_t whylen)
+{
+	const struct cfg_hashes *h = &c->policy.allow_models;
+	char q[SHOWN_MAX + 4];
+
+	MPC_CHECK(c && graph_hash && (why || !whylen));
+	if (h->any || !n_datasets)
+		return 0;
+	for (size_t i = 0; i < h->n; i++)
+		if (!strcmp(h->v[i], graph_hash))
+			return 0;
+	return refuse(why, whylen, "model hash %.8s... is not in AllowModels",
+		      shown(q, graph_hash));
 }

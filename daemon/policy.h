@@ -34,6 +34,9 @@ struct policy_req {
 	/* The compute parties, this node among them if it holds shares. */
 	const char *const *parties;
 	size_t n_parties;
+	/* The job's public graph hash (64 hex digits); NULL or "" while not
+	 * known yet (then policy_check_model runs once it is). */
+	const char *graph_hash;
 };
 
 /*
@@ -49,10 +52,21 @@ struct policy_req {
  * and *mode is CFG_APPROVE_MANUAL. Checked, in order: the proposer (a
  * local operator may always propose), the datasets, the model, the parties
  * (known compute nodes, no repeats, at least 2, and this node among them if
- * it contributes), the recipients. On a dealer node the recipients are not
+ * it contributes), the recipients, the model's hash (AllowModels). On a dealer node the recipients are not
  * checked: it contributes no data and never sees an output.
  */
 int policy_check(const struct cfg *c, const struct policy_req *r, enum cfg_approve *mode,
 		 char *why, size_t whylen) MPC_MUST_CHECK;
+
+/*
+ * [Policy] AllowModels for a job that would read n_datasets of this
+ * node's datasets with the model whose public graph hash is graph_hash:
+ * 0 when AllowModels = any, n_datasets is 0 or the hash is listed; else
+ * MPC_E_POLICY with "model hash 1234abcd... is not in AllowModels" (the
+ * first 8 digits) in why. policy_check runs it last when r->graph_hash
+ * is set.
+ */
+int policy_check_model(const struct cfg *c, size_t n_datasets, const char *graph_hash,
+		       char *why, size_t whylen) MPC_MUST_CHECK;
 
 #endif

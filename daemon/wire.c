@@ -23,14 +23,30 @@ int wire_valid_name(const char *s)
 	return 1;
 }
 
-int wire_valid_id(const char *s)
+static int lower_hex(const char *s, size_t n)
 {
-	if (!s || strlen(s) != WIRE_ID_LEN)
+	if (!s || strlen(s) != n)
 		return 0;
-	for (size_t i = 0; i < WIRE_ID_LEN; i++)
+	for (size_t i = 0; i < n; i++)
 		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
 			return 0;
 	return 1;
+}
+
+int wire_valid_id(const char *s)
+{
+	return lower_hex(s, WIRE_ID_LEN);
+}
+
+int wire_valid_hash(const char *s)
+{
+	return lower_hex(s, WIRE_HASH_LEN);
+}
+
+/* An optional hash: empty, or 64 lowercase hex digits. */
+static int hash_ok(const char *s)
+{
+	return !s || !*s || wire_valid_hash(s);
 }
 
 #define BAD(...)                                      \
@@ -114,17 +130,29 @@ void wire_check_frame(const Mpcpb__Frame *f, char *why, size_t len)
 	switch (f->msg_case) {
 	case MPCPB__FRAME__MSG_PROPOSE:
 		check_spec(f->propose->spec, 0, why, len);
+		if (!why[0] && !hash_ok(f->propose->graph_hash))
+			BAD("bad public graph hash");
 		return;
 	case MPCPB__FRAME__MSG_START:
 		check_spec(f->start->spec, 1, why, len);
-		if (!why[0] && f->start->model.len > WIRE_MAX_MODEL)
-			BAD("model of %zu bytes", f->start->model.len);
+		if (!why[0] && !wire_valid_hash(f->start->graph_hash))
+			BAD("bad public graph hash");
+		return;
+	case MPCPB__FRAME__MSG_GET_MODEL:
+		if (!wire_valid_id(f->get_model->id))
+			BAD("bad model request");
+		return;
+	case MPCPB__FRAME__MSG_MODEL:
+		if (!wire_valid_id(f->model->id) || !wire_valid_hash(f->model->graph_hash))
+			BAD("bad model message");
+		if (!f->model->graph.len || f->model->graph.len > WIRE_MAX_GRAPH)
+			BAD("public graph of %zu bytes", f->model->graph.len);
 		return;
 	case MPCPB__FRAME__MSG_ANSWER:
-		if (!wire_valid_id(f->answer->id) || !reason_ok(f->answer->reason))
+		if (!wire_valid_id(f->answer->id) || !reason_ok(f->answer->reason) ||
+		    !hash_ok(f->answer->graph_hash))
 			BAD("bad answer");
-		if (f->answer->n_parts > WIRE_MAX_PARTS * WIRE_MAX_INPUTS ||
-		    f->answer->model.len > WIRE_MAX_MODEL)
+		if (f->answer->n_parts > WIRE_MAX_PARTS * WIRE_MAX_INPUTS)
 			BAD("answer too large");
 		for (size_t k = 0; k < f->answer->n_parts; k++) {
 			check_part(f->answer->parts[k], why, len);

@@ -16,7 +16,12 @@
 #define WIRE_MAX_REASON 400
 /* Scratch for composing a reason; what is sent is cut to WIRE_MAX_REASON. */
 #define REASON_BUF (2 * WIRE_MAX_REASON + 64)
-#define WIRE_MAX_MODEL ((size_t)64 << 20)
+/*
+ * The public graph carries no weights: structure and shapes only. It also
+ * travels in one frame, so the receiver's MaxFrame bounds it as well.
+ */
+#define WIRE_MAX_GRAPH ((size_t)4 << 20)
+#define WIRE_HASH_LEN 64        /* public graph hash: lowercase hex SHA-256 */
 
 /*
  * Structural checks of a decoded frame before any job code sees it: ids,
@@ -26,5 +31,7 @@
 void wire_check_frame(const Mpcpb__Frame *f, char *why, size_t len);
 int wire_valid_name(const char *s);
 int wire_valid_id(const char *s);
+/* 64 lowercase hex digits (a public graph hash). */
+int wire_valid_hash(const char *s);
 
 #endif

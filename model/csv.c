@@ -90,10 +90,12 @@ static int next_cell(struct csv *cs, const uint8_t *s, size_t len, size_t *pos,
 	c->col = start + 1;
 	if (i < len && s[i] == '"') {
 		for (i++;; i++) {
-			if (i >= len)
-				return mpc_fail(MPC_E_FORMAT, "%s:%zu:%zu: "
-						"unterminated quote", cs->name,
-						cs->line, c->col);
+			if (i >= len) {
+				mpc_fail(MPC_E_FORMAT, "%s:%zu:%zu: unterminated quote", cs->name,
+					 cs->line, c->col);
+				return mpc_public(MPC_E_FORMAT, "unterminated quote at line %zu",
+						  cs->line);
+			}
 			if (s[i] == '"') {
 				if (i + 1 < len && s[i + 1] == '"') {
 					i++;
@@ -105,10 +107,12 @@ static int next_cell(struct csv *cs, const uint8_t *s, size_t len, size_t *pos,
 		end = ++i;
 		while (i < len && is_ws(s[i]))
 			i++;
-		if (i < len && s[i] != ',')
-			return mpc_fail(MPC_E_FORMAT, "%s:%zu:%zu: text after a "
-					"closing quote", cs->name, cs->line,
-					i + 1);
+		if (i < len && s[i] != ',') {
+			mpc_fail(MPC_E_FORMAT, "%s:%zu:%zu: text after a closing quote", cs->name,
+				 cs->line, i + 1);
+			return mpc_public(MPC_E_FORMAT, "text after a closing quote at line %zu",
+					  cs->line);
+		}
 	} else {
 		while (i < len && s[i] != ',')
 			i++;
@@ -123,19 +127,26 @@ static int next_cell(struct csv *cs, const uint8_t *s, size_t len, size_t *pos,
 	return 0;
 }
 
+/*
+ * The public line of a cell's error (crypto/err.h): the line number and
+ * what is wrong, never the cell's text nor the file's path.
+ */
 static int bad_cell(const struct csv *cs, const struct cell *c)
 {
 	char ex[40];
 
-	if (c->kind == CELL_NONFINITE)
-		return mpc_fail(MPC_E_RANGE, "%s:%zu:%zu: '%s' is not a finite "
-				"float32 value", cs->name, cs->line, c->col,
-				excerpt(c, ex, sizeof(ex)));
-	if (!c->n)
-		return mpc_fail(MPC_E_FORMAT, "%s:%zu:%zu: empty cell", cs->name,
-				cs->line, c->col);
-	return mpc_fail(MPC_E_FORMAT, "%s:%zu:%zu: '%s' is not a number",
-			cs->name, cs->line, c->col, excerpt(c, ex, sizeof(ex)));
+	if (c->kind == CELL_NONFINITE) {
+		mpc_fail(MPC_E_RANGE, "%s:%zu:%zu: '%s' is not a finite float32 value",
+			 cs->name, cs->line, c->col, excerpt(c, ex, sizeof(ex)));
+		return mpc_public(MPC_E_RANGE, "not a finite value at line %zu", cs->line);
+	}
+	if (!c->n) {
+		mpc_fail(MPC_E_FORMAT, "%s:%zu:%zu: empty cell", cs->name, cs->line, c->col);
+		return mpc_public(MPC_E_FORMAT, "empty cell at line %zu", cs->line);
+	}
+	mpc_fail(MPC_E_FORMAT, "%s:%zu:%zu: '%s' is not a number", cs->name, cs->line, c->col,
+		 excerpt(c, ex, sizeof(ex)));
+	return mpc_public(MPC_E_FORMAT, "not a number at line %zu", cs->line);
 }
 
 /*
@@ -153,10 +164,12 @@ static int do_row(struct csv *cs, const uint8_t *s, size_t len)
 
 		if ((ret = next_cell(cs, s, len, &pos, &c)) != 0)
 			return ret;
-		if (cs->cols && ncol == cs->cols)
-			return mpc_fail(MPC_E_FORMAT, "%s:%zu:%zu: row has more "
-					"than %zu columns", cs->name, cs->line,
-					c.col, cs->cols);
+		if (cs->cols && ncol == cs->cols) {
+			mpc_fail(MPC_E_FORMAT, "%s:%zu:%zu: row has more than %zu columns",
+				 cs->name, cs->line, c.col, cs->cols);
+			return mpc_public(MPC_E_FORMAT, "more than %zu columns at line %zu",
+					  cs->cols, cs->line);
+		}
 		if (c.kind == CELL_TEXT || c.kind == CELL_NONFINITE) {
 			if (!any_bad)
 				first_bad = c;
@@ -183,10 +196,12 @@ static int do_row(struct csv *cs, const uint8_t *s, size_t len)
 	}
 	if (any_bad)
 		return bad_cell(cs, &first_bad);
-	if (cs->cols && ncol != cs->cols)
-		return mpc_fail(MPC_E_FORMAT, "%s:%zu:%zu: row has %zu columns, "
-				"expected %zu", cs->name, cs->line, len + 1, ncol,
-				cs->cols);
+	if (cs->cols && ncol != cs->cols) {
+		mpc_fail(MPC_E_FORMAT, "%s:%zu:%zu: row has %zu columns, expected %zu",
+			 cs->name, cs->line, len + 1, ncol, cs->cols);
+		return mpc_public(MPC_E_FORMAT, "%zu columns at line %zu, expected %zu", ncol,
+				  cs->line, cs->cols);
+	}
 	if (cs->rows + 1 > FT_MAX_ELEMS / ncol)
 		return mpc_fail(MPC_E_TOOBIG, "%s:%zu: more than %zu cells",
 				cs->name, cs->line, FT_MAX_ELEMS);

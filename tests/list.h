@@ -13,3 +13,4 @@
 #include "list_protocol.h"
 #include "list_eval.h"
 #include "list_cfg.h"
+#include "list_privacy.h"

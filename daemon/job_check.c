@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (C) 2026 The mpcd authors. */
+/*
+ * The check every party runs on a public graph it received (job.h,
+ * job_graph_check): on its own, with no link or server code, so the unit
+ * tests call exactly what the daemon runs.
+ */
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "job.h"
+
+int job_graph_check(const uint8_t *graph, size_t len, const char *hash,
+		    const Mpcpb__JobSpec *spec, struct model **out, char *why, size_t wlen)
+{
+	const char *names[WIRE_MAX_INPUTS];
+	char got[MODEL_HASH_HEX];
+	struct model *m = NULL;
+	int ret;
+
+	if (out)
+		*out = NULL;
+	if (!graph || !len || len > WIRE_MAX_GRAPH || !hash) {
+		snprintf(why, wlen, "no public graph, or one over %zu bytes", WIRE_MAX_GRAPH);
+		return MPC_E_FORMAT;
+	}
+	model_public_hash(graph, len, got);
+	/* Not secret, but compared whole, as a habit for anything authenticated. */
+	if (strlen(hash) != MODEL_HASH_HEX - 1 || sodium_memcmp(got, hash, MODEL_HASH_HEX - 1)) {
+		snprintf(why, wlen, "the public graph does not match its hash %.8s...", hash);
+		return MPC_E_AUTH;
+	}
+	if (spec->n_inputs < 1 || spec->n_inputs > WIRE_MAX_INPUTS) {
+		snprintf(why, wlen, "%zu inputs", spec->n_inputs);
+		return MPC_E_ARG;
+	}
+	for (size_t i = 0; i < spec->n_inputs; i++)
+		names[i] = spec->inputs[i]->name;
+	if ((ret = model_parse_onnx(graph, len, "public graph", &m)) != 0 ||
+	    (ret = model_declare_weights(m, names, spec->n_inputs)) != 0) {
+		/* Messages about the public graph and the spec quote only them. */
+		snprintf(why, wlen, "%s", mpc_errmsg(ret));
+		goto fail;
+	}
+	if ((ret = model_check_job(m)) != 0) {
+		snprintf(why, wlen, "%s", mpc_errmsg(ret)); /* names the public graph only */
+		goto fail;
+	}
+	if (m->n_inputs != spec->n_inputs) {
+		snprintf(why, wlen, "the model has %zu data inputs, the job binds %zu",
+			 m->n_inputs, spec->n_inputs);
+		ret = MPC_E_SHAPE;
+		goto fail;
+	}
+	for (size_t i = 0; i < m->n_inputs; i++) {
+		size_t k;
+
+		for (k = 0; k < spec->n_inputs; k++)
+			if (!strcmp(spec->inputs[k]->name, m->values[m->inputs[i]].name))
+				break;
+		if (k == spec->n_inputs) {
+			snprintf(why, wlen, "the job binds no data to model input '%.64s'",
+				 m->values[m->inputs[i]].name);
+			ret = MPC_E_ARG;
+			goto fail;
+		}
+	}
+	if (out)
+		*out = m;
+	else
+		model_free(m);
+	return 0;
+fail:
+	model_free(m);
+	return ret;
+}
