@@ -26,8 +26,17 @@ trap cleanup EXIT
 F=$PWD/tests/fixtures/wine_mlp
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
+say "gamma shows its model to the data owners before any job: mpcctl inspect"
+echo "  mpcctl inspect --model wine_mlp/model.onnx"
+"$MPCCTL" inspect --model "$F/model.onnx" | sed 's/^/    /'
+hash=$("$MPCCTL" inspect --model "$F/model.onnx" --json |
+	sed -n 's/.*"public_graph_hash": *"\([0-9a-f]*\)".*/\1/p')
+[ ${#hash} -eq 64 ] || { echo "inspect printed no public graph hash" >&2; exit 1; }
+
 say "keys and configs for alpha, beta, gamma and the dealer under $DIR"
 cluster_init "$DIR" alpha beta gamma dealer
+# The data owners bind the function run on their columns: only this graph.
+for n in alpha beta; do echo "AllowModels = $hash" >"$DIR/$n.policy"; done
 printf '\n[Dataset]\nName = cols_a\nPath = %s/input_party0.npy\n' "$F" >>"$DIR/alpha.extra"
 printf '\n[Dataset]\nName = cols_b\nPath = %s/input_party1.npy\n' "$F" >>"$DIR/beta.extra"
 printf '\n[Model]\nName = wine\nPath = %s/model.onnx\n' "$F" >>"$DIR/gamma.extra"
@@ -35,6 +44,7 @@ cluster_write_configs
 for n in alpha beta gamma dealer; do
 	echo "  $n: $(grep -m1 '^Listen' "$DIR/$n.conf"), public key $(cat "$DIR/$n.pub")"
 done
+echo "  alpha and beta: [Policy] $(grep -m1 '^AllowModels' "$DIR/beta.conf")"
 
 say "starting four mpcd daemons"
 for n in alpha beta gamma dealer; do cluster_start "$n"; done

@@ -116,6 +116,7 @@ cluster_write_configs() {
 				[ "$(role_of "$n")" = compute ] &&
 					echo "AllowRecipients = $(IFS=,; echo "${computes[*]}")"
 				echo "AllowPeers = $(IFS=,; echo "${others[*]}")"
+				if [ -f "$CL_DIR/$n.policy" ]; then cat "$CL_DIR/$n.policy"; fi
 			fi
 		} >"$CL_DIR/$n.conf"
 	done
