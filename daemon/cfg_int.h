@@ -89,7 +89,23 @@ size_t cfg__key_index(const struct cfg_key *k);
  */
 int cfg__set(const struct cfg_reader *rd, unsigned line, const struct cfg_key *k,
 	     const char *val, void *obj, bool from_default);
-/* The CFG_T_HASHES parser (cfg_hash.c). */
+/*
+ * A comma list (cfg_list.c) into *out, an array of fixed-size strings
+ * (kind->stride bytes each, *n_out of them; empty text: none): items
+ * trimmed of blanks, each checked and copied by kind->item, duplicates
+ * refused. *out is malloc'd.
+ */
+#define CFG_STR_(x) #x
+#define CFG_STR(x) CFG_STR_(x)
+struct cfg_list_kind {
+	const char *noun;	/* "names": for "lists more than N names" */
+	size_t stride;
+	bool (*item)(const char *b, size_t len, char *dst);
+	const char *bad;	/* the message when an item is refused */
+};
+int cfg__set_list(const struct cfg_reader *rd, unsigned line, const struct cfg_key *k,
+		  const char *val, const struct cfg_list_kind *kind, void **out, size_t *n_out);
+/* The CFG_T_HASHES parser (cfg_list.c): "any", or a list of hashes. */
 int cfg__set_hashes(const struct cfg_reader *rd, unsigned line, const struct cfg_key *k,
 		    const char *val, struct cfg_hashes *field);
 /* Fill "{Key}" references in a default; 0 or MPC_E_TOOBIG. */

@@ -388,58 +388,34 @@ static int set_path(const struct cfg_reader *rd, unsigned line, const struct cfg
 	return 0;
 }
 
+static bool name_item(const char *b, size_t len, char *dst)
+{
+	if (!is_name(b, len))
+		return false;
+	memcpy(dst, b, len);
+	return true;
+}
+
 static int set_names(const struct cfg_reader *rd, unsigned line, const struct cfg_key *k,
 		     const char *val, struct cfg_names *field)
 {
-	struct cfg_names l = { 0 };
-	const char *s = val;
-	size_t i, n = 1;
-	int ret = 0;
+	static const struct cfg_list_kind kind = {
+		.noun = "names",
+		.stride = CFG_NAME_SIZE,
+		.item = name_item,
+		.bad = "is not a comma list of names (1-" CFG_STR(CFG_NAME_MAX)
+		       " of A-Z a-z 0-9 _ . -)",
+	};
+	void *v;
+	size_t n;
+	int ret;
 
-	if (!*val)
-		goto done;	/* an empty list: none */
-	for (i = 0; val[i]; i++)
-		n += val[i] == ',';
-	if (n > CFG_LIST_MAX)
-		return cfg__err(rd, MPC_E_TOOBIG, line, k->sec, k, val,
-				"lists more than %d names", CFG_LIST_MAX);
-	if (!(l.v = calloc(n, sizeof(*l.v))))
-		return mpc_fail(MPC_E_NOMEM, "config: out of memory");
-	for (;;) {
-		const char *e = strchr(s, ','), *b;
-		size_t len;
-
-		if (!e)
-			e = s + strlen(s);
-		for (b = s; b < e && (*b == ' ' || *b == '\t'); b++)
-			;
-		for (len = (size_t)(e - b); len && (b[len - 1] == ' ' || b[len - 1] == '\t'); len--)
-			;
-		if (!is_name(b, len)) {
-			ret = cfg__err(rd, MPC_E_FORMAT, line, k->sec, k, val,
-				       "is not a comma list of names (1-%d of A-Z a-z 0-9 _ . -)",
-				       CFG_NAME_MAX);
-			goto out;
-		}
-		memcpy(l.v[l.n], b, len);
-		for (i = 0; i < l.n; i++)
-			if (!strcmp(l.v[i], l.v[l.n])) {
-				ret = cfg__err(rd, MPC_E_FORMAT, line, k->sec, k, val,
-					       "lists '%s' twice", l.v[i]);
-				goto out;
-			}
-		l.n++;
-		if (!*e)
-			break;
-		s = e + 1;
-	}
-done:
+	if ((ret = cfg__set_list(rd, line, k, val, &kind, &v, &n)) != 0)
+		return ret;
 	free(field->v);
-	*field = l;
-	l.v = NULL;	/* transferred */
-out:
-	free(l.v);
-	return ret;
+	field->v = v;
+	field->n = n;
+	return 0;
 }
 
 static int set_key(const struct cfg_reader *rd, unsigned line, const struct cfg_key *k,
