@@ -205,30 +205,6 @@ approval_tests() {
 	no_traffic "approval expiry: no bytes of the job on any node" "$id" alpha gamma epsilon dealer
 }
 
-# expect_bad NAME WORD ARGS...: submit on alpha fails (exit 1 or 2, not a
-# crash), prints no job id, and says why in one line containing WORD. With
-# USAGE=1 the line is the first and the usage follows (exit 2).
-expect_bad() {
-	local name=$1 word=$2 rc lines
-	shift 2
-	ctl alpha submit "$@" >"$TMP/out" 2>"$TMP/err"
-	rc=$?
-	lines=$(wc -l <"$TMP/err")
-	if [ $rc -ne 1 ] && [ $rc -ne 2 ]; then
-		not_ok "$name" "exit status $rc: $(head -c 300 "$TMP/err")"
-	elif [ -s "$TMP/out" ]; then
-		not_ok "$name" "printed a job id: $(cat "$TMP/out")"
-	elif ! head -n 1 "$TMP/err" | grep -qF -- "$word"; then
-		not_ok "$name" "first line lacks '$word': $(head -n 3 "$TMP/err")"
-	elif [ "${USAGE:-0}" = 0 ] && [ "$lines" -ne 1 ]; then
-		not_ok "$name" "$lines lines: $(head -c 300 "$TMP/err")"
-	elif [ "${USAGE:-0}" = 1 ] && { [ $rc -ne 2 ] || ! grep -q '^usage: mpcctl' "$TMP/err"; }; then
-		not_ok "$name" "exit $rc, no usage: $(head -c 300 "$TMP/err")"
-	else
-		ok "$name"
-	fi
-}
-
 # jobs_on_alpha: how many jobs alpha lists (or why mpcctl list failed).
 jobs_on_alpha() {
 	ctl alpha list --json >"$TMP/list" 2>"$TMP/lerr" || { echo "list failed: $(cat "$TMP/lerr")"; return; }

@@ -9,20 +9,10 @@
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 . tests/cli/lib.sh
-MPCCTL=$(cd "$(dirname "${1:-bin/mpcctl}")" && pwd)/$(basename "${1:-bin/mpcctl}")
-MPCD=${2:-$(dirname "$MPCCTL")/mpcd}
-. tests/daemon/cluster.sh
-export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
-export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-
-cleanup() {
-	[ -n "$CL_DIR" ] && cluster_stop_all
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+. tests/daemon/helpers.sh "$@"
 
 plan 7
+begin
 
 # rekeys NODE PEER: the rekey count of NODE's link to PEER (mpcctl peers).
 rekeys() {
@@ -34,16 +24,6 @@ rekeys() {
 since() {
 	ctl "$1" peers --json 2>/dev/null | grep "\"name\": \"$2\"" |
 		sed -n 's/.*"since": *\([0-9]*\).*/\1/p'
-}
-
-wait_until() {
-	local end=$((SECONDS + $1))
-	shift
-	while [ $SECONDS -le $end ]; do
-		"$@" && return 0
-		sleep 0.1
-	done
-	return 1
 }
 
 all_rekeyed() {
@@ -59,9 +39,6 @@ all_rekeyed() {
 
 d=$TMP/c
 mkdir -p "$d"
-cc -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -I. -Icrypto -Imodel tests/tools/npycmp.c \
-	model/npy.c model/ftensor.c model/csv.c crypto/err.c crypto/rd.c -lm -o "$TMP/npycmp" ||
-	{ echo "Bail out! npycmp does not build"; exit 1; }
 cluster_init "$d" alpha gamma dealer
 "$TMP/npycmp" --random 2 "$d/r64.npy" 64 1 28 28 >/dev/null
 printf '\n[Dataset]\nName = r64\nPath = %s\n' "$d/r64.npy" >>"$d/alpha.extra"
