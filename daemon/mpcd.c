@@ -26,24 +26,6 @@
 #include "mpc.h"
 #include "server.h"
 
-double srv_now(struct server *s)
-{
-	return (double)uv_now(s->loop) / 1000.0;
-}
-
-struct peer *srv_peer_by_name(struct server *s, const char *name)
-{
-	for (size_t i = 0; i < s->n_peers; i++)
-		if (!strcmp(s->peers[i].cfg->name, name))
-			return &s->peers[i];
-	return NULL;
-}
-
-void srv_wake(struct server *s)
-{
-	uv_async_send(&s->wake);
-}
-
 static void on_wake(uv_async_t *a)
 {
 	struct server *s = a->data;
@@ -197,6 +179,7 @@ int main(int argc, char **argv)
 	}
 	pthread_mutex_init(&s.mu, NULL);
 	s.loop = uv_default_loop();
+	s.on_link = &job_link_handlers;
 	s.hs_tokens = 40.0;
 	uv_async_init(s.loop, &s.wake, on_wake);
 	s.wake.data = &s;
