@@ -282,8 +282,10 @@ fi
 # model, alpha holds the input and alone receives the result, the dealer
 # makes the offline material (beta takes no part, and is searched too).
 
-# pattern HEXFILE: a PCRE alternation of the file's 16-byte markers.
-pattern() { sed 's/\(..\)/\\x\1/g' "$1" | paste -sd '|'; }
+# hexre < HEX: hex digits as PCRE byte escapes; pattern HEXFILE: the
+# alternation of the file's 16-byte markers, one a line.
+hexre() { sed 's/\(..\)/\\x\1/g'; }
+pattern() { hexre <"$1" | paste -sd '|'; }
 
 # privacy_job NAME MODEL: checks 4 of them.
 privacy_job() {
@@ -302,20 +304,23 @@ privacy_job() {
 		ok "$name: the result on alpha (alone) matches $m.expected.npy"
 	fi
 	[ -z "$id" ] || wait_until 20 all_ended "$id" alpha gamma dealer
-	# The public graph alpha checked and kept is the one inspect names.
+	# The public graph alpha checked and kept is the one inspect names, not
+	# gamma's file (before the allowlist, both were the file's SHA-256).
 	h=$(field alpha "${id:-none}" model_hash)
 	if [ -n "${PH[$m]}" ] && [ "$h" = "${PH[$m]}" ] &&
+		[ "$(sha256sum <"$P/$m.onnx" | cut -c1-64)" != "$h" ] &&
 		[ "$(field dealer "$id" model_hash)" = "$h" ] &&
 		[ -f "$CL_DIR/alpha/graphs/$h.onnx" ] &&
 		[ "$(sha256sum <"$CL_DIR/alpha/graphs/$h.onnx" | cut -c1-64)" = "$h" ]; then
 		ok "$name: alpha keeps graphs/HASH.onnx, HASH as mpcctl inspect prints it for gamma's file"
 	else
 		not_ok "$name: alpha keeps the public graph inspect names" \
-			"inspect '${PH[$m]}', alpha '$h', dealer '$(field dealer "${id:-none}" model_hash)'; $(ls "$CL_DIR/alpha/graphs" 2>&1)"
+			"inspect '${PH[$m]}', alpha '$h', dealer '$(field dealer "${id:-none}" model_hash)'," \
+			"gamma's file '$(sha256sum <"$P/$m.onnx" | cut -c1-64)'; $(ls "$CL_DIR/alpha/graphs" 2>&1)"
 	fi
 	# Positive control: every marker is in the owner's file as gamma reads it.
 	while read -r line; do
-		LC_ALL=C grep -qaP "$(echo "$line" | sed 's/\(..\)/\\x\1/g')" "$P/$m.onnx" || miss=$((miss + 1))
+		LC_ALL=C grep -qaP "$(hexre <<<"$line")" "$P/$m.onnx" || miss=$((miss + 1))
 	done <"$P/$m.weights.hex"
 	if [ $miss = 0 ] && [ "$(wc -l <"$P/$m.weights.hex")" -ge 6 ]; then
 		ok "$name: each 16-byte marker of the weights occurs in gamma's model file (the search sees them)"
