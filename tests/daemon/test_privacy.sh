@@ -17,40 +17,7 @@
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 . tests/cli/lib.sh
-MPCCTL=$(cd "$(dirname "${1:-bin/mpcctl}")" && pwd)/$(basename "${1:-bin/mpcctl}")
-MPCD=${2:-$(dirname "$MPCCTL")/mpcd}
-. tests/daemon/cluster.sh
-F=$PWD/tests/fixtures
-export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
-export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-
-cleanup() {
-	[ -n "$CL_DIR" ] && cluster_stop_all
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-# ---- helpers (small copies of test_daemon.sh's) ----
-
-jget() {
-	sed -n "s/.*\"$1\": *\(\"[^\"]*\"\|[-0-9a-z.]*\).*/\1/p" | head -n 1 | tr -d '"'
-}
-field() { ctl "$1" status "$2" --json 2>/dev/null | jget "$3"; }
-state_is() { [ "$(field "$1" "$2" state)" = "$3" ]; }
-ended() { local s; s=$(field "$1" "$2" state); [ "$s" = finished ] || [ "$s" = aborted ]; }
-wait_until() {
-	local end=$((SECONDS + $1))
-	shift
-	while [ $SECONDS -le $end ]; do
-		"$@" && return 0
-		sleep 0.1
-	done
-	return 1
-}
-submit() { local n=$1; shift; ctl "$n" submit "$@" 2>"$TMP/err"; }
-dataset() { printf '\n[Dataset]\nName = %s\nPath = %s\n' "$2" "$3" >>"$CL_DIR/$1.extra"; }
-model() { printf '\n[Model]\nName = %s\nPath = %s\n' "$2" "$3" >>"$CL_DIR/$1.extra"; }
+. tests/daemon/helpers.sh "$@"
 
 # patch_f32 FILE INDEX HEX: overwrite float32 number INDEX of a .npy with a
 # v1 header of 128 bytes (the fixtures') by the 4 little-endian bytes HEX.
@@ -131,12 +98,7 @@ start_all() {
 plan 21
 
 # npycmp and freeport (tests/cli/lib.sh), before cluster_init asks for ports.
-if ! build_tools; then
-	not_ok "build tests/tools" "$(head -c 1000 "$TMP/cc.err")"
-	finish
-	exit 1
-fi
-CL_FREEPORT=$TMP/freeport
+begin
 
 # The privacy fixtures: each model's public graph hash as `mpcctl inspect`
 # prints it for the owner's file (alpha will list them in AllowModels).
