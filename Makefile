@@ -14,7 +14,14 @@ CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
            -Wno-unused-parameter -fno-strict-aliasing -pthread $(ARCH)
 LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lsodium -luv -lprotobuf-c -ljansson) -lm -pthread
 
-ifneq ($(SANITIZE),)
+ifeq ($(SANITIZE),thread)
+# ThreadSanitizer: its own tree (make SANITIZE=thread), TSAN_OPTIONS in
+# tests/tsan.supp's header.
+CFLAGS  += -fsanitize=thread -fno-omit-frame-pointer
+LDFLAGS += -fsanitize=thread
+B       ?= build/tsan
+BIN     ?= build/tsan/bin
+else ifneq ($(SANITIZE),)
 CFLAGS  += -fsanitize=$(SANITIZE) -fno-sanitize-recover=all -fno-omit-frame-pointer
 LDFLAGS += -fsanitize=$(SANITIZE)
 B       ?= build/san

@@ -89,8 +89,15 @@ void job__audit(struct job *j, const char *event, const char *reason)
 	if (reason)
 		f[n++] = AUDIT_STR("reason", reason);
 	if (j->state == JOB_FINISHED || j->state == JOB_ABORTED) {
-		f[n++] = AUDIT_INT("bytes_sent", (long long)j->bytes_sent);
-		f[n++] = AUDIT_INT("bytes_recv", (long long)j->bytes_recv);
+		long long sent, recv;
+
+		/* An aborted job's thread may still be counting: under its lock. */
+		pthread_mutex_lock(&j->mu);
+		sent = (long long)j->bytes_sent;
+		recv = (long long)j->bytes_recv;
+		pthread_mutex_unlock(&j->mu);
+		f[n++] = AUDIT_INT("bytes_sent", sent);
+		f[n++] = AUDIT_INT("bytes_recv", recv);
 	}
 	(void)audit_event(j->srv->audit, event, j->id, f, n);
 }

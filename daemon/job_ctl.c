@@ -151,7 +151,8 @@ void job_info(struct job *j, Mpcctlpb__JobInfo *in, char *buf, size_t buflen)
 	in->bytes_recv = j->bytes_recv;
 	in->created = j->created;
 	in->updated = j->updated;
-	in->result_here = j->result_here && j->state == JOB_FINISHED;
+	/* The job thread sets result_here; FINISHED means it was joined. */
+	in->result_here = j->state == JOB_FINISHED && j->result_here;
 	in->needs_approval = j->state == JOB_PENDING;
 	in->offline_seconds = j->st[NET_PH_SETUP].secs + j->st[NET_PH_OFFLINE].secs;
 	for (int ph = NET_PH_INPUT; ph <= NET_PH_OUTPUT; ph++) {

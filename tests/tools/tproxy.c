@@ -12,7 +12,14 @@
  *	a link of that delay and rate: a chunk gets its release time when it
  *	arrives (serialised after the chunks before it, then the delay) and
  *	waits in a FIFO, so bulk traffic sees the delay once and the rate
- *	exactly. Exits after --max-seconds (default 600).
+ *	exactly. Exits after --max-seconds (default 600) or on SIGTERM.
+ *	--loss PCT and --reorder PCT are what the two ends of a TCP stream
+ *	see of lost and reordered packets: each 1448-byte segment is lost
+ *	with probability PCT/100 and then arrives one round trip (2 delays,
+ *	at least 1 ms) late, or is reordered and arrives a quarter of that
+ *	late; the bytes behind it wait for it (TCP delivers in order), the
+ *	link keeps sending. --seed N fixes the draws. The counts are printed
+ *	on stderr at exit ("N segments, N lost, N reordered").
  *
  *	--control reads commands from stdin, one a line, for faults at a
  *	moment the test chooses, and forwards client->server in whole units:
@@ -23,6 +30,9 @@
  *	             "held at BYTES" on stdout when it stops)
  *	  release    forward again
  *	  count      print "c2s BYTES" on stdout
+ *	  cut        a partition: nothing moves either way on any
+ *	             connection, no new one is accepted (prints "cut")
+ *	  heal       forward again (prints "healed")
  *	  replay | reorder | drop
  *	             at the next client->server frame of FAULT_MIN bytes or
  *	             more: send it twice, after the frame that follows it (or
@@ -54,7 +64,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_CONN 8
+#define MAX_CONN 32
+#define SEGMENT 1448            /* --loss and --reorder act per TCP segment */
 #define CHUNK_MAX 65536
 #define QUEUE_MIN (256 << 10)   /* queued per direction, then TCP pushes back */
 #define QUEUE_NOLIMIT (16 << 20)
@@ -74,6 +85,7 @@ struct dir {
 	struct chunk *head, *tail;
 	size_t queued;
 	double link_free;       /* when the emulated link finishes sending */
+	double hol;             /* a lost segment: nothing is released before */
 	int eof_read, eof_sent;
 	int c2s;
 	/* --control, client->server: the unit being assembled */
@@ -95,13 +107,30 @@ struct opts {
 	long long flip_after;   /* from the start; "flip N" counts from now */
 	double delay, rate;     /* seconds; bytes per second, 0 for no limit */
 	double max_seconds;
+	double loss, reorder;   /* probabilities per segment */
 	int control;
 	const char *capture;
 };
 
 static long long c2s_bytes;
 static long long flip_at = -1, hold_at = -1;
-static int held_said;
+static int held_said, cut;
+static unsigned long long segs, lost, reordered;
+static unsigned long long rng = 0x9e3779b97f4a7c15ull;
+static volatile sig_atomic_t stop;
+
+static void on_term(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+/* xorshift64*: a uniform draw in [0, 1). */
+static double draw(void)
+{
+	rng ^= rng >> 12, rng ^= rng << 25, rng ^= rng >> 27;
+	return (double)((rng * 0x2545f4914f6cdd1dull) >> 11) / 9007199254740992.0;
+}
 static enum { F_NONE, F_REPLAY, F_REORDER, F_DROP } fault;
 
 static double now_s(void)
@@ -164,7 +193,23 @@ static int enqueue(struct dir *d, const struct opts *o, const uint8_t *b, size_t
 		return -1;
 	memcpy(ch->data, b, n);
 	d->link_free = (d->link_free < t ? t : d->link_free) + (o->rate > 0 ? (double)n / o->rate : 0);
+	/* A lost or reordered segment holds back itself and what follows. */
+	for (size_t k = 0; k < n && (o->loss > 0 || o->reorder > 0); k += SEGMENT) {
+		double late = 2 * o->delay < 1e-3 ? 1e-3 : 2 * o->delay, x = draw();
+
+		segs++;
+		if (x < o->loss)
+			lost++;
+		else if (x < o->loss + o->reorder)
+			reordered++, late /= 4;
+		else
+			continue;
+		if (d->link_free + o->delay + late > d->hol)
+			d->hol = d->link_free + o->delay + late;
+	}
 	*ch = (struct chunk){ .len = n, .release = d->link_free + o->delay };
+	if (ch->release < d->hol)
+		ch->release = d->hol;
 	if (d->tail)
 		d->tail->next = ch;
 	else
@@ -338,10 +383,12 @@ static int poll_set(struct conn *conns, struct pollfd *pfd, const struct opts *o
 	for (int i = 0; i < MAX_CONN; i++)
 		for (int k = 0; k < 2 && conns[i].used; k++) {
 			struct dir *d = &conns[i].d[k], *back = &conns[i].d[1 - k];
-			int holding = d->c2s && hold_at >= 0 && c2s_bytes >= hold_at;
+			int holding = cut || (d->c2s && hold_at >= 0 && c2s_bytes >= hold_at);
 			short ev = !d->eof_read && !holding && d->queued < queue_cap(o) ? POLLIN : 0;
 
-			if (back->head && back->head->release <= t)
+			if (cut)
+				;
+			else if (back->head && back->head->release <= t)
 				ev |= POLLOUT;
 			else if (back->head && back->head->release < *wake)
 				*wake = back->head->release;
@@ -367,6 +414,10 @@ static void command(char *line)
 		hold_at = -1;
 	else if (!strcmp(word, "count"))
 		printf("c2s %lld\n", c2s_bytes);
+	else if (!strcmp(word, "cut"))
+		cut = 1, printf("cut\n");
+	else if (!strcmp(word, "heal"))
+		cut = 0, printf("healed\n");
 	else if (!strcmp(word, "replay"))
 		fault = F_REPLAY;
 	else if (!strcmp(word, "reorder"))
@@ -444,16 +495,18 @@ static int run_proxy(const struct opts *o)
 	}
 	printf("%u\n", ntohs(sa.sin_port));
 	fflush(stdout);
-	while ((t = now_s()) - start < max) {
+	while ((t = now_s()) - start < max && !stop) {
 		double wake = start + max;
 		int np;
 
 		if (o->control)
 			control_tick(conns, o, t, &wake);
-		pfd[0] = (struct pollfd){ .fd = lfd, .events = POLLIN };
+		pfd[0] = (struct pollfd){ .fd = cut ? -1 : lfd, .events = POLLIN };
 		pfd[1] = (struct pollfd){ .fd = ctl_open ? 0 : -1, .events = POLLIN };
 		np = 2 + poll_set(conns, pfd + 2, o, t, &wake);
 		wake -= t;
+		if (wake > 0.5)         /* a SIGTERM between the test and poll */
+			wake = 0.5;
 		if (poll(pfd, (nfds_t)np, wake <= 0 ? 0 : (int)(wake * 1000) + 1) < 0 && errno != EINTR)
 			goto out;
 		t = now_s();
@@ -467,7 +520,7 @@ static int run_proxy(const struct opts *o)
 				if (!conns[i].d[k].eof_read &&
 				    (pfd[np].revents & (POLLIN | POLLHUP | POLLERR)))
 					bad |= dir_read(&conns[i].d[k], o);
-			for (int k = 0; k < 2 && conns[i].used && !bad; k++)
+			for (int k = 0; k < 2 && conns[i].used && !bad && !cut; k++)
 				bad |= dir_write(&conns[i].d[k], t);
 			if (conns[i].used && (bad || (conns[i].d[0].eof_sent && conns[i].d[1].eof_sent)))
 				conn_close(&conns[i]);
@@ -484,6 +537,9 @@ out:
 	if (lfd >= 0)
 		close(lfd);
 	fprintf(stderr, "tproxy: forwarded %lld bytes client->server\n", c2s_bytes);
+	if (o->loss > 0 || o->reorder > 0)
+		fprintf(stderr, "tproxy: %llu segments, %llu lost, %llu reordered\n", segs, lost,
+			reordered);
 	return ret;
 }
 
@@ -578,6 +634,7 @@ out:
 static const char usage[] =
 	"usage: tproxy --listen HOST:PORT --to HOST:PORT [--flip-after BYTES]\n"
 	"              [--delay-ms MS] [--rate-kbit KBIT] [--max-seconds S]\n"
+	"              [--loss PCT] [--reorder PCT] [--seed N]\n"
 	"              [--control] [--capture FILE]\n"
 	"       tproxy --unix PATH | --tcp HOST:PORT [--send HEX] [--send-random N]\n"
 	"              [--repeat N] [--max-seconds S]\n";
@@ -591,6 +648,7 @@ int main(int argc, char **argv)
 	long n_random = 0, repeat = 1;
 
 	signal(SIGPIPE, SIG_IGN);
+	signal(SIGTERM, on_term);
 	for (int i = 1; i < argc && !bad; i += 2) {
 		const char *k = argv[i], *v = i + 1 < argc ? argv[i + 1] : "";
 		char *end;
@@ -614,6 +672,12 @@ int main(int argc, char **argv)
 			o.delay = num / 1e3;
 		} else if (!strcmp(k, "--rate-kbit") && isnum) {
 			o.rate = num * 1e3 / 8;
+		} else if (!strcmp(k, "--loss") && isnum && num <= 100) {
+			o.loss = num / 100;
+		} else if (!strcmp(k, "--reorder") && isnum && num <= 100) {
+			o.reorder = num / 100;
+		} else if (!strcmp(k, "--seed") && isnum && num >= 1) {
+			rng = (unsigned long long)num * 0x9e3779b97f4a7c15ull + 1;
 		} else if (!strcmp(k, "--max-seconds") && isnum && num > 0) {
 			o.max_seconds = num;
 		} else if (!strcmp(k, "--unix") && *v) {
