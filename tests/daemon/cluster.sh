@@ -27,7 +27,10 @@
 # (DataDir), DIR/NODE.sock, DIR/NODE.log, DIR/NODE.pid, DIR/NODE.port.
 # Extra config lines for a node can be put in DIR/NODE.extra (after its
 # [Peer] sections) or DIR/NODE.node (inside [Node]) before the configs are
-# written.
+# written. Other hosts (tests/daemon/test_netns.sh): DIR/NODE.listen holds
+# the Listen address (default 127.0.0.1:PORT) and DIR/NODE.netns a network
+# namespace the node runs in (ip netns exec; its control socket is still
+# a file in DIR).
 : "${MPCD:=bin/mpcd}"
 : "${MPCCTL:=bin/mpcctl}"
 : "${CL_DEADLINE:=30}"
@@ -91,7 +94,11 @@ cluster_write_configs() {
 			echo "[Node]"
 			echo "Name = $n"
 			echo "PrivateKeyFile = $CL_DIR/$n.key"
-			echo "Listen = 127.0.0.1:$(cat "$CL_DIR/$n.port")"
+			if [ -f "$CL_DIR/$n.listen" ]; then
+				echo "Listen = $(cat "$CL_DIR/$n.listen")"
+			else
+				echo "Listen = 127.0.0.1:$(cat "$CL_DIR/$n.port")"
+			fi
 			echo "ControlSocket = $CL_DIR/$n.sock"
 			echo "DataDir = $CL_DIR/$n"
 			echo "Role = $(role_of "$n")"
@@ -142,7 +149,12 @@ cluster_start() {
 	local n=$1 from pid
 	touch "$CL_DIR/$n.log"
 	from=$(($(wc -c <"$CL_DIR/$n.log") + 1))
-	"$MPCD" -c "$CL_DIR/$n.conf" 2>>"$CL_DIR/$n.log" &
+	if [ -f "$CL_DIR/$n.netns" ]; then
+		# ip netns exec execs mpcd: $! is the daemon's PID.
+		ip netns exec "$(cat "$CL_DIR/$n.netns")" "$MPCD" -c "$CL_DIR/$n.conf" 2>>"$CL_DIR/$n.log" &
+	else
+		"$MPCD" -c "$CL_DIR/$n.conf" 2>>"$CL_DIR/$n.log" &
+	fi
 	pid=$!
 	echo $pid >"$CL_DIR/$n.pid"
 	cl_poll "$CL_DEADLINE" cl_up_or_gone "$n" || true
