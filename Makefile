@@ -15,8 +15,8 @@ CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
 LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lsodium -luv -lprotobuf-c -ljansson) -lm -pthread
 
 ifeq ($(SANITIZE),thread)
-# ThreadSanitizer: its own tree (make SANITIZE=thread), TSAN_OPTIONS in
-# tests/tsan.supp's header.
+# ThreadSanitizer: its own tree (make SANITIZE=thread); TSAN_OPTIONS in
+# tests/run-all.sh.
 CFLAGS  += -fsanitize=thread -fno-omit-frame-pointer
 LDFLAGS += -fsanitize=thread
 B       ?= build/tsan
@@ -55,7 +55,7 @@ TST_OBJ := $(patsubst %.c,$(B)/%.o,$(TST_SRC))
 BEN_SRC := $(wildcard bench/*.c)
 BEN_OBJ := $(patsubst %.c,$(B)/%.o,$(BEN_SRC))
 
-.PHONY: all test test-unit bench fuzz clean demo deps
+.PHONY: all test test-unit bench fuzz fuzz-long soak clean demo deps
 .SECONDARY: $(GEN_C) $(GEN_H)
 all: $(BIN)/mpcctl $(BIN)/mpcd
 
@@ -107,10 +107,16 @@ $(BIN)/mpc-bench: $(BEN_OBJ) $(B)/libmpc.a
 
 # The sanitized copies live apart so both trees build side by side.
 SAN_MAKE = $(MAKE) --no-print-directory SANITIZE=address,undefined B=build/san BIN=build/san/bin OPT=-O1
+TSAN_MAKE = $(MAKE) --no-print-directory SANITIZE=thread B=build/tsan BIN=build/tsan/bin OPT=-O1
+# The fuzz targets with clang (libFuzzer), else the gcc replay drivers.
+FUZZ_BUILD = if command -v clang >/dev/null 2>&1; then $(MAKE) --no-print-directory -f tests/fuzz/Makefile; \
+	else $(MAKE) --no-print-directory -f tests/fuzz/Makefile replay; fi
 
 test: deps
 	@$(MAKE) --no-print-directory all $(BIN)/test-runner
 	@$(SAN_MAKE) build/san/bin/mpcctl build/san/bin/mpcd build/san/bin/test-runner
+	@$(TSAN_MAKE) build/tsan/bin/mpcctl build/tsan/bin/mpcd
+	@$(FUZZ_BUILD)
 	@bash tests/run-all.sh
 
 test-unit: $(BIN)/test-runner
@@ -121,6 +127,15 @@ bench: deps $(BIN)/mpc-bench $(BIN)/mpcctl $(BIN)/mpcd
 
 fuzz:
 	@$(MAKE) --no-print-directory -f tests/fuzz/Makefile
+
+# Every target FUZZ_SECS (default 300) seconds from the committed corpus.
+fuzz-long:
+	@$(MAKE) --no-print-directory -f tests/fuzz/Makefile long FUZZ_SECS=$(or $(FUZZ_SECS),300)
+
+# The whole soak (200 jobs back to back, 200 4 at a time); CI runs 100.
+soak: deps
+	@$(MAKE) --no-print-directory all
+	@bash tests/daemon/test_soak.sh $(BIN)/mpcctl $(BIN)/mpcd
 
 demo: deps
 	@$(MAKE) --no-print-directory all
