@@ -56,7 +56,7 @@ count() {
 # run NAME SECONDS CMD...: CMD under a timeout (within the overall
 # budget); its "ok" lines are hidden, the rest is shown as it comes.
 run() {
-	local name=$1 secs=$2 left log rc
+	local name=$1 secs=$2 left log rc t0=$SECONDS
 	shift 2
 	left=$((budget_end - SECONDS))
 	echo "== $name"
@@ -73,6 +73,7 @@ run() {
 	} | tee "$log" | awk '!/^ok [0-9]+ / || /# SKIP/ { print; fflush() }'
 	rc=$(cat "$log.rc" 2>/dev/null || echo 1)
 	count "$log" "$rc" "$name"
+	echo "# $name: $((SECONDS - t0)) s"
 	rm -f "$log" "$log.rc"
 }
 
