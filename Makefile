@@ -55,7 +55,7 @@ TST_OBJ := $(patsubst %.c,$(B)/%.o,$(TST_SRC))
 BEN_SRC := $(wildcard bench/*.c)
 BEN_OBJ := $(patsubst %.c,$(B)/%.o,$(BEN_SRC))
 
-.PHONY: all test test-unit bench fuzz fuzz-long soak clean demo deps
+.PHONY: all test test-unit bench fuzz clean demo deps
 .SECONDARY: $(GEN_C) $(GEN_H)
 all: $(BIN)/mpcctl $(BIN)/mpcd
 
@@ -128,6 +128,7 @@ bench: deps $(BIN)/mpc-bench $(BIN)/mpcctl $(BIN)/mpcd
 fuzz:
 	@$(MAKE) --no-print-directory -f tests/fuzz/Makefile
 
+.PHONY: fuzz-long soak
 # Every target FUZZ_SECS (default 300) seconds from the committed corpus.
 fuzz-long:
 	@$(MAKE) --no-print-directory -f tests/fuzz/Makefile long FUZZ_SECS=$(or $(FUZZ_SECS),300)
