@@ -127,6 +127,10 @@ part() {
 			snapshot
 		fi
 	done
+	# The last wave ended everywhere (the dealer's part ends on Done).
+	for line in "${ids[@]}"; do
+		for n in "${NODES[@]}"; do wait_until 30 ended "$n" "${line%% *}"; done
+	done
 	if [ $k -lt "$JOBS" ]; then
 		not_ok "$name: $JOBS jobs, every result right" "only $k ran in ${SECS} s (SOAK_SECS); $bad wrong: $first"
 	elif [ $bad -gt 0 ]; then
