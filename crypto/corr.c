@@ -38,6 +38,22 @@ void corr_req_trunc(struct corr_req *q, size_t n, int shift)
 	q->shift = shift;
 }
 
+void corr_req_wmask(struct corr_req *q, size_t n, size_t slot)
+{
+	memset(q, 0, sizeof(*q));
+	q->kind = CORR_WMASK;
+	q->n = n;
+	q->slot = slot;
+}
+
+void corr_req_bilin_kb(struct corr_req *q, const struct bilin *bl, size_t slot)
+{
+	memset(q, 0, sizeof(*q));
+	q->kind = CORR_BILIN_KB;
+	q->bl = *bl;
+	q->slot = slot;
+}
+
 void corr_req_bitmul(struct corr_req *q, size_t n, size_t width)
 {
 	memset(q, 0, sizeof(*q));
@@ -120,7 +136,8 @@ const char *corr_kind_name(enum corr_kind k)
 {
 	static const char *names[] = { "bilinear triple", "AND triple",
 				       "edaBit", "bit-product",
-				       "truncation pair", "many-input AND set" };
+				       "truncation pair", "many-input AND set",
+				       "weight mask", "bilinear triple (weight mask kept)" };
 
 	return (unsigned)k < sizeof(names) / sizeof(names[0]) ? names[k] : "?";
 }
@@ -168,6 +185,13 @@ static size_t layout(struct corr_mat *m, const struct corr_req *q, uint64_t *p)
 		PART(a, n * (size_t)corr_mand_vars(q->shift));
 		PART(c, n * (size_t)corr_mand_prods(q->shift));
 		break;
+	case CORR_WMASK:
+		PART(b, n);
+		break;
+	case CORR_BILIN_KB:
+		PART(a, bilin_x_len(&q->bl));
+		PART(c, bilin_z_len(&q->bl));
+		break;
 	}
 #undef PART
 	return off;
@@ -193,6 +217,10 @@ size_t corr_fix_len(const struct corr_req *q)
 		return 2 * q->n;
 	case CORR_MAND:
 		return q->n * (size_t)corr_mand_prods(q->shift);
+	case CORR_WMASK:
+		return 0;
+	case CORR_BILIN_KB:
+		return bilin_z_len(&q->bl);
 	}
 	return 0;
 }
@@ -230,7 +258,8 @@ void corr_expand(struct corr_mat *m, struct prg *g, int last)
 	size_t fix = corr_fix_len(&m->req);
 
 	prg_u64(g, m->buf, m->len - fix);
-	if (!last)
+	/* A call is a nonce even when empty: none for a kind with no outputs. */
+	if (!last && fix)
 		prg_u64(g, corr_fix_part(m), fix);
 }
 
@@ -279,6 +308,9 @@ int corr_deal(const struct corr_req *q, struct prg *party, int n, uint64_t *fix)
 	uint64_t *truth = NULL, *scratch = NULL;
 	int ret;
 
+	if (q->kind == CORR_WMASK || q->kind == CORR_BILIN_KB)
+		return mpc_fail(MPC_E_INTERNAL, "%s: the dealer needs the kept weight mask",
+				corr_kind_name(q->kind));
 	if ((ret = corr_mat_alloc(&sum, q)) != 0 ||
 	    (ret = corr_mat_alloc(&part, q)) != 0)
 		goto out;
@@ -338,6 +370,9 @@ int corr_deal(const struct corr_req *q, struct prg *party, int n, uint64_t *fix)
 			truth[q->n + i] = sum.r[i] >> 63;
 		}
 		break;
+	case CORR_WMASK:
+	case CORR_BILIN_KB:
+		break; /* refused above */
 	case CORR_BITMUL:
 		for (size_t i = 0; i < q->n; i++) {
 			uint64_t s = (sum.sbits[i / 64] >> (i % 64)) & 1;
@@ -361,6 +396,59 @@ out:
 		sodium_memzero(truth, flen * sizeof(uint64_t));
 		ring_free(truth, flen * sizeof(uint64_t));
 	}
+	free(scratch);
+	corr_mat_free(&sum);
+	corr_mat_free(&part);
+	return ret;
+}
+
+int corr_deal_wmask(const struct corr_req *q, struct prg *party, int n, uint64_t *b)
+{
+	uint64_t *tmp = ring_alloc((q->n ? q->n : 1) * sizeof(uint64_t));
+
+	if (!tmp)
+		return mpc_fail(MPC_E_NOMEM, "%s: %zu words", corr_kind_name(q->kind), q->n);
+	/* One PRG call per party, as the party draws it (a call is a nonce). */
+	memset(b, 0, q->n * sizeof(*b));
+	for (int i = 0; i < n; i++) {
+		prg_u64(&party[i], tmp, q->n);
+		ring_add(b, b, tmp, q->n);
+	}
+	sodium_memzero(tmp, q->n * sizeof(uint64_t));
+	ring_free(tmp, (q->n ? q->n : 1) * sizeof(uint64_t));
+	return 0;
+}
+
+int corr_deal_kb(const struct corr_req *q, struct prg *party, int n, const uint64_t *b,
+		 uint64_t *fix)
+{
+	struct corr_mat sum = { 0 }, part = { 0 };
+	size_t zl = bilin_z_len(&q->bl), sl = bilin_scratch_len(&q->bl);
+	uint64_t *scratch = NULL;
+	int ret;
+
+	if (q->kind != CORR_BILIN_KB)
+		return mpc_fail(MPC_E_INTERNAL, "%s is not a kept-mask triple",
+				corr_kind_name(q->kind));
+	if ((ret = corr_mat_alloc(&sum, q)) != 0 || (ret = corr_mat_alloc(&part, q)) != 0)
+		goto out;
+	memset(sum.buf, 0, sum.len * sizeof(uint64_t));
+	for (int i = 0; i < n; i++) {
+		corr_expand(&part, &party[i], i == n - 1);
+		if (i == n - 1)
+			memset(part.c, 0, zl * sizeof(uint64_t));
+		fold(&sum, &part);
+	}
+	if (sl && !(scratch = malloc(sl * sizeof(uint64_t)))) {
+		ret = mpc_fail(MPC_E_NOMEM, "%s: %zu words", corr_kind_name(q->kind), sl);
+		goto out;
+	}
+	/* The fresh A of this chunk against the B every chunk shares. */
+	bilin_apply(&q->bl, sum.a, b, fix, 0, scratch);
+	ring_sub(fix, fix, sum.c, zl);
+out:
+	if (scratch)
+		sodium_memzero(scratch, sl * sizeof(uint64_t));
 	free(scratch);
 	corr_mat_free(&sum);
 	corr_mat_free(&part);

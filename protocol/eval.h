@@ -70,7 +70,8 @@ int eval_need(const struct model *md, int frac, struct corr_list *l) MPC_MUST_CH
  * outs: n_outs entries, one per md->outputs entry, filled with shares
  * (caller frees with eval_out_free). Both lengths must match the model's
  * (MPC_E_ARG otherwise, before anything is written): a model received
- * from a peer decides neither. layers: md->n_nodes entries, or NULL.
+ * from a peer decides neither. layers: md->n_nodes entries, zeroed by the
+ * caller (each layer's figures are added), or NULL.
  */
 int eval_run(struct mpc *m, const struct model *md, int weights_owner,
 	     const struct eval_input *inputs, size_t n_inputs, struct eval_out *outs,

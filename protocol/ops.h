@@ -50,6 +50,36 @@ void beaver_pre_free(struct beaver_pre *p);
  * (in the weights phase): the layer then does one product, not two.
  */
 int beaver_pre_ready(struct mpc *m, struct beaver_pre *p) MPC_MUST_CHECK;
+/*
+ * The same for a job run in chunks of rows (corr.h: WMASK, BILIN_KB): the
+ * weights phase takes the layer's weight mask B and forms F = W - B
+ * (beaver_w_take), F of every layer is opened in one round (on w->f, in
+ * place), and beaver_w_ready keeps bf = B_i + [i = 0] F for the whole job
+ * and wipes B. Each chunk then takes a fresh A with C = L(A, B)
+ * (beaver_w_chunk: z0 = C_i + L(A_i, F), local) and the layer opens only
+ * E = X - A (beaver_w_apply: 1 round, |X| words; Z_i = z0 + L(E, bf)).
+ * slot names the layer (its node index) to the dealer, who keeps B.
+ */
+struct beaver_w {
+	struct corr_mat *wm; /* the weight mask, until ready */
+	uint64_t *f, *bf;    /* F (a share until opened), B_i + [i = 0] F */
+	size_t n;            /* |Y| */
+	struct corr_mat *mt; /* this chunk's triple, until applied */
+	uint64_t *z0;        /* C_i + L(A_i, F) */
+	size_t zn;
+};
+int beaver_w_need(struct corr_list *l, size_t yl, size_t slot) MPC_MUST_CHECK;
+int beaver_w_take(struct mpc *m, size_t yl, size_t slot, const uint64_t *y,
+		  struct beaver_w *w) MPC_MUST_CHECK;
+int beaver_w_ready(struct mpc *m, struct beaver_w *w) MPC_MUST_CHECK;
+int beaver_w_chunk_need(struct corr_list *l, const struct bilin *bl, size_t slot) MPC_MUST_CHECK;
+int beaver_w_chunk(struct mpc *m, const struct bilin *bl, size_t slot,
+		   struct beaver_w *w) MPC_MUST_CHECK;
+int beaver_w_apply(struct mpc *m, const struct bilin *bl, const uint64_t *x,
+		   struct beaver_w *w, uint64_t *z) MPC_MUST_CHECK;
+/* Wipes and frees everything; accepts an empty (zeroed) w. */
+void beaver_w_free(struct beaver_w *w);
+
 /* Element-wise z = x * y over n elements (a BILIN_MUL of rank 1). */
 int beaver_mul_need(struct corr_list *l, size_t n) MPC_MUST_CHECK;
 int beaver_mul(struct mpc *m, const uint64_t *x, const uint64_t *y, size_t n,
