@@ -40,6 +40,17 @@ static int cm_make(const struct model *md, size_t rows, struct model **out)
 		goto fail;
 	memcpy(cm->values, md->values, md->n_values * sizeof(*cm->values));
 	memcpy(cm->nodes, md->nodes, md->n_nodes * sizeof(*cm->nodes));
+	/*
+	 * A declared batch (kept in init.dims while init.data is NULL) held
+	 * for the job's rows, checked when md was inferred; a chunk is some
+	 * of them.
+	 */
+	for (size_t i = 0; i < cm->n_values; i++) {
+		struct model_value *v = &cm->values[i];
+
+		if ((v->is_data_input || v->is_output) && !v->init.data && v->init.ndim >= 1)
+			v->init.dims[0] = -1;
+	}
 	for (size_t i = 0; i < md->n_inputs; i++) {
 		const struct model_value *v = &md->values[md->inputs[i]];
 
@@ -87,9 +98,10 @@ static int refuse(const struct model_node *nd, const char *why)
 }
 
 /*
- * Rows stay independent: every value computed from the data has the rows
- * on axis 0 (rows in md, cr in cm) and the rest of its shape unchanged,
- * every other value is unchanged, and no op reads across rows.
+ * Rows stay independent: no op reads across rows (checked on md alone,
+ * cm NULL, before the chunk's shapes are inferred), every value computed
+ * from the data has the rows on axis 0 (rows in md, cr in cm) and the
+ * rest of its shape unchanged, and every other value is unchanged.
  */
 static int check_rows(const struct model *md, const struct model *cm, size_t rows, size_t cr)
 {
@@ -108,16 +120,18 @@ static int check_rows(const struct model *md, const struct model *cm, size_t row
 		for (int j = 0; j < nd->n_in; j++)
 			if (nd->in[j] >= 0 && dep[nd->in[j]])
 				dep[nd->out] = 1;
-		if (nd->op == MOP_SOFTMAX && d0 && cm->nodes[k].axis == 0)
+		if (nd->op == MOP_SOFTMAX && d0 && nd->axis == 0)
 			ret = refuse(nd, "is a softmax over the rows");
 		else if (nd->op == MOP_GEMM && ((d0 && nd->trans_a) || d1))
 			ret = refuse(nd, "multiplies across the rows");
 		else if (nd->op == MOP_MATMUL && d1)
 			ret = refuse(nd, "multiplies across the rows");
 		else if ((nd->op == MOP_CONCAT || nd->op == MOP_FLATTEN) && d0 &&
-			 cm->nodes[k].axis == 0)
+			 nd->axis == 0)
 			ret = refuse(nd, "works on axis 0");
 	}
+	if (!cm)
+		goto out;
 	for (size_t i = 0; i < md->n_values && !ret; i++) {
 		const struct model_value *a = &md->values[i], *b = &cm->values[i];
 		int same = a->ndim == b->ndim;
@@ -134,6 +148,7 @@ static int check_rows(const struct model *md, const struct model *cm, size_t row
 		if (!dep[md->outputs[i]])
 			ret = mpc_fail(MPC_E_UNSUPPORTED, "output '%s' does not depend on the data",
 				       md->values[md->outputs[i]].name);
+out:
 	free(dep);
 	return ret;
 }
@@ -234,8 +249,20 @@ int eval_plan_pick(const struct model *md, int frac, int n_parties, int parties_
 	int ret;
 
 	*chunk_rows = 0;
-	if ((ret = batch_rows(md, &rows)) != 0 ||
-	    (ret = total_of(md, frac, n_parties, parties_here, dealer_here, 1, &t)) != 0)
+	if ((ret = batch_rows(md, &rows)) != 0)
+		return ret;
+	if (check_rows(md, NULL, rows, 0) != 0) {
+		/* Rows that cannot be split: all of them in one chunk, if it fits. */
+		if ((ret = total_of(md, frac, n_parties, parties_here, dealer_here, rows, &t)) != 0)
+			return ret;
+		if (t > budget)
+			return mpc_fail(MPC_E_TOOBIG, "the job needs %zu MiB of correlated randomness "
+					"and buffers in one chunk, the budget is %zu MiB",
+					(t + (1 << 20) - 1) >> 20, budget >> 20);
+		*chunk_rows = rows;
+		return 0;
+	}
+	if ((ret = total_of(md, frac, n_parties, parties_here, dealer_here, 1, &t)) != 0)
 		return ret;
 	if (t > budget)
 		return mpc_fail(MPC_E_TOOBIG, "one row needs %zu MiB of correlated randomness and "
@@ -289,7 +316,8 @@ int eval_plan_init(struct eval_plan *p, const struct model *md, int frac, int n_
 	p->chunk_rows = chunk_rows && chunk_rows < p->rows ? chunk_rows : p->rows;
 	p->n_chunks = (p->rows + p->chunk_rows - 1) / p->chunk_rows;
 	rest = p->rows % p->chunk_rows;
-	if ((ret = cm_make(md, p->chunk_rows, &p->cm[0])) != 0 ||
+	if ((p->chunk_rows < p->rows && (ret = check_rows(md, NULL, p->rows, 0)) != 0) ||
+	    (ret = cm_make(md, p->chunk_rows, &p->cm[0])) != 0 ||
 	    (p->chunk_rows < p->rows &&
 	     (ret = check_rows(md, p->cm[0], p->rows, p->chunk_rows)) != 0) ||
 	    (ret = lists(p->cm[0], frac, &p->wneed, &p->cneed[0])) != 0)
