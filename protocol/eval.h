@@ -109,6 +109,14 @@ struct eval_plan {
 	size_t chunk_mat_words;       /* a full chunk's material per party */
 };
 
+/*
+ * md (inferred for the job's rows) inferred again for `rows` of them, the
+ * rows checked independent when fewer than all: what a chunk runs, and
+ * what a plaintext reference in chunks evaluates. It shares md's weights
+ * and names: free it with eval_model_rows_free, never model_free.
+ */
+int eval_model_rows(const struct model *md, size_t rows, struct model **out) MPC_MUST_CHECK;
+void eval_model_rows_free(struct model *cm);
 /* Bytes one party (or the dealer) needs to run chunks of `rows` rows. */
 int eval_chunk_mem(const struct model *md, int frac, int n_parties, size_t rows,
 		   size_t *party_bytes, size_t *dealer_bytes) MPC_MUST_CHECK;
