@@ -467,12 +467,13 @@ int simulate_main(int argc, char **argv)
 	{
 		/* The budget is the whole process's: what it holds already is not the chunks'. */
 		struct rusage ru;
-		size_t held = !getrusage(RUSAGE_SELF, &ru) ? (size_t)ru.ru_maxrss << 10 : 0;
 
-		s.memory = held < s.memory ? s.memory - held : 1;
+		s.memory_held = !getrusage(RUSAGE_SELF, &ru) ? (size_t)ru.ru_maxrss << 10 : 0;
 	}
 	if ((ret = sim_model_run(&s)) != 0) {
-		fprintf(stderr, "mpcctl simulate: job aborted: %s\n",
+		/* Too big is decided before anything is shared: a refusal, not an abort. */
+		fprintf(stderr, "mpcctl simulate: job %s: %s\n",
+			ret == MPC_E_TOOBIG ? "refused" : "aborted",
 			s.job.err[0] ? s.job.err : mpc_errmsg(ret));
 		goto out;
 	}

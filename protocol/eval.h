@@ -122,11 +122,13 @@ int eval_chunk_mem(const struct model *md, int frac, int n_parties, size_t rows,
 		   size_t *party_bytes, size_t *dealer_bytes) MPC_MUST_CHECK;
 /*
  * The largest chunk whose parties_here parties and dealer_here dealers
- * (0 or 1) fit in budget bytes; MPC_E_TOOBIG ("one row needs X MiB ...")
- * when one row does not.
+ * (0 or 1) fit in budget bytes less held (what the process holds
+ * already); MPC_E_TOOBIG ("one row needs X MiB ..., the budget is Y MiB")
+ * when one row does not. Rows that cannot be split: all in one chunk,
+ * if that fits.
  */
 int eval_plan_pick(const struct model *md, int frac, int n_parties, int parties_here,
-		   int dealer_here, size_t budget, size_t *chunk_rows) MPC_MUST_CHECK;
+		   int dealer_here, size_t budget, size_t held, size_t *chunk_rows) MPC_MUST_CHECK;
 int eval_plan_init(struct eval_plan *p, const struct model *md, int frac, int n_parties,
 		   size_t chunk_rows) MPC_MUST_CHECK;
 void eval_plan_free(struct eval_plan *p);

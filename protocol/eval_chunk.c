@@ -8,6 +8,7 @@
  * inferred for its own rows, so its material, openings and buffers are
  * the chunk's size.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -275,12 +276,17 @@ static int total_of(const struct model *md, int frac, int n_parties, int ph, int
 }
 
 int eval_plan_pick(const struct model *md, int frac, int n_parties, int parties_here,
-		   int dealer_here, size_t budget, size_t *chunk_rows)
+		   int dealer_here, size_t budget, size_t held, size_t *chunk_rows)
 {
-	size_t rows, lo, hi, t;
+	size_t rows, lo, hi, t, all = budget;
+	char also[96] = "";
 	int ret;
 
 	*chunk_rows = 0;
+	if (held)
+		snprintf(also, sizeof(also), ", of which this process holds %zu MiB already",
+			 (held + (1 << 20) - 1) >> 20);
+	budget = held < budget ? budget - held : 0;
 	if ((ret = batch_rows(md, &rows)) != 0)
 		return ret;
 	if (check_rows(md, NULL, rows, 0) != 0) {
@@ -289,8 +295,8 @@ int eval_plan_pick(const struct model *md, int frac, int n_parties, int parties_
 			return ret;
 		if (t > budget)
 			return mpc_fail(MPC_E_TOOBIG, "the job needs %zu MiB of correlated randomness "
-					"and buffers in one chunk, the budget is %zu MiB",
-					(t + (1 << 20) - 1) >> 20, budget >> 20);
+					"and buffers in one chunk, the budget is %zu MiB%s",
+					(t + (1 << 20) - 1) >> 20, all >> 20, also);
 		*chunk_rows = rows;
 		return 0;
 	}
@@ -298,8 +304,8 @@ int eval_plan_pick(const struct model *md, int frac, int n_parties, int parties_
 		return ret;
 	if (t > budget)
 		return mpc_fail(MPC_E_TOOBIG, "one row needs %zu MiB of correlated randomness and "
-				"buffers, the budget is %zu MiB", (t + (1 << 20) - 1) >> 20,
-				budget >> 20);
+				"buffers, the budget is %zu MiB%s", (t + (1 << 20) - 1) >> 20,
+				all >> 20, also);
 	/* Double while it fits, then halve the gap: the largest chunk that fits. */
 	for (lo = 1, hi = 2; lo < rows; lo = hi, hi *= 2) {
 		if (hi > rows)

@@ -98,7 +98,7 @@ int sim_model_run(struct sim_model *s)
 			return mpc_fail(MPC_E_NOMEM, "results");
 	if (!s->chunk_rows && s->memory &&
 	    (ret = eval_plan_pick(md, s->frac, s->n_parties, s->n_parties, 1, s->memory,
-				  &s->chunk_rows)) != 0)
+				  s->memory_held, &s->chunk_rows)) != 0)
 		return ret;
 	if ((ret = eval_plan_init(&s->plan, md, s->frac, s->n_parties, s->chunk_rows)) != 0)
 		return ret;

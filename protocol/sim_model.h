@@ -26,6 +26,7 @@ struct sim_model {
 	 */
 	size_t chunk_rows;
 	size_t memory;
+	size_t memory_held; /* of memory, what the process holds already */
 
 	/* out (sim_model_free releases them) */
 	struct ftensor *outs;            /* md->n_outputs */

@@ -319,19 +319,19 @@ TEST(chunk_refuse_budget)
 	ASSERT_OK(eval_chunk_mem(m, 16, 3, 1, &pb, &db));
 	one = 3 * pb + db;
 	ASSERT(one > (1 << 20));
-	ret = eval_plan_pick(m, 16, 3, 3, 1, 1 << 20, &cr);
+	ret = eval_plan_pick(m, 16, 3, 3, 1, 1 << 20, 0, &cr);
 	ASSERT_EQ(ret, MPC_E_TOOBIG);
 	if (!strstr(mpc_errmsg(ret), "one row needs") || !strstr(mpc_errmsg(ret), "the budget is 1 MiB"))
 		TEST_FAIL("refusal without the numbers: %s", mpc_errmsg(ret));
 	/* A budget of 100 rows' worth: a chunk that fits, and one more row would not. */
-	ASSERT_OK(eval_plan_pick(m, 16, 3, 3, 1, 100 * one, &cr));
+	ASSERT_OK(eval_plan_pick(m, 16, 3, 3, 1, 100 * one, 0, &cr));
 	ASSERT(cr >= 50 && cr < 1000);
 	ASSERT_OK(eval_chunk_mem(m, 16, 3, cr, &pb, &db));
 	ASSERT(3 * pb + db <= 100 * one);
 	ASSERT_OK(eval_chunk_mem(m, 16, 3, cr + 1, &pb, &db));
 	ASSERT(3 * pb + db > 100 * one);
 	/* Enough for every row: one chunk. */
-	ASSERT_OK(eval_plan_pick(m, 16, 3, 3, 1, (size_t)1 << 45, &cr));
+	ASSERT_OK(eval_plan_pick(m, 16, 3, 3, 1, (size_t)1 << 45, 0, &cr));
 	ASSERT_EQ(cr, 1000);
 	/* sim_model refuses before sharing anything: no phase ever ran. */
 	{
