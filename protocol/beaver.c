@@ -95,31 +95,17 @@ int beaver_pre_take(struct mpc *m, const struct bilin *bl, const uint64_t *y,
 	}
 	ring_sub(p->f, y, p->mt->b, p->n);
 	p->opened = 0;
-	p->z0 = p->bf = NULL;
 	return 0;
-}
-
-int beaver_pre_ready(struct mpc *m, struct beaver_pre *p)
-{
-	const struct bilin *bl = &p->mt->req.bl;
-
-	/* On failure beaver_pre_free releases what was allocated. */
-	if (!(p->z0 = mpc_alloc_raw(bilin_z_len(bl))) || !(p->bf = mpc_alloc_raw(p->n)))
-		return MPC_E_NOMEM;
-	return without_e(m, bl, p->mt, p->f, p->bf, p->z0);
 }
 
 void beaver_pre_free(struct beaver_pre *p)
 {
-	if (p->z0)
-		mpc_free_words(p->z0, bilin_z_len(&p->mt->req.bl));
-	mpc_free_words(p->bf, p->n);
 	if (p->mt)
 		mpc_release(p->mt);
 	/* F is opened by then, or a share of Y - B: either way no secret. */
 	mpc_free_public(p->f, p->n);
 	p->mt = NULL;
-	p->f = p->z0 = p->bf = NULL;
+	p->f = NULL;
 }
 
 /*
@@ -142,12 +128,7 @@ int beaver_bilin_pre(struct mpc *m, const struct bilin *bl, const uint64_t *x,
 	it[1] = (struct mpc_open_item){ .share = p->f, .out = p->f, .n = p->n };
 	if ((ret = mpc_open_items(m, it, p->opened ? 1 : 2)) != 0)
 		goto out;
-	if (p->z0) {
-		memcpy(z, p->z0, bilin_z_len(bl) * sizeof(*z));
-		ret = apply_acc(bl, e, p->bf, z);
-	} else {
-		ret = finish(m, bl, p->mt, e, p->f, z);
-	}
+	ret = finish(m, bl, p->mt, e, p->f, z);
 out:
 	mpc_free_public(e, xl);
 	beaver_pre_free(p);
