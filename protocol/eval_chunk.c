@@ -424,7 +424,12 @@ static int slice_inputs(const struct eval_input *in, size_t n_in, size_t first, 
 	return 0;
 }
 
-/* Party n-1 asks the dealer for the next stage: the dealer runs one stage ahead at most. */
+/*
+ * Party n-1 asks the dealer for a stage's corrections: for the weights
+ * phase at the start, for the next chunk as soon as a stage's material is
+ * in. The dealer so makes chunk k+1's while chunk k runs online, and is
+ * never more than one stage ahead (one chunk's corrections in flight).
+ */
 static int ask_dealer(struct mpc *m)
 {
 	uint8_t go = 1;
@@ -459,7 +464,8 @@ int eval_chunked(struct mpc *m, const struct eval_plan *p, int weights_owner,
 		ret = mpc_fail(MPC_E_NOMEM, "chunks");
 		goto out;
 	}
-	if ((ret = ask_dealer(m)) != 0 || (ret = mpc_offline(m, &p->wneed)) != 0)
+	if ((ret = ask_dealer(m)) != 0 || (ret = mpc_offline(m, &p->wneed)) != 0 ||
+	    (p->n_chunks && (ret = ask_dealer(m)) != 0))
 		goto out;
 	net_set_phase(m->net, NET_PH_WEIGHTS);
 	if ((ret = ev__walk_init(&c)) != 0 || (ret = ev__weights(&c)) != 0)
@@ -470,7 +476,8 @@ int eval_chunked(struct mpc *m, const struct eval_plan *p, int weights_owner,
 		size_t first, rows = eval_plan_chunk(p, k, &first, &need);
 
 		c.md = p->cm[need == &p->cneed[1]];
-		if ((ret = ask_dealer(m)) != 0 || (ret = mpc_offline(m, need)) != 0 ||
+		if ((ret = mpc_offline(m, need)) != 0 ||
+		    (k + 1 < p->n_chunks && (ret = ask_dealer(m)) != 0) ||
 		    (ret = slice_inputs(inputs, n_inputs, first, rows, sl, parts)) != 0 ||
 		    (ret = ev__walk_init(&c)) != 0 ||
 		    (ret = ev__chunk(&c, sl, outs, layers)) != 0)
