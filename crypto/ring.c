@@ -27,7 +27,15 @@ static struct {
 	void *p[CACHE_SLOTS];
 	size_t len[CACHE_SLOTS];
 	size_t bytes;
+	size_t max; /* 0: CACHE_MAX_BYTES */
 } cache = { .mu = PTHREAD_MUTEX_INITIALIZER };
+
+void ring_cache_limit(size_t bytes)
+{
+	pthread_mutex_lock(&cache.mu);
+	cache.max = bytes ? bytes : 1;
+	pthread_mutex_unlock(&cache.mu);
+}
 
 void *ring_alloc(size_t bytes)
 {
@@ -63,7 +71,7 @@ void *ring_alloc(size_t bytes)
 void ring_free(void *ptr, size_t bytes)
 {
 	uint8_t *p;
-	size_t len;
+	size_t len, max;
 	int slot = -1;
 
 	if (!ptr)
@@ -92,7 +100,8 @@ void ring_free(void *ptr, size_t bytes)
 			slot = small;
 		}
 	}
-	while (slot >= 0 && cache.bytes + len > CACHE_MAX_BYTES) {
+	max = cache.max ? cache.max : CACHE_MAX_BYTES;
+	while (slot >= 0 && cache.bytes + len > max) {
 		int big = -1;
 
 		for (int i = 0; i < CACHE_SLOTS; i++)
@@ -104,7 +113,7 @@ void ring_free(void *ptr, size_t bytes)
 		cache.bytes -= cache.len[big];
 		cache.p[big] = NULL;
 	}
-	if (slot >= 0 && cache.bytes + len <= CACHE_MAX_BYTES) {
+	if (slot >= 0 && cache.bytes + len <= max) {
 		cache.p[slot] = p;
 		cache.len[slot] = len;
 		cache.bytes += len;

@@ -39,6 +39,11 @@ void ring_transpose(uint64_t *b, const uint64_t *a, size_t rows, size_t cols);
  */
 void *ring_alloc(size_t bytes);
 void ring_free(void *p, size_t bytes);
+/*
+ * At most this many bytes of released buffers stay cached (default 1
+ * GiB): a job held to a memory budget counts them as held.
+ */
+void ring_cache_limit(size_t bytes);
 
 /*
  * Bit planes: for n elements, plane j (0..63) holds bit j of every element,
