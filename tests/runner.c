@@ -1,12 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /* Copyright (C) 2026 The mpcd authors. */
 /*
- * Test runner: forks one process per test with a timeout, prints TAP-style
- * lines and ends with "N passed, N failed". Arguments select tests by
- * name prefix, "-prefix" leaves some out; `-l` lists them.
+ * Test runner: forks one process per test with a timeout, prints the plan
+ * ("1..N") first, then TAP lines, and ends with "N passed, N failed,
+ * N skipped". A test that crashes, times out or exits with anything but
+ * 0 fails; one that calls TEST_SKIP prints "ok N name # SKIP reason" and
+ * is counted apart, never as passed. Arguments select tests by name
+ * prefix, "-prefix" leaves some out; a prefix that selects nothing is an
+ * error (a typo would otherwise run nothing and pass). `-l` lists them.
  */
 #include <errno.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +54,24 @@ const char *test_fixture(const char *rel)
 	return b;
 }
 
+/* The write end of the running test's pipe for its skip reason. */
+static int skip_fd = -1;
+
+void test_skip(const char *fmt, ...)
+{
+	char why[256];
+	va_list ap;
+	ssize_t w;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	/* One write below PIPE_BUF: the runner reads it whole after the exit. */
+	w = skip_fd >= 0 ? write(skip_fd, why, strlen(why)) : -1;
+	fflush(NULL);
+	_exit(w > 0 ? TEST_SKIP_STATUS : 1);
+}
+
 /* Arguments are name prefixes to run; "-PREFIX" excludes instead. */
 static int selected(const char *name, int argc, char **argv)
 {
@@ -67,23 +90,40 @@ static int selected(const char *name, int argc, char **argv)
 	return !any_include || hit;
 }
 
-static int run_one(const struct test_entry *t, double *secs)
+enum { RUN_PASS, RUN_FAIL, RUN_SKIP };
+
+/* Runs t in a child; a skip needs both the status and a reason in why. */
+static int run_one(const struct test_entry *t, double *secs, char *why, size_t whylen)
 {
 	struct timespec t0, t1;
-	int status = 0;
+	int status = 0, fds[2];
+	ssize_t got;
 	pid_t pid;
 
+	why[0] = '\0';
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	fflush(NULL);
+	if (pipe(fds) < 0)
+		return RUN_FAIL;
 	pid = fork();
-	if (pid < 0)
-		return -1;
+	if (pid < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		return RUN_FAIL;
+	}
 	if (pid == 0) {
+		close(fds[0]);
+		skip_fd = fds[1];
 		alarm(t->timeout);
 		exit(t->fn() == 0 ? 0 : 1);
 	}
+	close(fds[1]);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
+	while ((got = read(fds[0], why, whylen - 1)) < 0 && errno == EINTR)
+		;
+	why[got > 0 ? got : 0] = '\0';
+	close(fds[0]);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	*secs = (double)(t1.tv_sec - t0.tv_sec) +
 		(double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
@@ -91,39 +131,62 @@ static int run_one(const struct test_entry *t, double *secs)
 		printf("# %s: killed by signal %d%s\n", t->name,
 		       WTERMSIG(status),
 		       WTERMSIG(status) == SIGALRM ? " (timeout)" : "");
-		return 1;
+		return RUN_FAIL;
 	}
-	return WEXITSTATUS(status) != 0;
+	if (WEXITSTATUS(status) == TEST_SKIP_STATUS && why[0])
+		return RUN_SKIP;
+	return WEXITSTATUS(status) != 0 ? RUN_FAIL : RUN_PASS;
 }
 
 int main(int argc, char **argv)
 {
 	size_t i, n = sizeof(tests) / sizeof(tests[0]);
-	unsigned passed = 0, failed = 0, k = 0;
+	unsigned passed = 0, failed = 0, skipped = 0, k = 0, plan = 0;
+	int a;
 
 	if (argc == 2 && !strcmp(argv[1], "-l")) {
 		for (i = 0; i < n; i++)
 			printf("%s\n", tests[i].name);
 		return 0;
 	}
+	for (a = 1; a < argc; a++) {
+		const char *p = argv[a] + (argv[a][0] == '-');
+
+		for (i = 0; i < n && strncmp(tests[i].name, p, strlen(p)); i++)
+			;
+		if (i == n) {
+			printf("Bail out! no test name starts with '%s'\n", p);
+			return 2;
+		}
+	}
 	for (i = 0; i < n; i++)
-		k += selected(tests[i].name, argc, argv);
-	printf("1..%u\n", k);
-	k = 0;
+		plan += selected(tests[i].name, argc, argv);
+	printf("1..%u\n", plan);
 	for (i = 0; i < n; i++) {
+		char why[256];
 		double secs = 0;
-		int bad;
+		int r;
 
 		if (!selected(tests[i].name, argc, argv))
 			continue;
-		bad = run_one(&tests[i], &secs);
-		printf("%s %u %s (%.2fs)\n", bad ? "not ok" : "ok", ++k,
+		r = run_one(&tests[i], &secs, why, sizeof(why));
+		k++;
+		if (r == RUN_SKIP) {
+			printf("ok %u %s # SKIP %s\n", k, tests[i].name, why);
+			skipped++;
+			continue;
+		}
+		printf("%s %u %s (%.2fs)\n", r == RUN_PASS ? "ok" : "not ok", k,
 		       tests[i].name, secs);
-		if (bad)
-			failed++;
-		else
+		if (r == RUN_PASS)
 			passed++;
+		else
+			failed++;
 	}
-	printf("%u passed, %u failed\n", passed, failed);
-	return failed ? 1 : 0;
+	/* Never reached (cannot happen in this loop, but the count must not lie). */
+	failed += plan - k;
+	if (!plan)
+		printf("# nothing selected\n");
+	printf("%u passed, %u failed, %u skipped\n", passed, failed, skipped);
+	return failed || !plan ? 1 : 0;
 }

@@ -52,6 +52,15 @@
 				  (double)(tol), a_, b_);                \
 	} while (0)
 
+/*
+ * TEST_SKIP("why %s", ...): the test cannot run here (no AES-NI, say); the
+ * runner reports "ok N name # SKIP why" and counts it apart. Never for a
+ * failure: a skipped test is not a passed one.
+ */
+#define TEST_SKIP_STATUS 77
+_Noreturn void test_skip(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+#define TEST_SKIP(...) test_skip(__VA_ARGS__)
+
 /* A call returning an mpc status that must succeed; prints the message. */
 #define ASSERT_OK(call)                                                  \
 	do {                                                             \

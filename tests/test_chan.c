@@ -486,10 +486,8 @@ TEST(chan_kat_cacophony_aesgcm)
 		"aa0bb39097555c918e40be82abc2b909eb79d9eb87adb07e268fc37323a6cf904fd01fb391",
 	};
 
-	if (!chan_aesgcm_available()) {
-		printf("# no AES-NI here: AES-GCM not tested\n");
-		return 0;
-	}
+	if (!chan_aesgcm_available())
+		TEST_SKIP("no AES-NI on this CPU: libsodium has no AES-GCM here");
 	return kat_ik(CHAN_AESGCM, ctx,
 		      "669c8640d9e42a3cda2f232f78597ceefb01daa6e3df81181ccce6fc6b5026bf");
 }
