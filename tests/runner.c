@@ -10,6 +10,7 @@
  * error (a typo would otherwise run nothing and pass). `-l` lists them.
  */
 #include <errno.h>
+#include <math.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -52,6 +53,13 @@ const char *test_fixture(const char *rel)
 
 	snprintf(b, sizeof(buf[0]), "%s/%s", test_fixtures(), rel);
 	return b;
+}
+
+double test_diff(double a, double b)
+{
+	if (isnan(a) || isnan(b) || isinf(a) || isinf(b))
+		return INFINITY;
+	return fabs(a - b);
 }
 
 /* The write end of the running test's pipe for its skip reason. */
