@@ -281,6 +281,8 @@ TEST(chan_frame_limits)
 	ASSERT_ERR(chan_seal(&l.sa, NULL, 0, buf, CHAN_FRAME_MAX + 1, buf), MPC_E_TOOBIG);
 	ASSERT_ERR(chan_open(&l.sb, NULL, 0, buf, CHAN_FRAME_MAX + 1 + CHAN_TAGBYTES, buf),
 		   MPC_E_AUTH);
+	/* Refused by its length, before any decryption (not by a bad tag). */
+	ASSERT(strstr(mpc_errmsg(MPC_E_AUTH), "over the"));
 	ASSERT_U64_EQ(l.sa.send_n, 1);
 	ASSERT_U64_EQ(l.sb.recv_n, 1);
 	free(buf);

@@ -191,6 +191,8 @@ TEST(onnx_tensor_formats)
 {
 	static const uint8_t raw32[] = { 0, 0, 0xc0, 0x3f, 0, 0, 0x20, 0xc1 }; /* 1.5, -10 */
 	static const uint8_t raw16[] = { 0x00, 0x3c, 0x01, 0x00 }; /* 1, 2^-24 */
+	static const uint8_t raw32x[] = { 0, 0, 0xc0, 0x3f, 0, 0, 0x20, 0xc1, 0 };
+	static const int64_t d9[FT_MAX_DIMS + 1] = { 2, 1, 1, 1, 1, 1, 1, 1, 1 };
 	static const double dd[] = { 0.25, -3 };
 	static const int32_t i32[] = { 7, -8 }, h16[] = { 0xc000, 0x7bff }; /* -2, 65504 */
 	static const int64_t i64[] = { 5, 1 << 20 };
@@ -251,6 +253,16 @@ TEST(onnx_tensor_formats)
 	t->raw_data.data = (uint8_t *)raw32;
 	t->raw_data.len = 7;
 	refuse(b, MPC_E_FORMAT, "data does not hold", "'c'");
+	b = add_model(&t); /* one byte too many is as wrong as one too few */
+	t->n_float_data = 0;
+	t->has_raw_data = 1;
+	t->raw_data.data = (uint8_t *)raw32x;
+	t->raw_data.len = 9;
+	refuse(b, MPC_E_FORMAT, "data does not hold", "'c'");
+	b = add_model(&t);
+	t->n_dims = FT_MAX_DIMS + 1;
+	t->dims = (int64_t *)d9;
+	refuse(b, MPC_E_UNSUPPORTED, "rank 9 (at most 8)", "'c'");
 	b = add_model(&t);
 	t->has_raw_data = 1;
 	t->raw_data.data = (uint8_t *)raw32;
