@@ -21,7 +21,7 @@ struct spec_fx {
 	Mpcpb__Part part[WIRE_MAX_PARTS + 1], *ppart[WIRE_MAX_PARTS + 1];
 	int64_t dims[FT_MAX_DIMS + 1];
 	char *parties[WIRE_MAX_PARTIES + 1], *recips[WIRE_MAX_PARTIES + 1];
-	char pname[WIRE_MAX_PARTIES + 1][8];
+	char pname[WIRE_MAX_PARTIES + 1][16];
 };
 
 static void fx_init(struct spec_fx *x)
