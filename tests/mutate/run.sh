@@ -3,9 +3,10 @@
 # Mutation smoke test: every mutant of tests/mutate/mutants.txt must be
 # caught by its test command. Each mutant is applied, alone, to a scratch
 # copy of the committed tree (git archive of MUTATE_REV, default HEAD: a
-# mutant applies to what is committed, never to a half-edited file), the
-# tree is rebuilt incrementally in one shared build directory, the command
-# runs there, and the file is restored before the next mutant.
+# mutant applies to what is committed, never to a half-edited file; outside
+# a git checkout, a copy of the files), the tree is rebuilt incrementally
+# in one shared build directory, the command runs there, and the file is
+# restored before the next mutant.
 #
 # A mutant is caught when its command exits non-zero. Harness errors count
 # as failures, never as catches: OLD text that does not occur exactly once
@@ -20,7 +21,7 @@
 # Environment: MUTATE_REV (revision to mutate), MUTATE_TIMEOUT (seconds per
 # command, default 300; a command that times out counts as a catch, as in
 # any mutation tool: the mutant made the suite hang), MUTATE_KEEP=1 keeps
-# the scratch tree and prints its path.
+# the scratch tree and prints its path, MUTATE_LIST another list file.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
@@ -89,8 +90,17 @@ else
 fi
 T=$WORK/tree
 mkdir -p "$T"
-git -C "$ROOT" archive "$REV" | tar -x -C "$T" || bail "cannot export $REV"
-echo "# mutating $(git -C "$ROOT" rev-parse --short "$REV") in $T"
+if git -C "$ROOT" rev-parse -q --verify "$REV^{commit}" >/dev/null 2>&1; then
+	git -C "$ROOT" archive "$REV" | tar -x -C "$T" || bail "cannot export $REV"
+	echo "# mutating $(git -C "$ROOT" rev-parse --short "$REV") in $T"
+elif [ -z "${MUTATE_REV:-}" ] && ! git -C "$ROOT" rev-parse >/dev/null 2>&1; then
+	# A source tarball without .git: the files as they are, minus builds.
+	tar -C "$ROOT" --exclude=./build --exclude=./bin -cf - . | tar -x -C "$T" ||
+		bail "cannot copy $ROOT"
+	echo "# not a git checkout: mutating the files of $ROOT in $T"
+else
+	bail "no commit '$REV' in $ROOT"
+fi
 
 # Builds what the selected commands need: the optimised tree always, the
 # sanitized one when a command runs something under build/san/.
