@@ -28,7 +28,7 @@ ROOT=$(cd "$HERE/../.." && pwd)
 LIST=${MUTATE_LIST:-$HERE/mutants.txt}
 REV=${MUTATE_REV:-HEAD}
 TMO=${MUTATE_TIMEOUT:-300}
-SAN_ARGS=(SANITIZE=address,undefined B=build/san BIN=build/san/bin OPT=-O1)
+SAN_ARGS=("SANITIZE=address,undefined" B=build/san BIN=build/san/bin OPT=-O1)
 
 # ---- the list: NAME | FILE | OLD | NEW | COMMAND ----
 # Fields are separated by " | " (space, bar, space); OLD and NEW are
