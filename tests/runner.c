@@ -32,10 +32,28 @@ struct test_entry {
 	unsigned timeout;
 };
 
-static const struct test_entry tests[] = {
+static const struct test_entry test_list[] = {
 #define X(name, secs) { #name, test_##name, (secs) },
 #include "list.h"
 #undef X
+};
+
+/*
+ * The runner's own cases, one per outcome, run instead of the list when
+ * MPC_RUNNER_SELF is set: runner_statuses checks what the runner prints
+ * for each, so a runner that counted a crash as a pass would fail there.
+ */
+static int self_pass(void) { return 0; }
+static int self_fail(void) { return 1; }
+static int self_crash(void) { abort(); }
+static int self_timeout(void) { sleep(30); return 0; }
+static int self_skip(void) { TEST_SKIP("a reason"); }
+static int self_exit77(void) { exit(TEST_SKIP_STATUS); } /* 77 without a reason */
+
+static const struct test_entry self_tests[] = {
+	{ "self_pass", self_pass, 5 },       { "self_fail", self_fail, 5 },
+	{ "self_crash", self_crash, 5 },     { "self_timeout", self_timeout, 1 },
+	{ "self_skip", self_skip, 5 },       { "self_exit77", self_exit77, 5 },
 };
 
 const char *test_fixtures(void)
@@ -148,9 +166,15 @@ static int run_one(const struct test_entry *t, double *secs, char *why, size_t w
 
 int main(int argc, char **argv)
 {
-	size_t i, n = sizeof(tests) / sizeof(tests[0]);
+	const struct test_entry *tests = test_list;
+	size_t i, n = sizeof(test_list) / sizeof(test_list[0]);
 	unsigned passed = 0, failed = 0, skipped = 0, k = 0, plan = 0;
 	int a;
+
+	if (getenv("MPC_RUNNER_SELF")) {
+		tests = self_tests;
+		n = sizeof(self_tests) / sizeof(self_tests[0]);
+	}
 
 	if (argc == 2 && !strcmp(argv[1], "-l")) {
 		for (i = 0; i < n; i++)
@@ -197,4 +221,65 @@ int main(int argc, char **argv)
 		printf("# nothing selected\n");
 	printf("%u passed, %u failed, %u skipped\n", passed, failed, skipped);
 	return failed || !plan ? 1 : 0;
+}
+
+/* Starts this runner on its own cases; returns its exit status, output in out. */
+static int run_self(const char *args, char *out, size_t len)
+{
+	char exe[512], cmd[700];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	size_t got = 0;
+	FILE *p;
+	int st;
+
+	ASSERT(n > 0);
+	exe[n] = '\0';
+	snprintf(cmd, sizeof(cmd), "MPC_RUNNER_SELF=1 '%s' %s 2>/dev/null", exe, args);
+	ASSERT((p = popen(cmd, "r")) != NULL);
+	while (got + 1 < len && (n = (ssize_t)fread(out + got, 1, len - 1 - got, p)) > 0)
+		got += (size_t)n;
+	out[got] = '\0';
+	st = pclose(p);
+	ASSERT(WIFEXITED(st));
+	return WEXITSTATUS(st);
+}
+
+/* Each line of out, but TAP comments, starts with the next of want. */
+static void expect_lines(const char *out, const char *const *want, size_t n)
+{
+	const char *l = out;
+	size_t k = 0;
+
+	for (; *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : l + strlen(l)) {
+		if (*l == '#')
+			continue;
+		if (k == n || strncmp(l, want[k], strlen(want[k])))
+			TEST_FAIL("runner output, line %zu: expected '%s' in:\n%s", k + 1,
+				  k < n ? want[k] : "(nothing)", out);
+		k++;
+	}
+	if (k != n)
+		TEST_FAIL("runner output: %zu lines of %zu:\n%s", k, n, out);
+}
+
+TEST(runner_statuses)
+{
+	static const char *const all[] = {
+		"1..6\n", "ok 1 self_pass (", "not ok 2 self_fail (", "not ok 3 self_crash (",
+		"not ok 4 self_timeout (", "ok 5 self_skip # SKIP a reason\n",
+		"not ok 6 self_exit77 (", "1 passed, 4 failed, 1 skipped\n",
+	};
+	static const char *const some[] = { "1..2\n", "ok 1 self_pass (", "ok 2 self_skip # SKIP",
+					     "1 passed, 0 failed, 1 skipped\n" };
+	static const char *const none[] = { "Bail out! no test name starts with 'self_typo'\n" };
+	char out[4096];
+
+	ASSERT_EQ(run_self("", out, sizeof(out)), 1);
+	expect_lines(out, all, sizeof(all) / sizeof(all[0]));
+	ASSERT_EQ(run_self("self_pass self_skip", out, sizeof(out)), 0);
+	expect_lines(out, some, sizeof(some) / sizeof(some[0]));
+	ASSERT_EQ(run_self("self_pass self_typo", out, sizeof(out)), 2);
+	expect_lines(out, none, 1);
+	ASSERT_EQ(run_self("-self", out, sizeof(out)), 1);
+	return 0;
 }
