@@ -10,6 +10,7 @@
  * error (a typo would otherwise run nothing and pass). `-l` lists them.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -129,9 +130,12 @@ static int run_one(const struct test_entry *t, double *secs, char *why, size_t w
 	why[0] = '\0';
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	fflush(NULL);
-	if (pipe(fds) < 0)
+	/* Close-on-exec and read without blocking: a process the test started
+	 * and left running must not hold the runner (the reason, if any, is in
+	 * the pipe before the test exits). */
+	if (pipe2(fds, O_CLOEXEC) < 0)
 		return RUN_FAIL;
-	pid = fork();
+	pid = fcntl(fds[0], F_SETFL, O_NONBLOCK) < 0 ? -1 : fork();
 	if (pid < 0) {
 		close(fds[0]);
 		close(fds[1]);
