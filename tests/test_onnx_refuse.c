@@ -12,6 +12,7 @@
 
 #include "err.h"
 #include "onnx_build.h"
+#include "onnx_int.h"
 #include "test.h"
 
 static const int64_t d4[] = { 1, 1, 4, 4 }, dn2[] = { -1, 2 }, d2[] = { 2 };
@@ -36,6 +37,26 @@ static void refuse(struct ob *b, int code, const char *w1, const char *w2)
 	ASSERT(strstr(mpc_errmsg(code), w2));
 	ASSERT(!m);
 	ob_free(b);
+}
+
+/* A Relu with k attributes "foo": refused by their count, or by the name. */
+static void many_attrs(size_t k, int code, const char *word)
+{
+	static Mpconnx__AttributeProto a[40], *pa[40];
+	Mpconnx__NodeProto *n;
+	struct ob *b = one_node("Relu", "many", &n);
+
+	ASSERT(k <= 40);
+	for (size_t i = 0; i < k; i++) {
+		mpconnx__attribute_proto__init(&a[i]);
+		a[i].name = "foo";
+		a[i].has_type = a[i].has_i = 1;
+		a[i].type = MPCONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT;
+		pa[i] = &a[i];
+	}
+	n->attribute = pa;
+	n->n_attribute = k;
+	refuse(b, code, word, "many");
 }
 
 TEST(onnx_refuse_attrs)
@@ -104,6 +125,24 @@ TEST(onnx_refuse_attrs)
 	b = one_node("Reshape", "rs", &n);
 	n->input[n->n_input++] = "x";
 	refuse(b, MPC_E_UNSUPPORTED, "constant int64", "rs");
+
+	/* The bounds themselves: an INTS value up to ONNX_ATTR_MAX, 32 attributes. */
+	b = one_node("MaxPool", "pool6", &n);
+	ob_ints(b, n, "kernel_shape", 2, 2, 2, 0, 0);
+	ob_ints(b, n, "strides", 2, ONNX_ATTR_MAX, 1, 0, 0);
+	{
+		struct model *m = NULL;
+
+		ASSERT_OK(ob_parse(b, &m));
+		model_free(m);
+		ob_free(b);
+	}
+	b = one_node("MaxPool", "pool7", &n);
+	ob_ints(b, n, "kernel_shape", 2, 2, 2, 0, 0);
+	ob_ints(b, n, "strides", 2, ONNX_ATTR_MAX + 1, 1, 0, 0);
+	refuse(b, MPC_E_UNSUPPORTED, "strides value 1048577 is not supported", "pool7");
+	many_attrs(32, MPC_E_UNSUPPORTED, "attribute 'foo' is not supported");
+	many_attrs(33, MPC_E_FORMAT, "33 attributes");
 	return 0;
 }
 
