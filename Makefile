@@ -48,7 +48,7 @@ TST_OBJ := $(patsubst %.c,$(B)/%.o,$(TST_SRC))
 BEN_SRC := $(wildcard bench/*.c)
 BEN_OBJ := $(patsubst %.c,$(B)/%.o,$(BEN_SRC))
 
-.PHONY: all test test-unit bench fuzz clean demo deps
+.PHONY: all test test-unit bench fuzz clean demo deps mutate
 .SECONDARY: $(GEN_C) $(GEN_H)
 all: $(BIN)/mpcctl $(BIN)/mpcd
 
@@ -105,6 +105,11 @@ test: deps
 	@$(MAKE) --no-print-directory all $(BIN)/test-runner
 	@$(SAN_MAKE) build/san/bin/mpcctl build/san/bin/mpcd build/san/bin/test-runner
 	@bash tests/run-all.sh
+
+# Every known mutant (tests/mutate/mutants.txt) applied to a scratch copy
+# of the committed tree must make its suite fail.
+mutate: deps
+	@bash tests/mutate/run.sh
 
 test-unit: $(BIN)/test-runner
 	@$(BIN)/test-runner $(T)
