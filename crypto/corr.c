@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pool.h"
 #include "ring.h"
 
 void corr_req_bilin(struct corr_req *q, const struct bilin *bl)
@@ -260,16 +261,40 @@ static void xor_run(const struct corr_req *q, size_t *lo, size_t *hi)
 /*
  * The dealer sums every party's inputs and parties 0..n-2's outputs into
  * `sum` (XOR or addition, as each word is shared), then writes
- * truth - sum into fix.
+ * truth - sum into fix. Word by word: ranges of words split over the pool.
  */
+#define FOLD_MIN ((size_t)1 << 15)
+
+struct fold_job {
+	uint64_t *dst;         /* sum, or fix */
+	const uint64_t *src;   /* part, or truth */
+	const uint64_t *other; /* fix: sum's words at the fix's offset */
+	size_t lo, hi, base;   /* the XOR run, and dst's offset in the layout */
+};
+
+static int fold_range(void *arg, size_t a, size_t b)
+{
+	const struct fold_job *j = arg;
+
+	for (size_t i = a; i < b; i++) {
+		size_t at = j->base + i;
+
+		if (j->other)
+			j->dst[i] = (at >= j->lo && at < j->hi) ? j->src[i] ^ j->other[i] :
+								  j->src[i] - j->other[i];
+		else
+			j->dst[i] = (at >= j->lo && at < j->hi) ? j->dst[i] ^ j->src[i] :
+								  j->dst[i] + j->src[i];
+	}
+	return 0;
+}
+
 static void fold(struct corr_mat *sum, const struct corr_mat *part)
 {
-	size_t lo, hi;
+	struct fold_job j = { .dst = sum->buf, .src = part->buf };
 
-	xor_run(&sum->req, &lo, &hi);
-	for (size_t i = 0; i < sum->len; i++)
-		sum->buf[i] = (i >= lo && i < hi) ? sum->buf[i] ^ part->buf[i] :
-						    sum->buf[i] + part->buf[i];
+	xor_run(&sum->req, &j.lo, &j.hi);
+	pool_run(sum->len, FOLD_MIN, fold_range, &j);
 }
 
 int corr_deal(const struct corr_req *q, struct prg *party, int n, uint64_t *fix)
@@ -349,12 +374,8 @@ int corr_deal(const struct corr_req *q, struct prg *party, int n, uint64_t *fix)
 		break;
 	}
 	xor_run(q, &lo, &hi);
-	for (size_t i = 0; i < flen; i++) {
-		size_t at = in_len + i;
-		uint64_t o = sum.buf[at];
-
-		fix[i] = (at >= lo && at < hi) ? truth[i] ^ o : truth[i] - o;
-	}
+	pool_run(flen, FOLD_MIN, fold_range,
+		 &(struct fold_job){ fix, truth, sum.buf + in_len, lo, hi, in_len });
 	ret = 0;
 out:
 	if (truth) {
