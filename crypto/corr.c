@@ -272,20 +272,38 @@ struct fold_job {
 	size_t lo, hi, base;   /* the XOR run, and dst's offset in the layout */
 };
 
+/* dst[i] op= src[i] (or dst = src op other) over [a, b), one op: vectorises. */
+static void fold_span(const struct fold_job *j, size_t a, size_t b, int xor)
+{
+	uint64_t *d = j->dst;
+	const uint64_t *s = j->src, *o = j->other;
+
+	if (o && xor)
+		for (size_t i = a; i < b; i++)
+			d[i] = s[i] ^ o[i];
+	else if (o)
+		for (size_t i = a; i < b; i++)
+			d[i] = s[i] - o[i];
+	else if (xor)
+		for (size_t i = a; i < b; i++)
+			d[i] ^= s[i];
+	else
+		for (size_t i = a; i < b; i++)
+			d[i] += s[i];
+}
+
 static int fold_range(void *arg, size_t a, size_t b)
 {
 	const struct fold_job *j = arg;
+	/* The XOR run in dst's indices, clamped to [a, b]. */
+	size_t x0 = j->lo > j->base ? j->lo - j->base : 0;
+	size_t x1 = j->hi > j->base ? j->hi - j->base : 0;
 
-	for (size_t i = a; i < b; i++) {
-		size_t at = j->base + i;
-
-		if (j->other)
-			j->dst[i] = (at >= j->lo && at < j->hi) ? j->src[i] ^ j->other[i] :
-								  j->src[i] - j->other[i];
-		else
-			j->dst[i] = (at >= j->lo && at < j->hi) ? j->dst[i] ^ j->src[i] :
-								  j->dst[i] + j->src[i];
-	}
+	x0 = x0 < a ? a : x0 > b ? b : x0;
+	x1 = x1 < x0 ? x0 : x1 > b ? b : x1;
+	fold_span(j, a, x0, 0);
+	fold_span(j, x0, x1, 1);
+	fold_span(j, x1, b, 0);
 	return 0;
 }
 
