@@ -22,7 +22,7 @@ struct task {
 	struct task *link;
 };
 
-/* Everything below is under mu; fn runs outside it. */
+/* Everything below is under mu (threads is also read without it); fn runs outside it. */
 static struct {
 	pthread_mutex_t mu;
 	pthread_cond_t work; /* a task has ranges left, or the size changed */
@@ -109,20 +109,17 @@ int pool_set_threads(int n)
 		}
 		pool.started++;
 	}
-	pool.threads = pool.started + 1 < n ? pool.started + 1 : n;
+	__atomic_store_n(&pool.threads, pool.started + 1 < n ? pool.started + 1 : n,
+			 __ATOMIC_RELAXED);
 	pthread_cond_broadcast(&pool.work);
 	pthread_mutex_unlock(&pool.mu);
 	return ret;
 }
 
+/* Read without the lock: kernels ask on every call, from every party. */
 int pool_threads(void)
 {
-	int n;
-
-	pthread_mutex_lock(&pool.mu);
-	n = pool.threads;
-	pthread_mutex_unlock(&pool.mu);
-	return n;
+	return __atomic_load_n(&pool.threads, __ATOMIC_RELAXED);
 }
 
 int pool_cores(void)
@@ -140,9 +137,7 @@ int pool_for(size_t n, size_t min_chunk, pool_fn fn, void *ctx)
 
 	if (!min_chunk)
 		min_chunk = 1;
-	pthread_mutex_lock(&pool.mu);
-	threads = pool.threads;
-	pthread_mutex_unlock(&pool.mu);
+	threads = pool_threads();
 	if (threads < 2 || n / min_chunk < 2)
 		return n ? fn(ctx, 0, n) : 0;
 	most = (size_t)threads * RANGES_PER_THREAD;

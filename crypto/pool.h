@@ -22,7 +22,11 @@
  */
 #define POOL_MAX_THREADS 256
 
-/* One range [lo, hi); a nonzero status is returned by pool_for. */
+/*
+ * One range [lo, hi); a nonzero status is returned by pool_for. A range
+ * may run on another thread: a message it sets with mpc_fail() stays
+ * there, so ranges that can fail return a code the caller explains.
+ */
 typedef int (*pool_fn)(void *ctx, size_t lo, size_t hi);
 
 /*
