@@ -18,6 +18,7 @@
 #include "fxp.h"
 #include "model.h"
 #include "npy.h"
+#include "pool.h"
 #include "sim_model.h"
 
 #define MAX_INPUTS 16
@@ -38,11 +39,14 @@ static void usage(FILE *f)
 		"                       --input NAME=A.npy[,B.npy...] | NAME=A.npy[+B.npy...]\n"
 		"                       [--parties N] [--frac-bits F] [--offline dealer]\n"
 		"                       [--model-owner K] [--recipient K] [-o OUT.npy|OUT.csv] [--json]\n"
+		"                       [--threads N]\n"
 		"\n"
 		"Parts joined with ',' are columns of the same rows (joined on the last axis);\n"
 		"parts joined with '+' are more rows (joined on the first axis). Part k is owned\n"
 		"by party k mod N; the weights by --model-owner (default N-1); the outputs are\n"
-		"revealed to --recipient (default 0) only.\n");
+		"revealed to --recipient (default 0) only. --threads: the pool all parties'\n"
+		"local arithmetic shares (default: the machine's cores); results do not\n"
+		"depend on it.\n");
 }
 
 static int fail(const char *what, int ret)
@@ -219,12 +223,13 @@ int simulate_main(int argc, char **argv)
 		{ "recipient", required_argument, NULL, 'r' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "threads", required_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *model_path = NULL, *weights = NULL, *out_path = NULL;
 	struct input_arg ia[MAX_INPUTS];
-	int n_ia = 0, json = 0, owner = -1, c, ret, status = 1;
+	int n_ia = 0, json = 0, owner = -1, threads = pool_cores(), c, ret, status = 1;
 	struct sim_model s = { .frac = FXP_DEFAULT_FRAC, .n_parties = 2 };
 	struct eval_input in[MAX_INPUTS];
 	struct eval_part parts[MAX_INPUTS][MAX_PARTS];
@@ -284,6 +289,10 @@ int simulate_main(int argc, char **argv)
 		case 'j':
 			json = 1;
 			break;
+		case 'T':
+			if (parse_int(optarg, 1, POOL_MAX_THREADS, "--threads", &threads))
+				goto out;
+			break;
 		case 'h':
 			usage(stdout);
 			status = 0;
@@ -299,6 +308,10 @@ int simulate_main(int argc, char **argv)
 			!model_path ? "--model is required" : "--input is required");
 		usage(stderr);
 		status = 2;
+		goto out;
+	}
+	if ((ret = pool_set_threads(threads)) != 0) {
+		fail("--threads", ret);
 		goto out;
 	}
 	s.owner = owner < 0 ? s.n_parties - 1 : owner;

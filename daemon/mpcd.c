@@ -24,6 +24,7 @@
 #include "keys.h"
 #include "log.h"
 #include "mpc.h"
+#include "pool.h"
 #include "server.h"
 
 static void on_wake(uv_async_t *a)
@@ -163,7 +164,9 @@ int main(int argc, char **argv)
 		status = 0;
 		goto out;
 	}
-	if ((ret = make_dirs(&s)) != 0 || (ret = audit_open(&s.audit, s.cfg->node.audit_log)) != 0) {
+	/* Every job's local arithmetic shares one pool of [Node] Threads. */
+	if ((ret = make_dirs(&s)) != 0 || (ret = audit_open(&s.audit, s.cfg->node.audit_log)) != 0 ||
+	    (ret = pool_set_threads((int)s.cfg->node.threads)) != 0) {
 		fprintf(stderr, "mpcd: %s\n", mpc_errmsg(ret));
 		goto out;
 	}
