@@ -189,9 +189,13 @@ TEST(wire_part_bounds)
 	st.spec = &x.s;
 	x.f.msg_case = MPCPB__FRAME__MSG_START;
 	x.f.start = &st;
+	st.graph_hash = (char *)"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 	expect(&x.f, 1, "a start frame");
 	x.in[0].axis = -1;
 	expect(&x.f, 0, "axis -1 in a start frame");
+	x.in[0].axis = 0;
+	st.graph_hash = (char *)"0123456789abcdef";
+	expect(&x.f, 0, "a start frame with a short public graph hash");
 	return 0;
 }
 
