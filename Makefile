@@ -33,13 +33,13 @@ GEN     := build/gen
 PROTOS  := $(wildcard proto/*.proto)
 GEN_C   := $(patsubst proto/%.proto,$(GEN)/%.pb-c.c,$(PROTOS))
 GEN_H   := $(GEN_C:.c=.h)
-INC     := -I. -Icrypto -Iprotocol -Imodel -Idaemon -Ibench -I$(GEN)
+INC     := -I. -Icrypto -Iprotocol -Imodel -Idaemon -Icli -Ibench -I$(GEN)
 
 LIB_SRC := $(wildcard crypto/*.c protocol/*.c model/*.c)
 LIB_OBJ := $(patsubst %.c,$(B)/%.o,$(LIB_SRC)) $(patsubst $(GEN)/%.c,$(B)/gen/%.o,$(GEN_C))
-# daemon/: mpcctl is mpcctl.c + cli_*.c; mpcd is mpcd.c; the rest is
+# cli/ is mpcctl; daemon/mpcd.c is mpcd; the rest of daemon/ is
 # libmpcd.a, shared by both and by the tests.
-CTL_SRC := $(wildcard daemon/mpcctl.c daemon/cli_*.c)
+CTL_SRC := $(wildcard cli/*.c)
 CTL_OBJ := $(patsubst %.c,$(B)/%.o,$(CTL_SRC))
 DMN_SRC := $(filter-out daemon/mpcd.c $(CTL_SRC),$(wildcard daemon/*.c))
 DMN_OBJ := $(patsubst %.c,$(B)/%.o,$(DMN_SRC))
@@ -48,7 +48,7 @@ TST_OBJ := $(patsubst %.c,$(B)/%.o,$(TST_SRC))
 BEN_SRC := $(wildcard bench/*.c)
 BEN_OBJ := $(patsubst %.c,$(B)/%.o,$(BEN_SRC))
 
-.PHONY: all test test-unit bench fuzz clean demo deps
+.PHONY: all test test-unit bench fuzz clean demo deps mutate
 .SECONDARY: $(GEN_C) $(GEN_H)
 all: $(BIN)/mpcctl $(BIN)/mpcd
 
@@ -105,6 +105,11 @@ test: deps
 	@$(MAKE) --no-print-directory all $(BIN)/test-runner
 	@$(SAN_MAKE) build/san/bin/mpcctl build/san/bin/mpcd build/san/bin/test-runner
 	@bash tests/run-all.sh
+
+# Every known mutant (tests/mutate/mutants.txt) applied to a scratch copy
+# of the committed tree must make its suite fail.
+mutate: deps
+	@bash tests/mutate/run.sh
 
 test-unit: $(BIN)/test-runner
 	@$(BIN)/test-runner $(T)

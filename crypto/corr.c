@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pool.h"
 #include "ring.h"
 
 void corr_req_bilin(struct corr_req *q, const struct bilin *bl)
@@ -289,16 +290,58 @@ static void xor_run(const struct corr_req *q, size_t *lo, size_t *hi)
 /*
  * The dealer sums every party's inputs and parties 0..n-2's outputs into
  * `sum` (XOR or addition, as each word is shared), then writes
- * truth - sum into fix.
+ * truth - sum into fix. Word by word: ranges of words split over the pool.
  */
+#define FOLD_MIN ((size_t)1 << 15)
+
+struct fold_job {
+	uint64_t *dst;         /* sum, or fix */
+	const uint64_t *src;   /* part, or truth */
+	const uint64_t *other; /* fix: sum's words at the fix's offset */
+	size_t lo, hi, base;   /* the XOR run, and dst's offset in the layout */
+};
+
+/* dst[i] op= src[i] (or dst = src op other) over [a, b), one op: vectorises. */
+static void fold_span(const struct fold_job *j, size_t a, size_t b, int xor)
+{
+	uint64_t *d = j->dst;
+	const uint64_t *s = j->src, *o = j->other;
+
+	if (o && xor)
+		for (size_t i = a; i < b; i++)
+			d[i] = s[i] ^ o[i];
+	else if (o)
+		for (size_t i = a; i < b; i++)
+			d[i] = s[i] - o[i];
+	else if (xor)
+		for (size_t i = a; i < b; i++)
+			d[i] ^= s[i];
+	else
+		for (size_t i = a; i < b; i++)
+			d[i] += s[i];
+}
+
+static int fold_range(void *arg, size_t a, size_t b)
+{
+	const struct fold_job *j = arg;
+	/* The XOR run in dst's indices, clamped to [a, b]. */
+	size_t x0 = j->lo > j->base ? j->lo - j->base : 0;
+	size_t x1 = j->hi > j->base ? j->hi - j->base : 0;
+
+	x0 = x0 < a ? a : x0 > b ? b : x0;
+	x1 = x1 < x0 ? x0 : x1 > b ? b : x1;
+	fold_span(j, a, x0, 0);
+	fold_span(j, x0, x1, 1);
+	fold_span(j, x1, b, 0);
+	return 0;
+}
+
 static void fold(struct corr_mat *sum, const struct corr_mat *part)
 {
-	size_t lo, hi;
+	struct fold_job j = { .dst = sum->buf, .src = part->buf };
 
-	xor_run(&sum->req, &lo, &hi);
-	for (size_t i = 0; i < sum->len; i++)
-		sum->buf[i] = (i >= lo && i < hi) ? sum->buf[i] ^ part->buf[i] :
-						    sum->buf[i] + part->buf[i];
+	xor_run(&sum->req, &j.lo, &j.hi);
+	pool_run(sum->len, FOLD_MIN, fold_range, &j);
 }
 
 int corr_deal(const struct corr_req *q, struct prg *party, int n, uint64_t *fix)
@@ -384,12 +427,8 @@ int corr_deal(const struct corr_req *q, struct prg *party, int n, uint64_t *fix)
 		break;
 	}
 	xor_run(q, &lo, &hi);
-	for (size_t i = 0; i < flen; i++) {
-		size_t at = in_len + i;
-		uint64_t o = sum.buf[at];
-
-		fix[i] = (at >= lo && at < hi) ? truth[i] ^ o : truth[i] - o;
-	}
+	pool_run(flen, FOLD_MIN, fold_range,
+		 &(struct fold_job){ fix, truth, sum.buf + in_len, lo, hi, in_len });
 	ret = 0;
 out:
 	if (truth) {

@@ -26,6 +26,13 @@ void ring_and(uint64_t *z, const uint64_t *x, const uint64_t *y, size_t n);
  */
 void ring_matmul(uint64_t *c, const uint64_t *a, const uint64_t *b,
 		 size_t m, size_t k, size_t p, int acc);
+/*
+ * The same on the calling thread alone: ring_matmul splits large products
+ * over the pool (crypto/pool.h), which callers already running on it in
+ * parallel do not want.
+ */
+void ring_matmul_st(uint64_t *c, const uint64_t *a, const uint64_t *b,
+		    size_t m, size_t k, size_t p, int acc);
 
 /* B (cols x rows) = A^T for A (rows x cols); no aliasing. */
 void ring_transpose(uint64_t *b, const uint64_t *a, size_t rows, size_t cols);

@@ -399,7 +399,7 @@ static void on_start(struct server *s, struct peer *from, const Mpcpb__JobStart 
 		job__abort(j, "cannot start the job thread", 1);
 }
 
-void job_on_frame(struct server *s, struct peer *from, const Mpcpb__Frame *f)
+static void on_frame(struct server *s, struct peer *from, const Mpcpb__Frame *f)
 {
 	struct job *j;
 
@@ -441,7 +441,7 @@ void job_on_frame(struct server *s, struct peer *from, const Mpcpb__Frame *f)
 	}
 }
 
-void job_on_peer_lost(struct server *s, struct peer *p, const char *why)
+static void on_peer_lost(struct server *s, struct peer *p, const char *why)
 {
 	char r[REASON_BUF];
 
@@ -516,3 +516,9 @@ void job__answer_refuse(struct server *s, struct peer *to, const char *id, const
 	(void)s;
 }
 
+const struct link_handlers job_link_handlers = {
+	.on_frame = on_frame,
+	.on_peer_lost = on_peer_lost,
+	.chunk_begin = job__chunk_begin,
+	.chunk_end = job__chunk_end,
+};

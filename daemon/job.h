@@ -98,19 +98,8 @@ struct job {
 	struct net_stats st[NET_PH_COUNT]; /* the thread's counters, at its end */
 };
 
-/*
- * Loop thread, for each raw frame announced by a JobData header: where to
- * decrypt its `len` bytes (NULL: drop them, the job is gone or refused
- * them), then whether that worked.
- */
-struct job_chunk {
-	char id[WIRE_ID_LEN + 1];
-	uint64_t total; /* first chunk: the message's length */
-	uint32_t len;
-	int last;
-};
-uint8_t *job_chunk_begin(struct server *s, struct peer *from, const struct job_chunk *c);
-void job_chunk_end(struct server *s, struct peer *from, const struct job_chunk *c, int ok);
+/* The handlers links call (server.h): frames, lost peers, raw chunks. */
+extern const struct link_handlers job_link_handlers;
 
 /* ctl entry points (loop thread); errors as one line in err. */
 int job_submit(struct server *s, const Mpcctlpb__Submit *req, char *id, char *err, size_t errlen);
@@ -121,6 +110,9 @@ void job_info(struct job *j, Mpcctlpb__JobInfo *info, char *buf, size_t buflen);
 const char *job_state_name(enum job_state st);
 
 /* Internal to job*.c */
+/* job_data.c: the raw-frame handlers of job_link_handlers. */
+uint8_t *job__chunk_begin(struct server *s, struct peer *from, const struct link_chunk *c);
+void job__chunk_end(struct server *s, struct peer *from, const struct link_chunk *c, int ok);
 Mpcpb__JobSpec *job__spec_dup(const Mpcpb__JobSpec *s);
 int job__ep_of(const struct job *j, const char *node);
 void job__audit(struct job *j, const char *event, const char *reason);

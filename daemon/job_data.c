@@ -69,7 +69,7 @@ static struct job *data_job(struct server *s, struct peer *from, const char *id,
  * for exactly that (and nothing is queued before), a new one otherwise,
  * bounded by JobMemory. A chunk that overruns its message aborts the job.
  */
-uint8_t *job_chunk_begin(struct server *s, struct peer *from, const struct job_chunk *c)
+uint8_t *job__chunk_begin(struct server *s, struct peer *from, const struct link_chunk *c)
 {
 	const char *why = NULL;
 	char buf[192];
@@ -121,7 +121,7 @@ out:
 }
 
 /* ok = 0: the chunk did not authenticate; the link is closing and that aborts the job. */
-void job_chunk_end(struct server *s, struct peer *from, const struct job_chunk *c, int ok)
+void job__chunk_end(struct server *s, struct peer *from, const struct link_chunk *c, int ok)
 {
 	struct jqueue *q;
 	struct job *j;

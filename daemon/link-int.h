@@ -8,7 +8,7 @@
 #include <uv.h>
 
 #include "chan.h"
-#include "job.h"
+#include "server.h"
 #include "server.h"
 
 enum link_state { LK_CONNECT, LK_HS, LK_HELLO, LK_UP, LK_CLOSING };
@@ -36,7 +36,7 @@ struct link {
 	struct chan_session sess;
 	uint8_t *rbuf;
 	size_t roff, rlen, rcap; /* unconsumed bytes are rbuf[roff, rlen) */
-	struct job_chunk chunk;      /* announced by a JobData header: the next frame */
+	struct link_chunk chunk;      /* announced by a JobData header: the next frame */
 	int chunk_next;
 	double t_start, t_rx, t_tx, t_up;
 	double t_keys;               /* when the current session keys were agreed */

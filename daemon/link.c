@@ -17,7 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "job.h"
 #include "keys.h"
 #include "link-int.h"
 #include "log.h"
@@ -96,7 +95,7 @@ void link__close(struct link *l, const char *why)
 		if (was_up) {
 			p->since = time(NULL);
 			log_info("peer %s: link closed: %s", p->cfg->name, why);
-			job_on_peer_lost(l->srv, p, why);
+			l->srv->on_link->on_peer_lost(l->srv, p, why);
 		} else {
 			log_info("peer %s: %s", p->cfg->name, why);
 		}
@@ -317,10 +316,10 @@ static int on_chunk(struct link *l, uint8_t *m, size_t clen)
 		link__close(l, "data chunk of the wrong length");
 		return -1;
 	}
-	dst = job_chunk_begin(l->srv, l->peer, &l->chunk);
+	dst = l->srv->on_link->chunk_begin(l->srv, l->peer, &l->chunk);
 	ok = chan_open(&l->sess, m, FRAME_HDR, m + FRAME_HDR, clen, dst ? dst : m + FRAME_HDR) == 0;
 	if (dst)
-		job_chunk_end(l->srv, l->peer, &l->chunk, ok);
+		l->srv->on_link->chunk_end(l->srv, l->peer, &l->chunk, ok);
 	else if (ok)
 		sodium_memzero(m + FRAME_HDR, l->chunk.len);
 	if (!ok) {
@@ -365,7 +364,7 @@ static int on_frame(struct link *l, const uint8_t *pt, size_t len)
 		else if (f->msg_case == MPCPB__FRAME__MSG_DATA && f->data->raw)
 			announce_chunk(l, f->data, why, sizeof(why));
 		else
-			job_on_frame(l->srv, p, f);
+			l->srv->on_link->on_frame(l->srv, p, f);
 	}
 	mpcpb__frame__free_unpacked(f, NULL);
 	if (why[0]) {

@@ -24,25 +24,8 @@
 #include "keys.h"
 #include "log.h"
 #include "mpc.h"
+#include "pool.h"
 #include "server.h"
-
-double srv_now(struct server *s)
-{
-	return (double)uv_now(s->loop) / 1000.0;
-}
-
-struct peer *srv_peer_by_name(struct server *s, const char *name)
-{
-	for (size_t i = 0; i < s->n_peers; i++)
-		if (!strcmp(s->peers[i].cfg->name, name))
-			return &s->peers[i];
-	return NULL;
-}
-
-void srv_wake(struct server *s)
-{
-	uv_async_send(&s->wake);
-}
 
 static void on_wake(uv_async_t *a)
 {
@@ -181,7 +164,9 @@ int main(int argc, char **argv)
 		status = 0;
 		goto out;
 	}
-	if ((ret = make_dirs(&s)) != 0 || (ret = audit_open(&s.audit, s.cfg->node.audit_log)) != 0) {
+	/* Every job's local arithmetic shares one pool of [Node] Threads. */
+	if ((ret = make_dirs(&s)) != 0 || (ret = audit_open(&s.audit, s.cfg->node.audit_log)) != 0 ||
+	    (ret = pool_set_threads((int)s.cfg->node.threads)) != 0) {
 		fprintf(stderr, "mpcd: %s\n", mpc_errmsg(ret));
 		goto out;
 	}
@@ -197,6 +182,7 @@ int main(int argc, char **argv)
 	}
 	pthread_mutex_init(&s.mu, NULL);
 	s.loop = uv_default_loop();
+	s.on_link = &job_link_handlers;
 	s.hs_tokens = 40.0;
 	uv_async_init(s.loop, &s.wake, on_wake);
 	s.wake.data = &s;

@@ -18,6 +18,7 @@
 
 #include "cfg.h"
 #include "chan.h"
+#include "wire.h"
 #include "wire.pb-c.h"
 
 struct link;
@@ -39,6 +40,34 @@ struct peer {
 	uint32_t rekeys;        /* session keys replaced on the current link */
 };
 
+/*
+ * A raw frame announced by a JobData header: the next frame on the link
+ * carries `len` bytes of message `id`.
+ */
+struct link_chunk {
+	char id[WIRE_ID_LEN + 1];
+	uint64_t total; /* first chunk: the message's length */
+	uint32_t len;
+	int last;
+};
+
+/*
+ * What links hand up, on the loop thread. The layer above the links (the
+ * jobs) fills this table and mpcd.c installs it, so link*.c never calls
+ * into job*.c: link < job < ctl < mpcd.
+ *   on_frame      a checked message from an authenticated peer
+ *   on_peer_lost  the peer's link went down (why: one line)
+ *   chunk_begin   where to decrypt an announced raw frame's bytes (NULL:
+ *                 decrypt in place and drop them), then chunk_end: whether
+ *                 that worked
+ */
+struct link_handlers {
+	void (*on_frame)(struct server *s, struct peer *from, const Mpcpb__Frame *f);
+	void (*on_peer_lost)(struct server *s, struct peer *p, const char *why);
+	uint8_t *(*chunk_begin)(struct server *s, struct peer *from, const struct link_chunk *c);
+	void (*chunk_end)(struct server *s, struct peer *from, const struct link_chunk *c, int ok);
+};
+
 struct server_event {
 	struct server_event *next;
 	struct job *job;
@@ -58,6 +87,7 @@ struct server {
 	size_t n_peers;
 	struct job *jobs;
 	struct audit *audit;
+	const struct link_handlers *on_link; /* set before link_listen */
 	int stopping;
 	int ctl_bound;          /* we created the control socket file */
 	double hs_tokens;       /* handshake rate limit: token bucket */
@@ -66,6 +96,7 @@ struct server {
 	struct server_event *events;
 };
 
+/* server.c: the shared state's own helpers, below every other module. */
 double srv_now(struct server *s);
 struct peer *srv_peer_by_name(struct server *s, const char *name);
 /* Ask the loop to run (drain send queues and job events). Thread-safe. */
@@ -85,9 +116,7 @@ int peer_send(struct peer *p, const Mpcpb__Frame *f);
 int peer_send_data(struct peer *p, const Mpcpb__Frame *hdr, const void *data, size_t len);
 void link_close_all(struct server *s, const char *why);
 
-/* job.c: called on the loop thread */
-void job_on_frame(struct server *s, struct peer *from, const Mpcpb__Frame *f);
-void job_on_peer_lost(struct server *s, struct peer *p, const char *why);
+/* job.c: called on the loop thread (frames arrive through s->on_link) */
 void job_cron(struct server *s);
 void job_drain_events(struct server *s);
 void job_abort_all(struct server *s, const char *why);

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "ops.h"
+#include "pool.h"
 #include "ring.h"
 
 int beaver_bilin_need(struct corr_list *l, const struct bilin *bl)
@@ -45,6 +46,23 @@ static int without_e(struct mpc *m, const struct bilin *bl, const struct corr_ma
 	return apply_acc(bl, mt->a, f, z);
 }
 
+/* The element-wise formula on [lo, hi), apart on the pool for large layers. */
+struct mul_job {
+	const uint64_t *a, *b, *c, *e, *f;
+	uint64_t own, *z;
+};
+
+#define MUL_MIN ((size_t)1 << 15)
+
+static int mul_range(void *arg, size_t lo, size_t hi)
+{
+	const struct mul_job *j = arg;
+
+	for (size_t i = lo; i < hi; i++)
+		j->z[i] = j->c[i] + j->e[i] * (j->b[i] + (j->f[i] & j->own)) + j->a[i] * j->f[i];
+	return 0;
+}
+
 static int finish(struct mpc *m, const struct bilin *bl, const struct corr_mat *mt,
 		  const uint64_t *e, const uint64_t *f, uint64_t *z)
 {
@@ -54,11 +72,10 @@ static int finish(struct mpc *m, const struct bilin *bl, const struct corr_mat *
 
 	/* Element-wise without broadcast: the whole formula in one pass. */
 	if (bl->kind == BILIN_MUL && bilin_x_len(bl) == zl && yl == zl) {
-		const uint64_t *a = mt->a, *b = mt->b, *c = mt->c;
-		uint64_t own = m->me == 0 ? ~(uint64_t)0 : 0;
+		struct mul_job j = { mt->a, mt->b, mt->c, e, f,
+				     m->me == 0 ? ~(uint64_t)0 : 0, z };
 
-		for (size_t i = 0; i < zl; i++)
-			z[i] = c[i] + e[i] * (b[i] + (f[i] & own)) + a[i] * f[i];
+		pool_run(zl, MUL_MIN, mul_range, &j);
 		return 0;
 	}
 	if (!(bf = mpc_alloc_raw(yl)))

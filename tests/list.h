@@ -15,3 +15,4 @@
 #include "list_chunk.h"
 #include "list_cfg.h"
 #include "list_privacy.h"
+#include "list_threads.h"

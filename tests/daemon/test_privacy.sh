@@ -5,49 +5,19 @@
 # failing node keeps the detail); inputs outside the fixed-point range are
 # refused before anything is shared; a data owner's AllowModels refuses a
 # model by its public graph hash before reading any data, and accepts the
-# listed one; every party keeps the public graph it checked. Usage:
+# listed one; every party keeps the public graph it checked; weights held
+# in a Constant node or an INT64 initializer (tests/fixtures/privacy/)
+# never reach another party: no 16-byte run of them occurs anywhere on a
+# node that does not own the model. Usage:
 #
 #   tests/daemon/test_privacy.sh MPCCTL [MPCD]
 #
 # One consortium: alpha, beta, gamma (compute; gamma owns the models) and
-# a dealer, a few small iris jobs.
+# a dealer, a few small iris jobs and one job per privacy fixture.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 . tests/cli/lib.sh
-MPCCTL=$(cd "$(dirname "${1:-bin/mpcctl}")" && pwd)/$(basename "${1:-bin/mpcctl}")
-MPCD=${2:-$(dirname "$MPCCTL")/mpcd}
-. tests/daemon/cluster.sh
-F=$PWD/tests/fixtures
-export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
-export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-
-cleanup() {
-	[ -n "$CL_DIR" ] && cluster_stop_all
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-# ---- helpers (small copies of test_daemon.sh's) ----
-
-jget() {
-	sed -n "s/.*\"$1\": *\(\"[^\"]*\"\|[-0-9a-z.]*\).*/\1/p" | head -n 1 | tr -d '"'
-}
-field() { ctl "$1" status "$2" --json 2>/dev/null | jget "$3"; }
-state_is() { [ "$(field "$1" "$2" state)" = "$3" ]; }
-ended() { local s; s=$(field "$1" "$2" state); [ "$s" = finished ] || [ "$s" = aborted ]; }
-wait_until() {
-	local end=$((SECONDS + $1))
-	shift
-	while [ $SECONDS -le $end ]; do
-		"$@" && return 0
-		sleep 0.1
-	done
-	return 1
-}
-submit() { local n=$1; shift; ctl "$n" submit "$@" 2>"$TMP/err"; }
-dataset() { printf '\n[Dataset]\nName = %s\nPath = %s\n' "$2" "$3" >>"$CL_DIR/$1.extra"; }
-model() { printf '\n[Model]\nName = %s\nPath = %s\n' "$2" "$3" >>"$CL_DIR/$1.extra"; }
+. tests/daemon/helpers.sh "$@"
 
 # patch_f32 FILE INDEX HEX: overwrite float32 number INDEX of a .npy with a
 # v1 header of 128 bytes (the fixtures') by the 4 little-endian bytes HEX.
@@ -125,7 +95,18 @@ start_all() {
 	for n in alpha beta gamma; do cluster_wait_peers "$n" 3 || return 1; done
 }
 
-plan 13
+plan 21
+
+# npycmp and freeport (tests/cli/lib.sh), before cluster_init asks for ports.
+begin
+
+# The privacy fixtures: each model's public graph hash as `mpcctl inspect`
+# prints it for the owner's file (alpha will list them in AllowModels).
+P=$F/privacy
+declare -A PH
+for m in constant_gemm int64_gemm; do
+	PH[$m]=$(run_checked "$MPCCTL" inspect --model "$P/$m.onnx" 2>/dev/null | sed -n 's/^hash *//p')
+done
 
 d=$TMP/c
 mkdir -p "$d"
@@ -143,6 +124,10 @@ dataset alpha iris "$F/iris_logreg/input.npy"
 dataset alpha gone "$d/no-such-file.npy"
 model gamma iris "$F/iris_logreg/model.onnx"
 model gamma wine "$F/wine_mlp/model.onnx"
+model gamma constant_gemm "$P/constant_gemm.onnx"
+model gamma int64_gemm "$P/int64_gemm.onnx"
+dataset alpha constant_gemm "$P/constant_gemm.input.npy"
+dataset alpha int64_gemm "$P/int64_gemm.input.npy"
 # alpha binds its data to one public graph: first one that is not iris's.
 alpha_policy() {
 	printf '\n[Policy]\nApprove = auto\nAllowRecipients = alpha, beta, gamma\n' >>"$CL_DIR/alpha.extra"
@@ -240,9 +225,10 @@ else
 	not_ok "AllowModels: own job" "$(cat "$TMP/err")"
 fi
 
-# 12. With iris's hash listed, alpha's data runs under that model.
+# 12. With iris's hash listed, alpha's data runs under that model (and
+# under the privacy fixtures', for 13-20).
 cp "$TMP/alpha.extra" "$CL_DIR/alpha.extra"
-alpha_policy "${H:-$ZERO}"
+alpha_policy "${H:-$ZERO}, ${PH[constant_gemm]:-$ZERO}, ${PH[int64_gemm]:-$ZERO}"
 cluster_write_configs
 cluster_stop alpha
 if cluster_start alpha && cluster_wait_peers alpha 3 &&
@@ -253,7 +239,84 @@ else
 	not_ok "AllowModels: the listed model runs" "$(cat "$TMP/err"); $(tail -n 3 "$CL_DIR/alpha.log")"
 fi
 
-# 13. Every daemon stops cleanly.
+# 13-20. Weights that the code before the allowlist sent in plaintext:
+# a Constant node's float32 value, an INT64 initializer. gamma owns the
+# model, alpha holds the input and alone receives the result, the dealer
+# makes the offline material (beta takes no part, and is searched too).
+
+# hexre < HEX: hex digits as PCRE byte escapes; pattern HEXFILE: the
+# alternation of the file's 16-byte markers, one a line.
+hexre() { sed 's/\(..\)/\\x\1/g'; }
+pattern() { hexre <"$1" | paste -sd '|'; }
+
+# privacy_job NAME MODEL: checks 4 of them.
+privacy_job() {
+	local name=$1 m=$2 id h pat n f out="" bad="" files=() miss=0 line
+	if ! id=$(submit alpha --model "gamma:$m" --input "input=alpha:$m" --output alpha) ||
+		! ctl alpha wait "$id" --timeout 60 >/dev/null 2>>"$TMP/err"; then
+		not_ok "$name: the job runs (gamma's model, alpha's input and result)" \
+			"$(cat "$TMP/err"); $(field alpha "${id:-none}" reason)"
+		id=
+	elif ! ctl alpha result "$id" -o "$TMP/$m.npy" 2>"$TMP/err" ||
+		! out=$("$TMP/npycmp" "$TMP/$m.npy" "$P/$m.expected.npy" 2>&1); then
+		not_ok "$name: the result on alpha matches $m.expected.npy" "$(cat "$TMP/err") $out"
+	elif [ -e "$CL_DIR/gamma/results/$id.npy" ] || [ -e "$CL_DIR/dealer/results/$id.npy" ]; then
+		not_ok "$name: the result is alpha's only" "$(ls "$CL_DIR"/*/results)"
+	else
+		ok "$name: the result on alpha (alone) matches $m.expected.npy"
+	fi
+	[ -z "$id" ] || wait_until 20 all_ended "$id" alpha gamma dealer
+	# The public graph alpha checked and kept is the one inspect names, not
+	# gamma's file (before the allowlist, both were the file's SHA-256).
+	h=$(field alpha "${id:-none}" model_hash)
+	if [ -n "${PH[$m]}" ] && [ "$h" = "${PH[$m]}" ] &&
+		[ "$(sha256sum <"$P/$m.onnx" | cut -c1-64)" != "$h" ] &&
+		[ "$(field dealer "$id" model_hash)" = "$h" ] &&
+		[ -f "$CL_DIR/alpha/graphs/$h.onnx" ] &&
+		[ "$(sha256sum <"$CL_DIR/alpha/graphs/$h.onnx" | cut -c1-64)" = "$h" ]; then
+		ok "$name: alpha keeps graphs/HASH.onnx, HASH as mpcctl inspect prints it for gamma's file"
+	else
+		not_ok "$name: alpha keeps the public graph inspect names" \
+			"inspect '${PH[$m]}', alpha '$h', dealer '$(field dealer "${id:-none}" model_hash)'," \
+			"gamma's file '$(sha256sum <"$P/$m.onnx" | cut -c1-64)'; $(ls "$CL_DIR/alpha/graphs" 2>&1)"
+	fi
+	# Positive control: every marker is in the owner's file as gamma reads it.
+	while read -r line; do
+		LC_ALL=C grep -qaP "$(hexre <<<"$line")" "$P/$m.onnx" || miss=$((miss + 1))
+	done <"$P/$m.weights.hex"
+	if [ $miss = 0 ] && [ "$(wc -l <"$P/$m.weights.hex")" -ge 6 ]; then
+		ok "$name: each 16-byte marker of the weights occurs in gamma's model file (the search sees them)"
+	else
+		not_ok "$name: the markers occur in gamma's file" "$miss of $(wc -l <"$P/$m.weights.hex") missing"
+	fi
+	# Everything a node that does not own the model has about the job.
+	pat=$(pattern "$P/$m.weights.hex")
+	for n in alpha beta dealer; do
+		{
+			ctl "$n" status "${id:-none}"
+			ctl "$n" status "${id:-none}" --json
+			ctl "$n" list
+		} >"$TMP/seen.$n" 2>&1
+		files+=("$TMP/seen.$n" "$CL_DIR/$n.log")
+		while IFS= read -r -d '' f; do files+=("$f"); done < <(find "$CL_DIR/$n" -type f -print0)
+	done
+	for f in "${files[@]}"; do
+		LC_ALL=C grep -qaP "$pat" "$f" && bad="$bad ${f#"$CL_DIR"/}"
+	done
+	if [ -n "$bad" ]; then
+		not_ok "$name: no byte run of the weights on alpha, beta or the dealer" "found in:$bad"
+	elif [ -z "$id" ] || ! printf '%s\n' "${files[@]}" | grep -qF "/alpha/graphs/$h.onnx"; then
+		not_ok "$name: no byte run of the weights on alpha, beta or the dealer" \
+			"nothing to search: no job or no graph kept"
+	else
+		ok "$name: no 16-byte run of the weights in ${#files[@]} files of alpha, beta, dealer (DataDir, log, status)"
+	fi
+}
+: >"$TMP/err"
+privacy_job "Constant-node weights" constant_gemm
+privacy_job "INT64-initializer weights" int64_gemm
+
+# 21. Every daemon stops cleanly.
 cluster_stop_all
 bad=""
 for n in "${CL_NODES[@]}"; do

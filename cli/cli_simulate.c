@@ -19,6 +19,7 @@
 #include "fxp.h"
 #include "model.h"
 #include "npy.h"
+#include "pool.h"
 #include "ring.h"
 #include "sim_model.h"
 
@@ -40,7 +41,7 @@ static void usage(FILE *f)
 		"                       --input NAME=A.npy[,B.npy...] | NAME=A.npy[+B.npy...]\n"
 		"                       [--parties N] [--frac-bits F] [--offline dealer]\n"
 		"                       [--model-owner K] [--recipient K] [-o OUT.npy|OUT.csv] [--json]\n"
-		"                       [--chunk-rows N] [--memory MIB]\n"
+		"                       [--chunk-rows N] [--memory MIB] [--threads N]\n"
 		"\n"
 		"Parts joined with ',' are columns of the same rows (joined on the last axis);\n"
 		"parts joined with '+' are more rows (joined on the first axis). Part k is owned\n"
@@ -49,7 +50,9 @@ static void usage(FILE *f)
 		"\n"
 		"The rows run in chunks of --chunk-rows, or of the most that fit in --memory MiB\n"
 		"(default 1024) for the whole process: every party, the dealer and their\n"
-		"correlated randomness. A job whose single row does not fit is refused.\n");
+		"correlated randomness. A job whose single row does not fit is refused.\n"
+		"--threads: the pool all parties' local arithmetic shares (default: the\n"
+		"machine's cores); results do not depend on it.\n");
 }
 
 static int fail(const char *what, int ret)
@@ -304,12 +307,14 @@ int simulate_main(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "chunk-rows", required_argument, NULL, 'c' },
 		{ "memory", required_argument, NULL, 'B' },
+		{ "threads", required_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *model_path = NULL, *weights = NULL, *out_path = NULL;
 	struct input_arg ia[MAX_INPUTS];
 	int n_ia = 0, json = 0, owner = -1, c, ret, status = 1, chunk = 0, mib = 1024;
+	int threads = pool_cores();
 	struct sim_model s = { .frac = FXP_DEFAULT_FRAC, .n_parties = 2 };
 	struct eval_input in[MAX_INPUTS];
 	struct eval_part parts[MAX_INPUTS][MAX_PARTS];
@@ -377,6 +382,10 @@ int simulate_main(int argc, char **argv)
 			if (parse_int(optarg, 1, 1 << 22, "--memory", &mib))
 				goto out;
 			break;
+		case 'T':
+			if (parse_int(optarg, 1, POOL_MAX_THREADS, "--threads", &threads))
+				goto out;
+			break;
 		case 'h':
 			usage(stdout);
 			status = 0;
@@ -392,6 +401,10 @@ int simulate_main(int argc, char **argv)
 			!model_path ? "--model is required" : "--input is required");
 		usage(stderr);
 		status = 2;
+		goto out;
+	}
+	if ((ret = pool_set_threads(threads)) != 0) {
+		fail("--threads", ret);
 		goto out;
 	}
 	s.owner = owner < 0 ? s.n_parties - 1 : owner;
