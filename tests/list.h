@@ -14,3 +14,4 @@
 #include "list_eval.h"
 #include "list_cfg.h"
 #include "list_privacy.h"
+#include "list_preauth.h"
