@@ -377,11 +377,17 @@ static void on_connection(uv_stream_t *server, int status)
 		return;
 	}
 	/*
-	 * Counted with the refused one, which holds a descriptor until it is
-	 * answered. Its request is read first: a client still writing would
-	 * otherwise meet a closed socket instead of the reason.
+	 * Counted with the refused ones, which hold a descriptor until they are
+	 * answered: a refused request is read first (a client still writing
+	 * would otherwise meet a closed socket instead of the reason), up to
+	 * SRV_CTL_MAX of them; beyond that, closed at once.
 	 */
 	c->refused = s->n_ctl > SRV_CTL_MAX;
+	if (s->n_ctl > 2 * SRV_CTL_MAX) {
+		log_warn_rl("control socket: %u connections open, closed one", s->n_ctl - 1);
+		conn_close(c);
+		return;
+	}
 	uv_read_start((uv_stream_t *)&c->pipe, on_alloc, on_read);
 }
 

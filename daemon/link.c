@@ -110,6 +110,15 @@ void link__close(struct link *l, const char *why)
 	uv_close((uv_handle_t *)&l->tcp, on_closed);
 }
 
+/* Links no peer holds (incoming, not authenticated yet): freed in on_closed too. */
+static void close_unowned(uv_handle_t *h, void *arg)
+{
+	struct server *s = arg;
+
+	if (h->type == UV_TCP && h != (uv_handle_t *)&s->listener && !uv_is_closing(h))
+		link__close(h->data, "daemon stopping");
+}
+
 void link_close_all(struct server *s, const char *why)
 {
 	for (size_t i = 0; i < s->n_peers; i++) {
@@ -120,6 +129,9 @@ void link_close_all(struct server *s, const char *why)
 		if (p->dialing)
 			link__close(p->dialing, why);
 	}
+	uv_walk(s->loop, close_unowned, s);
+	/* Stopping: what the rate limits held back is counted before the end. */
+	log_limit_flush(1);
 }
 
 void link__on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *b)

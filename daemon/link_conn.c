@@ -175,7 +175,7 @@ void link_cron(struct server *s)
 {
 	double now = srv_now(s), idle = s->cfg->node.idle_timeout;
 
-	log_limit_flush();
+	log_limit_flush(0);
 	if (!s->stopping)
 		uv_walk(s->loop, walk_handshakes, s);
 	for (size_t i = 0; i < s->n_peers && !s->stopping; i++) {

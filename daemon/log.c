@@ -84,11 +84,11 @@ void log_limited(struct log_limit *rl, const char *level, const char *fn, const 
 	}
 }
 
-void log_limit_flush(void)
+void log_limit_flush(int all)
 {
 	double now = mono_now();
 
 	for (struct log_limit *rl = limits; rl; rl = rl->next)
-		if (rl->suppressed && now - rl->start >= LOG_RL_WINDOW)
+		if (rl->suppressed && (all || now - rl->start >= LOG_RL_WINDOW))
 			window_end(rl, now);
 }

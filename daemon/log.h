@@ -37,8 +37,11 @@ struct log_limit {
 
 void log_limited(struct log_limit *rl, const char *level, const char *fn, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
-/* Print the count of every window that has ended (the cron, once a second). */
-void log_limit_flush(void);
+/*
+ * Print the count of every window that has ended (the cron, once a
+ * second), or with all set of every window (stopping).
+ */
+void log_limit_flush(int all);
 
 #define log_info_rl(...)                                                   \
 	do {                                                               \

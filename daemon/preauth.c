@@ -235,7 +235,7 @@ int preauth_init(struct server *s)
 	for (size_t i = 0; i < s->n_peers; i++)
 		pa->known[i].b.tokens = PA_SRC_BURST;
 	/* Each peer: a link up and one being dialled; then the pre-auth pool of its addresses. */
-	fixed = PA_FD_BASE + 2 * (uint64_t)s->n_peers + known_max + SRV_CTL_MAX +
+	fixed = PA_FD_BASE + 2 * (uint64_t)s->n_peers + known_max + 2 * SRV_CTL_MAX +
 		PA_FD_PER_JOB * (uint64_t)n->max_jobs;
 	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
 		return mpc_fail(MPC_E_IO, "RLIMIT_NOFILE: cannot read it");
@@ -253,7 +253,7 @@ int preauth_init(struct server *s)
 				"file descriptors: RLIMIT_NOFILE is %llu, and %zu peers, MaxJobs %u "
 				"and %d control connections need %llu, plus %d for unauthenticated "
 				"connections: raise LimitNOFILE to %llu or more",
-				(unsigned long long)have, s->n_peers, n->max_jobs, SRV_CTL_MAX,
+				(unsigned long long)have, s->n_peers, n->max_jobs, 2 * SRV_CTL_MAX,
 				(unsigned long long)fixed, 2 * PA_UNKNOWN_MIN,
 				(unsigned long long)(fixed + 2 * PA_UNKNOWN_MIN));
 	/* Half of what is left: the other half is headroom (libuv, the resolver, a slow close). */

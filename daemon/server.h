@@ -29,8 +29,9 @@ struct ctl_conn;
 
 /*
  * Control connections at once, and the seconds one may stay open (a
- * request, its answer and the write of the reply): more are answered
- * "too many control connections"; older ones are closed.
+ * request, its answer and the write of the reply): SRV_CTL_MAX more are
+ * answered "too many control connections", further ones closed at once;
+ * older ones are closed.
  */
 #define SRV_CTL_MAX 16
 #define SRV_CTL_TIMEOUT 10
