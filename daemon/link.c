@@ -104,7 +104,8 @@ void link__close(struct link *l, const char *why)
 			schedule_dial(p, was_up);
 	} else if (why) {
 		/* Anyone can cause these: rate-limited, with a count. */
-		log_info_rl("incoming link from %s closed before authentication: %s", l->pa.from, why);
+		log_info_rl("incoming link from %s closed before authentication: %s",
+			    l->pa.from[0] ? l->pa.from : "?", why);
 	}
 	l->state = LK_CLOSING;
 	uv_close((uv_handle_t *)&l->tcp, on_closed);
