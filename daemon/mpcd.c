@@ -25,6 +25,7 @@
 #include "log.h"
 #include "mpc.h"
 #include "pool.h"
+#include "preauth.h"
 #include "server.h"
 
 static void on_wake(uv_async_t *a)
@@ -58,6 +59,7 @@ static void on_stop_timer(uv_timer_t *t)
 
 	/* Links and control connections free themselves in their close callbacks. */
 	link_close_all(s, "daemon stopping");
+	ctl_close_all(s);
 	uv_walk(s->loop, on_close_walk, NULL);
 }
 
@@ -181,9 +183,12 @@ int main(int argc, char **argv)
 		pthread_mutex_init(&s.peers[i].mu, NULL);
 	}
 	pthread_mutex_init(&s.mu, NULL);
+	if ((ret = preauth_init(&s)) != 0) {
+		fprintf(stderr, "mpcd: %s\n", mpc_errmsg(ret));
+		goto out;
+	}
 	s.loop = uv_default_loop();
 	s.on_link = &job_link_handlers;
-	s.hs_tokens = 40.0;
 	uv_async_init(s.loop, &s.wake, on_wake);
 	s.wake.data = &s;
 	if ((ret = link_listen(&s)) != 0 || (ret = ctl_listen(&s)) != 0) {
@@ -219,6 +224,7 @@ out:
 	for (size_t i = 0; s.peers && i < s.n_peers; i++)
 		pthread_mutex_destroy(&s.peers[i].mu);
 	free(s.peers);
+	preauth_free(&s);
 	audit_close(s.audit);
 	if (s.priv)
 		sodium_free(s.priv);

@@ -16,3 +16,4 @@
 #include "list_cfg.h"
 #include "list_privacy.h"
 #include "list_threads.h"
+#include "list_preauth.h"
