@@ -72,13 +72,14 @@ int job__ep_of(const struct job *j, const char *node)
 	return -1;
 }
 
-void job__audit(struct job *j, const char *event, const char *reason)
+int job__audit(struct job *j, const char *event, const char *reason)
 {
 	struct audit_field f[7];
 	size_t n = 0;
+	int ret;
 
 	if (!j->srv->audit)
-		return;
+		return 0;
 	char model[2 * WIRE_MAX_NAME + 2];
 
 	snprintf(model, sizeof(model), "%s:%s", j->spec->model_node, j->spec->model_name);
@@ -92,7 +93,14 @@ void job__audit(struct job *j, const char *event, const char *reason)
 		f[n++] = AUDIT_INT("bytes_sent", (long long)j->bytes_sent);
 		f[n++] = AUDIT_INT("bytes_recv", (long long)j->bytes_recv);
 	}
-	(void)audit_event(j->srv->audit, event, j->id, f, n);
+	/*
+	 * A lost line is an error in the daemon's log now, and the next
+	 * proposal is refused (a job nobody could audit does not start):
+	 * docs/daemon.md, "Audit log".
+	 */
+	if ((ret = audit_event(j->srv->audit, event, j->id, f, n)) != 0)
+		log_err("job %.8s: %s", j->id, mpc_errmsg(ret));
+	return ret;
 }
 
 void job__free(struct job *j)
@@ -227,6 +235,9 @@ void job__abort(struct job *j, const char *reason, int broadcast)
 		return;
 	job__abort_local(j, reason);
 	job__release(j);
+	/* Nobody fetches a result of a job that ended aborted. */
+	if (!j->thread_started)
+		job__drop_result(j);
 	log_info("job %.8s: aborted: %s", j->id, j->reason);
 	job__audit(j, "aborted", j->reason);
 	if (broadcast) {
@@ -309,8 +320,9 @@ static void on_propose(struct server *s, struct peer *from, const Mpcpb__JobProp
 	/* The owner computes the hash itself; every other party needs it now. */
 	if (!owner_here && pr->graph_hash && *pr->graph_hash)
 		snprintf(j->graph_hash, sizeof(j->graph_hash), "%s", pr->graph_hash);
-	job__audit(j, "proposed", NULL);
-	if (!owner_here && !j->graph_hash[0])
+	if (job__audit(j, "proposed", NULL) != 0)
+		snprintf(why, sizeof(why), "%s", JOB_NO_AUDIT);
+	else if (!owner_here && !j->graph_hash[0])
 		snprintf(why, sizeof(why), "the proposal names no public graph hash");
 	if (why[0] || job__policy(j, &manual, why, sizeof(why)) != 0) {
 		char r[REASON_BUF];
@@ -399,6 +411,54 @@ static void on_start(struct server *s, struct peer *from, const Mpcpb__JobStart 
 		job__abort(j, "cannot start the job thread", 1);
 }
 
+static void finish(struct job *j)
+{
+	job__set_state(j, JOB_FINISHED, NULL);
+	log_info("job %.8s finished%s", j->id, j->result_here ? ", result stored" : "");
+	job__audit(j, "finished", NULL);
+}
+
+/*
+ * Proposer: every compute party's run ended well (its result stored, for
+ * a recipient), so the job finished; one JobDone tells everyone. Until
+ * then a failure anywhere still aborts it on every party.
+ */
+static void maybe_finish(struct job *j)
+{
+	Mpcpb__Frame f = MPCPB__FRAME__INIT;
+	Mpcpb__JobDone d = MPCPB__JOB_DONE__INIT;
+
+	for (int e = 0; e < j->n; e++)
+		if (!j->done[e])
+			return;
+	finish(j);
+	d.id = j->id;
+	f.msg_case = MPCPB__FRAME__MSG_DONE;
+	f.done = &d;
+	job__send_all(j, &f);
+}
+
+static void on_done(struct job *j, struct peer *from)
+{
+	int e = job__ep_of(j, from->cfg->name);
+
+	if (e < 0 || j->state != JOB_RUNNING)
+		return;
+	if (j->proposer_here) {
+		/* A compute party's run ended well there. */
+		if (e < j->n) {
+			j->done[e] = 1;
+			if (j->done_here)
+				maybe_finish(j);
+		}
+		return;
+	}
+	/* The proposer's decision; the dealer's part ends early, ours has ended. */
+	if (!strcmp(from->cfg->name, j->spec->proposer) && !j->thread_started &&
+	    (j->me == j->n || j->done_here))
+		finish(j);
+}
+
 static void on_frame(struct server *s, struct peer *from, const Mpcpb__Frame *f)
 {
 	struct job *j;
@@ -428,13 +488,8 @@ static void on_frame(struct server *s, struct peer *from, const Mpcpb__Frame *f)
 			job__abort(j, f->abort->reason ? f->abort->reason : "aborted", 0);
 		break;
 	case MPCPB__FRAME__MSG_DONE:
-		/* The dealer's part ends early; the job ends when the parties say so. */
-		if ((j = job_find(s, f->done->id)) != NULL && j->me == j->n &&
-		    j->state == JOB_RUNNING && !j->thread_started &&
-		    !strcmp(from->cfg->name, j->spec->proposer)) {
-			job__set_state(j, JOB_FINISHED, NULL);
-			job__audit(j, "finished", NULL);
-		}
+		if ((j = job_find(s, f->done->id)) != NULL)
+			on_done(j, from);
 		break;
 	default:
 		break;
@@ -482,18 +537,33 @@ void job_drain_events(struct server *s)
 			/* Dealer: offline done; Done or Abort from the parties ends it. */
 			log_info("job %.8s: dealer's part done", j->id);
 		} else if (j->thread_ret == 0 && j->state == JOB_RUNNING) {
-			Mpcpb__Frame f = MPCPB__FRAME__INIT;
-			Mpcpb__JobDone d = MPCPB__JOB_DONE__INIT;
+			j->done_here = 1;
+			if (j->proposer_here) {
+				j->done[j->me] = 1;
+				maybe_finish(j);
+			} else {
+				Mpcpb__Frame f = MPCPB__FRAME__INIT;
+				Mpcpb__JobDone d = MPCPB__JOB_DONE__INIT;
+				int p = job__ep_of(j, j->spec->proposer);
 
-			job__set_state(j, JOB_FINISHED, NULL);
-			log_info("job %.8s finished%s", j->id, j->result_here ? ", result stored" : "");
-			job__audit(j, "finished", NULL);
-			d.id = j->id;
-			f.msg_case = MPCPB__FRAME__MSG_DONE;
-			f.done = &d;
-			job__send_all(j, &f);
+				/* Finished only when the proposer says all are (on_done). */
+				log_info("job %.8s: this party's run ended%s; waiting for %s", j->id,
+					 j->result_here ? ", result stored" : "", j->spec->proposer);
+				d.id = j->id;
+				f.msg_case = MPCPB__FRAME__MSG_DONE;
+				f.done = &d;
+				if (p < 0 || !j->ep_peer[p] || peer_send(j->ep_peer[p], &f) != 0) {
+					char r[REASON_BUF];
+
+					snprintf(r, sizeof(r), "%s: cannot tell %s its run ended",
+						 s->cfg->node.name, j->spec->proposer);
+					job__fail(j, r, NULL);
+				}
+			}
 		} else if (j->state != JOB_ABORTED) {
 			job__fail(j, j->thread_err, j->thread_detail);
+		} else {
+			job__drop_result(j); /* written before the abort reached the thread */
 		}
 		free(ev);
 		ev = nx;

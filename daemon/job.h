@@ -95,6 +95,14 @@ struct job {
 	uint32_t layer, layers;
 	uint64_t bytes_sent, bytes_recv;
 	int result_here;
+	/*
+	 * (loop) The end is agreed (docs/daemon.md, "Failure"): a party's
+	 * thread ending well makes it done_here and it tells the proposer
+	 * (JobDone); the proposer marks done[] and, once every compute party
+	 * is done, finishes and sends JobDone to all, which finishes them.
+	 */
+	int done_here;
+	int done[JOB_MAX_EP];
 	struct net_stats st[NET_PH_COUNT]; /* the thread's counters, at its end */
 };
 
@@ -115,7 +123,10 @@ uint8_t *job__chunk_begin(struct server *s, struct peer *from, const struct link
 void job__chunk_end(struct server *s, struct peer *from, const struct link_chunk *c, int ok);
 Mpcpb__JobSpec *job__spec_dup(const Mpcpb__JobSpec *s);
 int job__ep_of(const struct job *j, const char *node);
-void job__audit(struct job *j, const char *event, const char *reason);
+/* 0, or the audit log could not take the line (logged here). */
+int job__audit(struct job *j, const char *event, const char *reason);
+/* Why a node refuses jobs while its audit log cannot be written. */
+#define JOB_NO_AUDIT "cannot write its audit log"
 void job__free(struct job *j);
 struct job *job__new(struct server *s, const Mpcpb__JobSpec *spec, char *why, size_t len);
 int job__send_all(struct job *j, const Mpcpb__Frame *f);
@@ -165,6 +176,9 @@ void job__on_model(struct server *s, struct peer *from, const Mpcpb__JobModel *m
 void job__propose_rest(struct job *j);
 /* This node's datasets read, checked and answered (or refused). */
 int job__answer_when_ready(struct job *j);
+
+/* The result file is removed (an aborted job's, or an expired one's). */
+void job__drop_result(struct job *j);
 
 /* job_run.c */
 int job__start_thread(struct job *j);

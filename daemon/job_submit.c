@@ -416,6 +416,16 @@ int job_submit(struct server *s, const Mpcctlpb__Submit *req, char *id, char *er
 
 			snprintf(in_names[i], sizeof(in_names[i]), "%.*s", (int)nlen, req->inputs[i]);
 			ins[i].name = in_names[i];
+			if (!wire_valid_input_name(in_names[i])) {
+				snprintf(err, errlen, "--input %zu: the input name has a control character",
+					 i + 1);
+				return MPC_E_ARG;
+			}
+			for (size_t k = 0; k < i; k++)
+				if (!strcmp(in_names[k], in_names[i])) {
+					snprintf(err, errlen, "--input '%s' is given twice", in_names[i]);
+					return MPC_E_ARG;
+				}
 		}
 		for (size_t k = 0; k < ins[i].n_parts; k++)
 			if (add_party(parties, &np, ins[i].parts[k]->node)) {
@@ -428,9 +438,15 @@ int job_submit(struct server *s, const Mpcctlpb__Submit *req, char *id, char *er
 		const char *o = req->outputs[i];
 
 		if (!wire_valid_name(o)) {
-			snprintf(err, errlen, "--output '%s': not a node name", o);
+			snprintf(err, errlen, "--output: not a node name");
 			return MPC_E_ARG;
 		}
+		/* docs/ctl.md: a repeated recipient is an error, not merged. */
+		for (size_t k = 0; k < i; k++)
+			if (!strcmp(req->outputs[k], o)) {
+				snprintf(err, errlen, "--output: node '%s' is given twice", o);
+				return MPC_E_ARG;
+			}
 		if (add_party(recips, &nr, o) || add_party(parties, &np, o)) {
 			snprintf(err, errlen, "more than %d parties", WIRE_MAX_PARTIES);
 			return MPC_E_ARG;
@@ -485,10 +501,15 @@ int job_submit(struct server *s, const Mpcctlpb__Submit *req, char *id, char *er
 		}
 		j->answered[j->me] = 1;
 	}
+	if (job__audit(j, "proposed", NULL) != 0) {
+		snprintf(err, errlen, "%s %s: no new jobs until it can (see its log)", self,
+			 JOB_NO_AUDIT);
+		job__free(j);
+		return MPC_E_IO;
+	}
 	j->proposer_here = 1;
 	j->next = s->jobs;
 	s->jobs = j;
-	job__audit(j, "proposed", NULL);
 	{
 		Mpcpb__Frame f = MPCPB__FRAME__INIT;
 		Mpcpb__JobPropose p = MPCPB__JOB_PROPOSE__INIT;
