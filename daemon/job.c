@@ -20,6 +20,7 @@
  * nothing of any input is read before the graph is checked, and nothing of
  * it is sent before every party accepted.
  */
+#include <malloc.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -567,6 +568,13 @@ void job_drain_events(struct server *s)
 		}
 		free(ev);
 		ev = nx;
+		/*
+		 * mpc_tune_malloc keeps freed memory in the heap for the layers'
+		 * reuse; once a job's thread is gone it goes back to the system,
+		 * so the RSS falls back after the job instead of staying at the
+		 * peak of the largest job ever run.
+		 */
+		malloc_trim(0);
 	}
 }
 

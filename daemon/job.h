@@ -78,6 +78,7 @@ struct job {
 	char graph_hash[WIRE_HASH_LEN + 1];
 	int graph_asked;               /* (loop) JobGetModel sent */
 	int approved;                  /* (loop) policy and operator said yes */
+	int loading;                   /* (loop) a worker reads this node's part (job_contrib.c) */
 	struct ftensor parts[WIRE_MAX_INPUTS][WIRE_MAX_PARTS]; /* my parts' data */
 	/* thread side */
 	pthread_mutex_t mu;
@@ -147,6 +148,13 @@ int job__parse_ref(const char *s, char *node, char *name);
  * why gets the public line (sent to peers), detail the local one.
  */
 int job__contribute(struct job *j, char *why, size_t len, char *detail, size_t dlen);
+/*
+ * The same on a libuv worker thread: done runs on the loop when the read
+ * ended, unless the job ended meanwhile (then what was read is dropped).
+ * 0 when queued (or a read is already under way).
+ */
+typedef void job_loaded_fn(struct job *j, int ret, const char *why, const char *detail);
+int job__contribute_async(struct job *j, job_loaded_fn *done);
 int job__policy(struct job *j, int *manual, char *why, size_t len);
 int job__answer(struct job *j);
 void job__on_answer(struct job *j, struct peer *from, const Mpcpb__JobAnswer *a);

@@ -29,7 +29,8 @@ static void prune_history(struct server *s, time_t now)
 
 	while (*pp) {
 		struct job *j = *pp;
-		int done = (j->state == JOB_FINISHED || j->state == JOB_ABORTED) && !j->thread_started;
+		int done = (j->state == JOB_FINISHED || j->state == JOB_ABORTED) &&
+			   !j->thread_started && !j->loading;
 		int expired = done && now - j->updated >= (time_t)s->cfg->node.result_retention;
 
 		if (expired || (done && ++ended > JOB_HISTORY)) {

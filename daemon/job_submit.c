@@ -67,20 +67,20 @@ static size_t own_parts(struct job *j, Mpcpb__Part *parts, Mpcpb__Part **pp)
 	return n;
 }
 
-int job__answer(struct job *j)
+/* This node's part read (or not): accept with its shapes, or refuse. */
+static void answer_loaded(struct job *j, int ret, const char *why, const char *detail)
 {
 	Mpcpb__Frame f = MPCPB__FRAME__INIT;
 	Mpcpb__JobAnswer a = MPCPB__JOB_ANSWER__INIT;
 	Mpcpb__Part parts[WIRE_MAX_INPUTS * WIRE_MAX_PARTS];
 	Mpcpb__Part *pp[WIRE_MAX_INPUTS * WIRE_MAX_PARTS];
 	struct peer *prop = srv_peer_by_name(j->srv, j->spec->proposer);
-	char why[WIRE_MAX_REASON + 1] = "", detail[WIRE_MAX_REASON + 1], r[REASON_BUF];
-	int ret;
+	char r[REASON_BUF];
 
 	a.id = j->id;
 	f.msg_case = MPCPB__FRAME__MSG_ANSWER;
 	f.answer = &a;
-	if ((ret = job__contribute(j, why, sizeof(why), detail, sizeof(detail))) != 0) {
+	if (ret != 0) {
 		snprintf(r, sizeof(r), "%s: %s", j->srv->cfg->node.name, why);
 		r[WIRE_MAX_REASON] = '\0';
 		a.reason = r;
@@ -94,7 +94,7 @@ int job__answer(struct job *j)
 		log_info("job %.8s refused here: %s%s%s", j->id, r, detail[0] ? "; detail: " : "",
 			 detail);
 		job__release(j);
-		return ret;
+		return;
 	}
 	a.accept = 1;
 	a.n_parts = own_parts(j, parts, pp);
@@ -102,9 +102,18 @@ int job__answer(struct job *j)
 	a.graph_hash = j->graph_hash;
 	job__set_state(j, JOB_ACCEPTED, NULL);
 	job__audit(j, "accepted", NULL);
-	if (!prop)
-		return mpc_fail(MPC_E_PEER_GONE, "proposer unknown");
-	return peer_send(prop, &f);
+	if (!prop || peer_send(prop, &f) != 0)
+		log_warn("job %.8s: cannot answer %s", j->id, j->spec->proposer);
+}
+
+int job__answer(struct job *j)
+{
+	int ret;
+
+	/* The read runs off the loop thread; answer_loaded answers. */
+	if ((ret = job__contribute_async(j, answer_loaded)) != 0)
+		answer_loaded(j, ret, "out of memory", "");
+	return ret;
 }
 
 static int set_dims(Mpcpb__Part *p, const int64_t *dims, size_t n)
@@ -246,12 +255,11 @@ void job__maybe_start(struct job *j)
 		start_all(j);
 }
 
-/* The proposer's own part, once it has the checked graph and its hash. */
-static void proposer_ready(struct job *j)
+static void proposer_loaded(struct job *j, int ret, const char *why, const char *detail)
 {
-	char why[WIRE_MAX_REASON + 1], detail[WIRE_MAX_REASON + 1], r[REASON_BUF], d[REASON_BUF];
+	char r[REASON_BUF], d[REASON_BUF];
 
-	if (job__contribute(j, why, sizeof(why), detail, sizeof(detail)) != 0) {
+	if (ret != 0) {
 		snprintf(r, sizeof(r), "%s: %s", j->srv->cfg->node.name, why);
 		snprintf(d, sizeof(d), "%s: %s", j->srv->cfg->node.name, detail);
 		job__fail(j, r, detail[0] ? d : NULL);
@@ -259,6 +267,15 @@ static void proposer_ready(struct job *j)
 	}
 	j->answered[j->me] = 1;
 	job__maybe_start(j);
+}
+
+/* The proposer's own part, once it has the checked graph and its hash. */
+static void proposer_ready(struct job *j)
+{
+	int ret;
+
+	if ((ret = job__contribute_async(j, proposer_loaded)) != 0)
+		proposer_loaded(j, ret, "out of memory", "");
 }
 
 void job__graph_ready(struct job *j)
