@@ -24,7 +24,7 @@ set -u
 cd "$(dirname "$0")/../.." || exit 1
 . tests/cli/lib.sh
 . tests/daemon/helpers.sh "$@"
-plan 23
+plan 25
 
 MOUNTS=()
 umount_all() {
@@ -69,8 +69,14 @@ iris() { submit "$1" --model gamma:iris --input input=beta:iris --output "$2"; }
 consortium() {
 	local d=$TMP/c
 	mkdir -p "$d"
-	cluster_init "$d" alpha beta gamma dealer || return 1
+	cluster_init "$d" alpha beta gamma delta dealer || return 1
 	dataset beta iris "$F/iris_logreg/input.npy"
+	# delta: a big CSV whose last value is out of range (read, then refused),
+	# each job approved by hand.
+	big_csv "$d/big.csv" || return 1
+	dataset delta big "$d/big.csv"
+	printf '\n[Policy]\nApprove = manual\nAllowPeers = alpha,beta,gamma\nAllowRecipients = alpha\n' \
+		>>"$d/delta.extra"
 	model gamma iris "$F/iris_logreg/model.onnx"
 	# Audit logs of alpha and beta on a small file system (when it mounts).
 	if small_fs "$TMP/auditfs"; then
@@ -88,8 +94,8 @@ consortium() {
 	touch -d '2 days ago' "$d/beta/results/0123.npy"
 	chmod 0755 "$d/dealer"
 	cluster_peer_set beta alpha Endpoint ""
-	start_all b_proxy && cluster_wait_peers alpha 3 && cluster_wait_peers beta 3 &&
-		cluster_wait_peers gamma 3 && cluster_wait_peers dealer 3
+	start_all b_proxy && cluster_wait_peers alpha 4 && cluster_wait_peers beta 4 &&
+		cluster_wait_peers gamma 4 && cluster_wait_peers delta 4 && cluster_wait_peers dealer 4
 }
 
 # all_finished NAME JOB: finished on every node, the dealer too.
@@ -100,6 +106,50 @@ all_finished() {
 		state_is "$n" "$2" finished || bad="$bad $n:$(field "$n" "$2" state)"
 	done
 	if [ -z "$bad" ]; then ok "$1"; else not_ok "$1" "$bad"; fi
+}
+
+# big_csv FILE: 4 columns, BIG_ROWS rows (default 4M: about 64 MB), the
+# last value out of the input bound.
+big_csv() {
+	perl -e 'my $n = shift; my $l = "0.25,0.5,0.75,1.5\n"; my $b = $l x 65536;
+		print $b for 1 .. int($n / 65536); print "0.25,0.5,0.75,99999\n";' \
+		"${BIG_ROWS:-4194304}" >"$1"
+}
+
+# ---- the loop while a big dataset is read ----
+
+# not_ended NODE JOB: the node knows the job and it has not ended.
+not_ended() {
+	local s
+	s=$(field "$1" "$2" state)
+	[ -n "$s" ] && [ "$s" != finished ] && [ "$s" != aborted ]
+}
+
+big_read() {
+	local id st1 st2 name="while delta reads a big dataset, mpcctl is answered"
+	if ! id=$(submit alpha --model gamma:iris --input input=delta:big --output alpha); then
+		not_ok "$name" "submit: $(cat "$TMP/err")"
+		not_ok "the big dataset's job is refused on every party with the reason" "not submitted"
+		return
+	fi
+	# Approved once delta has checked the graph: the read starts in approve.
+	wait_until 60 state_is delta "$id" pending-approval &&
+		wait_until 60 eval 'ls "$CL_DIR/delta/graphs" 2>/dev/null | grep -q onnx'
+	ctl delta approve "$id" >/dev/null 2>"$TMP/err"
+	# Ordering, not speed: the answers come while the read goes on (the job
+	# not ended yet), the read taking seconds and an answer milliseconds.
+	st1=$(field delta "$id" state)
+	ctl delta peers --json >"$TMP/peers.json" 2>&1
+	st2=$(field delta "$id" state)
+	if [ "$st1" = pending-approval ] && [ "$st2" = pending-approval ] &&
+		[ "$(grep -c '"connected": true' "$TMP/peers.json")" -eq 4 ]; then
+		ok "$name"
+	else
+		not_ok "$name" "after approve: $st1, after peers: $st2; $(head -c 300 "$TMP/peers.json")"
+	fi
+	for n in alpha delta; do wait_until 120 ended "$n" "$id"; done
+	CONTAINS="delta: input 'input' part 0: value out of range" same_end \
+		"the big dataset's job is refused on every party with the reason" "$id" alpha gamma delta
 }
 
 # ---- the end of a job ----
@@ -374,13 +424,14 @@ if ! consortium; then
 fi
 ok "consortium starts"
 datadir_mode
+big_read
 agreed_end
 audit_full
 retention
 spec_checks
 closed_pipe
 replay_after_restart
-still_serving "every daemon still serves" alpha beta gamma dealer
+still_serving "every daemon still serves" alpha beta gamma delta dealer
 stop_clean "every daemon exits 0 on SIGTERM, no sanitizer report"
 core_limits
 umount_all
