@@ -115,8 +115,11 @@ static int make_dirs(struct server *s)
 static int no_core_dumps(void)
 {
 	const struct rlimit zero = { 0, 0 };
+	struct rlimit now;
 
-	if (setrlimit(RLIMIT_CORE, &zero) != 0)
+	/* Already 0 (LimitCORE=0 in the unit, whose filter may refuse setrlimit). */
+	if ((getrlimit(RLIMIT_CORE, &now) != 0 || now.rlim_cur || now.rlim_max) &&
+	    setrlimit(RLIMIT_CORE, &zero) != 0)
 		return mpc_fail(MPC_E_IO, "cannot set RLIMIT_CORE to 0: %s", strerror(errno));
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
 		return mpc_fail(MPC_E_IO, "cannot clear PR_SET_DUMPABLE: %s", strerror(errno));
