@@ -39,6 +39,12 @@ void ring_transpose(uint64_t *b, const uint64_t *a, size_t rows, size_t cols);
  */
 void *ring_alloc(size_t bytes);
 void ring_free(void *p, size_t bytes);
+/*
+ * Unmap every cached mapping (up to 1 GiB kept for reuse by ring_free):
+ * the daemon calls it when no job runs, so its RSS falls back after a
+ * burst of jobs. Thread-safe.
+ */
+void ring_release_cache(void);
 
 /*
  * Bit planes: for n elements, plane j (0..63) holds bit j of every element,

@@ -518,6 +518,22 @@ static void on_peer_lost(struct server *s, struct peer *p, const char *why)
 			job__abort(j, r, 1);
 }
 
+/*
+ * While jobs run, freed buffers stay for the next layer's reuse (the big
+ * ones in ring.c's cache of mappings, the rest in the heap: mpc_tune_malloc
+ * sets M_TRIM_THRESHOLD and M_MMAP_THRESHOLD to 1 GiB). When the last job
+ * thread has ended they go back to the system, so the RSS falls back after
+ * a burst of jobs instead of staying at its peak.
+ */
+static void release_memory(struct server *s)
+{
+	for (struct job *j = s->jobs; j; j = j->next)
+		if (j->thread_started)
+			return;
+	ring_release_cache();
+	malloc_trim(0);
+}
+
 /* Job threads report their end through the event queue. */
 void job_drain_events(struct server *s)
 {
@@ -568,14 +584,8 @@ void job_drain_events(struct server *s)
 		}
 		free(ev);
 		ev = nx;
-		/*
-		 * mpc_tune_malloc keeps freed memory in the heap for the layers'
-		 * reuse; once a job's thread is gone it goes back to the system,
-		 * so the RSS falls back after the job instead of staying at the
-		 * peak of the largest job ever run.
-		 */
-		malloc_trim(0);
 	}
+	release_memory(s);
 }
 
 void job__answer_refuse(struct server *s, struct peer *to, const char *id, const char *why)
