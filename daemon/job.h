@@ -185,6 +185,8 @@ void job__propose_rest(struct job *j);
 /* This node's datasets read, checked and answered (or refused). */
 int job__answer_when_ready(struct job *j);
 
+/* job_end.c: a JobDone from a participant. */
+void job__on_done(struct job *j, struct peer *from);
 /* The result file is removed (an aborted job's, or an expired one's). */
 void job__drop_result(struct job *j);
 
