@@ -17,14 +17,15 @@
 #     files from before the start too;
 #   - a message 1 captured before beta restarts is refused after it;
 #   - DataDir 0755 tightened to 0700; no core dumps (RLIMIT_CORE 0, not
-#     dumpable); mpcctl on a closed pipe; the daemon's own checks of
+#     dumpable: run as nobody, its /proc files belong to root); mpcctl on
+#     a closed pipe; the daemon's own checks of
 #     repeated --output names and control bytes in input names.
 # The tmpfs checks are skipped with a reason where mount fails (not root).
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 . tests/cli/lib.sh
 . tests/daemon/helpers.sh "$@"
-plan 25
+plan 26
 
 MOUNTS=()
 umount_all() {
@@ -416,6 +417,36 @@ core_limits() {
 }
 
 MPCD=$(cd "$(dirname "$MPCD")" && pwd)/$(basename "$MPCD")
+# not_dumpable: the dealer's config, run as nobody. /proc/PID's files
+# belong to the process's user while it is dumpable and to root once it
+# is not (proc(5)), whatever user reads them.
+not_dumpable() {
+	local nd pid name="mpcd is not dumpable (PR_SET_DUMPABLE 0: /proc/PID owned by root when it runs as nobody)"
+	if ! command -v setpriv >/dev/null || [ "$(id -u)" != 0 ]; then
+		skip "$name" "needs root and setpriv"
+		return
+	fi
+	nd=$(mktemp -d /tmp/mpcd-durable.XXXXXX)
+	chmod 0755 "$nd"
+	sed "s|$CL_DIR/dealer|$nd/dealer|g" "$CL_DIR/dealer.conf" >"$nd/dealer.conf"
+	cp "$CL_DIR/dealer.key" "$nd/dealer.key"
+	mkdir -m 0700 "$nd/dealer"
+	chown -R 65534:65534 "$nd"
+	setpriv --reuid=65534 --regid=65534 --clear-groups "$MPCD" -c "$nd/dealer.conf" \
+		2>>"$CL_DIR/dealer-nobody.log" &
+	pid=$!
+	if ! wait_until 30 eval '[ -S "$nd/dealer.sock" ] && "$MPCCTL" -s "$nd/dealer.sock" peers >/dev/null 2>&1'; then
+		not_ok "$name" "did not start as nobody: $(tail -n 3 "$CL_DIR/dealer-nobody.log")"
+	elif [ "$(stat -c %u "/proc/$pid/status")" = 0 ]; then
+		ok "$name"
+	else
+		not_ok "$name" "/proc/$pid/status belongs to uid $(stat -c %u "/proc/$pid/status")"
+	fi
+	kill "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	rm -rf "$nd"
+}
+
 begin
 if ! consortium; then
 	not_ok "consortium starts" "$(tail -n 3 "$TMP"/c/*.log 2>/dev/null | head -c 1500)"
@@ -434,5 +465,6 @@ replay_after_restart
 still_serving "every daemon still serves" alpha beta gamma delta dealer
 stop_clean "every daemon exits 0 on SIGTERM, no sanitizer report"
 core_limits
+not_dumpable
 umount_all
 finish
