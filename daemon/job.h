@@ -144,14 +144,11 @@ void job__abort(struct job *j, const char *reason, int broadcast);
 void job__fail(struct job *j, const char *pub, const char *detail);
 int job__parse_ref(const char *s, char *node, char *name);
 /*
- * job_contrib.c: this node's part (the model's graph, datasets' shapes).
- * why gets the public line (sent to peers), detail the local one.
- */
-int job__contribute(struct job *j, char *why, size_t len, char *detail, size_t dlen);
-/*
- * The same on a libuv worker thread: done runs on the loop when the read
- * ended, unless the job ended meanwhile (then what was read is dropped).
- * 0 when queued (or a read is already under way).
+ * job_contrib.c: this node's part (the model's graph, datasets' shapes),
+ * read on a libuv worker thread: done runs on the loop when the read
+ * ended, unless the job ended meanwhile (then what was read is dropped),
+ * with ret 0 or an error, why the public line (sent to peers), detail the
+ * local one. 0 when queued (or a read is already under way).
  */
 typedef void job_loaded_fn(struct job *j, int ret, const char *why, const char *detail);
 int job__contribute_async(struct job *j, job_loaded_fn *done);

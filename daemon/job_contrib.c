@@ -199,24 +199,6 @@ static void load_install(struct job *j, struct job_load *L)
 			}
 }
 
-int job__contribute(struct job *j, char *why, size_t len, char *detail, size_t dlen)
-{
-	struct job_load *L = load_new(j);
-	int ret;
-
-	detail[0] = '\0';
-	if (!L) {
-		snprintf(why, len, "out of memory");
-		return MPC_E_NOMEM;
-	}
-	if ((ret = load_run(L)) == 0)
-		load_install(j, L);
-	snprintf(why, len, "%s", L->why);
-	snprintf(detail, dlen, "%s", L->detail);
-	load_free(L);
-	return ret;
-}
-
 static void on_load_work(uv_work_t *req)
 {
 	struct job_load *L = req->data;

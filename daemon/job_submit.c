@@ -387,6 +387,42 @@ static int pick_dealer(struct server *s, const char *offline, char *dealer,
 	return 0;
 }
 
+/* The proposal to one peer, or to every participant (to NULL). */
+static int send_propose(struct job *j, struct peer *to)
+{
+	Mpcpb__Frame f = MPCPB__FRAME__INIT;
+	Mpcpb__JobPropose p = MPCPB__JOB_PROPOSE__INIT;
+
+	p.spec = j->spec;
+	p.graph_hash = j->graph_hash;
+	f.msg_case = MPCPB__FRAME__MSG_PROPOSE;
+	f.propose = &p;
+	return to ? peer_send(to, &f) : job__send_all(j, &f);
+}
+
+/* The proposer owns the model: its graph and hash are made, its data read. */
+static void owner_loaded(struct job *j, int ret, const char *why, const char *detail)
+{
+	const char *self = j->srv->cfg->node.name;
+	char r[REASON_BUF], d[REASON_BUF];
+
+	if (ret != 0) {
+		snprintf(r, sizeof(r), "%s: %s", self, why);
+		snprintf(d, sizeof(d), "%s: %s", self, detail);
+		job__fail(j, r, detail[0] ? d : NULL);
+		return;
+	}
+	j->answered[j->me] = 1;
+	if (send_propose(j, NULL) != 0) {
+		snprintf(r, sizeof(r), "%s: cannot send the proposal: %s", self,
+			 mpc_strerror(MPC_E_PEER_GONE));
+		job__abort(j, r, 1);
+		return;
+	}
+	log_info("job %.8s proposed to %d parties and dealer %s", j->id, j->n,
+		 j->n_ep > j->n ? j->spec->dealer : "none");
+}
+
 int job_submit(struct server *s, const Mpcctlpb__Submit *req, char *id, char *err, size_t errlen)
 {
 	static char names[WIRE_MAX_INPUTS][WIRE_MAX_PARTS][2][NAMEBUF];
@@ -506,18 +542,6 @@ int job_submit(struct server *s, const Mpcctlpb__Submit *req, char *id, char *er
 		return ret;
 	}
 	owner = strcmp(model_node, self) ? job__ep_of(j, model_node) : -1;
-	if (owner < 0) {
-		/* The model is here: its hash is known, and so is this node's data. */
-		char detail[WIRE_MAX_REASON + 1];
-
-		if ((ret = job__contribute(j, err, errlen, detail, sizeof(detail))) != 0) {
-			if (detail[0]) /* the operator here may see the detail */
-				snprintf(err, errlen, "%s", detail);
-			job__free(j);
-			return ret;
-		}
-		j->answered[j->me] = 1;
-	}
 	if (job__audit(j, "proposed", NULL) != 0) {
 		snprintf(err, errlen, "%s %s: no new jobs until it can (see its log)", self,
 			 JOB_NO_AUDIT);
@@ -527,24 +551,25 @@ int job_submit(struct server *s, const Mpcctlpb__Submit *req, char *id, char *er
 	j->proposer_here = 1;
 	j->next = s->jobs;
 	s->jobs = j;
-	{
-		Mpcpb__Frame f = MPCPB__FRAME__INIT;
-		Mpcpb__JobPropose p = MPCPB__JOB_PROPOSE__INIT;
-
+	if (owner < 0) {
 		/*
-		 * With the model elsewhere, its owner hears first and answers with
-		 * the public graph hash; the others then get the proposal with it
-		 * (job__propose_rest), so AllowModels is decided before any read.
+		 * The model is here: it and this node's data are read off the
+		 * loop; everyone gets the proposal, with the hash, once they are
+		 * (owner_loaded). `mpcctl wait` shows a failure and its detail.
 		 */
-		p.spec = j->spec;
-		p.graph_hash = j->graph_hash;
-		f.msg_case = MPCPB__FRAME__MSG_PROPOSE;
-		f.propose = &p;
-		if ((owner < 0 ? job__send_all(j, &f) : peer_send(j->ep_peer[owner], &f)) != 0) {
-			snprintf(err, errlen, "cannot send the proposal: %s", mpc_strerror(MPC_E_PEER_GONE));
-			job__abort(j, err, 1);
-			return MPC_E_PEER_GONE;
-		}
+		if ((ret = job__contribute_async(j, owner_loaded)) != 0)
+			owner_loaded(j, ret, "out of memory", "");
+		return 0;
+	}
+	/*
+	 * With the model elsewhere, its owner hears first and answers with the
+	 * public graph hash; the others then get the proposal with it
+	 * (job__propose_rest), so AllowModels is decided before any read.
+	 */
+	if (send_propose(j, j->ep_peer[owner]) != 0) {
+		snprintf(err, errlen, "cannot send the proposal: %s", mpc_strerror(MPC_E_PEER_GONE));
+		job__abort(j, err, 1);
+		return MPC_E_PEER_GONE;
 	}
 	log_info("job %.8s proposed to %d parties and dealer %s", j->id, j->n, dealer);
 	return 0;

@@ -25,7 +25,7 @@ set -u
 cd "$(dirname "$0")/../.." || exit 1
 . tests/cli/lib.sh
 . tests/daemon/helpers.sh "$@"
-plan 26
+plan 28
 
 MOUNTS=()
 umount_all() {
@@ -76,6 +76,7 @@ consortium() {
 	# each job approved by hand.
 	big_csv "$d/big.csv" || return 1
 	dataset delta big "$d/big.csv"
+	dataset gamma big "$d/big.csv"
 	printf '\n[Policy]\nApprove = manual\nAllowPeers = alpha,beta,gamma\nAllowRecipients = alpha\n' \
 		>>"$d/delta.extra"
 	model gamma iris "$F/iris_logreg/model.onnx"
@@ -151,6 +152,22 @@ big_read() {
 	for n in alpha delta; do wait_until 120 ended "$n" "$id"; done
 	CONTAINS="delta: input 'input' part 0: value out of range" same_end \
 		"the big dataset's job is refused on every party with the reason" "$id" alpha gamma delta
+}
+
+# gamma proposes with its own model and a big dataset of its own: submit
+# returns before the read ends; the job fails afterwards, on gamma.
+own_big_read() {
+	local id st name="a proposer owning the model: submit returns while its dataset is read"
+	if ! id=$(submit gamma --model gamma:iris --input input=gamma:big --output alpha); then
+		not_ok "$name" "submit: $(cat "$TMP/err")"
+		not_ok "the proposer's big dataset: the job aborts with the reason" "not submitted"
+		return
+	fi
+	st=$(field gamma "$id" state)
+	if [ "$st" = proposed ]; then ok "$name"; else not_ok "$name" "after submit: $st"; fi
+	wait_until 120 ended gamma "$id"
+	CONTAINS="gamma: input 'input' part 0: value out of range" same_end \
+		"the proposer's big dataset: the job aborts with the reason" "$id" gamma
 }
 
 # ---- the end of a job ----
@@ -456,6 +473,7 @@ fi
 ok "consortium starts"
 datadir_mode
 big_read
+own_big_read
 agreed_end
 audit_full
 retention
