@@ -126,6 +126,18 @@ void ring_free(void *ptr, size_t bytes)
 		munmap(p, len);
 }
 
+void ring_release_cache(void)
+{
+	pthread_mutex_lock(&cache.mu);
+	for (int i = 0; i < CACHE_SLOTS; i++)
+		if (cache.p[i]) {
+			munmap(cache.p[i], cache.len[i]);
+			cache.p[i] = NULL;
+		}
+	cache.bytes = 0;
+	pthread_mutex_unlock(&cache.mu);
+}
+
 void ring_add(uint64_t *z, const uint64_t *x, const uint64_t *y, size_t n)
 {
 	for (size_t i = 0; i < n; i++)

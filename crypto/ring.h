@@ -51,6 +51,12 @@ void ring_free(void *p, size_t bytes);
  * GiB): a job held to a memory budget counts them as held.
  */
 void ring_cache_limit(size_t bytes);
+/*
+ * Unmap every cached mapping (up to 1 GiB kept for reuse by ring_free):
+ * the daemon calls it when no job runs, so its RSS falls back after a
+ * burst of jobs. Thread-safe.
+ */
+void ring_release_cache(void);
 
 /*
  * Bit planes: for n elements, plane j (0..63) holds bit j of every element,

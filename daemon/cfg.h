@@ -108,6 +108,7 @@ struct cfg_node {
 	uint32_t handshake_timeout;	/* seconds, 1..300, default 5 */
 	uint32_t idle_timeout;		/* seconds, 1..86400, default 60 */
 	uint32_t rekey_after;		/* seconds, 1..3600, default 120: session keys' age */
+	uint32_t result_retention;	/* seconds, 1..366d, default 7d: ended jobs, results */
 	char *audit_log;		/* default <DataDir>/audit.log */
 	unsigned line;			/* of the [Node] header */
 };

@@ -64,6 +64,9 @@ const struct cfg_key cfg__keys[] = {
 	ROW(NODE, "IdleTimeout", SECONDS, cfg_node, idle_timeout, 1, 86400, "60", 0, NULL),
 	/* WireGuard's REKEY_AFTER_TIME; docs/wire.md, "Rekeying". */
 	ROW(NODE, "RekeyAfter", SECONDS, cfg_node, rekey_after, 1, 3600, "120", 0, NULL),
+	/* Ended jobs and their result files are deleted after this (job_ctl.c). */
+	ROW(NODE, "ResultRetention", SECONDS, cfg_node, result_retention, 1, 366 * 86400, "7d",
+	    0, NULL),
 	ROW(NODE, "AuditLog", PATH, cfg_node, audit_log, 0, 0, "{DataDir}/audit.log", 0, NULL),
 
 	ROW(PEER, "Name", NAME, cfg_peer, name, 0, 0, NULL, CFG_REQUIRED, NULL),

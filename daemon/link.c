@@ -20,6 +20,7 @@
 #include "keys.h"
 #include "link-int.h"
 #include "log.h"
+#include "state.h"
 #include "wire.h"
 
 enum chan_cipher link__cipher(const struct server *s)
@@ -264,7 +265,12 @@ static int on_hs1(struct link *l, const uint8_t *msg)
 		link__close(l, "replayed handshake");
 		return -1;
 	}
-	p->last_ts = ts;
+	/* On disk before the answer, so a restart cannot forget it (state.h). */
+	if ((ret = state_save_ts(p, ts)) != 0) {
+		log_err("peer %s: %s", p->cfg->name, mpc_errmsg(ret));
+		link__close(l, "cannot record the handshake timestamp");
+		return -1;
+	}
 	l->peer = p;
 	out[0] = HS2_TYPE;
 	if ((ret = chan_hs_create_resp(&l->hs, out + 1, &l->sess)) != 0) {
