@@ -55,7 +55,7 @@ TST_OBJ := $(patsubst %.c,$(B)/%.o,$(TST_SRC))
 BEN_SRC := $(wildcard bench/*.c)
 BEN_OBJ := $(patsubst %.c,$(B)/%.o,$(BEN_SRC))
 
-.PHONY: all test test-unit bench fuzz clean demo deps
+.PHONY: all test test-unit bench fuzz clean demo deps mutate
 .SECONDARY: $(GEN_C) $(GEN_H)
 all: $(BIN)/mpcctl $(BIN)/mpcd
 
@@ -118,6 +118,11 @@ test: deps
 	@$(TSAN_MAKE) build/tsan/bin/mpcctl build/tsan/bin/mpcd
 	@$(FUZZ_BUILD)
 	@bash tests/run-all.sh
+
+# Every known mutant (tests/mutate/mutants.txt) applied to a scratch copy
+# of the committed tree must make its suite fail.
+mutate: deps
+	@bash tests/mutate/run.sh
 
 test-unit: $(BIN)/test-runner
 	@$(BIN)/test-runner $(T)

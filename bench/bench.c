@@ -8,6 +8,11 @@
  *    "offline_bytes_dealer":...,"online_rounds":...,"plaintext_s":...}
  * Times are medians of --reps runs; bytes and rounds are exact counts.
  * Usage: mpc-bench [--reps N] [--parties 2,3] [--quick] [--only WORKLOAD]
+ *                  [--threads N[,N...]]
+ * With several thread counts ([Node] Threads: the pool of local
+ * arithmetic, crypto/pool.h), every rep runs each in turn, so they share
+ * the machine's state; one line per count, with "threads" and "rows_per_s"
+ * (batch over offline + weights + online).
  *        mpc-bench --npy OUT.npy D0,D1,...   (a random input file)
  *        mpc-bench --onnx OUT.onnx relu|mul|matmul N (a primitive as a model)
  */
@@ -21,6 +26,7 @@
 #include "model.h"
 #include "npy.h"
 #include "ops.h"
+#include "pool.h"
 #include "prim_models.h"
 #include "sim_model.h"
 
@@ -28,6 +34,27 @@ struct result {
 	double offline, weights, online, layers, plain;
 	uint64_t bytes, dealer_bytes, rounds, weights_bytes;
 };
+
+/* --threads: the counts compared, in the order each rep runs them. */
+#define MAX_TCOUNTS 4
+static int tcounts[MAX_TCOUNTS] = { 0 }, n_tcounts = 1;
+
+/* Run k's thread count: each rep in turn, every other rep reversed. */
+static int turn(int k)
+{
+	int i = k % n_tcounts;
+
+	return (k / n_tcounts) % 2 ? n_tcounts - 1 - i : i;
+}
+
+static int use_threads(int ti)
+{
+	if (pool_set_threads(tcounts[ti]) != 0) {
+		fprintf(stderr, "mpc-bench: %s\n", mpc_errmsg(MPC_E_INTERNAL));
+		return MPC_E_INTERNAL;
+	}
+	return 0;
+}
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -48,12 +75,15 @@ static void rand_floats(float *v, size_t n)
 		v[i] = (float)((double)randombytes_random() / 4294967295.0 * 2.0 - 1.0);
 }
 
-static void print(const char *workload, int parties, int batch, const struct result *r)
+static void print(const char *workload, int parties, int batch, int ti, const struct result *r)
 {
+	double all = r->offline + r->weights + r->online;
+
 	printf("{\"path\": \"inproc\", \"workload\": \"%s\", \"parties\": %d, \"batch\": %d, "
+	       "\"threads\": %d, \"rows_per_s\": %.1f, "
 	       "\"offline_s\": %.6f, \"weights_s\": %.6f, \"weights_bytes_per_party\": %llu, \"online_s\": %.6f, \"layers_s\": %.6f, \"online_bytes_per_party\": %llu, "
 	       "\"offline_bytes_dealer\": %llu, \"online_rounds\": %llu, \"plaintext_s\": %.6f}\n",
-	       workload, parties, batch, r->offline, r->weights,
+	       workload, parties, batch, tcounts[ti], all > 0 ? batch / all : 0.0, r->offline, r->weights,
 	       (unsigned long long)r->weights_bytes, r->online, r->layers, (unsigned long long)r->bytes,
 	       (unsigned long long)r->dealer_bytes, (unsigned long long)r->rounds, r->plain);
 	fflush(stdout);
@@ -89,8 +119,9 @@ static int bench_model(const char *name, const char *path, const char *input, in
 {
 	struct model *m = NULL;
 	struct ftensor x = { 0 }, ref = { 0 };
-	double off[16], on[16], lay[16], wt[16], pl[16];
-	struct result r = { 0 };
+	double off[MAX_TCOUNTS][16], on[MAX_TCOUNTS][16], lay[MAX_TCOUNTS][16];
+	double wt[MAX_TCOUNTS][16], pl[16];
+	struct result r[MAX_TCOUNTS] = { 0 };
 	int ret;
 
 	if ((ret = model_load_onnx(path, &m)) != 0)
@@ -139,26 +170,31 @@ static int bench_model(const char *name, const char *path, const char *input, in
 	}
 	if ((ret = eval_fold_batchnorm(m)) != 0)
 		goto out;
-	for (int k = 0; k < reps; k++) {
+	for (int k = 0; k < reps * n_tcounts; k++) {
 		struct eval_part part = { .owner = 0, .ndim = x.ndim, .data = x.data };
 		struct eval_input in = { .n_parts = 1, .axis = 0, .parts = &part };
 		struct sim_model s = { .md = m, .n_parties = parties, .frac = 16,
 				       .owner = parties - 1, .recipient = 0, .inputs = &in };
+		int ti = turn(k), rep = k / n_tcounts;
 
 		memcpy(part.dims, x.dims, sizeof(part.dims));
+		if ((ret = use_threads(ti)) != 0)
+			goto out;
 		if ((ret = sim_model_run(&s)) != 0) {
 			sim_model_free(&s);
 			goto out;
 		}
-		from_job(&s.job, &r, &off[k], &on[k], &lay[k], &wt[k]);
+		from_job(&s.job, &r[ti], &off[ti][rep], &on[ti][rep], &lay[ti][rep], &wt[ti][rep]);
 		sim_model_free(&s);
 	}
-	r.offline = median(off, reps);
-	r.online = median(on, reps);
-	r.layers = median(lay, reps);
-	r.weights = median(wt, reps);
-	r.plain = median(pl, reps);
-	print(name, parties, batch, &r);
+	for (int ti = 0; ti < n_tcounts; ti++) {
+		r[ti].offline = median(off[ti], reps);
+		r[ti].online = median(on[ti], reps);
+		r[ti].layers = median(lay[ti], reps);
+		r[ti].weights = median(wt[ti], reps);
+		r[ti].plain = median(pl, reps);
+		print(name, parties, batch, ti, &r[ti]);
+	}
 out:
 	if (ret)
 		fprintf(stderr, "mpc-bench: %s: %s\n", name, mpc_errmsg(ret));
@@ -218,25 +254,31 @@ out:
 
 static int bench_prim(const char *name, struct prim_arg *p, int parties, int reps)
 {
-	double off[16], on[16], lay[16], wt[16];
-	struct result r = { 0 };
+	double off[MAX_TCOUNTS][16], on[MAX_TCOUNTS][16], lay[MAX_TCOUNTS][16];
+	double wt[MAX_TCOUNTS][16];
+	struct result r[MAX_TCOUNTS] = { 0 };
 	int ret;
 
-	for (int k = 0; k < reps; k++) {
+	for (int k = 0; k < reps * n_tcounts; k++) {
 		struct sim_job job = { .n_parties = parties, .frac = 16, .need = prim_need,
 				       .run = prim_run, .arg = p };
+		int ti = turn(k), rep = k / n_tcounts;
 
+		if ((ret = use_threads(ti)) != 0)
+			return ret;
 		if ((ret = sim_run(&job)) != 0) {
 			fprintf(stderr, "mpc-bench: %s: %s\n", name, job.err);
 			return ret;
 		}
-		from_job(&job, &r, &off[k], &on[k], &lay[k], &wt[k]);
+		from_job(&job, &r[ti], &off[ti][rep], &on[ti][rep], &lay[ti][rep], &wt[ti][rep]);
 	}
-	r.offline = median(off, reps);
-	r.online = median(on, reps);
-	r.layers = median(lay, reps);
-	r.weights = median(wt, reps);
-	print(name, parties, 1, &r);
+	for (int ti = 0; ti < n_tcounts; ti++) {
+		r[ti].offline = median(off[ti], reps);
+		r[ti].online = median(on[ti], reps);
+		r[ti].layers = median(lay[ti], reps);
+		r[ti].weights = median(wt[ti], reps);
+		print(name, parties, 1, ti, &r[ti]);
+	}
 	return 0;
 }
 
@@ -279,8 +321,16 @@ int main(int argc, char **argv)
 			only = argv[++i];
 		else if (!strcmp(argv[i], "--parties") && i + 1 < argc)
 			np = sscanf(argv[++i], "%d,%d", &plist[0], &plist[1]);
+		else if (!strcmp(argv[i], "--threads") && i + 1 < argc)
+			n_tcounts = sscanf(argv[++i], "%d,%d,%d,%d", &tcounts[0], &tcounts[1],
+					   &tcounts[2], &tcounts[3]);
 	}
-	if (reps < 1 || reps > 15 || np < 1)
+	if (!tcounts[0])
+		tcounts[0] = pool_cores();
+	for (int i = 0; i < n_tcounts; i++)
+		if (tcounts[i] < 1 || tcounts[i] > POOL_MAX_THREADS)
+			n_tcounts = 0;
+	if (reps < 1 || reps > 15 || np < 1 || n_tcounts < 1)
 		return 2;
 	if (sodium_init() < 0)
 		return 1;

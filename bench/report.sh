@@ -27,7 +27,7 @@ HDR
 f() { grep -o "\"$2\": *\"\\?[^,\"}]*" <<<"$1" | head -n1 | sed 's/.*: *"\?//'; }
 while read -r l; do
 	[ -z "$l" ] && continue
-	case "$l" in *peak_memory*) continue ;; esac
+	case "$l" in *peak_memory* | *inproc-threads*) continue ;; esac
 	pl=$(f "$l" plaintext_s)
 	printf '| %s | %s | %s | %s | %.1f | %.1f | %.2f | %.1f | %.1f | %.2f | %s | %s |\n' \
 		"$(f "$l" path)" "$(f "$l" workload)" "$(f "$l" parties)" "$(f "$l" batch)" \
@@ -47,6 +47,27 @@ echo
 grep peak_memory "$IN" | while read -r l; do
 	printf -- '- %s: %s MiB\n' "$(f "$l" node)" "$(awk -v k="$(f "$l" peak_rss_kb)" 'BEGIN{printf "%.0f", k/1024}')"
 done
+if grep -q inproc-threads "$IN"; then
+	echo
+	echo "## Threads"
+	echo
+	echo "LeNet, batch 64, 2 parties in-process, with the pool of local arithmetic"
+	echo "([Node] Threads, docs/config.md) at 1 and 2 threads, alternating within"
+	echo "each rep. rows/s = batch / (offline + weights + online). On 2 cores the"
+	echo "parties and the dealer are threads too, so they already share both cores."
+	echo
+	echo "| threads | offline ms | weights ms | online ms | rows/s | online MB sent by a party | rounds |"
+	echo "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+	grep inproc-threads "$IN" | while read -r l; do
+		printf '| %s | %.1f | %.1f | %.1f | %s | %.2f | %s |\n' "$(f "$l" threads)" \
+			"$(awk -v x="$(f "$l" offline_s)" 'BEGIN{print x*1000}')" \
+			"$(awk -v x="$(f "$l" weights_s)" 'BEGIN{print x*1000}')" \
+			"$(awk -v x="$(f "$l" online_s)" 'BEGIN{print x*1000}')" \
+			"$(f "$l" rows_per_s)" \
+			"$(awk -v x="$(f "$l" online_bytes_per_party)" 'BEGIN{print x/1e6}')" \
+			"$(f "$l" online_rounds)"
+	done
+fi
 # The headline rows: daemons, 2 parties.
 row() { grep "\"path\": \"daemon\", \"workload\": \"$1\", \"parties\": 2, \"batch\": $2," "$IN" | head -n1; }
 ms() { awk -v x="$(f "$1" "$2")" 'BEGIN{ if (x == "") print "-"; else printf "%.1f", x*1000 }'; }

@@ -20,6 +20,11 @@ if [ "${BENCH_INPROC:-1}" = 1 ]; then
 	echo "# in-process (protocol layer, threads), median of $REPS" >&2
 	bin/mpc-bench --reps "$REPS" --parties 2,3 $([ "$QUICK" = 1 ] && echo --quick) |
 		tee -a "$OUT/results.jsonl"
+	# [Node] Threads: LeNet batch 64 with the pool at 1 and 2 threads, the
+	# two alternating within each rep (docs/benchmarks.md, "Threads").
+	[ "$QUICK" = 1 ] || bin/mpc-bench --reps "$REPS" --parties 2 --only lenet --threads 1,2 |
+		grep '"batch": 64' | sed 's/"path": "inproc"/"path": "inproc-threads"/' |
+		tee -a "$OUT/results.jsonl"
 fi
 
 DIR=$(mktemp -d "${TMPDIR:-/tmp}/mpcd-bench.XXXXXX")

@@ -9,6 +9,7 @@
  */
 #include <getopt.h>
 #include <math.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,8 @@
 #include "fxp.h"
 #include "model.h"
 #include "npy.h"
+#include "pool.h"
+#include "ring.h"
 #include "sim_model.h"
 
 #define MAX_INPUTS 16
@@ -38,11 +41,18 @@ static void usage(FILE *f)
 		"                       --input NAME=A.npy[,B.npy...] | NAME=A.npy[+B.npy...]\n"
 		"                       [--parties N] [--frac-bits F] [--offline dealer]\n"
 		"                       [--model-owner K] [--recipient K] [-o OUT.npy|OUT.csv] [--json]\n"
+		"                       [--chunk-rows N] [--memory MIB] [--threads N]\n"
 		"\n"
 		"Parts joined with ',' are columns of the same rows (joined on the last axis);\n"
 		"parts joined with '+' are more rows (joined on the first axis). Part k is owned\n"
 		"by party k mod N; the weights by --model-owner (default N-1); the outputs are\n"
-		"revealed to --recipient (default 0) only.\n");
+		"revealed to --recipient (default 0) only.\n"
+		"\n"
+		"The rows run in chunks of --chunk-rows, or of the most that fit in --memory MiB\n"
+		"(default 1024) for the whole process: every party, the dealer and their\n"
+		"correlated randomness. A job whose single row does not fit is refused.\n"
+		"--threads: the pool all parties' local arithmetic shares (default: the\n"
+		"machine's cores); results do not depend on it.\n");
 }
 
 static int fail(const char *what, int ret)
@@ -104,6 +114,8 @@ struct check {
 	double max_err;
 	size_t rows, agree;
 	double plain_secs;
+	size_t memory;   /* budget, bytes */
+	long peak_rss;   /* KiB, getrusage */
 };
 
 static void compare(const struct ftensor *got, const struct ftensor *want, struct check *c)
@@ -158,10 +170,23 @@ static void report(const struct sim_model *s, const struct check *chk,
 			       k ? "," : "", md->nodes[k].name, model_op_name(md->nodes[k].op), l.secs,
 			       (unsigned long long)l.bytes_sent, (unsigned long long)l.rounds);
 		}
-		printf("],\n \"plaintext_seconds\": %.6f, \"max_abs_error\": %.6g, \"argmax_agree\": %zu, \"rows\": %zu}\n",
+		printf("],\n \"plaintext_seconds\": %.6f, \"max_abs_error\": %.6g, \"argmax_agree\": %zu, \"rows\": %zu,\n",
 		       chk->plain_secs, chk->max_err, chk->agree, chk->rows);
+		printf(" \"batch_rows\": %zu, \"chunk_rows\": %zu, \"chunks\": %zu, \"rows_per_second\": %.3f, "
+		       "\"seconds\": %.6f, \"memory_budget_bytes\": %zu, \"peak_rss_bytes\": %lld, "
+		       "\"peak_material_bytes_per_party\": %zu, \"estimate_bytes\": %zu}\n",
+		       s->plan.rows, s->plan.chunk_rows, s->plan.n_chunks,
+		       job->secs > 0 ? (double)s->plan.rows / job->secs : 0.0, job->secs,
+		       chk->memory, (long long)chk->peak_rss * 1024, s->mat_peak * 8,
+		       (size_t)s->n_parties * s->plan.party_bytes + s->plan.dealer_bytes);
 		return;
 	}
+	human(b, sizeof(b), (uint64_t)s->mat_peak * 8);
+	printf("rows       %zu in %zu chunk%s of %zu: %.1f rows/s (%.2f s)\n", s->plan.rows,
+	       s->plan.n_chunks, s->plan.n_chunks == 1 ? "" : "s", s->plan.chunk_rows,
+	       job->secs > 0 ? (double)s->plan.rows / job->secs : 0.0, job->secs);
+	printf("memory     peak RSS %.1f MB (budget %zu MiB); material held by a party at most %s\n\n",
+	       (double)chk->peak_rss * 1024 / 1e6, chk->memory >> 20, b);
 	printf("%-10s %10s %12s %8s\n", "phase", "time(ms)", "sent/party", "rounds");
 	for (int ph = 0; ph < NET_PH_COUNT; ph++) {
 		double secs;
@@ -185,6 +210,67 @@ static void report(const struct sim_model *s, const struct check *chk,
 	if (chk->rows)
 		printf(", argmax agrees on %zu/%zu rows", chk->agree, chk->rows);
 	printf(" (plaintext inference %.2f ms)\n", chk->plain_secs * 1e3);
+}
+
+/* Rows per piece of the plaintext reference: its memory stays small too. */
+#define REF_ROWS 256
+
+/*
+ * The plaintext reference (double precision) in pieces of REF_ROWS rows
+ * when the rows are independent (eval_model_rows), whole otherwise.
+ */
+static int reference(const struct model *md, const struct ftensor *full, struct ftensor *ref)
+{
+	struct ftensor x[MAX_INPUTS], *out = NULL;
+	struct model *cm = NULL;
+	size_t rows = full[0].ndim > 0 ? (size_t)full[0].dims[0] : 0, first, nr;
+	int ret;
+
+	if (rows <= REF_ROWS || md->n_inputs > MAX_INPUTS ||
+	    eval_model_rows(md, REF_ROWS, &cm) != 0)
+		return model_ref_eval(md, full, ref);
+	if (!(out = calloc(md->n_outputs, sizeof(*out)))) {
+		ret = mpc_fail(MPC_E_NOMEM, "plaintext reference");
+		goto out;
+	}
+	for (size_t i = 0; i < md->n_outputs; i++) {
+		const struct model_value *ov = &md->values[md->outputs[i]];
+
+		if ((ret = ftensor_alloc(&ref[i], ov->ndim, ov->dims)) != 0)
+			goto out;
+	}
+	for (first = 0; first < rows; first += nr) {
+		nr = rows - first < REF_ROWS ? rows - first : REF_ROWS;
+		if (nr < REF_ROWS) {
+			eval_model_rows_free(cm);
+			if ((ret = eval_model_rows(md, nr, &cm)) != 0)
+				goto out;
+		}
+		for (size_t i = 0; i < md->n_inputs; i++) {
+			size_t inner = full[i].n / rows;
+
+			x[i] = full[i];
+			x[i].dims[0] = (int64_t)nr;
+			x[i].n = nr * inner;
+			x[i].data = full[i].data + first * inner;
+		}
+		if ((ret = model_ref_eval(cm, x, out)) != 0)
+			goto out;
+		for (size_t i = 0; i < md->n_outputs; i++) {
+			size_t per = ref[i].n / rows;
+
+			memcpy(ref[i].data + first * per, out[i].data, nr * per * sizeof(float));
+			ftensor_free(&out[i]);
+		}
+	}
+	ret = 0;
+out:
+	if (out)
+		for (size_t i = 0; i < md->n_outputs; i++)
+			ftensor_free(&out[i]);
+	free(out);
+	eval_model_rows_free(cm);
+	return ret;
 }
 
 static int write_output(const char *path, const char *name, size_t idx, size_t count,
@@ -219,12 +305,16 @@ int simulate_main(int argc, char **argv)
 		{ "recipient", required_argument, NULL, 'r' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "chunk-rows", required_argument, NULL, 'c' },
+		{ "memory", required_argument, NULL, 'B' },
+		{ "threads", required_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *model_path = NULL, *weights = NULL, *out_path = NULL;
 	struct input_arg ia[MAX_INPUTS];
-	int n_ia = 0, json = 0, owner = -1, c, ret, status = 1;
+	int n_ia = 0, json = 0, owner = -1, c, ret, status = 1, chunk = 0, mib = 1024;
+	int threads = pool_cores();
 	struct sim_model s = { .frac = FXP_DEFAULT_FRAC, .n_parties = 2 };
 	struct eval_input in[MAX_INPUTS];
 	struct eval_part parts[MAX_INPUTS][MAX_PARTS];
@@ -284,6 +374,18 @@ int simulate_main(int argc, char **argv)
 		case 'j':
 			json = 1;
 			break;
+		case 'c':
+			if (parse_int(optarg, 1, 1 << 30, "--chunk-rows", &chunk))
+				goto out;
+			break;
+		case 'B':
+			if (parse_int(optarg, 1, 1 << 22, "--memory", &mib))
+				goto out;
+			break;
+		case 'T':
+			if (parse_int(optarg, 1, POOL_MAX_THREADS, "--threads", &threads))
+				goto out;
+			break;
 		case 'h':
 			usage(stdout);
 			status = 0;
@@ -299,6 +401,10 @@ int simulate_main(int argc, char **argv)
 			!model_path ? "--model is required" : "--input is required");
 		usage(stderr);
 		status = 2;
+		goto out;
+	}
+	if ((ret = pool_set_threads(threads)) != 0) {
+		fail("--threads", ret);
 		goto out;
 	}
 	s.owner = owner < 0 ? s.n_parties - 1 : owner;
@@ -360,7 +466,7 @@ int simulate_main(int argc, char **argv)
 		goto out;
 	}
 	chk.plain_secs = net_now();
-	if ((ret = model_ref_eval(s.md, full, ref)) != 0) {
+	if ((ret = reference(s.md, full, ref)) != 0) {
 		fail("plaintext reference", ret);
 		goto out;
 	}
@@ -370,8 +476,24 @@ int simulate_main(int argc, char **argv)
 		goto out;
 	}
 	s.inputs = in;
+	s.chunk_rows = (size_t)chunk;
+	s.memory = chk.memory = (size_t)mib << 20;
+	{
+		/* The budget is the whole process's: what it holds already is not the chunks'. */
+		struct rusage ru;
+
+		s.memory_held = !getrusage(RUSAGE_SELF, &ru) ? (size_t)ru.ru_maxrss << 10 : 0;
+		/*
+		 * Released buffers are cached for reuse (crypto/ring.c): a
+		 * sixteenth of the budget for them, counted as held.
+		 */
+		ring_cache_limit(s.memory / 16);
+		s.memory_held += s.memory / 16;
+	}
 	if ((ret = sim_model_run(&s)) != 0) {
-		fprintf(stderr, "mpcctl simulate: job aborted: %s\n",
+		/* Too big is decided before anything is shared: a refusal, not an abort. */
+		fprintf(stderr, "mpcctl simulate: job %s: %s\n",
+			ret == MPC_E_TOOBIG ? "refused" : "aborted",
 			s.job.err[0] ? s.job.err : mpc_errmsg(ret));
 		goto out;
 	}
@@ -389,6 +511,12 @@ int simulate_main(int argc, char **argv)
 				fail(out_path, ret);
 				goto out;
 			}
+	{
+		struct rusage ru;
+
+		if (!getrusage(RUSAGE_SELF, &ru))
+			chk.peak_rss = ru.ru_maxrss;
+	}
 	report(&s, &chk, model_path, json);
 	status = 0;
 out:

@@ -5,8 +5,12 @@
  * *_main(argc, argv) per verb; errors are one line on stderr and a
  * non-zero exit status.
  */
+#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 
 #include "cli.h"
 #include "mpc.h"
@@ -36,8 +40,42 @@ static void usage(FILE *f)
 		"else $MPCD_SOCKET, else %s.\n", CTL_SOCKET_DEFAULT);
 }
 
+/*
+ * A verb's status, or 1 after one line when standard output could not be
+ * written (a closed pipe: EPIPE, as SIGPIPE is ignored).
+ */
+static int flushed(const char *verb, int ret)
+{
+	int e;
+
+	errno = 0;
+	if (fflush(stdout) == 0 && !ferror(stdout))
+		return ret;
+	e = errno;
+	/* A verb that failed has said why already. */
+	if (ret == 0)
+		fprintf(stderr, "mpcctl %s: cannot write to standard output: %s\n", verb,
+			e ? strerror(e) : "write error");
+	return ret ? ret : 1;
+}
+
 int main(int argc, char **argv)
 {
+	const struct rlimit zero = { 0, 0 };
+	int ret;
+
+	/*
+	 * A closed pipe (`mpcctl list | head -1`) is a write error to report,
+	 * not a silent death by SIGPIPE.
+	 */
+	signal(SIGPIPE, SIG_IGN);
+	/*
+	 * mpcctl holds private keys (genkey), every party's plaintext
+	 * (simulate) and results (result, show): a core dump of it would leave
+	 * them on disk, so none is written, as for mpcd.
+	 */
+	(void)setrlimit(RLIMIT_CORE, &zero);
+	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	mpc_tune_malloc();
 	/* Global options before the verb: -s PATH, -sPATH, --socket[=]PATH. */
 	while (argc > 1) {
@@ -72,11 +110,13 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
 		usage(stdout);
-		return 0;
+		return flushed("help", 0);
 	}
 	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
-		if (!strcmp(argv[1], verbs[i].name))
-			return verbs[i].fn(argc - 1, argv + 1);
+		if (!strcmp(argv[1], verbs[i].name)) {
+			ret = verbs[i].fn(argc - 1, argv + 1);
+			return flushed(argv[1], ret);
+		}
 	fprintf(stderr, "mpcctl: unknown verb '%s' (try `mpcctl --help`)\n", argv[1]);
 	return 2;
 }

@@ -2,9 +2,12 @@
 /* Copyright (C) 2026 The mpcd authors. */
 #include "bilin.h"
 
+#include <pthread.h>
+#include <sodium.h>
 #include <string.h>
 
 #include "err.h"
+#include "pool.h"
 #include "ring.h"
 
 /* Operands above this many elements are refused (2^31 words = 16 GiB). */
@@ -199,22 +202,73 @@ static void conv_im2col(const struct bilin *b, const uint64_t *x, size_t ci0,
 	}
 }
 
-static void apply_conv(const struct bilin *b, const uint64_t *x,
-		       const uint64_t *y, uint64_t *z, int acc, uint64_t *col)
+/*
+ * Images [n0, n1): im2col into col, then one product per group, which
+ * may itself split over the pool when the images do not (split).
+ */
+static void conv_images(const struct bilin *b, const uint64_t *x, const uint64_t *y,
+			uint64_t *z, int acc, uint64_t *col, size_t n0, size_t n1, int split)
 {
 	size_t g = (size_t)b->group, cg = b->c / g, mg = b->mo / g;
 	size_t kk = cg * b->kh * b->kw, npix = b->oh * b->ow;
 
-	for (size_t ni = 0; ni < b->n; ni++) {
+	for (size_t ni = n0; ni < n1; ni++) {
 		const uint64_t *xn = x + ni * b->c * b->h * b->w;
 
 		for (size_t gi = 0; gi < g; gi++) {
 			uint64_t *zo = z + (ni * b->mo + gi * mg) * npix;
 
 			conv_im2col(b, xn, gi * cg, col);
-			ring_matmul(zo, y + gi * mg * kk, col, mg, kk, npix, acc);
+			(split ? ring_matmul : ring_matmul_st)(zo, y + gi * mg * kk, col,
+							       mg, kk, npix, acc);
 		}
 	}
+}
+
+/*
+ * Images in parallel, each range with its own im2col buffer (it holds a
+ * copy of secret input: wiped). A range that cannot get one waits for
+ * the caller's.
+ */
+struct conv_job {
+	const struct bilin *b;
+	const uint64_t *x, *y;
+	uint64_t *z, *col;
+	int acc;
+	pthread_mutex_t mu; /* guards col */
+};
+
+static int conv_range(void *arg, size_t lo, size_t hi)
+{
+	struct conv_job *j = arg;
+	size_t bytes = bilin_scratch_len(j->b) * sizeof(uint64_t);
+	uint64_t *own = ring_alloc(bytes);
+
+	if (!own) {
+		pthread_mutex_lock(&j->mu);
+		conv_images(j->b, j->x, j->y, j->z, j->acc, j->col, lo, hi, 0);
+		pthread_mutex_unlock(&j->mu);
+		return 0;
+	}
+	conv_images(j->b, j->x, j->y, j->z, j->acc, own, lo, hi, 0);
+	sodium_memzero(own, bytes);
+	ring_free(own, bytes);
+	return 0;
+}
+
+static void apply_conv(const struct bilin *b, const uint64_t *x,
+		       const uint64_t *y, uint64_t *z, int acc, uint64_t *col)
+{
+	size_t per = (b->mo / (size_t)b->group) * bilin_scratch_len(b);
+	struct conv_job j = { .b = b, .x = x, .y = y, .z = z, .col = col, .acc = acc };
+
+	if (b->n < 2 || pool_threads() < 2 || b->n * (size_t)b->group * per < 2 * POOL_MIN_WORK) {
+		conv_images(b, x, y, z, acc, col, 0, b->n, 1);
+		return;
+	}
+	pthread_mutex_init(&j.mu, NULL);
+	pool_run(b->n, pool_grain(POOL_MIN_WORK, (size_t)b->group * per), conv_range, &j);
+	pthread_mutex_destroy(&j.mu);
 }
 
 static void apply_mul(const struct bilin *b, const uint64_t *x,

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pool.h"
 #include "ring.h"
 
 void corr_req_bilin(struct corr_req *q, const struct bilin *bl)
@@ -36,6 +37,22 @@ void corr_req_trunc(struct corr_req *q, size_t n, int shift)
 	q->kind = CORR_TRUNC;
 	q->n = n;
 	q->shift = shift;
+}
+
+void corr_req_wmask(struct corr_req *q, size_t n, size_t slot)
+{
+	memset(q, 0, sizeof(*q));
+	q->kind = CORR_WMASK;
+	q->n = n;
+	q->slot = slot;
+}
+
+void corr_req_bilin_kb(struct corr_req *q, const struct bilin *bl, size_t slot)
+{
+	memset(q, 0, sizeof(*q));
+	q->kind = CORR_BILIN_KB;
+	q->bl = *bl;
+	q->slot = slot;
 }
 
 void corr_req_bitmul(struct corr_req *q, size_t n, size_t width)
@@ -120,7 +137,8 @@ const char *corr_kind_name(enum corr_kind k)
 {
 	static const char *names[] = { "bilinear triple", "AND triple",
 				       "edaBit", "bit-product",
-				       "truncation pair", "many-input AND set" };
+				       "truncation pair", "many-input AND set",
+				       "weight mask", "bilinear triple (weight mask kept)" };
 
 	return (unsigned)k < sizeof(names) / sizeof(names[0]) ? names[k] : "?";
 }
@@ -168,6 +186,13 @@ static size_t layout(struct corr_mat *m, const struct corr_req *q, uint64_t *p)
 		PART(a, n * (size_t)corr_mand_vars(q->shift));
 		PART(c, n * (size_t)corr_mand_prods(q->shift));
 		break;
+	case CORR_WMASK:
+		PART(b, n);
+		break;
+	case CORR_BILIN_KB:
+		PART(a, bilin_x_len(&q->bl));
+		PART(c, bilin_z_len(&q->bl));
+		break;
 	}
 #undef PART
 	return off;
@@ -193,6 +218,10 @@ size_t corr_fix_len(const struct corr_req *q)
 		return 2 * q->n;
 	case CORR_MAND:
 		return q->n * (size_t)corr_mand_prods(q->shift);
+	case CORR_WMASK:
+		return 0;
+	case CORR_BILIN_KB:
+		return bilin_z_len(&q->bl);
 	}
 	return 0;
 }
@@ -230,7 +259,8 @@ void corr_expand(struct corr_mat *m, struct prg *g, int last)
 	size_t fix = corr_fix_len(&m->req);
 
 	prg_u64(g, m->buf, m->len - fix);
-	if (!last)
+	/* A call is a nonce even when empty: none for a kind with no outputs. */
+	if (!last && fix)
 		prg_u64(g, corr_fix_part(m), fix);
 }
 
@@ -260,16 +290,58 @@ static void xor_run(const struct corr_req *q, size_t *lo, size_t *hi)
 /*
  * The dealer sums every party's inputs and parties 0..n-2's outputs into
  * `sum` (XOR or addition, as each word is shared), then writes
- * truth - sum into fix.
+ * truth - sum into fix. Word by word: ranges of words split over the pool.
  */
+#define FOLD_MIN ((size_t)1 << 15)
+
+struct fold_job {
+	uint64_t *dst;         /* sum, or fix */
+	const uint64_t *src;   /* part, or truth */
+	const uint64_t *other; /* fix: sum's words at the fix's offset */
+	size_t lo, hi, base;   /* the XOR run, and dst's offset in the layout */
+};
+
+/* dst[i] op= src[i] (or dst = src op other) over [a, b), one op: vectorises. */
+static void fold_span(const struct fold_job *j, size_t a, size_t b, int xor)
+{
+	uint64_t *d = j->dst;
+	const uint64_t *s = j->src, *o = j->other;
+
+	if (o && xor)
+		for (size_t i = a; i < b; i++)
+			d[i] = s[i] ^ o[i];
+	else if (o)
+		for (size_t i = a; i < b; i++)
+			d[i] = s[i] - o[i];
+	else if (xor)
+		for (size_t i = a; i < b; i++)
+			d[i] ^= s[i];
+	else
+		for (size_t i = a; i < b; i++)
+			d[i] += s[i];
+}
+
+static int fold_range(void *arg, size_t a, size_t b)
+{
+	const struct fold_job *j = arg;
+	/* The XOR run in dst's indices, clamped to [a, b]. */
+	size_t x0 = j->lo > j->base ? j->lo - j->base : 0;
+	size_t x1 = j->hi > j->base ? j->hi - j->base : 0;
+
+	x0 = x0 < a ? a : x0 > b ? b : x0;
+	x1 = x1 < x0 ? x0 : x1 > b ? b : x1;
+	fold_span(j, a, x0, 0);
+	fold_span(j, x0, x1, 1);
+	fold_span(j, x1, b, 0);
+	return 0;
+}
+
 static void fold(struct corr_mat *sum, const struct corr_mat *part)
 {
-	size_t lo, hi;
+	struct fold_job j = { .dst = sum->buf, .src = part->buf };
 
-	xor_run(&sum->req, &lo, &hi);
-	for (size_t i = 0; i < sum->len; i++)
-		sum->buf[i] = (i >= lo && i < hi) ? sum->buf[i] ^ part->buf[i] :
-						    sum->buf[i] + part->buf[i];
+	xor_run(&sum->req, &j.lo, &j.hi);
+	pool_run(sum->len, FOLD_MIN, fold_range, &j);
 }
 
 int corr_deal(const struct corr_req *q, struct prg *party, int n, uint64_t *fix)
@@ -279,6 +351,9 @@ int corr_deal(const struct corr_req *q, struct prg *party, int n, uint64_t *fix)
 	uint64_t *truth = NULL, *scratch = NULL;
 	int ret;
 
+	if (q->kind == CORR_WMASK || q->kind == CORR_BILIN_KB)
+		return mpc_fail(MPC_E_INTERNAL, "%s: the dealer needs the kept weight mask",
+				corr_kind_name(q->kind));
 	if ((ret = corr_mat_alloc(&sum, q)) != 0 ||
 	    (ret = corr_mat_alloc(&part, q)) != 0)
 		goto out;
@@ -338,6 +413,9 @@ int corr_deal(const struct corr_req *q, struct prg *party, int n, uint64_t *fix)
 			truth[q->n + i] = sum.r[i] >> 63;
 		}
 		break;
+	case CORR_WMASK:
+	case CORR_BILIN_KB:
+		break; /* refused above */
 	case CORR_BITMUL:
 		for (size_t i = 0; i < q->n; i++) {
 			uint64_t s = (sum.sbits[i / 64] >> (i % 64)) & 1;
@@ -349,18 +427,67 @@ int corr_deal(const struct corr_req *q, struct prg *party, int n, uint64_t *fix)
 		break;
 	}
 	xor_run(q, &lo, &hi);
-	for (size_t i = 0; i < flen; i++) {
-		size_t at = in_len + i;
-		uint64_t o = sum.buf[at];
-
-		fix[i] = (at >= lo && at < hi) ? truth[i] ^ o : truth[i] - o;
-	}
+	pool_run(flen, FOLD_MIN, fold_range,
+		 &(struct fold_job){ fix, truth, sum.buf + in_len, lo, hi, in_len });
 	ret = 0;
 out:
 	if (truth) {
 		sodium_memzero(truth, flen * sizeof(uint64_t));
 		ring_free(truth, flen * sizeof(uint64_t));
 	}
+	free(scratch);
+	corr_mat_free(&sum);
+	corr_mat_free(&part);
+	return ret;
+}
+
+int corr_deal_wmask(const struct corr_req *q, struct prg *party, int n, uint64_t *b)
+{
+	uint64_t *tmp = ring_alloc((q->n ? q->n : 1) * sizeof(uint64_t));
+
+	if (!tmp)
+		return mpc_fail(MPC_E_NOMEM, "%s: %zu words", corr_kind_name(q->kind), q->n);
+	/* One PRG call per party, as the party draws it (a call is a nonce). */
+	memset(b, 0, q->n * sizeof(*b));
+	for (int i = 0; i < n; i++) {
+		prg_u64(&party[i], tmp, q->n);
+		ring_add(b, b, tmp, q->n);
+	}
+	sodium_memzero(tmp, q->n * sizeof(uint64_t));
+	ring_free(tmp, (q->n ? q->n : 1) * sizeof(uint64_t));
+	return 0;
+}
+
+int corr_deal_kb(const struct corr_req *q, struct prg *party, int n, const uint64_t *b,
+		 uint64_t *fix)
+{
+	struct corr_mat sum = { 0 }, part = { 0 };
+	size_t zl = bilin_z_len(&q->bl), sl = bilin_scratch_len(&q->bl);
+	uint64_t *scratch = NULL;
+	int ret;
+
+	if (q->kind != CORR_BILIN_KB)
+		return mpc_fail(MPC_E_INTERNAL, "%s is not a kept-mask triple",
+				corr_kind_name(q->kind));
+	if ((ret = corr_mat_alloc(&sum, q)) != 0 || (ret = corr_mat_alloc(&part, q)) != 0)
+		goto out;
+	memset(sum.buf, 0, sum.len * sizeof(uint64_t));
+	for (int i = 0; i < n; i++) {
+		corr_expand(&part, &party[i], i == n - 1);
+		if (i == n - 1)
+			memset(part.c, 0, zl * sizeof(uint64_t));
+		fold(&sum, &part);
+	}
+	if (sl && !(scratch = malloc(sl * sizeof(uint64_t)))) {
+		ret = mpc_fail(MPC_E_NOMEM, "%s: %zu words", corr_kind_name(q->kind), sl);
+		goto out;
+	}
+	/* The fresh A of this chunk against the B every chunk shares. */
+	bilin_apply(&q->bl, sum.a, b, fix, 0, scratch);
+	ring_sub(fix, fix, sum.c, zl);
+out:
+	if (scratch)
+		sodium_memzero(scratch, sl * sizeof(uint64_t));
 	free(scratch);
 	corr_mat_free(&sum);
 	corr_mat_free(&part);

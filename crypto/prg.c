@@ -5,6 +5,8 @@
 #include <sodium.h>
 #include <string.h>
 
+#include "pool.h"
+
 /* Ring elements are the keystream bytes read as little-endian words. */
 _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "little-endian host required");
 
@@ -20,16 +22,50 @@ void prg_init_random(struct prg *g)
 	g->ctr = 0;
 }
 
+/*
+ * The keystream of one call is ChaCha20 in counter mode: 64-byte block b
+ * is a function of (key, nonce, b) alone, so ranges of blocks computed
+ * apart (crypto_stream_chacha20_xor_ic over zeros from block lo) are the
+ * very bytes one crypto_stream_chacha20 call gives: the dealer and the
+ * parties agree whatever their Threads.
+ */
+#define PRG_BLOCK 64
+/* Blocks per range: 64 KiB, tens of microseconds of keystream. */
+#define PRG_MIN_BLOCKS 1024
+
+struct fill {
+	uint8_t *buf;
+	size_t len;
+	const uint8_t *nonce, *key;
+};
+
+static int fill_range(void *arg, size_t lo, size_t hi)
+{
+	const struct fill *f = arg;
+	size_t end = hi * PRG_BLOCK < f->len ? hi * PRG_BLOCK : f->len;
+	uint8_t *p = f->buf + lo * PRG_BLOCK;
+
+	memset(p, 0, end - lo * PRG_BLOCK);
+	crypto_stream_chacha20_xor_ic(p, p, end - lo * PRG_BLOCK, f->nonce, lo, f->key);
+	return 0;
+}
+
 void prg_fill(struct prg *g, void *buf, size_t len)
 {
 	uint8_t nonce[crypto_stream_chacha20_NONCEBYTES];
 	uint64_t c = g->ctr++;
+	size_t blocks = (len + PRG_BLOCK - 1) / PRG_BLOCK;
 
 	if (!len)
 		return;
 	for (size_t i = 0; i < sizeof(nonce); i++)
 		nonce[i] = (uint8_t)(c >> (8 * i));
-	crypto_stream_chacha20(buf, len, nonce, g->key);
+	if (blocks < 2 * PRG_MIN_BLOCKS) {
+		crypto_stream_chacha20(buf, len, nonce, g->key);
+		return;
+	}
+	pool_run(blocks, PRG_MIN_BLOCKS, fill_range,
+		 &(struct fill){ .buf = buf, .len = len, .nonce = nonce, .key = g->key });
 }
 
 void prg_u64(struct prg *g, uint64_t *out, size_t n)

@@ -7,6 +7,8 @@
 #include <pthread.h>
 #include <sys/mman.h>
 
+#include "pool.h"
+
 #define HUGE_ALIGN ((size_t)2 << 20)
 #define PAGE_ALIGN ((size_t)4096)
 /*
@@ -27,7 +29,15 @@ static struct {
 	void *p[CACHE_SLOTS];
 	size_t len[CACHE_SLOTS];
 	size_t bytes;
+	size_t max; /* 0: CACHE_MAX_BYTES */
 } cache = { .mu = PTHREAD_MUTEX_INITIALIZER };
+
+void ring_cache_limit(size_t bytes)
+{
+	pthread_mutex_lock(&cache.mu);
+	cache.max = bytes ? bytes : 1;
+	pthread_mutex_unlock(&cache.mu);
+}
 
 void *ring_alloc(size_t bytes)
 {
@@ -63,7 +73,7 @@ void *ring_alloc(size_t bytes)
 void ring_free(void *ptr, size_t bytes)
 {
 	uint8_t *p;
-	size_t len;
+	size_t len, max;
 	int slot = -1;
 
 	if (!ptr)
@@ -92,7 +102,8 @@ void ring_free(void *ptr, size_t bytes)
 			slot = small;
 		}
 	}
-	while (slot >= 0 && cache.bytes + len > CACHE_MAX_BYTES) {
+	max = cache.max ? cache.max : CACHE_MAX_BYTES;
+	while (slot >= 0 && cache.bytes + len > max) {
 		int big = -1;
 
 		for (int i = 0; i < CACHE_SLOTS; i++)
@@ -104,7 +115,7 @@ void ring_free(void *ptr, size_t bytes)
 		cache.bytes -= cache.len[big];
 		cache.p[big] = NULL;
 	}
-	if (slot >= 0 && cache.bytes + len <= CACHE_MAX_BYTES) {
+	if (slot >= 0 && cache.bytes + len <= max) {
 		cache.p[slot] = p;
 		cache.len[slot] = len;
 		cache.bytes += len;
@@ -113,6 +124,18 @@ void ring_free(void *ptr, size_t bytes)
 	pthread_mutex_unlock(&cache.mu);
 	if (p)
 		munmap(p, len);
+}
+
+void ring_release_cache(void)
+{
+	pthread_mutex_lock(&cache.mu);
+	for (int i = 0; i < CACHE_SLOTS; i++)
+		if (cache.p[i]) {
+			munmap(cache.p[i], cache.len[i]);
+			cache.p[i] = NULL;
+		}
+	cache.bytes = 0;
+	pthread_mutex_unlock(&cache.mu);
 }
 
 void ring_add(uint64_t *z, const uint64_t *x, const uint64_t *y, size_t n)
@@ -194,21 +217,20 @@ static void mm_rows4(uint64_t *c, const uint64_t *a, const uint64_t *b, size_t k
 	}
 }
 
-void ring_matmul(uint64_t *c, const uint64_t *a, const uint64_t *b,
-		 size_t m, size_t k, size_t p, int acc)
+/* Rows [i0, i1) and columns [p0, p1) of C; columns in MM_BP blocks. */
+static void mm_part(uint64_t *c, const uint64_t *a, const uint64_t *b, size_t k,
+		    size_t p, size_t i0, size_t i1, size_t j0, size_t j1)
 {
-	if (!acc)
-		memset(c, 0, m * p * sizeof(*c));
 	for (size_t k0 = 0; k0 < k; k0 += MM_BK) {
 		size_t k1 = k0 + MM_BK < k ? k0 + MM_BK : k;
 
-		for (size_t p0 = 0; p0 < p; p0 += MM_BP) {
-			size_t p1 = p0 + MM_BP < p ? p0 + MM_BP : p;
-			size_t i = 0;
+		for (size_t p0 = j0; p0 < j1; p0 += MM_BP) {
+			size_t p1 = p0 + MM_BP < j1 ? p0 + MM_BP : j1;
+			size_t i = i0;
 
-			for (; i + 4 <= m; i += 4)
+			for (; i + 4 <= i1; i += 4)
 				mm_rows4(c + i * p, a + i * k, b, k, p, k0, k1, p0, p1);
-			for (; i < m; i++) {
+			for (; i < i1; i++) {
 				uint64_t *restrict ci = c + i * p;
 				const uint64_t *ai = a + i * k;
 
@@ -222,6 +244,60 @@ void ring_matmul(uint64_t *c, const uint64_t *a, const uint64_t *b,
 			}
 		}
 	}
+}
+
+void ring_matmul_st(uint64_t *c, const uint64_t *a, const uint64_t *b,
+		    size_t m, size_t k, size_t p, int acc)
+{
+	if (!acc)
+		memset(c, 0, m * p * sizeof(*c));
+	mm_part(c, a, b, k, p, 0, m, 0, p);
+}
+
+struct mm_job {
+	uint64_t *c;
+	const uint64_t *a, *b;
+	size_t m, k, p;
+	int acc, by_rows;
+};
+
+/* Items are groups of 4 rows, or of 8 columns when C has few rows. */
+#define MM_ROWS 4
+#define MM_COLS 8
+
+static int mm_range(void *arg, size_t lo, size_t hi)
+{
+	const struct mm_job *j = arg;
+	size_t i0 = 0, i1 = j->m, j0 = 0, j1 = j->p;
+
+	if (j->by_rows) {
+		i0 = lo * MM_ROWS;
+		i1 = hi * MM_ROWS < j->m ? hi * MM_ROWS : j->m;
+	} else {
+		j0 = lo * MM_COLS;
+		j1 = hi * MM_COLS < j->p ? hi * MM_COLS : j->p;
+	}
+	if (!j->acc)
+		for (size_t i = i0; i < i1; i++)
+			memset(j->c + i * j->p + j0, 0, (j1 - j0) * sizeof(*j->c));
+	mm_part(j->c, j->a, j->b, j->k, j->p, i0, i1, j0, j1);
+	return 0;
+}
+
+void ring_matmul(uint64_t *c, const uint64_t *a, const uint64_t *b,
+		 size_t m, size_t k, size_t p, int acc)
+{
+	struct mm_job j = { c, a, b, m, k, p, acc, m >= 2 * MM_ROWS };
+	size_t items, per;
+
+	/* Each output is the same sum in the same order, whatever the split. */
+	if (m * k * p < 2 * POOL_MIN_WORK || pool_threads() < 2) {
+		ring_matmul_st(c, a, b, m, k, p, acc);
+		return;
+	}
+	items = j.by_rows ? (m + MM_ROWS - 1) / MM_ROWS : (p + MM_COLS - 1) / MM_COLS;
+	per = j.by_rows ? MM_ROWS * k * p : MM_COLS * k * m;
+	pool_run(items, pool_grain(POOL_MIN_WORK, per), mm_range, &j);
 }
 
 void ring_transpose(uint64_t *b, const uint64_t *a, size_t rows, size_t cols)
@@ -268,33 +344,58 @@ static void transpose64(uint64_t a[64])
 	}
 }
 
-void ring_to_planes(uint64_t *planes, const uint64_t *x, size_t n)
+/* Blocks of 64 elements per range of a plane conversion. */
+#define PLANES_MIN_BLOCKS 256
+
+struct planes_job {
+	uint64_t *x, *planes;
+	const uint64_t *cx, *cplanes;
+	size_t n;
+};
+
+static int to_planes_range(void *arg, size_t lo, size_t hi)
 {
-	size_t w = ring_words(n);
+	const struct planes_job *j = arg;
+	size_t w = ring_words(j->n);
 	uint64_t a[64];
 
-	for (size_t b = 0; b < w; b++) {
-		size_t base = b * 64, lim = n - base < 64 ? n - base : 64;
+	for (size_t b = lo; b < hi; b++) {
+		size_t base = b * 64, lim = j->n - base < 64 ? j->n - base : 64;
 
-		memcpy(a, x + base, lim * sizeof(*a));
+		memcpy(a, j->cx + base, lim * sizeof(*a));
 		memset(a + lim, 0, (64 - lim) * sizeof(*a));
 		transpose64(a);
-		for (int j = 0; j < 64; j++)
-			planes[(size_t)j * w + b] = a[j];
+		for (int k = 0; k < 64; k++)
+			j->planes[(size_t)k * w + b] = a[k];
 	}
+	return 0;
+}
+
+static int from_planes_range(void *arg, size_t lo, size_t hi)
+{
+	const struct planes_job *j = arg;
+	size_t w = ring_words(j->n);
+	uint64_t a[64];
+
+	for (size_t b = lo; b < hi; b++) {
+		size_t base = b * 64, lim = j->n - base < 64 ? j->n - base : 64;
+
+		for (int k = 0; k < 64; k++)
+			a[k] = j->cplanes[(size_t)k * w + b];
+		transpose64(a);
+		memcpy(j->x + base, a, lim * sizeof(*a));
+	}
+	return 0;
+}
+
+void ring_to_planes(uint64_t *planes, const uint64_t *x, size_t n)
+{
+	pool_run(ring_words(n), PLANES_MIN_BLOCKS, to_planes_range,
+		 &(struct planes_job){ .planes = planes, .cx = x, .n = n });
 }
 
 void ring_from_planes(uint64_t *x, const uint64_t *planes, size_t n)
 {
-	size_t w = ring_words(n);
-	uint64_t a[64];
-
-	for (size_t b = 0; b < w; b++) {
-		size_t base = b * 64, lim = n - base < 64 ? n - base : 64;
-
-		for (int j = 0; j < 64; j++)
-			a[j] = planes[(size_t)j * w + b];
-		transpose64(a);
-		memcpy(x + base, a, lim * sizeof(*a));
-	}
+	pool_run(ring_words(n), PLANES_MIN_BLOCKS, from_planes_range,
+		 &(struct planes_job){ .x = x, .cplanes = planes, .n = n });
 }

@@ -26,6 +26,13 @@ void ring_and(uint64_t *z, const uint64_t *x, const uint64_t *y, size_t n);
  */
 void ring_matmul(uint64_t *c, const uint64_t *a, const uint64_t *b,
 		 size_t m, size_t k, size_t p, int acc);
+/*
+ * The same on the calling thread alone: ring_matmul splits large products
+ * over the pool (crypto/pool.h), which callers already running on it in
+ * parallel do not want.
+ */
+void ring_matmul_st(uint64_t *c, const uint64_t *a, const uint64_t *b,
+		    size_t m, size_t k, size_t p, int acc);
 
 /* B (cols x rows) = A^T for A (rows x cols); no aliasing. */
 void ring_transpose(uint64_t *b, const uint64_t *a, size_t rows, size_t cols);
@@ -39,6 +46,17 @@ void ring_transpose(uint64_t *b, const uint64_t *a, size_t rows, size_t cols);
  */
 void *ring_alloc(size_t bytes);
 void ring_free(void *p, size_t bytes);
+/*
+ * At most this many bytes of released buffers stay cached (default 1
+ * GiB): a job held to a memory budget counts them as held.
+ */
+void ring_cache_limit(size_t bytes);
+/*
+ * Unmap every cached mapping (up to 1 GiB kept for reuse by ring_free):
+ * the daemon calls it when no job runs, so its RSS falls back after a
+ * burst of jobs. Thread-safe.
+ */
+void ring_release_cache(void);
 
 /*
  * Bit planes: for n elements, plane j (0..63) holds bit j of every element,

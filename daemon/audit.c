@@ -214,6 +214,17 @@ void audit_set_sync(struct audit *a, bool on)
 	a->sync = on;
 }
 
+/* Remove the `written` bytes of a line that could not be written whole. */
+static void cut_partial(struct audit *a, size_t written)
+{
+	struct stat st;
+
+	if (written && fstat(a->fd, &st) == 0 && (size_t)st.st_size >= written &&
+	    ftruncate(a->fd, st.st_size - (off_t)written) != 0) {
+		/* Nothing more to do: the error is being reported already. */
+	}
+}
+
 int audit_event(struct audit *a, const char *event, const char *job_id,
 		const struct audit_field *fields, size_t n)
 {
@@ -265,17 +276,26 @@ int audit_event(struct audit *a, const char *event, const char *job_id,
 		ret = mpc_fail(MPC_E_NOMEM, "audit %s: out of memory", event);
 		goto out;
 	}
-	/* One write() per line; O_APPEND puts each at the end as a whole. */
+	/*
+	 * One write() per line; O_APPEND puts each at the end as a whole. A
+	 * short write (a full disk) would leave half a line that the next
+	 * event completes with garbage: the part written is cut off again and
+	 * the event reported lost, so the log only ever holds whole lines.
+	 */
 	while (off < l.len) {
 		ssize_t w = write(a->fd, l.p + off, l.len - off);
 
 		if (w < 0 && errno == EINTR)
 			continue;
-		if (w < 0) {
-			ret = mpc_fail(MPC_E_IO, "audit log %s: %s", a->path, strerror(errno));
+		if (w <= 0) {
+			int e = w < 0 ? errno : ENOSPC;
+
+			ret = mpc_fail(MPC_E_IO, "audit log %s: %s: event '%s' lost", a->path,
+				       strerror(e), event);
+			cut_partial(a, off);
 			goto out;
 		}
-		off += (size_t)w;	/* short only when the disk is full or similar */
+		off += (size_t)w;
 	}
 	if (a->sync && fdatasync(a->fd)) {
 		ret = mpc_fail(MPC_E_IO, "audit log %s: %s", a->path, strerror(errno));

@@ -19,6 +19,7 @@
 
 #include "cfg_int.h"
 #include "err.h"
+#include "pool.h"
 
 static const char *const blanks = " \t\r\f\v";
 
@@ -373,6 +374,8 @@ int cfg__read_finish(struct cfg_reader *rd, struct cfg **out)
 				"missing section (required)");
 	if (!c->policy.line && (ret = sec_defaults(rd, CFG_SEC_POLICY, &c->policy, 0, none)) != 0)
 		return ret;
+	if (!c->node.threads)
+		c->node.threads = (uint32_t)pool_cores();
 	for (i = 0; i < c->n_peers; i++)
 		if (!strcmp(c->peers[i].name, c->node.name))
 			return cfg__err(rd, MPC_E_FORMAT, c->peers[i].line, CFG_SEC_PEER,

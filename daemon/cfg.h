@@ -104,9 +104,11 @@ struct cfg_node {
 	uint64_t max_frame;		/* bytes, 64K..16M, default 1M */
 	uint32_t max_jobs;		/* 1..64, default 4 */
 	uint64_t job_memory;		/* bytes per job, 16M..1024G, default 1G */
+	uint32_t threads;		/* local arithmetic, 1..256, default the cores */
 	uint32_t handshake_timeout;	/* seconds, 1..300, default 5 */
 	uint32_t idle_timeout;		/* seconds, 1..86400, default 60 */
 	uint32_t rekey_after;		/* seconds, 1..3600, default 120: session keys' age */
+	uint32_t result_retention;	/* seconds, 1..366d, default 7d: ended jobs, results */
 	char *audit_log;		/* default <DataDir>/audit.log */
 	unsigned line;			/* of the [Node] header */
 };

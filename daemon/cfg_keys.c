@@ -19,6 +19,7 @@
 
 #include "cfg_int.h"
 #include "err.h"
+#include "pool.h"
 
 #define QUOTE_MAX 64	/* bytes of a bad value shown in a message */
 #define FILE_MAX 200	/* bytes of the file name shown */
@@ -57,10 +58,15 @@ const struct cfg_key cfg__keys[] = {
 	ROW(NODE, "MaxFrame", SIZE, cfg_node, max_frame, 64 * KB, 16 * MB, "1M", 0, NULL),
 	ROW(NODE, "MaxJobs", UINT, cfg_node, max_jobs, 1, 64, "4", 0, NULL),
 	ROW(NODE, "JobMemory", SIZE, cfg_node, job_memory, 16 * MB, 1024 * GB, "1G", 0, NULL),
+	/* No default here: the machine's cores, when the file is read (cfg.c). */
+	ROW(NODE, "Threads", UINT, cfg_node, threads, 1, POOL_MAX_THREADS, NULL, 0, NULL),
 	ROW(NODE, "HandshakeTimeout", SECONDS, cfg_node, handshake_timeout, 1, 300, "5", 0, NULL),
 	ROW(NODE, "IdleTimeout", SECONDS, cfg_node, idle_timeout, 1, 86400, "60", 0, NULL),
 	/* WireGuard's REKEY_AFTER_TIME; docs/wire.md, "Rekeying". */
 	ROW(NODE, "RekeyAfter", SECONDS, cfg_node, rekey_after, 1, 3600, "120", 0, NULL),
+	/* Ended jobs and their result files are deleted after this (job_ctl.c). */
+	ROW(NODE, "ResultRetention", SECONDS, cfg_node, result_retention, 1, 366 * 86400, "7d",
+	    0, NULL),
 	ROW(NODE, "AuditLog", PATH, cfg_node, audit_log, 0, 0, "{DataDir}/audit.log", 0, NULL),
 
 	ROW(PEER, "Name", NAME, cfg_peer, name, 0, 0, NULL, CFG_REQUIRED, NULL),

@@ -4,7 +4,9 @@
  * The control socket: a Unix socket of mode 0600 (only this node's
  * operator), one length-prefixed Request and Reply per connection
  * (proto/ctl.proto, docs/ctl.md). Requests are capped at CTL_REQUEST_MAX
- * before anything is allocated for them.
+ * before anything is allocated for them. At most SRV_CTL_MAX connections
+ * are open at once, each for at most SRV_CTL_TIMEOUT seconds, so a stuck
+ * client cannot hold descriptors the peers and jobs need.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -24,15 +26,26 @@
 struct ctl_conn {
 	uv_pipe_t pipe;
 	struct server *srv;
+	struct ctl_conn *next, *prev; /* s->ctl_conns */
+	double t_open;
 	uint8_t *buf;
 	size_t len;
 	int done;
+	int refused;  /* over SRV_CTL_MAX: the request is read, then refused */
 };
 
 static void conn_closed(uv_handle_t *h)
 {
 	struct ctl_conn *c = h->data;
+	struct server *s = c->srv;
 
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		s->ctl_conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	s->n_ctl--;
 	free(c->buf);
 	free(c);
 }
@@ -326,6 +339,15 @@ static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b)
 		return;
 	}
 	uv_read_stop(st);
+	if (c->refused) {
+		char msg[80];
+
+		log_warn_rl("control socket: %u connections open, refused one", c->srv->n_ctl - 1);
+		snprintf(msg, sizeof(msg), "too many control connections open (%d); try again",
+			 SRV_CTL_MAX);
+		reply_error(c, msg);
+		return;
+	}
 	if (!(q = mpcctlpb__request__unpack(NULL, want, c->buf + 4))) {
 		reply_error(c, "malformed request");
 		return;
@@ -342,13 +364,50 @@ static void on_connection(uv_stream_t *server, int status)
 	if (status < 0 || !(c = calloc(1, sizeof(*c))))
 		return;
 	c->srv = s;
+	c->t_open = srv_now(s);
+	c->next = s->ctl_conns;
+	if (c->next)
+		c->next->prev = c;
+	s->ctl_conns = c;
+	s->n_ctl++;
 	uv_pipe_init(s->loop, &c->pipe, 0);
 	c->pipe.data = c;
 	if (uv_accept(server, (uv_stream_t *)&c->pipe) < 0) {
 		conn_close(c);
 		return;
 	}
+	/*
+	 * Counted with the refused ones, which hold a descriptor until they are
+	 * answered: a refused request is read first (a client still writing
+	 * would otherwise meet a closed socket instead of the reason), up to
+	 * SRV_CTL_MAX of them; beyond that, closed at once.
+	 */
+	c->refused = s->n_ctl > SRV_CTL_MAX;
+	if (s->n_ctl > 2 * SRV_CTL_MAX) {
+		log_warn_rl("control socket: %u connections open, closed one", s->n_ctl - 1);
+		conn_close(c);
+		return;
+	}
 	uv_read_start((uv_stream_t *)&c->pipe, on_alloc, on_read);
+}
+
+/* Every second: a connection open longer than SRV_CTL_TIMEOUT is closed. */
+static void on_ctl_timer(uv_timer_t *t)
+{
+	struct server *s = t->data;
+	double now = srv_now(s);
+
+	for (struct ctl_conn *c = s->ctl_conns; c; c = c->next)
+		if (now - c->t_open > SRV_CTL_TIMEOUT && !uv_is_closing((uv_handle_t *)&c->pipe)) {
+			log_info_rl("control connection closed: open for over %d s", SRV_CTL_TIMEOUT);
+			conn_close(c);
+		}
+}
+
+void ctl_close_all(struct server *s)
+{
+	for (struct ctl_conn *c = s->ctl_conns; c; c = c->next)
+		conn_close(c);
 }
 
 /* A leftover socket file from a crashed daemon is removed; a live one is an error. */
@@ -394,5 +453,8 @@ int ctl_listen(struct server *s)
 	chmod(path, 0600);
 	if ((r = uv_listen((uv_stream_t *)&s->ctl, 16, on_connection)) < 0)
 		return mpc_fail(MPC_E_IO, "ControlSocket %s: %s", path, uv_strerror(r));
+	uv_timer_init(s->loop, &s->ctl_timer);
+	s->ctl_timer.data = s;
+	uv_timer_start(&s->ctl_timer, on_ctl_timer, 1000, 1000);
 	return 0;
 }

@@ -13,7 +13,8 @@
  *                              <---  Answer: accept (+ shapes, the hash)
  *   all accepted: Start        --->  Start: must match what was accepted
  *   run (job thread)                 run (job thread)
- *   finished / Abort(reason)   <-->  finished / Abort(reason)
+ *   all Done: finished, Done   <-->  Done (ran well) / Abort(reason)
+ *                                    (job_end.c: one end on every party)
  *
  * A refusal or failure anywhere aborts the job on every party with the
  * first reason (a public line: the detail stays with the node that failed);
@@ -72,13 +73,14 @@ int job__ep_of(const struct job *j, const char *node)
 	return -1;
 }
 
-void job__audit(struct job *j, const char *event, const char *reason)
+int job__audit(struct job *j, const char *event, const char *reason)
 {
 	struct audit_field f[7];
 	size_t n = 0;
+	int ret;
 
 	if (!j->srv->audit)
-		return;
+		return 0;
 	char model[2 * WIRE_MAX_NAME + 2];
 
 	snprintf(model, sizeof(model), "%s:%s", j->spec->model_node, j->spec->model_name);
@@ -99,7 +101,14 @@ void job__audit(struct job *j, const char *event, const char *reason)
 		f[n++] = AUDIT_INT("bytes_sent", sent);
 		f[n++] = AUDIT_INT("bytes_recv", recv);
 	}
-	(void)audit_event(j->srv->audit, event, j->id, f, n);
+	/*
+	 * A lost line is an error in the daemon's log now, and the next
+	 * proposal is refused (a job nobody could audit does not start):
+	 * docs/daemon.md, "Audit log".
+	 */
+	if ((ret = audit_event(j->srv->audit, event, j->id, f, n)) != 0)
+		log_err("job %.8s: %s", j->id, mpc_errmsg(ret));
+	return ret;
 }
 
 void job__free(struct job *j)
@@ -234,6 +243,9 @@ void job__abort(struct job *j, const char *reason, int broadcast)
 		return;
 	job__abort_local(j, reason);
 	job__release(j);
+	/* Nobody fetches a result of a job that ended aborted. */
+	if (!j->thread_started)
+		job__drop_result(j);
 	log_info("job %.8s: aborted: %s", j->id, j->reason);
 	job__audit(j, "aborted", j->reason);
 	if (broadcast) {
@@ -316,8 +328,9 @@ static void on_propose(struct server *s, struct peer *from, const Mpcpb__JobProp
 	/* The owner computes the hash itself; every other party needs it now. */
 	if (!owner_here && pr->graph_hash && *pr->graph_hash)
 		snprintf(j->graph_hash, sizeof(j->graph_hash), "%s", pr->graph_hash);
-	job__audit(j, "proposed", NULL);
-	if (!owner_here && !j->graph_hash[0])
+	if (job__audit(j, "proposed", NULL) != 0)
+		snprintf(why, sizeof(why), "%s", JOB_NO_AUDIT);
+	else if (!owner_here && !j->graph_hash[0])
 		snprintf(why, sizeof(why), "the proposal names no public graph hash");
 	if (why[0] || job__policy(j, &manual, why, sizeof(why)) != 0) {
 		char r[REASON_BUF];
@@ -435,13 +448,8 @@ static void on_frame(struct server *s, struct peer *from, const Mpcpb__Frame *f)
 			job__abort(j, f->abort->reason ? f->abort->reason : "aborted", 0);
 		break;
 	case MPCPB__FRAME__MSG_DONE:
-		/* The dealer's part ends early; the job ends when the parties say so. */
-		if ((j = job_find(s, f->done->id)) != NULL && j->me == j->n &&
-		    j->state == JOB_RUNNING && !j->thread_started &&
-		    !strcmp(from->cfg->name, j->spec->proposer)) {
-			job__set_state(j, JOB_FINISHED, NULL);
-			job__audit(j, "finished", NULL);
-		}
+		if ((j = job_find(s, f->done->id)) != NULL)
+			job__on_done(j, from);
 		break;
 	default:
 		break;
@@ -467,44 +475,6 @@ static void on_peer_lost(struct server *s, struct peer *p, const char *why)
 		if (j->state != JOB_FINISHED && j->state != JOB_ABORTED &&
 		    job__ep_of(j, p->cfg->name) >= 0)
 			job__abort(j, r, 1);
-}
-
-/* Job threads report their end through the event queue. */
-void job_drain_events(struct server *s)
-{
-	struct server_event *ev;
-
-	pthread_mutex_lock(&s->mu);
-	ev = s->events;
-	s->events = NULL;
-	pthread_mutex_unlock(&s->mu);
-	while (ev) {
-		struct server_event *nx = ev->next;
-		struct job *j = ev->job;
-
-		pthread_join(j->thread, NULL);
-		j->thread_started = 0;
-		job__release(j);
-		if (j->thread_ret == 0 && j->state == JOB_RUNNING && j->me == j->n) {
-			/* Dealer: offline done; Done or Abort from the parties ends it. */
-			log_info("job %.8s: dealer's part done", j->id);
-		} else if (j->thread_ret == 0 && j->state == JOB_RUNNING) {
-			Mpcpb__Frame f = MPCPB__FRAME__INIT;
-			Mpcpb__JobDone d = MPCPB__JOB_DONE__INIT;
-
-			job__set_state(j, JOB_FINISHED, NULL);
-			log_info("job %.8s finished%s", j->id, j->result_here ? ", result stored" : "");
-			job__audit(j, "finished", NULL);
-			d.id = j->id;
-			f.msg_case = MPCPB__FRAME__MSG_DONE;
-			f.done = &d;
-			job__send_all(j, &f);
-		} else if (j->state != JOB_ABORTED) {
-			job__fail(j, j->thread_err, j->thread_detail);
-		}
-		free(ev);
-		ev = nx;
-	}
 }
 
 void job__answer_refuse(struct server *s, struct peer *to, const char *id, const char *why)

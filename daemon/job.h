@@ -78,6 +78,7 @@ struct job {
 	char graph_hash[WIRE_HASH_LEN + 1];
 	int graph_asked;               /* (loop) JobGetModel sent */
 	int approved;                  /* (loop) policy and operator said yes */
+	int loading;                   /* (loop) a worker reads this node's part (job_contrib.c) */
 	struct ftensor parts[WIRE_MAX_INPUTS][WIRE_MAX_PARTS]; /* my parts' data */
 	/* thread side */
 	pthread_mutex_t mu;
@@ -95,6 +96,14 @@ struct job {
 	uint32_t layer, layers;
 	uint64_t bytes_sent, bytes_recv;
 	int result_here;
+	/*
+	 * (loop) The end is agreed (docs/daemon.md, "Failure"): a party's
+	 * thread ending well makes it done_here and it tells the proposer
+	 * (JobDone); the proposer marks done[] and, once every compute party
+	 * is done, finishes and sends JobDone to all, which finishes them.
+	 */
+	int done_here;
+	int done[JOB_MAX_EP];
 	struct net_stats st[NET_PH_COUNT]; /* the thread's counters, at its end */
 };
 
@@ -115,7 +124,10 @@ uint8_t *job__chunk_begin(struct server *s, struct peer *from, const struct link
 void job__chunk_end(struct server *s, struct peer *from, const struct link_chunk *c, int ok);
 Mpcpb__JobSpec *job__spec_dup(const Mpcpb__JobSpec *s);
 int job__ep_of(const struct job *j, const char *node);
-void job__audit(struct job *j, const char *event, const char *reason);
+/* 0, or the audit log could not take the line (logged here). */
+int job__audit(struct job *j, const char *event, const char *reason);
+/* Why a node refuses jobs while its audit log cannot be written. */
+#define JOB_NO_AUDIT "cannot write its audit log"
 void job__free(struct job *j);
 struct job *job__new(struct server *s, const Mpcpb__JobSpec *spec, char *why, size_t len);
 int job__send_all(struct job *j, const Mpcpb__Frame *f);
@@ -132,10 +144,14 @@ void job__abort(struct job *j, const char *reason, int broadcast);
 void job__fail(struct job *j, const char *pub, const char *detail);
 int job__parse_ref(const char *s, char *node, char *name);
 /*
- * job_contrib.c: this node's part (the model's graph, datasets' shapes).
- * why gets the public line (sent to peers), detail the local one.
+ * job_contrib.c: this node's part (the model's graph, datasets' shapes),
+ * read on a libuv worker thread: done runs on the loop when the read
+ * ended, unless the job ended meanwhile (then what was read is dropped),
+ * with ret 0 or an error, why the public line (sent to peers), detail the
+ * local one. 0 when queued (or a read is already under way).
  */
-int job__contribute(struct job *j, char *why, size_t len, char *detail, size_t dlen);
+typedef void job_loaded_fn(struct job *j, int ret, const char *why, const char *detail);
+int job__contribute_async(struct job *j, job_loaded_fn *done);
 int job__policy(struct job *j, int *manual, char *why, size_t len);
 int job__answer(struct job *j);
 void job__on_answer(struct job *j, struct peer *from, const Mpcpb__JobAnswer *a);
@@ -165,6 +181,11 @@ void job__on_model(struct server *s, struct peer *from, const Mpcpb__JobModel *m
 void job__propose_rest(struct job *j);
 /* This node's datasets read, checked and answered (or refused). */
 int job__answer_when_ready(struct job *j);
+
+/* job_end.c: a JobDone from a participant. */
+void job__on_done(struct job *j, struct peer *from);
+/* The result file is removed (an aborted job's, or an expired one's). */
+void job__drop_result(struct job *j);
 
 /* job_run.c */
 int job__start_thread(struct job *j);

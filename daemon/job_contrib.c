@@ -6,6 +6,12 @@
  * graph's hash and checked against the fixed-point range. Every failure
  * has two lines: a public one for the peers (node, dataset, input and
  * part names, a fixed text) and a local detail (values, cells, paths).
+ *
+ * Reading and parsing a model or a dataset of hundreds of megabytes takes
+ * seconds: it runs on a libuv worker thread (uv_queue_work) into a
+ * struct job_load of its own, which the loop moves into the job when it is
+ * done, so links, heartbeats and mpcctl are served meanwhile and nothing
+ * the loop touches is written by the worker.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,45 +19,68 @@
 
 #include "fxp.h"
 #include "job.h"
+#include "log.h"
 #include "npy.h"
 #include "policy.h"
 
+struct job_load {
+	uv_work_t req;
+	struct job *j;
+	job_loaded_fn *done;
+	/* Inputs: copies, as the loop may change the job's own meanwhile. */
+	const struct cfg *cfg;
+	Mpcpb__JobSpec *spec;
+	char self[WIRE_MAX_NAME + 1];
+	char graph_hash[WIRE_HASH_LEN + 1];
+	int want_model;
+	unsigned char want[WIRE_MAX_INPUTS][WIRE_MAX_PARTS];
+	/* Outputs, moved into the job by the loop. */
+	struct model *model;
+	uint8_t *graph;
+	size_t graph_len;
+	struct ftensor parts[WIRE_MAX_INPUTS][WIRE_MAX_PARTS];
+	int ret;
+	char why[WIRE_MAX_REASON + 1];
+	char detail[WIRE_MAX_REASON + 1];
+};
+
 /* The model owner: its model with weights, and the public graph and hash. */
-static int load_model(struct job *j, char *why, size_t len, char *detail, size_t dlen)
+static int load_model(struct job_load *L)
 {
-	const struct cfg_model *cm = cfg_model_by_name(j->srv->cfg, j->spec->model_name);
+	const struct cfg_model *cm = cfg_model_by_name(L->cfg, L->spec->model_name);
 	uint8_t *buf = NULL;
 	size_t blen = 0;
 	int ret;
 
 	if (!cm) {
-		snprintf(why, len, "model '%s' is not configured here", j->spec->model_name);
+		snprintf(L->why, sizeof(L->why), "model '%s' is not configured here",
+			 L->spec->model_name);
 		return MPC_E_POLICY;
 	}
 	if ((ret = file_read_all(cm->path, (size_t)1 << 30, &buf, &blen)) != 0 ||
-	    (ret = model_parse_onnx(buf, blen, cm->path, &j->model)) != 0 ||
-	    (cm->weights && (ret = model_bind_safetensors(j->model, cm->weights)) != 0) ||
-	    (ret = model_check_job(j->model)) != 0 ||
-	    (ret = model_public_graph(buf, blen, j->model, &j->graph, &j->graph_len)) != 0) {
+	    (ret = model_parse_onnx(buf, blen, cm->path, &L->model)) != 0 ||
+	    (cm->weights && (ret = model_bind_safetensors(L->model, cm->weights)) != 0) ||
+	    (ret = model_check_job(L->model)) != 0 ||
+	    (ret = model_public_graph(buf, blen, L->model, &L->graph, &L->graph_len)) != 0) {
 		/* The messages name local paths: peers get the generic line. */
-		snprintf(why, len, "model '%s': %s", cm->name, mpc_errpub(ret));
-		snprintf(detail, dlen, "model '%s': %s", cm->name, mpc_errmsg(ret));
+		snprintf(L->why, sizeof(L->why), "model '%s': %s", cm->name, mpc_errpub(ret));
+		snprintf(L->detail, sizeof(L->detail), "model '%s': %s", cm->name, mpc_errmsg(ret));
 		goto out;
 	}
-	if (j->graph_len > WIRE_MAX_GRAPH) {
-		snprintf(why, len, "model '%s': its public graph has %zu bytes, over %zu",
-			 cm->name, j->graph_len, WIRE_MAX_GRAPH);
+	if (L->graph_len > WIRE_MAX_GRAPH) {
+		snprintf(L->why, sizeof(L->why), "model '%s': its public graph has %zu bytes, over %zu",
+			 cm->name, L->graph_len, WIRE_MAX_GRAPH);
 		ret = MPC_E_TOOBIG;
 		goto out;
 	}
-	model_public_hash(j->graph, j->graph_len, j->graph_hash);
+	model_public_hash(L->graph, L->graph_len, L->graph_hash);
 out:
 	if (ret) {
-		model_free(j->model);
-		j->model = NULL;
-		free(j->graph);
-		j->graph = NULL;
-		j->graph_len = 0;
+		model_free(L->model);
+		L->model = NULL;
+		free(L->graph);
+		L->graph = NULL;
+		L->graph_len = 0;
 	}
 	ftensor_wipe_free(buf, blen); /* the weights' bytes */
 	return ret;
@@ -62,57 +91,152 @@ out:
  * fixed point allows (crypto/fxp.h): the public line names the node's
  * dataset and the input, never a value, an index, a cell or a path.
  */
-static int load_part(struct job *j, size_t i, size_t k, char *why, size_t len,
-		     char *detail, size_t dlen)
+static int load_part(struct job_load *L, size_t i, size_t k)
 {
-	const Mpcpb__Part *p = j->spec->inputs[i]->parts[k];
-	const char *in = j->spec->inputs[i]->name;
-	const struct cfg_dataset *d = cfg_dataset_by_name(j->srv->cfg, p->dataset);
-	struct ftensor *t = &j->parts[i][k];
+	const Mpcpb__Part *p = L->spec->inputs[i]->parts[k];
+	const char *in = L->spec->inputs[i]->name;
+	const struct cfg_dataset *d = cfg_dataset_by_name(L->cfg, p->dataset);
+	struct ftensor *t = &L->parts[i][k];
 	int ret;
 
 	if (!d) {
-		snprintf(why, len, "dataset '%s' is not configured here", p->dataset);
+		snprintf(L->why, sizeof(L->why), "dataset '%s' is not configured here", p->dataset);
 		return MPC_E_POLICY;
 	}
 	if ((ret = input_load(d->path, t)) != 0) {
-		snprintf(why, len, "dataset '%s': %s", p->dataset, mpc_errpub(ret));
-		snprintf(detail, dlen, "dataset '%s': %s", p->dataset, mpc_errmsg(ret));
+		snprintf(L->why, sizeof(L->why), "dataset '%s': %s", p->dataset, mpc_errpub(ret));
+		snprintf(L->detail, sizeof(L->detail), "dataset '%s': %s", p->dataset,
+			 mpc_errmsg(ret));
 		return ret;
 	}
-	if ((ret = fxp_check_bound(t->data, t->n, fxp_input_bound(j->spec->frac_bits))) != 0) {
-		snprintf(why, len, "input '%.64s' part %zu: %s", in, k, mpc_errpub(ret));
-		snprintf(detail, dlen, "input '%.64s' part %zu: dataset '%s': %s", in, k,
-			 p->dataset, mpc_errmsg(ret));
+	if ((ret = fxp_check_bound(t->data, t->n, fxp_input_bound(L->spec->frac_bits))) != 0) {
+		snprintf(L->why, sizeof(L->why), "input '%.64s' part %zu: %s", in, k, mpc_errpub(ret));
+		snprintf(L->detail, sizeof(L->detail), "input '%.64s' part %zu: dataset '%s': %s", in,
+			 k, p->dataset, mpc_errmsg(ret));
 		ftensor_free(t);
 	}
 	return ret;
 }
 
-int job__contribute(struct job *j, char *why, size_t len, char *detail, size_t dlen)
+/* Any thread: reads only L. */
+static int load_run(struct job_load *L)
 {
-	const char *self = j->srv->cfg->node.name;
 	size_t nd = 0;
 	int ret;
 
-	detail[0] = '\0';
-	if (!strcmp(j->spec->model_node, self) && !j->model &&
-	    (ret = load_model(j, why, len, detail, dlen)) != 0)
+	if (L->want_model && (ret = load_model(L)) != 0)
 		return ret;
-	for (size_t i = 0; i < j->spec->n_inputs; i++)
-		for (size_t k = 0; k < j->spec->inputs[i]->n_parts; k++)
-			nd += !strcmp(j->spec->inputs[i]->parts[k]->node, self);
+	for (size_t i = 0; i < L->spec->n_inputs; i++)
+		for (size_t k = 0; k < L->spec->inputs[i]->n_parts; k++)
+			nd += !strcmp(L->spec->inputs[i]->parts[k]->node, L->self);
 	/* AllowModels: decided on the graph's hash before any dataset is read. */
-	if (nd && !j->graph_hash[0]) {
-		snprintf(why, len, "no public graph hash for the job");
+	if (nd && !L->graph_hash[0]) {
+		snprintf(L->why, sizeof(L->why), "no public graph hash for the job");
 		return MPC_E_INTERNAL;
 	}
-	if (nd && (ret = policy_check_model(j->srv->cfg, nd, j->graph_hash, why, len)) != 0)
+	if (nd && (ret = policy_check_model(L->cfg, nd, L->graph_hash, L->why,
+					    sizeof(L->why))) != 0)
 		return ret;
+	for (size_t i = 0; i < L->spec->n_inputs; i++)
+		for (size_t k = 0; k < L->spec->inputs[i]->n_parts; k++)
+			if (L->want[i][k] && (ret = load_part(L, i, k)) != 0)
+				return ret;
+	return 0;
+}
+
+static void load_free(struct job_load *L)
+{
+	if (!L)
+		return;
+	model_free(L->model);
+	free(L->graph);
+	for (int i = 0; i < WIRE_MAX_INPUTS; i++)
+		for (int k = 0; k < WIRE_MAX_PARTS; k++)
+			ftensor_free(&L->parts[i][k]);
+	if (L->spec)
+		mpcpb__job_spec__free_unpacked(L->spec, NULL);
+	free(L);
+}
+
+/* Loop: what to read, from the job as it is now. */
+static struct job_load *load_new(struct job *j)
+{
+	struct job_load *L = calloc(1, sizeof(*L));
+	const char *self = j->srv->cfg->node.name;
+
+	if (!L || !(L->spec = job__spec_dup(j->spec))) {
+		free(L);
+		return NULL;
+	}
+	L->j = j;
+	L->cfg = j->srv->cfg;
+	snprintf(L->self, sizeof(L->self), "%s", self);
+	snprintf(L->graph_hash, sizeof(L->graph_hash), "%s", j->graph_hash);
+	L->want_model = !strcmp(j->spec->model_node, self) && !j->model;
 	for (size_t i = 0; i < j->spec->n_inputs; i++)
 		for (size_t k = 0; k < j->spec->inputs[i]->n_parts; k++)
-			if (!strcmp(j->spec->inputs[i]->parts[k]->node, self) && !j->parts[i][k].data &&
-			    (ret = load_part(j, i, k, why, len, detail, dlen)) != 0)
-				return ret;
+			L->want[i][k] = !strcmp(j->spec->inputs[i]->parts[k]->node, self) &&
+					!j->parts[i][k].data;
+	return L;
+}
+
+/* Loop: the results become the job's. */
+static void load_install(struct job *j, struct job_load *L)
+{
+	if (L->model) {
+		j->model = L->model;
+		j->graph = L->graph;
+		j->graph_len = L->graph_len;
+		snprintf(j->graph_hash, sizeof(j->graph_hash), "%s", L->graph_hash);
+		L->model = NULL;
+		L->graph = NULL;
+	}
+	for (int i = 0; i < WIRE_MAX_INPUTS; i++)
+		for (int k = 0; k < WIRE_MAX_PARTS; k++)
+			if (L->parts[i][k].data) {
+				j->parts[i][k] = L->parts[i][k];
+				memset(&L->parts[i][k], 0, sizeof(L->parts[i][k]));
+			}
+}
+
+static void on_load_work(uv_work_t *req)
+{
+	struct job_load *L = req->data;
+
+	L->ret = load_run(L);
+}
+
+static void on_load_done(uv_work_t *req, int status)
+{
+	struct job_load *L = req->data;
+	struct job *j = L->j;
+
+	j->loading = 0;
+	/* Aborted or the daemon stopping meanwhile: what was read is dropped. */
+	if (status == 0 && !j->srv->stopping && j->state != JOB_FINISHED &&
+	    j->state != JOB_ABORTED) {
+		if (L->ret == 0)
+			load_install(j, L);
+		L->done(j, L->ret, L->why, L->detail);
+	}
+	load_free(L);
+}
+
+int job__contribute_async(struct job *j, job_loaded_fn *done)
+{
+	struct job_load *L;
+	int r;
+
+	if (j->loading)
+		return 0; /* one read at a time; its end answers */
+	if (!(L = load_new(j)))
+		return mpc_fail(MPC_E_NOMEM, "out of memory");
+	L->done = done;
+	L->req.data = L;
+	if ((r = uv_queue_work(j->srv->loop, &L->req, on_load_work, on_load_done)) != 0) {
+		load_free(L);
+		return mpc_fail(MPC_E_INTERNAL, "cannot queue the read: %s", uv_strerror(r));
+	}
+	j->loading = 1;
 	return 0;
 }

@@ -4,26 +4,40 @@
  * What the operator and the clock do to jobs: approve, cancel, status,
  * approval expiry, jobs that never start, and the bounded history.
  */
+#include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "job.h"
 #include "log.h"
 
-/* Ended jobs kept for `mpcctl status`/`result`: the newest JOB_HISTORY. */
+/*
+ * Ended jobs kept for `mpcctl status`/`result`: the newest JOB_HISTORY,
+ * none older than ResultRetention, which also removes its result file.
+ */
 #define JOB_HISTORY 256
 
-static void prune_history(struct server *s)
+static void prune_history(struct server *s, time_t now)
 {
 	struct job **pp = &s->jobs;
 	size_t ended = 0;
 
 	while (*pp) {
 		struct job *j = *pp;
-		int done = (j->state == JOB_FINISHED || j->state == JOB_ABORTED) && !j->thread_started;
+		int done = (j->state == JOB_FINISHED || j->state == JOB_ABORTED) &&
+			   !j->thread_started && !j->loading;
+		int expired = done && now - j->updated >= (time_t)s->cfg->node.result_retention;
 
-		if (done && ++ended > JOB_HISTORY) {
+		if (expired || (done && ++ended > JOB_HISTORY)) {
+			if (expired) {
+				log_info("job %.8s: expired (ResultRetention)", j->id);
+				job__drop_result(j);
+			}
 			*pp = j->next;
 			job__free(j);
 			continue;
@@ -32,10 +46,50 @@ static void prune_history(struct server *s)
 	}
 }
 
+/*
+ * Result files older than ResultRetention, whether a job record still
+ * names them or not (a restart forgets the records, not the files), and
+ * temporary files a crash left behind.
+ */
+static void sweep_results(struct server *s, time_t now)
+{
+	char dir[4096], path[4400];
+	struct dirent *e;
+	struct stat st;
+	size_t n = 0;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "%s/results", s->cfg->node.data_dir);
+	if (!(d = opendir(dir)))
+		return;
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		if (lstat(path, &st) != 0 || !S_ISREG(st.st_mode) ||
+		    now - st.st_mtime < (time_t)s->cfg->node.result_retention)
+			continue;
+		if (unlink(path) == 0)
+			n++;
+		else
+			log_warn("cannot remove %s: %s", path, strerror(errno));
+	}
+	closedir(d);
+	if (n)
+		log_info("removed %zu result files older than ResultRetention", n);
+}
+
 void job_cron(struct server *s)
 {
-	prune_history(s);
 	time_t now = time(NULL), wait_max = (time_t)s->cfg->policy.approve_timeout + 60;
+	/* One daemon per process: when the results were last swept (0: at start). */
+	static time_t swept;
+
+	prune_history(s, now);
+	if (now - swept >= (s->cfg->node.result_retention < 60 ? 1 : 60)) {
+		sweep_results(s, now);
+		swept = now;
+	}
 
 	for (struct job *j = s->jobs; j; j = j->next) {
 		/* Every party answers within ApproveTimeout; Start follows at once. */

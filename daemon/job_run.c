@@ -7,11 +7,13 @@
  * receives whole messages that the loop reassembled into the job's
  * per-endpoint queues. Read docs/daemon.md before changing the locking.
  */
+#include <errno.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "chan.h"
 #include "eval.h"
@@ -189,6 +191,17 @@ int job__result_path(struct job *j, char *buf, size_t len)
 	int n = snprintf(buf, len, "%s/results/%s.npy", j->srv->cfg->node.data_dir, j->id);
 
 	return n < 0 || (size_t)n >= len ? -1 : 0;
+}
+
+void job__drop_result(struct job *j)
+{
+	char path[4096];
+
+	if (!j->result_here)
+		return;
+	j->result_here = 0;
+	if (job__result_path(j, path, sizeof(path)) == 0 && unlink(path) != 0 && errno != ENOENT)
+		log_warn("job %.8s: cannot remove %s: %s", j->id, path, strerror(errno));
 }
 
 static void set_phase(struct job *j, int phase)

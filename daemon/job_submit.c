@@ -67,20 +67,20 @@ static size_t own_parts(struct job *j, Mpcpb__Part *parts, Mpcpb__Part **pp)
 	return n;
 }
 
-int job__answer(struct job *j)
+/* This node's part read (or not): accept with its shapes, or refuse. */
+static void answer_loaded(struct job *j, int ret, const char *why, const char *detail)
 {
 	Mpcpb__Frame f = MPCPB__FRAME__INIT;
 	Mpcpb__JobAnswer a = MPCPB__JOB_ANSWER__INIT;
 	Mpcpb__Part parts[WIRE_MAX_INPUTS * WIRE_MAX_PARTS];
 	Mpcpb__Part *pp[WIRE_MAX_INPUTS * WIRE_MAX_PARTS];
 	struct peer *prop = srv_peer_by_name(j->srv, j->spec->proposer);
-	char why[WIRE_MAX_REASON + 1] = "", detail[WIRE_MAX_REASON + 1], r[REASON_BUF];
-	int ret;
+	char r[REASON_BUF];
 
 	a.id = j->id;
 	f.msg_case = MPCPB__FRAME__MSG_ANSWER;
 	f.answer = &a;
-	if ((ret = job__contribute(j, why, sizeof(why), detail, sizeof(detail))) != 0) {
+	if (ret != 0) {
 		snprintf(r, sizeof(r), "%s: %s", j->srv->cfg->node.name, why);
 		r[WIRE_MAX_REASON] = '\0';
 		a.reason = r;
@@ -94,7 +94,7 @@ int job__answer(struct job *j)
 		log_info("job %.8s refused here: %s%s%s", j->id, r, detail[0] ? "; detail: " : "",
 			 detail);
 		job__release(j);
-		return ret;
+		return;
 	}
 	a.accept = 1;
 	a.n_parts = own_parts(j, parts, pp);
@@ -102,9 +102,18 @@ int job__answer(struct job *j)
 	a.graph_hash = j->graph_hash;
 	job__set_state(j, JOB_ACCEPTED, NULL);
 	job__audit(j, "accepted", NULL);
-	if (!prop)
-		return mpc_fail(MPC_E_PEER_GONE, "proposer unknown");
-	return peer_send(prop, &f);
+	if (!prop || peer_send(prop, &f) != 0)
+		log_warn("job %.8s: cannot answer %s", j->id, j->spec->proposer);
+}
+
+int job__answer(struct job *j)
+{
+	int ret;
+
+	/* The read runs off the loop thread; answer_loaded answers. */
+	if ((ret = job__contribute_async(j, answer_loaded)) != 0)
+		answer_loaded(j, ret, "out of memory", "");
+	return ret;
 }
 
 static int set_dims(Mpcpb__Part *p, const int64_t *dims, size_t n)
@@ -246,12 +255,11 @@ void job__maybe_start(struct job *j)
 		start_all(j);
 }
 
-/* The proposer's own part, once it has the checked graph and its hash. */
-static void proposer_ready(struct job *j)
+static void proposer_loaded(struct job *j, int ret, const char *why, const char *detail)
 {
-	char why[WIRE_MAX_REASON + 1], detail[WIRE_MAX_REASON + 1], r[REASON_BUF], d[REASON_BUF];
+	char r[REASON_BUF], d[REASON_BUF];
 
-	if (job__contribute(j, why, sizeof(why), detail, sizeof(detail)) != 0) {
+	if (ret != 0) {
 		snprintf(r, sizeof(r), "%s: %s", j->srv->cfg->node.name, why);
 		snprintf(d, sizeof(d), "%s: %s", j->srv->cfg->node.name, detail);
 		job__fail(j, r, detail[0] ? d : NULL);
@@ -259,6 +267,15 @@ static void proposer_ready(struct job *j)
 	}
 	j->answered[j->me] = 1;
 	job__maybe_start(j);
+}
+
+/* The proposer's own part, once it has the checked graph and its hash. */
+static void proposer_ready(struct job *j)
+{
+	int ret;
+
+	if ((ret = job__contribute_async(j, proposer_loaded)) != 0)
+		proposer_loaded(j, ret, "out of memory", "");
 }
 
 void job__graph_ready(struct job *j)
@@ -370,6 +387,42 @@ static int pick_dealer(struct server *s, const char *offline, char *dealer,
 	return 0;
 }
 
+/* The proposal to one peer, or to every participant (to NULL). */
+static int send_propose(struct job *j, struct peer *to)
+{
+	Mpcpb__Frame f = MPCPB__FRAME__INIT;
+	Mpcpb__JobPropose p = MPCPB__JOB_PROPOSE__INIT;
+
+	p.spec = j->spec;
+	p.graph_hash = j->graph_hash;
+	f.msg_case = MPCPB__FRAME__MSG_PROPOSE;
+	f.propose = &p;
+	return to ? peer_send(to, &f) : job__send_all(j, &f);
+}
+
+/* The proposer owns the model: its graph and hash are made, its data read. */
+static void owner_loaded(struct job *j, int ret, const char *why, const char *detail)
+{
+	const char *self = j->srv->cfg->node.name;
+	char r[REASON_BUF], d[REASON_BUF];
+
+	if (ret != 0) {
+		snprintf(r, sizeof(r), "%s: %s", self, why);
+		snprintf(d, sizeof(d), "%s: %s", self, detail);
+		job__fail(j, r, detail[0] ? d : NULL);
+		return;
+	}
+	j->answered[j->me] = 1;
+	if (send_propose(j, NULL) != 0) {
+		snprintf(r, sizeof(r), "%s: cannot send the proposal: %s", self,
+			 mpc_strerror(MPC_E_PEER_GONE));
+		job__abort(j, r, 1);
+		return;
+	}
+	log_info("job %.8s proposed to %d parties and dealer %s", j->id, j->n,
+		 j->n_ep > j->n ? j->spec->dealer : "none");
+}
+
 int job_submit(struct server *s, const Mpcctlpb__Submit *req, char *id, char *err, size_t errlen)
 {
 	static char names[WIRE_MAX_INPUTS][WIRE_MAX_PARTS][2][NAMEBUF];
@@ -416,6 +469,16 @@ int job_submit(struct server *s, const Mpcctlpb__Submit *req, char *id, char *er
 
 			snprintf(in_names[i], sizeof(in_names[i]), "%.*s", (int)nlen, req->inputs[i]);
 			ins[i].name = in_names[i];
+			if (!wire_valid_input_name(in_names[i])) {
+				snprintf(err, errlen, "--input %zu: the input name has a control character",
+					 i + 1);
+				return MPC_E_ARG;
+			}
+			for (size_t k = 0; k < i; k++)
+				if (!strcmp(in_names[k], in_names[i])) {
+					snprintf(err, errlen, "--input '%s' is given twice", in_names[i]);
+					return MPC_E_ARG;
+				}
 		}
 		for (size_t k = 0; k < ins[i].n_parts; k++)
 			if (add_party(parties, &np, ins[i].parts[k]->node)) {
@@ -428,9 +491,15 @@ int job_submit(struct server *s, const Mpcctlpb__Submit *req, char *id, char *er
 		const char *o = req->outputs[i];
 
 		if (!wire_valid_name(o)) {
-			snprintf(err, errlen, "--output '%s': not a node name", o);
+			snprintf(err, errlen, "--output: not a node name");
 			return MPC_E_ARG;
 		}
+		/* docs/ctl.md: a repeated recipient is an error, not merged. */
+		for (size_t k = 0; k < i; k++)
+			if (!strcmp(req->outputs[k], o)) {
+				snprintf(err, errlen, "--output: node '%s' is given twice", o);
+				return MPC_E_ARG;
+			}
 		if (add_party(recips, &nr, o) || add_party(parties, &np, o)) {
 			snprintf(err, errlen, "more than %d parties", WIRE_MAX_PARTIES);
 			return MPC_E_ARG;
@@ -473,40 +542,34 @@ int job_submit(struct server *s, const Mpcctlpb__Submit *req, char *id, char *er
 		return ret;
 	}
 	owner = strcmp(model_node, self) ? job__ep_of(j, model_node) : -1;
-	if (owner < 0) {
-		/* The model is here: its hash is known, and so is this node's data. */
-		char detail[WIRE_MAX_REASON + 1];
-
-		if ((ret = job__contribute(j, err, errlen, detail, sizeof(detail))) != 0) {
-			if (detail[0]) /* the operator here may see the detail */
-				snprintf(err, errlen, "%s", detail);
-			job__free(j);
-			return ret;
-		}
-		j->answered[j->me] = 1;
+	if (job__audit(j, "proposed", NULL) != 0) {
+		snprintf(err, errlen, "%s %s: no new jobs until it can (see its log)", self,
+			 JOB_NO_AUDIT);
+		job__free(j);
+		return MPC_E_IO;
 	}
 	j->proposer_here = 1;
 	j->next = s->jobs;
 	s->jobs = j;
-	job__audit(j, "proposed", NULL);
-	{
-		Mpcpb__Frame f = MPCPB__FRAME__INIT;
-		Mpcpb__JobPropose p = MPCPB__JOB_PROPOSE__INIT;
-
+	if (owner < 0) {
 		/*
-		 * With the model elsewhere, its owner hears first and answers with
-		 * the public graph hash; the others then get the proposal with it
-		 * (job__propose_rest), so AllowModels is decided before any read.
+		 * The model is here: it and this node's data are read off the
+		 * loop; everyone gets the proposal, with the hash, once they are
+		 * (owner_loaded). `mpcctl wait` shows a failure and its detail.
 		 */
-		p.spec = j->spec;
-		p.graph_hash = j->graph_hash;
-		f.msg_case = MPCPB__FRAME__MSG_PROPOSE;
-		f.propose = &p;
-		if ((owner < 0 ? job__send_all(j, &f) : peer_send(j->ep_peer[owner], &f)) != 0) {
-			snprintf(err, errlen, "cannot send the proposal: %s", mpc_strerror(MPC_E_PEER_GONE));
-			job__abort(j, err, 1);
-			return MPC_E_PEER_GONE;
-		}
+		if ((ret = job__contribute_async(j, owner_loaded)) != 0)
+			owner_loaded(j, ret, "out of memory", "");
+		return 0;
+	}
+	/*
+	 * With the model elsewhere, its owner hears first and answers with the
+	 * public graph hash; the others then get the proposal with it
+	 * (job__propose_rest), so AllowModels is decided before any read.
+	 */
+	if (send_propose(j, j->ep_peer[owner]) != 0) {
+		snprintf(err, errlen, "cannot send the proposal: %s", mpc_strerror(MPC_E_PEER_GONE));
+		job__abort(j, err, 1);
+		return MPC_E_PEER_GONE;
 	}
 	log_info("job %.8s proposed to %d parties and dealer %s", j->id, j->n, dealer);
 	return 0;

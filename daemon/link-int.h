@@ -8,7 +8,7 @@
 #include <uv.h>
 
 #include "chan.h"
-#include "server.h"
+#include "preauth.h"
 #include "server.h"
 
 enum link_state { LK_CONNECT, LK_HS, LK_HELLO, LK_UP, LK_CLOSING };
@@ -17,7 +17,7 @@ enum link_state { LK_CONNECT, LK_HS, LK_HELLO, LK_UP, LK_CLOSING };
 #define HS2_TYPE 2
 #define HS1_AES_TYPE 3 /* Noise_IK_25519_AESGCM_SHA256 */
 #define FRAME_HDR 4
-#define WIRE_VERSION 4 /* 2: raw data frames; 3: rekeying; 4: the graph from its owner */
+#define WIRE_VERSION 5 /* 2: raw data frames; 3: rekeying; 4: the graph from its owner; 5: weight masks kept per job (corr) */
 
 struct outframe {
 	struct outframe *next;
@@ -43,9 +43,11 @@ struct link {
 	struct outframe *qh, *qt;    /* sealed, waiting for the loop (peer->mu) */
 	uv_connect_t creq;
 	uv_getaddrinfo_t gai;
+	struct pa_ticket pa;         /* incoming, until authenticated (preauth.h) */
 };
 
 
+/* why NULL: close without a log line (a connection refused at accept, already logged). */
 void link__close(struct link *l, const char *why);
 /* The suite this node proposes when it dials (Cipher in [Node]). */
 enum chan_cipher link__cipher(const struct server *s);

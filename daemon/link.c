@@ -20,6 +20,7 @@
 #include "keys.h"
 #include "link-int.h"
 #include "log.h"
+#include "state.h"
 #include "wire.h"
 
 enum chan_cipher link__cipher(const struct server *s)
@@ -76,8 +77,9 @@ void link__close(struct link *l, const char *why)
 
 	if (l->state == LK_CLOSING)
 		return;
+	preauth_done(l->srv, &l->pa, NULL);
 	/* The responder drops a handshake it cannot authenticate without a word. */
-	if (l->initiator && l->state == LK_HS && strcmp(why, "handshake timed out")) {
+	if (why && l->initiator && l->state == LK_HS && strcmp(why, "handshake timed out")) {
 		snprintf(hint, sizeof(hint), "%s during the handshake (does %s have our public key?)",
 			 why, p ? p->cfg->name : "the peer");
 		why = hint;
@@ -101,11 +103,22 @@ void link__close(struct link *l, const char *why)
 		}
 		if (l->initiator || was_up)
 			schedule_dial(p, was_up);
-	} else {
-		log_info("incoming link closed before authentication: %s", why);
+	} else if (why) {
+		/* Anyone can cause these: rate-limited, with a count. */
+		log_info_rl("incoming link from %s closed before authentication: %s",
+			    l->pa.from[0] ? l->pa.from : "?", why);
 	}
 	l->state = LK_CLOSING;
 	uv_close((uv_handle_t *)&l->tcp, on_closed);
+}
+
+/* Links no peer holds (incoming, not authenticated yet): freed in on_closed too. */
+static void close_unowned(uv_handle_t *h, void *arg)
+{
+	struct server *s = arg;
+
+	if (h->type == UV_TCP && h != (uv_handle_t *)&s->listener && !uv_is_closing(h))
+		link__close(h->data, "daemon stopping");
 }
 
 void link_close_all(struct server *s, const char *why)
@@ -118,6 +131,9 @@ void link_close_all(struct server *s, const char *why)
 		if (p->dialing)
 			link__close(p->dialing, why);
 	}
+	uv_walk(s->loop, close_unowned, s);
+	/* Stopping: what the rate limits held back is counted before the end. */
+	log_limit_flush(1);
 }
 
 void link__on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *b)
@@ -186,6 +202,8 @@ static void link_up(struct link *l)
 		link__close(old, "replaced by a new link");
 	}
 	l->state = LK_UP;
+	/* Out of the pre-auth pool; its address is p's from now on. */
+	preauth_done(l->srv, &l->pa, p);
 	l->t_up = l->t_keys = srv_now(l->srv);
 	if (p->dialing == l)
 		p->dialing = NULL;
@@ -212,28 +230,6 @@ static int send_hello(struct link *l)
 	return link__send_direct(l, &f);
 }
 
-/*
- * Message 1 costs two Diffie-Hellman operations before anything is
- * authenticated: a token bucket bounds that work for all sources together
- * (HS_RATE a second, bursts of HS_BURST), so a flood cannot take the CPU.
- */
-#define HS_RATE 20.0
-#define HS_BURST 40.0
-
-static int hs_allowed(struct server *s)
-{
-	double now = srv_now(s);
-
-	s->hs_tokens += (now - s->hs_last) * HS_RATE;
-	if (s->hs_tokens > HS_BURST)
-		s->hs_tokens = HS_BURST;
-	s->hs_last = now;
-	if (s->hs_tokens < 1.0)
-		return 0;
-	s->hs_tokens -= 1.0;
-	return 1;
-}
-
 static int on_hs1(struct link *l, const uint8_t *msg)
 {
 	struct server *s = l->srv;
@@ -243,7 +239,12 @@ static int on_hs1(struct link *l, const uint8_t *msg)
 	struct peer *p;
 	int ret;
 
-	if (!hs_allowed(s)) {
+	/*
+	 * Message 1 costs two Diffie-Hellman operations before anything is
+	 * authenticated: bounded per source and for unknown sources together
+	 * (preauth.h), so a flood takes neither the CPU nor the peers' turn.
+	 */
+	if (!preauth_handshake(s, &l->pa)) {
 		link__close(l, "too many handshakes: rate limited");
 		return -1;
 	}
@@ -255,7 +256,7 @@ static int on_hs1(struct link *l, const uint8_t *msg)
 		char b64[48];
 
 		keys_b64_encode(peer_pub, b64);
-		log_warn("refused a link from unknown key %s", b64);
+		log_warn_rl("refused a link from unknown key %s (from %s)", b64, l->pa.from);
 		link__close(l, "unknown key");
 		return -1;
 	}
@@ -264,7 +265,12 @@ static int on_hs1(struct link *l, const uint8_t *msg)
 		link__close(l, "replayed handshake");
 		return -1;
 	}
-	p->last_ts = ts;
+	/* On disk before the answer, so a restart cannot forget it (state.h). */
+	if ((ret = state_save_ts(p, ts)) != 0) {
+		log_err("peer %s: %s", p->cfg->name, mpc_errmsg(ret));
+		link__close(l, "cannot record the handshake timestamp");
+		return -1;
+	}
 	l->peer = p;
 	out[0] = HS2_TYPE;
 	if ((ret = chan_hs_create_resp(&l->hs, out + 1, &l->sess)) != 0) {

@@ -70,6 +70,8 @@ static void on_resolved(uv_getaddrinfo_t *g, int status, struct addrinfo *res)
 			uv_freeaddrinfo(res);
 		return;
 	}
+	/* Its address is known: its handshakes never wait behind strangers'. */
+	preauth_endpoint(l->srv, l->peer, res->ai_addr);
 	l->creq.data = l;
 	l->state = LK_CONNECT;
 	r = uv_tcp_connect(&l->creq, &l->tcp, res->ai_addr, on_connect);
@@ -107,14 +109,27 @@ void link_start_dials(struct server *s)
 static void on_connection(uv_stream_t *server, int status)
 {
 	struct server *s = server->data;
+	struct sockaddr_storage ss;
+	int len = sizeof(ss), r;
 	struct link *l;
+	char why[96];
 
-	if (status < 0 || s->stopping)
+	if (status < 0) {
+		/* libuv accepted and closed the connection (out of descriptors). */
+		log_warn_rl("accepting a connection: %s", uv_strerror(status));
 		return;
-	if (!(l = link_new(s, 0)))
+	}
+	if (s->stopping || !(l = link_new(s, 0)))
 		return;
 	if (uv_accept(server, (uv_stream_t *)&l->tcp) < 0) {
 		link__close(l, "accept failed");
+		return;
+	}
+	if ((r = uv_tcp_getpeername(&l->tcp, (struct sockaddr *)&ss, &len)) < 0)
+		snprintf(why, sizeof(why), "%s", uv_strerror(r));
+	if (r < 0 || preauth_accept(s, (struct sockaddr *)&ss, &l->pa, why, sizeof(why)) != 0) {
+		log_warn_rl("refused a connection from %s: %s", l->pa.from[0] ? l->pa.from : "?", why);
+		link__close(l, NULL);
 		return;
 	}
 	uv_tcp_nodelay(&l->tcp, 1);
@@ -160,6 +175,7 @@ void link_cron(struct server *s)
 {
 	double now = srv_now(s), idle = s->cfg->node.idle_timeout;
 
+	log_limit_flush(0);
 	if (!s->stopping)
 		uv_walk(s->loop, walk_handshakes, s);
 	for (size_t i = 0; i < s->n_peers && !s->stopping; i++) {

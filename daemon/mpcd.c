@@ -16,6 +16,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -24,7 +26,10 @@
 #include "keys.h"
 #include "log.h"
 #include "mpc.h"
+#include "pool.h"
+#include "preauth.h"
 #include "server.h"
+#include "state.h"
 
 static void on_wake(uv_async_t *a)
 {
@@ -57,6 +62,7 @@ static void on_stop_timer(uv_timer_t *t)
 
 	/* Links and control connections free themselves in their close callbacks. */
 	link_close_all(s, "daemon stopping");
+	ctl_close_all(s);
 	uv_walk(s->loop, on_close_walk, NULL);
 }
 
@@ -77,15 +83,49 @@ static void on_signal(uv_signal_t *sig, int signum)
 	uv_timer_start(&stop, on_stop_timer, 200, 0);
 }
 
+/*
+ * DataDir holds results, graphs and handshake timestamps: only the daemon
+ * may read it. One made by hand (mode 0755, say) is tightened, and said so.
+ */
 static int make_dirs(struct server *s)
 {
+	const char *dd = s->cfg->node.data_dir;
+	struct stat st;
 	char p[4096];
 
-	if (mkdir(s->cfg->node.data_dir, 0700) < 0 && errno != EEXIST)
-		return mpc_fail(MPC_E_IO, "DataDir %s: %s", s->cfg->node.data_dir, strerror(errno));
+	if (mkdir(dd, 0700) < 0 && errno != EEXIST)
+		return mpc_fail(MPC_E_IO, "DataDir %s: %s", dd, strerror(errno));
+	if (lstat(dd, &st) < 0 || !S_ISDIR(st.st_mode))
+		return mpc_fail(MPC_E_IO, "DataDir %s: not a directory", dd);
+	if (st.st_mode & 077) {
+		if (chmod(dd, 0700) < 0)
+			return mpc_fail(MPC_E_IO, "DataDir %s: mode %03o, cannot tighten: %s", dd,
+					(unsigned)(st.st_mode & 0777), strerror(errno));
+		log_warn("DataDir %s had mode %03o: tightened to 700", dd,
+			 (unsigned)(st.st_mode & 0777));
+	}
 	snprintf(p, sizeof(p), "%s/results", s->cfg->node.data_dir);
 	if (mkdir(p, 0700) < 0 && errno != EEXIST)
 		return mpc_fail(MPC_E_IO, "%s: %s", p, strerror(errno));
+	return 0;
+}
+
+/*
+ * A core of this process holds inputs, shares and results in the clear:
+ * none is ever written (RLIMIT_CORE 0), and not dumpable also keeps other
+ * processes of the same user from ptrace or /proc/PID/mem.
+ */
+static int no_core_dumps(void)
+{
+	const struct rlimit zero = { 0, 0 };
+	struct rlimit now;
+
+	/* Already 0 (LimitCORE=0 in the unit, whose filter may refuse setrlimit). */
+	if ((getrlimit(RLIMIT_CORE, &now) != 0 || now.rlim_cur || now.rlim_max) &&
+	    setrlimit(RLIMIT_CORE, &zero) != 0)
+		return mpc_fail(MPC_E_IO, "cannot set RLIMIT_CORE to 0: %s", strerror(errno));
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
+		return mpc_fail(MPC_E_IO, "cannot clear PR_SET_DUMPABLE: %s", strerror(errno));
 	return 0;
 }
 
@@ -135,6 +175,10 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	signal(SIGPIPE, SIG_IGN);
+	if ((ret = no_core_dumps()) != 0) {
+		fprintf(stderr, "mpcd: %s\n", mpc_errmsg(ret));
+		return 1;
+	}
 	mpc_tune_malloc();
 	if ((ret = cfg_load(path, &s.cfg)) != 0) {
 		fprintf(stderr, "mpcd: %s\n", mpc_errmsg(ret));
@@ -163,7 +207,9 @@ int main(int argc, char **argv)
 		status = 0;
 		goto out;
 	}
-	if ((ret = make_dirs(&s)) != 0 || (ret = audit_open(&s.audit, s.cfg->node.audit_log)) != 0) {
+	/* Every job's local arithmetic shares one pool of [Node] Threads. */
+	if ((ret = make_dirs(&s)) != 0 || (ret = audit_open(&s.audit, s.cfg->node.audit_log)) != 0 ||
+	    (ret = pool_set_threads((int)s.cfg->node.threads)) != 0) {
 		fprintf(stderr, "mpcd: %s\n", mpc_errmsg(ret));
 		goto out;
 	}
@@ -177,10 +223,17 @@ int main(int argc, char **argv)
 		s.peers[i].since = time(NULL);
 		pthread_mutex_init(&s.peers[i].mu, NULL);
 	}
+	if ((ret = state_load(&s)) != 0) {
+		fprintf(stderr, "mpcd: %s\n", mpc_errmsg(ret));
+		goto out;
+	}
 	pthread_mutex_init(&s.mu, NULL);
+	if ((ret = preauth_init(&s)) != 0) {
+		fprintf(stderr, "mpcd: %s\n", mpc_errmsg(ret));
+		goto out;
+	}
 	s.loop = uv_default_loop();
 	s.on_link = &job_link_handlers;
-	s.hs_tokens = 40.0;
 	uv_async_init(s.loop, &s.wake, on_wake);
 	s.wake.data = &s;
 	if ((ret = link_listen(&s)) != 0 || (ret = ctl_listen(&s)) != 0) {
@@ -216,6 +269,7 @@ out:
 	for (size_t i = 0; s.peers && i < s.n_peers; i++)
 		pthread_mutex_destroy(&s.peers[i].mu);
 	free(s.peers);
+	preauth_free(&s);
 	audit_close(s.audit);
 	if (s.priv)
 		sodium_free(s.priv);

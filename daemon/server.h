@@ -24,6 +24,17 @@
 struct link;
 struct job;
 struct audit;
+struct preauth;
+struct ctl_conn;
+
+/*
+ * Control connections at once, and the seconds one may stay open (a
+ * request, its answer and the write of the reply): SRV_CTL_MAX more are
+ * answered "too many control connections", further ones closed at once;
+ * older ones are closed.
+ */
+#define SRV_CTL_MAX 16
+#define SRV_CTL_TIMEOUT 10
 
 struct peer {
 	struct server *srv;
@@ -90,8 +101,10 @@ struct server {
 	const struct link_handlers *on_link; /* set before link_listen */
 	int stopping;
 	int ctl_bound;          /* we created the control socket file */
-	double hs_tokens;       /* handshake rate limit: token bucket */
-	double hs_last;
+	struct preauth *preauth; /* pre-authentication limits (preauth.h) */
+	struct ctl_conn *ctl_conns; /* open control connections (ctl.c) */
+	uint32_t n_ctl;
+	uv_timer_t ctl_timer;   /* closes control connections past SRV_CTL_TIMEOUT */
 	pthread_mutex_t mu;     /* guards events */
 	struct server_event *events;
 };
@@ -124,5 +137,7 @@ void job_free_all(struct server *s);
 
 /* ctl.c */
 int ctl_listen(struct server *s);
+/* Stopping: close every control connection (each frees itself when closed). */
+void ctl_close_all(struct server *s);
 
 #endif

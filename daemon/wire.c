@@ -23,6 +23,18 @@ int wire_valid_name(const char *s)
 	return 1;
 }
 
+int wire_valid_input_name(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	if (n < 1 || n > 256)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return 0;
+	return 1;
+}
+
 static int lower_hex(const char *s, size_t n)
 {
 	if (!s || strlen(s) != n)
@@ -104,7 +116,7 @@ static void check_spec(const Mpcpb__JobSpec *s, int started, char *why, size_t l
 	for (size_t i = 0; i < s->n_inputs; i++) {
 		const Mpcpb__InputBinding *in = s->inputs[i];
 
-		if (!in->name || !*in->name || strlen(in->name) > 256)
+		if (!wire_valid_input_name(in->name))
 			BAD("bad input name");
 		if (in->n_parts < 1 || in->n_parts > WIRE_MAX_PARTS)
 			BAD("%zu parts for one input", in->n_parts);

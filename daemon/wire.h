@@ -30,6 +30,11 @@
  */
 void wire_check_frame(const Mpcpb__Frame *f, char *why, size_t len);
 int wire_valid_name(const char *s);
+/*
+ * A model input's name (ONNX names may hold ':' or '/'): 1 to 256 bytes,
+ * no control bytes, so it can be shown in a log or a terminal as it is.
+ */
+int wire_valid_input_name(const char *s);
 int wire_valid_id(const char *s);
 /* 64 lowercase hex digits (a public graph hash). */
 int wire_valid_hash(const char *s);

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "ops.h"
+#include "pool.h"
 #include "ring.h"
 
 int beaver_bilin_need(struct corr_list *l, const struct bilin *bl)
@@ -45,6 +46,23 @@ static int without_e(struct mpc *m, const struct bilin *bl, const struct corr_ma
 	return apply_acc(bl, mt->a, f, z);
 }
 
+/* The element-wise formula on [lo, hi), apart on the pool for large layers. */
+struct mul_job {
+	const uint64_t *a, *b, *c, *e, *f;
+	uint64_t own, *z;
+};
+
+#define MUL_MIN ((size_t)1 << 15)
+
+static int mul_range(void *arg, size_t lo, size_t hi)
+{
+	const struct mul_job *j = arg;
+
+	for (size_t i = lo; i < hi; i++)
+		j->z[i] = j->c[i] + j->e[i] * (j->b[i] + (j->f[i] & j->own)) + j->a[i] * j->f[i];
+	return 0;
+}
+
 static int finish(struct mpc *m, const struct bilin *bl, const struct corr_mat *mt,
 		  const uint64_t *e, const uint64_t *f, uint64_t *z)
 {
@@ -54,11 +72,10 @@ static int finish(struct mpc *m, const struct bilin *bl, const struct corr_mat *
 
 	/* Element-wise without broadcast: the whole formula in one pass. */
 	if (bl->kind == BILIN_MUL && bilin_x_len(bl) == zl && yl == zl) {
-		const uint64_t *a = mt->a, *b = mt->b, *c = mt->c;
-		uint64_t own = m->me == 0 ? ~(uint64_t)0 : 0;
+		struct mul_job j = { mt->a, mt->b, mt->c, e, f,
+				     m->me == 0 ? ~(uint64_t)0 : 0, z };
 
-		for (size_t i = 0; i < zl; i++)
-			z[i] = c[i] + e[i] * (b[i] + (f[i] & own)) + a[i] * f[i];
+		pool_run(zl, MUL_MIN, mul_range, &j);
 		return 0;
 	}
 	if (!(bf = mpc_alloc_raw(yl)))
@@ -95,31 +112,17 @@ int beaver_pre_take(struct mpc *m, const struct bilin *bl, const uint64_t *y,
 	}
 	ring_sub(p->f, y, p->mt->b, p->n);
 	p->opened = 0;
-	p->z0 = p->bf = NULL;
 	return 0;
-}
-
-int beaver_pre_ready(struct mpc *m, struct beaver_pre *p)
-{
-	const struct bilin *bl = &p->mt->req.bl;
-
-	/* On failure beaver_pre_free releases what was allocated. */
-	if (!(p->z0 = mpc_alloc_raw(bilin_z_len(bl))) || !(p->bf = mpc_alloc_raw(p->n)))
-		return MPC_E_NOMEM;
-	return without_e(m, bl, p->mt, p->f, p->bf, p->z0);
 }
 
 void beaver_pre_free(struct beaver_pre *p)
 {
-	if (p->z0)
-		mpc_free_words(p->z0, bilin_z_len(&p->mt->req.bl));
-	mpc_free_words(p->bf, p->n);
 	if (p->mt)
 		mpc_release(p->mt);
 	/* F is opened by then, or a share of Y - B: either way no secret. */
 	mpc_free_public(p->f, p->n);
 	p->mt = NULL;
-	p->f = p->z0 = p->bf = NULL;
+	p->f = NULL;
 }
 
 /*
@@ -142,12 +145,7 @@ int beaver_bilin_pre(struct mpc *m, const struct bilin *bl, const uint64_t *x,
 	it[1] = (struct mpc_open_item){ .share = p->f, .out = p->f, .n = p->n };
 	if ((ret = mpc_open_items(m, it, p->opened ? 1 : 2)) != 0)
 		goto out;
-	if (p->z0) {
-		memcpy(z, p->z0, bilin_z_len(bl) * sizeof(*z));
-		ret = apply_acc(bl, e, p->bf, z);
-	} else {
-		ret = finish(m, bl, p->mt, e, p->f, z);
-	}
+	ret = finish(m, bl, p->mt, e, p->f, z);
 out:
 	mpc_free_public(e, xl);
 	beaver_pre_free(p);

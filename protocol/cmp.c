@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "ops.h"
+#include "pool.h"
 #include "ring.h"
 
 #define CMP_BITS 62
@@ -106,6 +107,34 @@ static void mand_block(const struct mpc *m, enum corr_mand_shape sh, const int *
 	}
 }
 
+/* Blocks of lanes [lo, hi) of mand_open's local part, apart on the pool. */
+struct mand_job {
+	const struct mpc *m;
+	enum corr_mand_shape sh;
+	const int *idx;
+	const uint64_t *d;
+	const struct corr_mat *mt;
+	size_t lanes;
+	int nm;
+	uint64_t *out;
+};
+
+static int mand_range(void *arg, size_t lo, size_t hi)
+{
+	const struct mand_job *j = arg;
+	size_t b0 = lo * MAND_BLOCK, b1 = hi * MAND_BLOCK < j->lanes ? hi * MAND_BLOCK : j->lanes;
+
+	for (int k = 0; k < j->nm; k++)
+		memset(j->out + (size_t)k * j->lanes + b0, 0, (b1 - b0) * sizeof(*j->out));
+	for (size_t b = b0; b < b1; b += MAND_BLOCK)
+		mand_block(j->m, j->sh, j->idx, j->d, j->mt, j->lanes, b,
+			   b1 - b < MAND_BLOCK ? b1 - b : MAND_BLOCK, j->out);
+	return 0;
+}
+
+/* Word operations of one block of mand_block, about (products + terms). */
+#define MAND_BLOCK_WORK (48 * MAND_BLOCK)
+
 /*
  * Many-input ANDs over the same variables in one opening. x holds each
  * variable's XOR shares as a plane of `lanes` words; it is overwritten by
@@ -134,11 +163,9 @@ int mand_open(struct mpc *m, enum corr_mand_shape sh, uint64_t *x, size_t lanes,
 		it[nit++] = *extra;
 	if ((ret = mpc_open_items(m, it, nit)) != 0)
 		goto out;
-	memset(out, 0, (size_t)nm * lanes * sizeof(*out));
 	corr_mand_indices(sh, idx);
-	for (size_t b = 0; b < lanes; b += MAND_BLOCK)
-		mand_block(m, sh, idx, x, mt, lanes, b,
-			   lanes - b < MAND_BLOCK ? lanes - b : MAND_BLOCK, out);
+	pool_run((lanes + MAND_BLOCK - 1) / MAND_BLOCK, pool_grain(POOL_MIN_WORK, MAND_BLOCK_WORK),
+		 mand_range, &(struct mand_job){ m, sh, idx, x, mt, lanes, nm, out });
 out:
 	mpc_release(mt);
 	return ret;
@@ -159,30 +186,63 @@ int cmp_select_need(struct corr_list *l, size_t n, size_t w, int shift)
 	return tree_need(l, words);
 }
 
+/*
+ * The element-wise steps below split over the pool above this many
+ * elements per range (a few word operations each: memory-bound, so only
+ * large layers gain).
+ */
+#define ELEM_MIN ((size_t)1 << 15)
+
+/* Element-wise steps of one layer: which one, and its operands. */
+struct elem_job {
+	const struct mpc *m;
+	const uint64_t *x, *c, *r;
+	const struct corr_mat *mt;
+	int shift;
+	uint64_t *out;
+};
+
 /* Party i's share of floor(x / 2^shift) (+ the dropped borrow). */
+static int trunc_range(void *arg, size_t lo, size_t hi)
+{
+	const struct elem_job *j = arg;
+	uint64_t bias = (uint64_t)1 << (62 - j->shift);
+
+	for (size_t i = lo; i < hi; i++) {
+		uint64_t v = -j->mt->rhi[i];
+
+		if (!(j->c[i] >> 63))
+			v += j->mt->r63[i] << (64 - j->shift);
+		if (j->m->me == 0)
+			v += (j->c[i] >> j->shift) - bias;
+		j->out[i] = v;
+	}
+	return 0;
+}
+
 static void trunc_local(const struct mpc *m, const uint64_t *c,
 			const struct corr_mat *mt, size_t n, int shift,
 			uint64_t *out)
 {
-	uint64_t bias = (uint64_t)1 << (62 - shift);
-
-	for (size_t i = 0; i < n; i++) {
-		uint64_t v = -mt->rhi[i];
-
-		if (!(c[i] >> 63))
-			v += mt->r63[i] << (64 - shift);
-		if (m->me == 0)
-			v += (c[i] >> shift) - bias;
-		out[i] = v;
-	}
+	pool_run(n, ELEM_MIN, trunc_range,
+		 &(struct elem_job){ .m = m, .c = c, .mt = mt, .shift = shift, .out = out });
 }
 
 /* u = x + 2^62 + r, the value opened first. */
+static int mask_range(void *arg, size_t lo, size_t hi)
+{
+	const struct elem_job *j = arg;
+	uint64_t bias = j->m->me == 0 ? BIAS : 0;
+
+	for (size_t i = lo; i < hi; i++)
+		j->out[i] = j->x[i] + j->r[i] + bias;
+	return 0;
+}
+
 static void mask_biased(const struct mpc *m, const uint64_t *x,
 			const uint64_t *r, size_t n, uint64_t *u)
 {
-	for (size_t i = 0; i < n; i++)
-		u[i] = x[i] + r[i] + (m->me == 0 ? BIAS : 0);
+	pool_run(n, ELEM_MIN, mask_range, &(struct elem_job){ .m = m, .x = x, .r = r, .out = u });
 }
 
 int trunc_need(struct corr_list *l, size_t n, int shift)
@@ -223,35 +283,70 @@ out:
  *   G' = g3 ^ p3 g2 ^ p3 p2 g1 ^ p3 p2 p1 g0,  P' = p3 p2 p1 p0,
  * every product of the level in one opening; `extra` rides along.
  */
+struct level_job {
+	size_t lanes, words;
+	uint64_t *g, *p, *x, *o;
+};
+
+/* Groups [lo, hi): their seven variables into the opening's planes. */
+static int pack_range(void *arg, size_t lo, size_t hi)
+{
+	const struct level_job *j = arg;
+	size_t lanes = j->lanes, words = j->words, sz = words * sizeof(*j->g);
+
+	for (size_t t = lo; t < hi; t++) {
+		uint64_t *lane = j->x + t * words;
+
+		memcpy(lane + 0 * lanes, j->p + (4 * t + 3) * words, sz);
+		memcpy(lane + 1 * lanes, j->p + (4 * t + 2) * words, sz);
+		memcpy(lane + 2 * lanes, j->p + (4 * t + 1) * words, sz);
+		memcpy(lane + 3 * lanes, j->p + (4 * t) * words, sz);
+		memcpy(lane + 4 * lanes, j->g + (4 * t + 2) * words, sz);
+		memcpy(lane + 5 * lanes, j->g + (4 * t + 1) * words, sz);
+		memcpy(lane + 6 * lanes, j->g + (4 * t) * words, sz);
+	}
+	return 0;
+}
+
+/*
+ * Words [lo, hi) of every group: node t is written after nodes
+ * 4t..4t+3 were read (t <= 4t), and a range of words touches only its
+ * own words of every node, so ranges are independent.
+ */
+static int combine_range(void *arg, size_t lo, size_t hi)
+{
+	const struct level_job *j = arg;
+	size_t lanes = j->lanes, words = j->words, groups = lanes / words;
+	const uint64_t *o = j->o;
+
+	for (size_t t = 0; t < groups; t++)
+		for (size_t i = lo; i < hi; i++) {
+			size_t at = t * words + i;
+
+			j->g[at] = j->g[(4 * t + 3) * words + i] ^ o[at] ^ o[lanes + at] ^
+				   o[2 * lanes + at];
+			j->p[at] = o[3 * lanes + at];
+		}
+	return 0;
+}
+
+/*
+ * One level of the tree: for group t (nodes 4t..4t+3, 4t+3 the most
+ * significant)
+ *   G' = g3 ^ p3 g2 ^ p3 p2 g1 ^ p3 p2 p1 g0,  P' = p3 p2 p1 p0,
+ * every product of the level in one opening; `extra` rides along.
+ */
 static int tree_level4(struct mpc *m, size_t cnt, size_t words, uint64_t *g,
 		       uint64_t *p, uint64_t *scratch, struct mpc_open_item *extra)
 {
-	size_t groups = cnt / 4, lanes = groups * words, sz = words * sizeof(*g);
-	uint64_t *x = scratch, *o = scratch + PREFIX4_VARS * lanes;
+	size_t groups = cnt / 4, lanes = groups * words;
+	struct level_job j = { lanes, words, g, p, scratch, scratch + PREFIX4_VARS * lanes };
 	int ret;
 
-	for (size_t t = 0; t < groups; t++) {
-		uint64_t *lane = x + t * words;
-
-		memcpy(lane + 0 * lanes, p + (4 * t + 3) * words, sz);
-		memcpy(lane + 1 * lanes, p + (4 * t + 2) * words, sz);
-		memcpy(lane + 2 * lanes, p + (4 * t + 1) * words, sz);
-		memcpy(lane + 3 * lanes, p + (4 * t) * words, sz);
-		memcpy(lane + 4 * lanes, g + (4 * t + 2) * words, sz);
-		memcpy(lane + 5 * lanes, g + (4 * t + 1) * words, sz);
-		memcpy(lane + 6 * lanes, g + (4 * t) * words, sz);
-	}
-	if ((ret = mand_open(m, MAND_PREFIX4, x, lanes, o, extra)) != 0)
+	pool_run(groups, pool_grain(POOL_MIN_WORK, PREFIX4_VARS * words), pack_range, &j);
+	if ((ret = mand_open(m, MAND_PREFIX4, j.x, lanes, j.o, extra)) != 0)
 		return ret;
-	/* Node t is written after nodes 4t..4t+3 were read: t <= 4t. */
-	for (size_t t = 0; t < groups; t++)
-		for (size_t i = 0; i < words; i++) {
-			size_t at = t * words + i;
-
-			g[at] = g[(4 * t + 3) * words + i] ^ o[at] ^ o[lanes + at] ^
-				o[2 * lanes + at];
-			p[at] = o[3 * lanes + at];
-		}
+	pool_run(words, pool_grain(POOL_MIN_WORK, 6 * groups), combine_range, &j);
 	return 0;
 }
 
@@ -301,6 +396,31 @@ static int sign_open(struct mpc *m, struct cmp_work *w, const uint64_t *x,
 	return mpc_open_items(m, it, extra ? 2 : 1);
 }
 
+struct leaves_job {
+	const struct mpc *m;
+	struct cmp_work *w;
+	const struct corr_mat *ed;
+};
+
+/* Leaves: g_j = r_j & !c_j, p_j = r_j ^ !c_j (public part on party 0). */
+static int leaves_range(void *arg, size_t lo, size_t hi)
+{
+	const struct leaves_job *lj = arg;
+	size_t words = lj->w->words;
+	uint64_t own = lj->m->me == 0 ? ~(uint64_t)0 : 0;
+
+	for (size_t j = 0; j < CMP_BITS; j++) {
+		const uint64_t *rj = lj->ed->rbits + j * words, *cj = lj->w->cpl + j * words;
+		uint64_t *gj = lj->w->g + j * words, *pj = lj->w->p + j * words;
+
+		for (size_t i = lo; i < hi; i++) {
+			gj[i] = rj[i] & ~cj[i];
+			pj[i] = rj[i] ^ (~cj[i] & own);
+		}
+	}
+	return 0;
+}
+
 /*
  * Rounds 2-4: the borrow-lookahead tree; sign gets the XOR shares of
  * [x >= 0] as bit planes. `pending` rides the first level's opening.
@@ -311,16 +431,9 @@ static int sign_tree(struct mpc *m, struct cmp_work *w, const struct corr_mat *e
 	size_t words = w->words, cnt = TREE_LEAVES;
 	int ret;
 
-	/* Leaves: g_j = r_j & !c_j, p_j = r_j ^ !c_j (public part on party 0). */
 	ring_to_planes(w->cpl, w->c, w->n);
-	for (size_t j = 0; j < CMP_BITS; j++) {
-		const uint64_t *rj = ed->rbits + j * words, *cj = w->cpl + j * words;
-
-		for (size_t i = 0; i < words; i++) {
-			w->g[j * words + i] = rj[i] & ~cj[i];
-			w->p[j * words + i] = rj[i] ^ (m->me == 0 ? ~cj[i] : 0);
-		}
-	}
+	pool_run(words, pool_grain(POOL_MIN_WORK, 4 * CMP_BITS), leaves_range,
+		 &(struct leaves_job){ m, w, ed });
 	/* Padding on top: (g, p) = (0, 1) passes the lower node through. */
 	memset(w->g + CMP_BITS * words, 0, (TREE_LEAVES - CMP_BITS) * words * sizeof(*w->g));
 	memset(w->p + CMP_BITS * words, m->me == 0 ? 0xff : 0,
@@ -365,6 +478,31 @@ int cmp_sign(struct mpc *m, const uint64_t *x, size_t n, uint64_t *sign)
 	return ret;
 }
 
+struct bitmul_job {
+	const struct corr_mat *bm;
+	const uint64_t *e, *y, *d;
+	size_t w;
+	uint64_t *out;
+};
+
+/* bit*y = e*y + (1 - 2e)(s*a + d*s), for elements [lo, hi). */
+static int bitmul_range(void *arg, size_t lo, size_t hi)
+{
+	const struct bitmul_job *j = arg;
+
+	for (size_t i = lo; i < hi; i++) {
+		uint64_t ei = (j->e[i / 64] >> (i % 64)) & 1, si = j->bm->s[i];
+
+		for (size_t c = 0; c < j->w; c++) {
+			size_t k = i * j->w + c;
+			uint64_t t = j->bm->sa[k] + j->d[k] * si;
+
+			j->out[k] = ei ? j->y[k] - t : t;
+		}
+	}
+	return 0;
+}
+
 int bitmul_finish(struct mpc *m, const struct corr_mat *bm, const uint64_t *bits, size_t n,
 		  const uint64_t *y, const uint64_t *d, size_t w, uint64_t *out)
 {
@@ -379,16 +517,8 @@ int bitmul_finish(struct mpc *m, const struct corr_mat *bm, const uint64_t *bits
 	if ((ret = mpc_open_items(m, &(struct mpc_open_item){ .share = e, .out = e,
 							       .n = words, .xor = 1 }, 1)) != 0)
 		goto out;
-	for (size_t i = 0; i < n; i++) {
-		uint64_t ei = (e[i / 64] >> (i % 64)) & 1, si = bm->s[i];
-
-		for (size_t j = 0; j < w; j++) {
-			size_t k = i * w + j;
-			uint64_t t = bm->sa[k] + d[k] * si;
-
-			out[k] = ei ? y[k] - t : t;
-		}
-	}
+	pool_run(n, pool_grain(ELEM_MIN, w), bitmul_range,
+		 &(struct bitmul_job){ bm, e, y, d, w, out });
 out:
 	mpc_free_public(e, words); /* opened */
 	return ret;

@@ -16,10 +16,20 @@ struct ev_val {
 	int keep;     /* still needed by a deferred ReLU: not freed early */
 };
 
-/* A linear layer whose weights' F = W - B was opened in the weights phase. */
+/*
+ * A linear layer whose weights' F = W - B was opened in the weights phase
+ * (once per job); each chunk of rows takes its own A, C = L(A, B).
+ */
 struct ev_pre {
-	struct beaver_pre b; /* run mode */
+	struct beaver_w w; /* run mode */
 	int on;
+};
+
+/* What the weights-phase walk over the linear layers does. */
+enum ev_stage {
+	EV_ST_NODES, /* the ordinary walk */
+	EV_ST_MASK,  /* the job's weights phase: take B, form F = W - B */
+	EV_ST_CHUNK, /* a chunk's start: take A, C = L(A, B), form z0 */
 };
 
 struct ectx {
@@ -29,8 +39,8 @@ struct ectx {
 	struct corr_list *l;  /* need mode */
 	struct mpc *m;        /* run mode */
 	int owner;            /* weights owner */
-	int weights;          /* the weights phase: linear layers open F only */
-	struct ev_pre *pre;   /* per node */
+	enum ev_stage weights; /* the weights phase or a chunk's start */
+	struct ev_pre *pre;   /* per node, kept across a job's chunks */
 	struct ev_val *vals;
 	const struct model_node *nd; /* node being evaluated, for messages */
 };
@@ -59,6 +69,20 @@ void ev__bcast_accum(uint64_t *out, int ond, const int64_t *od,
 		     const uint64_t *a, int andim, const int64_t *ad, uint64_t mul);
 
 int ev__node(struct ectx *c, const struct model_node *nd) MPC_MUST_CHECK;
+/* Per-value state of one walk over c->md (vals), and the job's per-node pre. */
+int ev__walk_init(struct ectx *c) MPC_MUST_CHECK;
+void ev__walk_free(struct ectx *c);
+struct ev_pre *ev__pre_new(const struct model *md);
+void ev__pre_free(const struct model *md, struct ev_pre *pre);
+/* The job's weights phase (once), either mode: F of every such layer opened. */
+int ev__weights(struct ectx *c) MPC_MUST_CHECK;
+/*
+ * One chunk of rows on c->md (a model inferred for the chunk): each
+ * layer's triple, the inputs' sharing, every node, the outputs' shares
+ * (outs: md->n_outputs; layers accumulate). Need mode: inputs NULL.
+ */
+int ev__chunk(struct ectx *c, const struct eval_input *inputs, struct eval_out *outs,
+	      struct eval_layer_stats *layers) MPC_MUST_CHECK;
 /* Gemm, MatMul or Conv with a weight as second operand and data as first. */
 int ev__pre_ok(const struct ectx *c, const struct model_node *nd);
 /* A ReLU on n elements at scale s (truncation to scale 1 fused), either mode. */

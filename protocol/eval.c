@@ -156,15 +156,14 @@ void ev__bcast_accum(uint64_t *out, int ond, const int64_t *od,
 	}
 }
 
-static int walk_init(struct ectx *c)
+int ev__walk_init(struct ectx *c)
 {
 	const struct model *md = c->md;
 	int *produced = NULL;
 
 	c->vals = calloc(md->n_values ? md->n_values : 1, sizeof(*c->vals));
-	c->pre = calloc(md->n_nodes ? md->n_nodes : 1, sizeof(*c->pre));
 	produced = calloc(md->n_values ? md->n_values : 1, sizeof(*produced));
-	if (!c->vals || !c->pre || !produced) {
+	if (!c->vals || !produced) {
 		free(produced);
 		return mpc_fail(MPC_E_NOMEM, "evaluator state");
 	}
@@ -179,7 +178,7 @@ static int walk_init(struct ectx *c)
 	return 0;
 }
 
-static void walk_free(struct ectx *c)
+void ev__walk_free(struct ectx *c)
 {
 	if (!c->vals)
 		return;
@@ -187,46 +186,69 @@ static void walk_free(struct ectx *c)
 		mpc_free_words(c->vals[i].v, c->vals[i].n);
 	free(c->vals);
 	c->vals = NULL;
-	for (size_t k = 0; c->pre && k < c->md->n_nodes; k++)
-		if (c->pre[k].b.mt)
-			beaver_pre_free(&c->pre[k].b);
-	free(c->pre);
-	c->pre = NULL;
+}
+
+struct ev_pre *ev__pre_new(const struct model *md)
+{
+	struct ev_pre *pre = calloc(md->n_nodes ? md->n_nodes : 1, sizeof(*pre));
+
+	if (!pre)
+		mpc_fail(MPC_E_NOMEM, "evaluator state");
+	return pre;
+}
+
+void ev__pre_free(const struct model *md, struct ev_pre *pre)
+{
+	for (size_t k = 0; pre && k < md->n_nodes; k++)
+		beaver_w_free(&pre[k].w);
+	free(pre);
 }
 
 /*
- * The weights phase, before any data is touched: every linear layer whose
- * second operand is a weight takes its triple and forms F = W - B, and
- * all of them are opened in one round. It depends on the model only, so
- * the layers then open just their data (E).
+ * The weights phase, once per job and before any data is touched: every
+ * linear layer whose second operand is a weight takes its weight mask B
+ * and forms F = W - B, and all of them are opened in one round. It
+ * depends on the model only, so the layers then open just their data (E),
+ * in every chunk of rows, each with its own A and C = L(A, B).
  */
-static int weights_phase(struct ectx *c)
+int ev__weights(struct ectx *c)
 {
 	const struct model *md = c->md;
 	struct mpc_open_item *it = NULL;
 	int ret = 0, k = 0;
 
-	c->weights = 1;
+	c->weights = EV_ST_MASK;
 	for (size_t i = 0; i < md->n_nodes && !ret; i++)
 		if (ev__pre_ok(c, &md->nodes[i]))
 			ret = ev__node(c, &md->nodes[i]);
-	c->weights = 0;
+	c->weights = EV_ST_NODES;
 	if (ret || !c->run)
 		return ret;
 	if (!(it = calloc(md->n_nodes ? md->n_nodes : 1, sizeof(*it))))
 		return mpc_fail(MPC_E_NOMEM, "weights phase");
 	for (size_t i = 0; i < md->n_nodes; i++)
 		if (c->pre[i].on)
-			it[k++] = (struct mpc_open_item){ .share = c->pre[i].b.f,
-							  .out = c->pre[i].b.f,
-							  .n = c->pre[i].b.n };
+			it[k++] = (struct mpc_open_item){ .share = c->pre[i].w.f,
+							  .out = c->pre[i].w.f,
+							  .n = c->pre[i].w.n };
 	if (k && (ret = mpc_open_items(c->m, it, k)) == 0)
 		for (size_t i = 0; i < md->n_nodes && !ret; i++)
-			if (c->pre[i].on) {
-				c->pre[i].b.opened = 1;
-				ret = beaver_pre_ready(c->m, &c->pre[i].b);
-			}
+			if (c->pre[i].on)
+				ret = beaver_w_ready(c->m, &c->pre[i].w);
 	free(it);
+	return ret;
+}
+
+/* A chunk's start: each such layer's triple for this chunk's rows. */
+static int chunk_triples(struct ectx *c)
+{
+	int ret = 0;
+
+	c->weights = EV_ST_CHUNK;
+	for (size_t i = 0; i < c->md->n_nodes && !ret; i++)
+		if (c->pre[i].on)
+			ret = ev__node(c, &c->md->nodes[i]);
+	c->weights = EV_ST_NODES;
 	return ret;
 }
 
@@ -251,14 +273,12 @@ int eval_need(const struct model *md, int frac, struct corr_list *l)
 	struct ectx c = { .md = md, .frac = frac, .l = l };
 	int ret;
 
-	if ((ret = walk_init(&c)) != 0)
-		return ret;
-	for (size_t i = 0; i < md->n_inputs; i++)
-		c.vals[md->inputs[i]].scale = 1;
-	ret = weights_phase(&c);
-	for (size_t k = 0; k < md->n_nodes && !ret; k++)
-		ret = ev__node(&c, &md->nodes[k]);
-	walk_free(&c);
+	if (!(c.pre = ev__pre_new(md)))
+		return MPC_E_NOMEM;
+	if ((ret = ev__walk_init(&c)) == 0 && (ret = ev__weights(&c)) == 0)
+		ret = ev__chunk(&c, NULL, NULL, NULL);
+	ev__walk_free(&c);
+	ev__pre_free(md, c.pre);
 	return ret;
 }
 
@@ -325,60 +345,61 @@ static int share_input(struct ectx *c, int vid, const struct eval_input *in)
 	return 0;
 }
 
-int eval_run(struct mpc *m, const struct model *md, int weights_owner,
-	     const struct eval_input *inputs, size_t n_inputs, struct eval_out *outs,
-	     size_t n_outs, struct eval_layer_stats *layers)
+int ev__chunk(struct ectx *c, const struct eval_input *inputs, struct eval_out *outs,
+	      struct eval_layer_stats *layers)
 {
-	struct ectx c = { .md = md, .frac = m->frac, .run = 1, .m = m,
-			  .owner = weights_owner };
+	const struct model *md = c->md;
+	struct mpc *m = c->m;
 	int *last = NULL, ret;
 
-	if (n_outs != md->n_outputs || n_inputs != md->n_inputs)
-		return mpc_fail(MPC_E_ARG, "the model has %zu data inputs and %zu outputs, the "
-				"caller %zu and %zu", md->n_inputs, md->n_outputs, n_inputs, n_outs);
-	memset(outs, 0, n_outs * sizeof(*outs));
-	if (weights_owner < 0 || weights_owner >= m->n)
-		return mpc_fail(MPC_E_ARG, "weights owner %d is not a party", weights_owner);
-	if ((ret = walk_init(&c)) != 0)
+	if (!c->run) {
+		if (!inputs)
+			for (size_t i = 0; i < md->n_inputs; i++)
+				c->vals[md->inputs[i]].scale = 1;
+		if ((ret = chunk_triples(c)) != 0)
+			return ret;
+		for (size_t k = 0; k < md->n_nodes && !ret; k++)
+			ret = ev__node(c, &md->nodes[k]);
 		return ret;
-	if (!(last = last_uses(md))) {
-		ret = mpc_fail(MPC_E_NOMEM, "evaluator state");
-		goto out;
 	}
+	memset(outs, 0, md->n_outputs * sizeof(*outs));
+	if (!(last = last_uses(md)))
+		return mpc_fail(MPC_E_NOMEM, "evaluator state");
+	/* Local work on this chunk's material: charged to the weights phase. */
 	net_set_phase(m->net, NET_PH_WEIGHTS);
-	if ((ret = weights_phase(&c)) != 0)
+	if ((ret = chunk_triples(c)) != 0)
 		goto out;
 	net_set_phase(m->net, NET_PH_INPUT);
 	for (size_t i = 0; i < md->n_inputs; i++)
-		if ((ret = share_input(&c, md->inputs[i], &inputs[i])) != 0)
+		if ((ret = share_input(c, md->inputs[i], &inputs[i])) != 0)
 			goto out;
 	net_set_phase(m->net, NET_PH_ONLINE);
 	for (size_t k = 0; k < md->n_nodes; k++) {
 		struct net_stats before = m->net->st[NET_PH_ONLINE];
 		double t0 = net_now();
 
-		if ((ret = ev__node(&c, &md->nodes[k])) != 0)
+		if ((ret = ev__node(c, &md->nodes[k])) != 0)
 			goto out;
 		if (m->on_layer)
 			m->on_layer(m->on_layer_arg, k + 1, md->n_nodes);
 		if (layers) {
 			const struct net_stats *now = &m->net->st[NET_PH_ONLINE];
 
-			layers[k].secs = net_now() - t0;
-			layers[k].bytes_sent = now->bytes_sent - before.bytes_sent;
-			layers[k].rounds = now->rounds - before.rounds;
+			layers[k].secs += net_now() - t0;
+			layers[k].bytes_sent += now->bytes_sent - before.bytes_sent;
+			layers[k].rounds += now->rounds - before.rounds;
 		}
 		for (int j = 0; j < md->nodes[k].n_in; j++) {
 			int vid = md->nodes[k].in[j];
 
-			if (vid >= 0 && last[vid] == (int)k && c.vals[vid].v && !c.vals[vid].keep) {
-				mpc_free_words(c.vals[vid].v, c.vals[vid].n);
-				c.vals[vid].v = NULL;
+			if (vid >= 0 && last[vid] == (int)k && c->vals[vid].v && !c->vals[vid].keep) {
+				mpc_free_words(c->vals[vid].v, c->vals[vid].n);
+				c->vals[vid].v = NULL;
 			}
 		}
 	}
 	for (size_t i = 0; i < md->n_outputs; i++) {
-		struct ev_val *v = &c.vals[md->outputs[i]];
+		struct ev_val *v = &c->vals[md->outputs[i]];
 
 		if (!v->v) {
 			ret = mpc_fail(MPC_E_INTERNAL, "output '%s' was not computed",
@@ -396,7 +417,33 @@ out:
 		for (size_t i = 0; i < md->n_outputs; i++)
 			eval_out_free(&outs[i]);
 	free(last);
-	walk_free(&c);
+	return ret;
+}
+
+int eval_run(struct mpc *m, const struct model *md, int weights_owner,
+	     const struct eval_input *inputs, size_t n_inputs, struct eval_out *outs,
+	     size_t n_outs, struct eval_layer_stats *layers)
+{
+	struct ectx c = { .md = md, .frac = m->frac, .run = 1, .m = m,
+			  .owner = weights_owner };
+	int ret;
+
+	if (n_outs != md->n_outputs || n_inputs != md->n_inputs)
+		return mpc_fail(MPC_E_ARG, "the model has %zu data inputs and %zu outputs, the "
+				"caller %zu and %zu", md->n_inputs, md->n_outputs, n_inputs, n_outs);
+	memset(outs, 0, n_outs * sizeof(*outs));
+	if (weights_owner < 0 || weights_owner >= m->n)
+		return mpc_fail(MPC_E_ARG, "weights owner %d is not a party", weights_owner);
+	if (!(c.pre = ev__pre_new(md)))
+		return MPC_E_NOMEM;
+	if ((ret = ev__walk_init(&c)) != 0)
+		goto out;
+	net_set_phase(m->net, NET_PH_WEIGHTS);
+	if ((ret = ev__weights(&c)) == 0)
+		ret = ev__chunk(&c, inputs, outs, layers);
+out:
+	ev__walk_free(&c);
+	ev__pre_free(md, c.pre);
 	return ret;
 }
 

@@ -48,16 +48,26 @@ static struct ev_pre *pre_of(struct ectx *c)
 	return &c->pre[c->nd - c->md->nodes];
 }
 
-/* Weights phase: the layer's triple and this party's share of F = Y - B. */
+/*
+ * The weights phase (EV_ST_MASK): the layer's weight mask and this
+ * party's share of F = Y - B; a chunk's start (EV_ST_CHUNK): its triple.
+ */
 static int pre_take(struct ectx *c, const struct bilin *bl, const uint64_t *y)
 {
 	struct ev_pre *p = pre_of(c);
+	size_t slot = (size_t)(c->nd - c->md->nodes);
 	int ret;
 
+	if (c->weights == EV_ST_CHUNK) {
+		if (!p->on)
+			mpc_bug("a chunk before the weights phase");
+		return c->run ? beaver_w_chunk(c->m, bl, slot, &p->w) :
+				beaver_w_chunk_need(c->l, bl, slot);
+	}
 	if (!c->run)
-		ret = beaver_bilin_need(c->l, bl);
+		ret = beaver_w_need(c->l, bilin_y_len(bl), slot);
 	else
-		ret = beaver_pre_take(c->m, bl, y, &p->b);
+		ret = beaver_w_take(c->m, bilin_y_len(bl), slot, y, &p->w);
 	p->on = !ret;
 	return ret;
 }
@@ -70,10 +80,8 @@ static int do_bilin(struct ectx *c, const struct bilin *bl, const uint64_t *x,
 
 	if (!c->run)
 		return p->on ? 0 : beaver_bilin_need(c->l, bl);
-	if (p->on) {
-		p->on = 0;
-		return beaver_bilin_pre(c->m, bl, x, &p->b, z);
-	}
+	if (p->on)
+		return beaver_w_apply(c->m, bl, x, &p->w, z);
 	return beaver_bilin(c->m, bl, x, y, z);
 }
 
@@ -130,7 +138,9 @@ static int second_operand(struct ectx *c, const struct bilin *bl, int vid, int t
 	int ret;
 
 	*p = NULL;
-	*done = c->weights;
+	*done = c->weights != EV_ST_NODES;
+	if (c->weights == EV_ST_CHUNK)
+		return pre_take(c, bl, NULL); /* the weight was shared once, for F */
 	if (!c->weights && pre_of(c)->on)
 		return 0;
 	if ((ret = matrix_operand(c, vid, trans, factor, rows, cols, p)) != 0 || !c->weights)

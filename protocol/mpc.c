@@ -163,7 +163,67 @@ int dealer_setup(struct net *net, struct prg *party)
 /* Corrections travel in messages of at most this many words. */
 #define FIX_CHUNK ((size_t)1 << 20)
 
+void dealer_kept_free(struct dealer_kept *k)
+{
+	for (size_t i = 0; i < k->n; i++)
+		mpc_free_words(k->b[i], k->len[i]);
+	free(k->b);
+	free(k->len);
+	memset(k, 0, sizeof(*k));
+}
+
+/* A WMASK's B in the clear, kept under its slot. */
+static int keep_mask(struct dealer_kept *k, const struct corr_req *q, struct prg *party, int n)
+{
+	if (q->slot >= k->n) {
+		size_t cap = q->slot + 1;
+		uint64_t **b = realloc(k->b, cap * sizeof(*b));
+		size_t *len;
+
+		if (b)
+			k->b = b;
+		if (!b || !(len = realloc(k->len, cap * sizeof(*len))))
+			return mpc_fail(MPC_E_NOMEM, "dealer: weight masks");
+		k->len = len;
+		for (size_t i = k->n; i < cap; i++) {
+			k->b[i] = NULL;
+			k->len[i] = 0;
+		}
+		k->n = cap;
+	}
+	if (k->b[q->slot])
+		return mpc_fail(MPC_E_INTERNAL, "weight mask %zu made twice", q->slot);
+	if (!(k->b[q->slot] = mpc_alloc_raw(q->n ? q->n : 1)))
+		return MPC_E_NOMEM;
+	k->len[q->slot] = q->n ? q->n : 1;
+	return corr_deal_wmask(q, party, n, k->b[q->slot]);
+}
+
+static int deal_one(const struct corr_req *q, struct prg *party, int n,
+		    struct dealer_kept *k, uint64_t *fix)
+{
+	if (q->kind == CORR_WMASK)
+		return keep_mask(k, q, party, n);
+	if (q->kind != CORR_BILIN_KB)
+		return corr_deal(q, party, n, fix);
+	if (q->slot >= k->n || !k->b[q->slot] ||
+	    k->len[q->slot] < bilin_y_len(&q->bl))
+		return mpc_fail(MPC_E_INTERNAL, "a triple for weight mask %zu, never made",
+				q->slot);
+	return corr_deal_kb(q, party, n, k->b[q->slot], fix);
+}
+
 int dealer_offline(struct net *net, struct prg *party, const struct corr_list *need)
+{
+	struct dealer_kept k = { 0 };
+	int ret = dealer_offline_kept(net, party, need, &k);
+
+	dealer_kept_free(&k);
+	return ret;
+}
+
+int dealer_offline_kept(struct net *net, struct prg *party, const struct corr_list *need,
+			struct dealer_kept *kept)
 {
 	uint64_t *fix = NULL;
 	size_t cap = 0;
@@ -181,7 +241,7 @@ int dealer_offline(struct net *net, struct prg *party, const struct corr_list *n
 				break;
 			}
 		}
-		if ((ret = corr_deal(&need->v[i], party, net->n_parties, fix)) != 0)
+		if ((ret = deal_one(&need->v[i], party, net->n_parties, kept, fix)) != 0)
 			break;
 		for (size_t off = 0; off < len && !ret; off += FIX_CHUNK) {
 			size_t k = len - off < FIX_CHUNK ? len - off : FIX_CHUNK;
@@ -198,8 +258,19 @@ int dealer_offline(struct net *net, struct prg *party, const struct corr_list *n
 int mpc_offline(struct mpc *m, const struct corr_list *need)
 {
 	int last = m->me == m->n - 1, ret = 0;
+	size_t held = 0;
 
 	net_set_phase(m->net, NET_PH_OFFLINE);
+	/* A later stage: the last one's material is used up (freed as taken). */
+	for (size_t i = 0; i < m->n_mats; i++) {
+		held += m->mats[i].len;
+		corr_mat_free(&m->mats[i]);
+	}
+	free(m->mats);
+	m->n_mats = m->next = 0;
+	held += corr_list_mat_words(need);
+	if (held > m->mat_peak)
+		m->mat_peak = held;
 	m->mats = calloc(need->n ? need->n : 1, sizeof(*m->mats));
 	if (!m->mats)
 		return mpc_fail(MPC_E_NOMEM, "offline: %zu requests", need->n);

@@ -46,6 +46,8 @@ struct mpc {
 	struct prg dealer;                 /* seeded by the dealer */
 	struct corr_mat *mats;             /* offline material, in need order */
 	size_t n_mats, next;
+	/* words of material held at once, at most (over mpc_offline calls) */
+	size_t mat_peak;
 	/* optional: called by eval_run after each layer (progress display) */
 	void (*on_layer)(void *arg, size_t done, size_t total);
 	void *on_layer_arg;
@@ -57,7 +59,11 @@ void mpc_free(struct mpc *m);
 
 /* Pairwise seeds among the parties and the dealer's seed (phase setup). */
 int mpc_setup(struct mpc *m) MPC_MUST_CHECK;
-/* Expand all material; party n-1 receives the corrections (phase offline). */
+/*
+ * Expand all material; party n-1 receives the corrections (phase offline).
+ * May be called again (a job run in chunks: once per stage): the previous
+ * list's material must all have been taken; what is left is wiped.
+ */
 int mpc_offline(struct mpc *m, const struct corr_list *need) MPC_MUST_CHECK;
 /*
  * The next material; must be of request *want (mpc_bug otherwise). The
@@ -69,6 +75,20 @@ void mpc_release(struct corr_mat *mat);
 /* Dealer endpoint: send seeds (setup), then every correction (offline). */
 int dealer_setup(struct net *net, struct prg *party) MPC_MUST_CHECK;
 int dealer_offline(struct net *net, struct prg *party, const struct corr_list *need) MPC_MUST_CHECK;
+/*
+ * The weight masks (corr.h, WMASK) the dealer keeps in the clear for a
+ * whole job, by slot, to correct every chunk's BILIN_KB. dealer_offline
+ * keeps them for one list; a job in chunks passes the same store to every
+ * stage's dealer_offline_kept and frees (wipes) it at the end.
+ */
+struct dealer_kept {
+	uint64_t **b;
+	size_t *len;
+	size_t n;
+};
+int dealer_offline_kept(struct net *net, struct prg *party, const struct corr_list *need,
+			struct dealer_kept *kept) MPC_MUST_CHECK;
+void dealer_kept_free(struct dealer_kept *k);
 
 /*
  * Secret-share x (n elements, only read on party `owner`) with no

@@ -25,20 +25,17 @@ int beaver_bilin_need(struct corr_list *l, const struct bilin *bl) MPC_MUST_CHEC
 int beaver_bilin(struct mpc *m, const struct bilin *bl, const uint64_t *x,
 		 const uint64_t *y, uint64_t *z) MPC_MUST_CHECK;
 /*
- * The same when Y is known before the data (a layer's weights): take the
- * triple and form this party's share of F = Y - B ahead (beaver_pre_take),
- * open the F of every such layer together in one round (mpc_open_items on
- * p->f, in place, then p->opened = 1), then at the layer open only E (beaver_bilin_pre:
- * 1 round, |X| words; it releases p). The material is the same as
- * beaver_bilin's: beaver_bilin_need serves both.
+ * The same in two steps: take the triple and form this party's share of
+ * F = Y - B (beaver_pre_take), then open E (and F, unless the caller
+ * opened p->f in place and set p->opened) and finish (beaver_bilin_pre:
+ * 1 round; it releases p). A layer whose Y is a weight uses beaver_w
+ * below instead, so that F is opened once per job.
  */
 struct beaver_pre {
 	struct corr_mat *mt;
 	uint64_t *f; /* this party's share of F, then F once opened */
 	size_t n;
 	int opened;  /* set by the caller after opening f */
-	/* beaver_pre_ready: C_i + L(A_i, F) and B_i + [i = 0] F, ahead */
-	uint64_t *z0, *bf;
 };
 int beaver_pre_take(struct mpc *m, const struct bilin *bl, const uint64_t *y,
 		    struct beaver_pre *p) MPC_MUST_CHECK;
@@ -46,10 +43,35 @@ int beaver_bilin_pre(struct mpc *m, const struct bilin *bl, const uint64_t *x,
 		     struct beaver_pre *p, uint64_t *z) MPC_MUST_CHECK;
 void beaver_pre_free(struct beaver_pre *p);
 /*
- * With F open, compute the layer's share of everything but L(E, .) ahead
- * (in the weights phase): the layer then does one product, not two.
+ * The same for a job run in chunks of rows (corr.h: WMASK, BILIN_KB): the
+ * weights phase takes the layer's weight mask B and forms F = W - B
+ * (beaver_w_take), F of every layer is opened in one round (on w->f, in
+ * place), and beaver_w_ready keeps bf = B_i + [i = 0] F for the whole job
+ * and wipes B. Each chunk then takes a fresh A with C = L(A, B)
+ * (beaver_w_chunk: z0 = C_i + L(A_i, F), local) and the layer opens only
+ * E = X - A (beaver_w_apply: 1 round, |X| words; Z_i = z0 + L(E, bf)).
+ * slot names the layer (its node index) to the dealer, who keeps B.
  */
-int beaver_pre_ready(struct mpc *m, struct beaver_pre *p) MPC_MUST_CHECK;
+struct beaver_w {
+	struct corr_mat *wm; /* the weight mask, until ready */
+	uint64_t *f, *bf;    /* F (a share until opened), B_i + [i = 0] F */
+	size_t n;            /* |Y| */
+	struct corr_mat *mt; /* this chunk's triple, until applied */
+	uint64_t *z0;        /* C_i + L(A_i, F) */
+	size_t zn;
+};
+int beaver_w_need(struct corr_list *l, size_t yl, size_t slot) MPC_MUST_CHECK;
+int beaver_w_take(struct mpc *m, size_t yl, size_t slot, const uint64_t *y,
+		  struct beaver_w *w) MPC_MUST_CHECK;
+int beaver_w_ready(struct mpc *m, struct beaver_w *w) MPC_MUST_CHECK;
+int beaver_w_chunk_need(struct corr_list *l, const struct bilin *bl, size_t slot) MPC_MUST_CHECK;
+int beaver_w_chunk(struct mpc *m, const struct bilin *bl, size_t slot,
+		   struct beaver_w *w) MPC_MUST_CHECK;
+int beaver_w_apply(struct mpc *m, const struct bilin *bl, const uint64_t *x,
+		   struct beaver_w *w, uint64_t *z) MPC_MUST_CHECK;
+/* Wipes and frees everything; accepts an empty (zeroed) w. */
+void beaver_w_free(struct beaver_w *w);
+
 /* Element-wise z = x * y over n elements (a BILIN_MUL of rank 1). */
 int beaver_mul_need(struct corr_list *l, size_t n) MPC_MUST_CHECK;
 int beaver_mul(struct mpc *m, const uint64_t *x, const uint64_t *y, size_t n,

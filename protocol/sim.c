@@ -43,11 +43,12 @@ static void *party_main(void *arg)
 		fail(t, ret, who);
 		return NULL;
 	}
-	if ((ret = mpc_setup(&m)) != 0 || (ret = mpc_offline(&m, t->need)) != 0 ||
+	if ((ret = mpc_setup(&m)) != 0 || (job->need && (ret = mpc_offline(&m, t->need)) != 0) ||
 	    (ret = job->run(&m, job->arg)) != 0)
 		fail(t, ret, who);
 	net_set_phase(&nt, nt.phase); /* closes the last phase's clock */
 	memcpy(job->st[t->me], nt.st, sizeof(nt.st));
+	job->mat_peak[t->me] = m.mat_peak;
 	mpc_free(&m);
 	return NULL;
 }
@@ -61,7 +62,8 @@ static void *dealer_main(void *arg)
 
 	net_local_bind(t->hub, t->me, t->job->n_parties, &nt);
 	if ((ret = dealer_setup(&nt, party)) != 0 ||
-	    (ret = dealer_offline(&nt, party, t->need)) != 0)
+	    (ret = t->job->need ? dealer_offline(&nt, party, t->need) :
+				  t->job->deal(&nt, party, t->job->arg)) != 0)
 		fail(t, ret, "dealer");
 	net_set_phase(&nt, nt.phase);
 	memcpy(t->job->st[t->me], nt.st, sizeof(nt.st));
@@ -78,15 +80,21 @@ int sim_run(struct sim_job *job)
 	int n = job->n_parties, started = 0, ret;
 
 	memset(job->st, 0, sizeof(job->st));
+	memset(job->mat_peak, 0, sizeof(job->mat_peak));
+	job->secs = net_now();
 	job->ret = 0;
 	job->err[0] = '\0';
 	if (n < 2 || n > MPC_MAX_PARTIES)
 		return mpc_fail(MPC_E_ARG, "%d parties: between 2 and %d are supported",
 				n, MPC_MAX_PARTIES);
-	if ((ret = job->need(job->arg, &need)) != 0)
+	if (!job->need != !!job->deal)
+		return mpc_fail(MPC_E_ARG, "a job has either a request list or a dealer's loop");
+	if (job->need && (ret = job->need(job->arg, &need)) != 0)
 		goto out;
-	job->need_words = corr_list_mat_words(&need);
-	job->n_requests = need.n;
+	if (job->need) {
+		job->need_words = corr_list_mat_words(&need);
+		job->n_requests = need.n;
+	}
 	if ((ret = net_local_new(n + 1, &hub)) != 0)
 		goto out;
 	memset(th, 0, sizeof(th));
@@ -112,6 +120,7 @@ int sim_run(struct sim_job *job)
 		ret = mpc_fail(ret, "%s", net_local_reason(hub));
 	}
 out:
+	job->secs = net_now() - job->secs;
 	if (ret) {
 		job->ret = ret;
 		snprintf(job->err, sizeof(job->err), "%s", mpc_errmsg(ret));

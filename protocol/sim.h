@@ -15,8 +15,13 @@
 struct sim_job {
 	int n_parties;
 	int frac;
-	/* Append what run() will take; called once, before any thread starts. */
+	/*
+	 * Append what run() will take; called once, before any thread starts.
+	 * NULL: run() and deal() make the offline phase themselves (a job in
+	 * chunks: eval_chunked and eval_plan_deal).
+	 */
 	int (*need)(void *arg, struct corr_list *l);
+	int (*deal)(struct net *net, struct prg *party, void *arg);
 	/* One party's protocol; arg is shared, so write only per-party slots. */
 	int (*run)(struct mpc *m, void *arg);
 	void *arg;
@@ -25,6 +30,8 @@ struct sim_job {
 	struct net_stats st[MPC_MAX_PARTIES + 1][NET_PH_COUNT];
 	size_t need_words;   /* material words each party stores */
 	size_t n_requests;
+	size_t mat_peak[MPC_MAX_PARTIES]; /* words of material each party held at once */
+	double secs;         /* wall time of the whole run */
 	int ret;
 	char err[256];
 };

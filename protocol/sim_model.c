@@ -11,11 +11,40 @@
 #define SIM_MAX_INPUTS 32
 #define SIM_MAX_PARTS 64
 
-static int need(void *arg, struct corr_list *l)
+static int deal(struct net *net, struct prg *party, void *arg)
 {
 	struct sim_model *s = arg;
 
-	return eval_need(s->md, s->frac, l);
+	return eval_plan_deal(&s->plan, net, party);
+}
+
+/* A chunk's outputs: revealed to the recipient, decoded into their rows. */
+static int chunk_done(void *arg, struct mpc *m, size_t k, size_t first, size_t rows,
+		      struct eval_out *outs, size_t n_outs)
+{
+	struct sim_model *s = arg;
+	int ret = 0;
+
+	net_set_phase(m->net, NET_PH_OUTPUT);
+	for (size_t i = 0; i < n_outs && !ret; i++) {
+		/* One chunk is the whole output, whatever its shape. */
+		size_t per_row = s->outs[i].n / s->plan.rows;
+		size_t want = s->plan.n_chunks == 1 ? s->outs[i].n : per_row * rows;
+		uint64_t *plain = mpc_alloc(outs[i].n ? outs[i].n : 1);
+
+		if (!plain)
+			return MPC_E_NOMEM;
+		if (outs[i].n != want)
+			ret = mpc_fail(MPC_E_INTERNAL, "chunk %zu: %zu output values for %zu rows",
+				       k, outs[i].n, rows);
+		else
+			ret = mpc_reveal_to(m, s->recipient, outs[i].share, outs[i].n, plain);
+		if (!ret && m->me == s->recipient)
+			fxp_decode(s->outs[i].data + first * per_row, plain, outs[i].n,
+				   outs[i].scale * m->frac);
+		mpc_free_words(plain, outs[i].n ? outs[i].n : 1);
+	}
+	return ret;
 }
 
 static int party(struct mpc *m, void *arg)
@@ -24,12 +53,7 @@ static int party(struct mpc *m, void *arg)
 	const struct model *md = s->md;
 	struct eval_input in[SIM_MAX_INPUTS];
 	struct eval_part parts[SIM_MAX_INPUTS][SIM_MAX_PARTS];
-	struct eval_out *outs = calloc(md->n_outputs ? md->n_outputs : 1, sizeof(*outs));
-	uint64_t *plain = NULL;
-	int ret;
 
-	if (!outs)
-		return mpc_fail(MPC_E_NOMEM, "outputs");
 	/* A party sees only its own parts' data, as in a job between daemons. */
 	for (size_t i = 0; i < md->n_inputs; i++) {
 		in[i] = s->inputs[i];
@@ -40,25 +64,8 @@ static int party(struct mpc *m, void *arg)
 				parts[i][p].data = NULL;
 		}
 	}
-	if ((ret = eval_run(m, md, s->owner, in, md->n_inputs, outs, md->n_outputs,
-			    s->party_layers[m->me])) != 0)
-		goto out;
-	net_set_phase(m->net, NET_PH_OUTPUT);
-	for (size_t i = 0; i < md->n_outputs && !ret; i++) {
-		if (!(plain = mpc_alloc(outs[i].n))) {
-			ret = MPC_E_NOMEM;
-			break;
-		}
-		ret = mpc_reveal_to(m, s->recipient, outs[i].share, outs[i].n, plain);
-		if (!ret && m->me == s->recipient)
-			fxp_decode(s->outs[i].data, plain, outs[i].n, outs[i].scale * m->frac);
-		mpc_free_words(plain, outs[i].n);
-	}
-out:
-	for (size_t i = 0; i < md->n_outputs; i++)
-		eval_out_free(&outs[i]);
-	free(outs);
-	return ret;
+	return eval_chunked(m, &s->plan, s->owner, in, md->n_inputs, chunk_done, s,
+			    s->party_layers[m->me]);
 }
 
 int sim_model_run(struct sim_model *s)
@@ -89,10 +96,21 @@ int sim_model_run(struct sim_model *s)
 	for (int p = 0; p < s->n_parties; p++)
 		if (!(s->party_layers[p] = calloc(md->n_nodes + 1, sizeof(*s->party_layers[p]))))
 			return mpc_fail(MPC_E_NOMEM, "results");
-	s->job = (struct sim_job){ .n_parties = s->n_parties, .frac = s->frac, .need = need,
+	if (!s->chunk_rows && s->memory &&
+	    (ret = eval_plan_pick(md, s->frac, s->n_parties, s->n_parties, 1, s->memory,
+				  s->memory_held, &s->chunk_rows)) != 0)
+		return ret;
+	if ((ret = eval_plan_init(&s->plan, md, s->frac, s->n_parties, s->chunk_rows)) != 0)
+		return ret;
+	s->job = (struct sim_job){ .n_parties = s->n_parties, .frac = s->frac, .deal = deal,
 				   .run = party, .arg = s };
+	s->job.need_words = corr_list_mat_words(&s->plan.wneed) + s->plan.chunk_mat_words;
+	s->job.n_requests = s->plan.wneed.n + s->plan.cneed[0].n;
 	if ((ret = sim_run(&s->job)) != 0)
 		return ret;
+	for (int p = 0; p < s->n_parties; p++)
+		if (s->job.mat_peak[p] > s->mat_peak)
+			s->mat_peak = s->job.mat_peak[p];
 	for (size_t k = 0; k < md->n_nodes; k++)
 		for (int p = 0; p < s->n_parties; p++) {
 			const struct eval_layer_stats *l = &s->party_layers[p][k];
@@ -118,5 +136,6 @@ void sim_model_free(struct sim_model *s)
 		free(s->party_layers[p]);
 	s->outs = NULL;
 	s->layers = NULL;
+	eval_plan_free(&s->plan);
 	memset(s->party_layers, 0, sizeof(s->party_layers));
 }

@@ -20,11 +20,20 @@ struct sim_model {
 	int owner;     /* weights */
 	int recipient; /* outputs */
 	const struct eval_input *inputs; /* md->n_inputs, parts with data */
+	/*
+	 * Rows per chunk (eval.h): chunk_rows if set, else the largest chunk
+	 * whose parties and dealer fit in memory bytes if set, else all rows.
+	 */
+	size_t chunk_rows;
+	size_t memory;
+	size_t memory_held; /* of memory, what the process holds already */
 
 	/* out (sim_model_free releases them) */
 	struct ftensor *outs;            /* md->n_outputs */
 	struct eval_layer_stats *layers; /* md->n_nodes, max over parties */
 	struct sim_job job;              /* phase statistics, error text */
+	struct eval_plan plan;           /* rows, chunk_rows, n_chunks, estimates */
+	size_t mat_peak;                 /* words of material one party held at once, at most */
 
 	/* private */
 	struct eval_layer_stats *party_layers[MPC_MAX_PARTIES];

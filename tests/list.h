@@ -12,5 +12,8 @@
 #include "list_model.h"
 #include "list_protocol.h"
 #include "list_eval.h"
+#include "list_chunk.h"
 #include "list_cfg.h"
 #include "list_privacy.h"
+#include "list_threads.h"
+#include "list_preauth.h"

@@ -17,3 +17,8 @@ X(policy_modes, 10)
 X(policy_dealer, 10)
 X(audit_lines, 10)
 X(audit_file, 10)
+/* Peer wire bounds (test_wire.c). */
+X(wire_names_ids, 10)
+X(wire_spec_bounds, 10)
+X(wire_part_bounds, 10)
+X(wire_other_frames, 10)

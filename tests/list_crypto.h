@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: MIT */
+/* The runner itself first (runner.c: what it prints for each outcome). */
+X(runner_statuses, 30)
 X(rd_bounds, 10)
 X(ring_planes_roundtrip, 10)
 X(ring_matmul_naive, 10)

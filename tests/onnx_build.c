@@ -318,7 +318,7 @@ void ob_expect(const struct ftensor *y, int ndim, const int64_t *dims, const flo
 	for (i = 0; i < (size_t)ndim; i++)
 		ASSERT_EQ(y->dims[i], dims[i]);
 	for (i = 0; i < y->n; i++)
-		if (fabs((double)y->data[i] - want[i]) > tol)
+		if (test_diff(y->data[i], want[i]) > tol)
 			TEST_FAIL("element %zu: %.9g, expected %.9g", i, y->data[i], want[i]);
 }
 

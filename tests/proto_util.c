@@ -28,7 +28,9 @@ int pt_run(struct mpc *m, void *arg)
 	net_set_phase(m->net, NET_PH_ONLINE);
 	if ((ret = t->run(t, m, xs, ys, os)) != 0)
 		goto out;
-	t->online_rounds = m->net->st[NET_PH_ONLINE].rounds;
+	/* One writer: every party counts the same rounds (a race under TSan otherwise). */
+	if (m->me == 0)
+		t->online_rounds = m->net->st[NET_PH_ONLINE].rounds;
 	if ((ret = mpc_open(m, os, t->nout, o)) != 0)
 		goto out;
 	if (m->me == 0)

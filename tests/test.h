@@ -52,6 +52,22 @@
 				  (double)(tol), a_, b_);                \
 	} while (0)
 
+/*
+ * TEST_SKIP("why %s", ...): the test cannot run here (no AES-NI, say); the
+ * runner reports "ok N name # SKIP why" and counts it apart. Never for a
+ * failure: a skipped test is not a passed one.
+ */
+#define TEST_SKIP_STATUS 77
+_Noreturn void test_skip(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+#define TEST_SKIP(...) test_skip(__VA_ARGS__)
+
+/*
+ * |a - b|, or +inf when either is NaN or infinite. fmax() and a plain
+ * "> tol" both let NaN through (fmax drops it, every comparison with it
+ * is false), so every distance a test compares goes through here.
+ */
+double test_diff(double a, double b);
+
 /* A call returning an mpc status that must succeed; prints the message. */
 #define ASSERT_OK(call)                                                  \
 	do {                                                             \

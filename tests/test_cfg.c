@@ -17,6 +17,7 @@
 #include "cfg_util.h"
 #include "err.h"
 #include "files_util.h"
+#include "pool.h"
 #include "test.h"
 
 /* Parse must fail with exactly this code and message, and leave no config. */
@@ -208,6 +209,13 @@ TEST(cfg_values)
 	ASSERT_EQ(c->node.idle_timeout, 86400);
 	ASSERT_EQ(c->policy.approve_timeout, 604800);
 	cfg_free(c);
+	/* Threads: set, or the machine's cores. */
+	c = node_with("Threads = 7\n");
+	ASSERT_EQ(c->node.threads, 7);
+	cfg_free(c);
+	c = node_with("");
+	ASSERT_EQ(c->node.threads, pool_cores());
+	cfg_free(c);
 	c = node_with("MaxJobs = 1\nHandshakeTimeout = 1s\nIdleTimeout = 2h\n"
 		      "[Policy]\nApproveTimeout = 1\n");
 	ASSERT_EQ(c->node.max_jobs, 1);
@@ -295,6 +303,8 @@ static const struct bad {
 					    "(bytes, or a number with K, M or G)" },
 	{ "MaxJobs = 65\n", MPC_E_RANGE, "alpha.conf:8: [Node] MaxJobs: '65' is out of range 1..64" },
 	{ "MaxJobs = 0\n", MPC_E_RANGE, "alpha.conf:8: [Node] MaxJobs: '0' is out of range 1..64" },
+	{ "Threads = 0\n", MPC_E_RANGE, "alpha.conf:8: [Node] Threads: '0' is out of range 1..256" },
+	{ "Threads = 257\n", MPC_E_RANGE, "alpha.conf:8: [Node] Threads: '257' is out of range 1..256" },
 	{ "MaxJobs = -1\n", MPC_E_FORMAT, "alpha.conf:8: [Node] MaxJobs: '-1' is not a number" },
 	{ "MaxJobs = 4 jobs\n", MPC_E_FORMAT, "alpha.conf:8: [Node] MaxJobs: '4 jobs' is not a number" },
 	{ "HandshakeTimeout = 0\n", MPC_E_RANGE,

@@ -27,6 +27,13 @@ TEST(cfg_lookup)
 	ASSERT(cfg_peer_by_key(c, P[0]) == &c->peers[0]);
 	ASSERT(cfg_peer_by_key(c, P[1]) == &c->peers[1]);
 	ASSERT(cfg_peer_by_key(c, other) == NULL);
+	/* A key differing from a pinned one in one byte only, first or last. */
+	memcpy(other, P[1], sizeof(other));
+	other[31] ^= 1;
+	ASSERT(cfg_peer_by_key(c, other) == NULL);
+	memcpy(other, P[1], sizeof(other));
+	other[0] ^= 0x80;
+	ASSERT(cfg_peer_by_key(c, other) == NULL);
 	ASSERT(cfg_dataset_by_name(c, "scans") == &c->datasets[0]);
 	ASSERT(cfg_dataset_by_name(c, "lenet") == NULL);
 	ASSERT(cfg_model_by_name(c, "lenet") == &c->models[0]);

@@ -287,6 +287,10 @@ static void check_kind(const struct corr_req *q, int n)
 		ASSERT_EQ(seen, prods);
 		break;
 	}
+	case CORR_WMASK:
+	case CORR_BILIN_KB:
+		TEST_FAIL("%s: dealt with the kept mask (tests/test_chunk.c)",
+			  corr_kind_name(q->kind));
 	}
 	for (int i = 0; i < n; i++)
 		corr_mat_free(&mt[i]);

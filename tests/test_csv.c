@@ -57,6 +57,25 @@ TEST(csv_parse_ok)
 	return 0;
 }
 
+/*
+ * A number cell of 127 bytes is read; 128 bytes is text (the parser copies
+ * a cell into a 128-byte buffer with its NUL: one more would overflow it).
+ */
+static void csv_long_cells(void)
+{
+	char s[200];
+	struct ftensor t;
+	size_t o = (size_t)sprintf(s, "1,2\n3,1.");
+
+	memset(s + o, '0', 125);
+	strcpy(s + o + 125, "\n");
+	ASSERT_OK(csv_str(s, &t));
+	ASSERT(t.n == 4 && t.data[3] == 1.0f);
+	ftensor_free(&t);
+	strcpy(s + o + 125, "0\n");
+	ASSERT_FAIL(csv_str(s, &t), MPC_E_FORMAT, "is not a number");
+}
+
 TEST(csv_errors)
 {
 	struct ftensor t;
@@ -80,6 +99,7 @@ TEST(csv_errors)
 	ASSERT_FAIL(csv_str("1,1e39\n", &t), MPC_E_RANGE, "'1e39'");
 	ASSERT_FAIL(csv_str("1,1e999\n", &t), MPC_E_RANGE, "");
 	ASSERT_FAIL(csv_str("", &t), MPC_E_SHORT, "no data rows");
+	csv_long_cells();
 	ASSERT_FAIL(csv_str(" \r\n\n", &t), MPC_E_SHORT, "no data rows");
 	ASSERT_FAIL(csv_str("a,b\n", &t), MPC_E_SHORT, "no data rows");
 	ASSERT(t.data == NULL);

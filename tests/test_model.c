@@ -50,8 +50,7 @@ static double max_abs_diff(const struct ftensor *a, const struct ftensor *b)
 	ASSERT_EQ(a->ndim, b->ndim);
 	ASSERT(!memcmp(a->dims, b->dims, (size_t)a->ndim * sizeof(int64_t)));
 	for (i = 0; i < a->n; i++)
-		if (fabs((double)a->data[i] - b->data[i]) > d)
-			d = fabs((double)a->data[i] - b->data[i]);
+		d = fmax(d, test_diff(a->data[i], b->data[i]));
 	return d;
 }
 

@@ -130,8 +130,7 @@ TEST(proto_sigmoid)
 			double v = fxp_to_double(t.x[i], 16);
 			double want = 1.0 / (1.0 + exp(-v)), got = fxp_to_double(t.out[i], 16);
 
-			if (fabs(got - want) > worst)
-				worst = fabs(got - want);
+			worst = fmax(worst, test_diff(got, want));
 		}
 		ASSERT(worst < 1.5e-3);
 		pt_free(&t);
@@ -179,7 +178,7 @@ static void softmax_case(int n, size_t outer, size_t k, size_t inner, double sca
 				double want = exp(fxp_to_double(t.x[at], 16) - mx) / sum;
 				double got = fxp_to_double(t.out[at], 16);
 
-				worst = fmax(worst, fabs(got - want));
+				worst = fmax(worst, test_diff(got, want));
 			}
 		}
 	if (worst >= 2e-3)

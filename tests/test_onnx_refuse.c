@@ -12,6 +12,7 @@
 
 #include "err.h"
 #include "onnx_build.h"
+#include "onnx_int.h"
 #include "test.h"
 
 static const int64_t d4[] = { 1, 1, 4, 4 }, dn2[] = { -1, 2 }, d2[] = { 2 };
@@ -36,6 +37,26 @@ static void refuse(struct ob *b, int code, const char *w1, const char *w2)
 	ASSERT(strstr(mpc_errmsg(code), w2));
 	ASSERT(!m);
 	ob_free(b);
+}
+
+/* A Relu with k attributes "foo": refused by their count, or by the name. */
+static void many_attrs(size_t k, int code, const char *word)
+{
+	static Mpconnx__AttributeProto a[40], *pa[40];
+	Mpconnx__NodeProto *n;
+	struct ob *b = one_node("Relu", "many", &n);
+
+	ASSERT(k <= 40);
+	for (size_t i = 0; i < k; i++) {
+		mpconnx__attribute_proto__init(&a[i]);
+		a[i].name = "foo";
+		a[i].has_type = a[i].has_i = 1;
+		a[i].type = MPCONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT;
+		pa[i] = &a[i];
+	}
+	n->attribute = pa;
+	n->n_attribute = k;
+	refuse(b, code, word, "many");
 }
 
 TEST(onnx_refuse_attrs)
@@ -104,6 +125,24 @@ TEST(onnx_refuse_attrs)
 	b = one_node("Reshape", "rs", &n);
 	n->input[n->n_input++] = "x";
 	refuse(b, MPC_E_UNSUPPORTED, "constant int64", "rs");
+
+	/* The bounds themselves: an INTS value up to ONNX_ATTR_MAX, 32 attributes. */
+	b = one_node("MaxPool", "pool6", &n);
+	ob_ints(b, n, "kernel_shape", 2, 2, 2, 0, 0);
+	ob_ints(b, n, "strides", 2, ONNX_ATTR_MAX, 1, 0, 0);
+	{
+		struct model *m = NULL;
+
+		ASSERT_OK(ob_parse(b, &m));
+		model_free(m);
+		ob_free(b);
+	}
+	b = one_node("MaxPool", "pool7", &n);
+	ob_ints(b, n, "kernel_shape", 2, 2, 2, 0, 0);
+	ob_ints(b, n, "strides", 2, ONNX_ATTR_MAX + 1, 1, 0, 0);
+	refuse(b, MPC_E_UNSUPPORTED, "strides value 1048577 is not supported", "pool7");
+	many_attrs(32, MPC_E_UNSUPPORTED, "attribute 'foo' is not supported");
+	many_attrs(33, MPC_E_FORMAT, "33 attributes");
 	return 0;
 }
 
@@ -191,6 +230,8 @@ TEST(onnx_tensor_formats)
 {
 	static const uint8_t raw32[] = { 0, 0, 0xc0, 0x3f, 0, 0, 0x20, 0xc1 }; /* 1.5, -10 */
 	static const uint8_t raw16[] = { 0x00, 0x3c, 0x01, 0x00 }; /* 1, 2^-24 */
+	static const uint8_t raw32x[] = { 0, 0, 0xc0, 0x3f, 0, 0, 0x20, 0xc1, 0 };
+	static const int64_t d9[FT_MAX_DIMS + 1] = { 2, 1, 1, 1, 1, 1, 1, 1, 1 };
 	static const double dd[] = { 0.25, -3 };
 	static const int32_t i32[] = { 7, -8 }, h16[] = { 0xc000, 0x7bff }; /* -2, 65504 */
 	static const int64_t i64[] = { 5, 1 << 20 };
@@ -251,6 +292,16 @@ TEST(onnx_tensor_formats)
 	t->raw_data.data = (uint8_t *)raw32;
 	t->raw_data.len = 7;
 	refuse(b, MPC_E_FORMAT, "data does not hold", "'c'");
+	b = add_model(&t); /* one byte too many is as wrong as one too few */
+	t->n_float_data = 0;
+	t->has_raw_data = 1;
+	t->raw_data.data = (uint8_t *)raw32x;
+	t->raw_data.len = 9;
+	refuse(b, MPC_E_FORMAT, "data does not hold", "'c'");
+	b = add_model(&t);
+	t->n_dims = FT_MAX_DIMS + 1;
+	t->dims = (int64_t *)d9;
+	refuse(b, MPC_E_UNSUPPORTED, "rank 9 (at most 8)", "'c'");
 	b = add_model(&t);
 	t->has_raw_data = 1;
 	t->raw_data.data = (uint8_t *)raw32;

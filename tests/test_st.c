@@ -259,6 +259,11 @@ TEST(st_hostile)
 	       8, MPC_E_TOOBIG, "exceeds");
 	st_bad(T("\"shape\":[2],\"data_offsets\":[0]}"), 8, MPC_E_FORMAT, "[begin, end]");
 	st_bad(T("\"shape\":[2],\"data_offsets\":[8,0]}"), 8, MPC_E_FORMAT, "end before");
+	/* One byte past the data, and the end of a tensor that would fit. */
+	st_bad(T("\"shape\":[2],\"data_offsets\":[0,8]}"), 7, MPC_E_FORMAT,
+	       "end 8 beyond data size 7");
+	st_bad(T("\"shape\":[2],\"data_offsets\":[0,8]}"), 4, MPC_E_FORMAT,
+	       "end 8 beyond data size 4");
 	st_bad(T("\"shape\":[2],\"data_offsets\":[0,8]}"), 12, MPC_E_FORMAT, "cover 8");
 	st_bad(T("\"shape\":[2],\"data_offsets\":[4,12]}"), 12, MPC_E_FORMAT, "[0, 4)");
 	st_bad(T("\"shape\":[2],\"data_offsets\":[0,18446744073709551615]}"), 8,

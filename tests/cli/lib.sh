@@ -14,7 +14,7 @@
 #   watch_log FILE      a long-lived process's log: new sanitizer reports in
 #                       it fail the next check too
 #   expect_fail NAME WORD CMD...  exit 1..127, one stderr line with WORD
-#   build_tools         tests/tools into $TMP (npycmp, tproxy, freeport)
+#   build_tools         tests/tools into $TMP (npycmp, tproxy, freeport, pflood)
 #   finish              a missing or short plan counts as failed checks
 PASS=0
 FAIL=0
@@ -126,7 +126,8 @@ build_tools() {
 	cc $cflags -I. -Icrypto -Imodel tests/tools/npycmp.c model/npy.c model/ftensor.c \
 		model/csv.c crypto/err.c crypto/rd.c -lm -o "$TMP/npycmp" 2>"$TMP/cc.err" &&
 		cc $cflags tests/tools/tproxy.c -o "$TMP/tproxy" 2>>"$TMP/cc.err" &&
-		cc $cflags tests/tools/freeport.c -o "$TMP/freeport" 2>>"$TMP/cc.err"
+		cc $cflags tests/tools/freeport.c -o "$TMP/freeport" 2>>"$TMP/cc.err" &&
+		cc $cflags tests/tools/pflood.c -o "$TMP/pflood" 2>>"$TMP/cc.err"
 }
 
 # plan N: the suite will run exactly N checks (TAP "1..N"); declared first.

@@ -14,7 +14,7 @@ cd "$(dirname "$0")/../.." || exit 1
 CTL=${1:-bin/mpcctl}
 F=tests/fixtures
 MODELS="iris_logreg digits_mlp wine_mlp tiny_cnn digits_resavg digits_bn_softmax"
-plan 52
+plan 55
 
 # accurate LOG TOL: the tool's own plaintext check (text or JSON) says its
 # max error is within TOL.
@@ -97,6 +97,13 @@ for m in wine_mlp tiny_cnn; do
 		--frac-bits 20 -o "$TMP/o.npy"
 done
 
+# The pool of local arithmetic: one thread, and more than the cores.
+for t in 1 4; do
+	sim "simulate digits_resavg, --threads $t" $F/digits_resavg/expected.npy -- \
+		--model $F/digits_resavg/model.onnx --input input=$F/digits_resavg/input.npy \
+		--parties 3 --threads $t -o "$TMP/o.npy"
+done
+
 # npycmp must be able to fail: a zeroed result, a NaN, a wrong shape.
 E=$F/tiny_cnn/expected.npy
 size=$(wc -c <$E)
@@ -148,6 +155,7 @@ mal "wrong input width" "input" --model $F/digits_mlp/model.onnx --input input=$
 mal "missing input file" "nosuch.npy" --model $F/digits_mlp/model.onnx --input input=$TMP/nosuch.npy
 mal "unknown input name" "no --input" --model $F/digits_mlp/model.onnx --input pixels=$F/digits_mlp/input.npy
 mal "bad party count" "--parties" --model $F/digits_mlp/model.onnx --input input=$F/digits_mlp/input.npy --parties 1
+mal "bad thread count" "--threads" --model $F/digits_mlp/model.onnx --input input=$F/digits_mlp/input.npy --threads 0
 mal "ot not available" "ot" --model $F/digits_mlp/model.onnx --input input=$F/digits_mlp/input.npy --offline ot
 printf 'a,b\n1,2\n3\n' >"$TMP/ragged.csv"
 mal "ragged CSV refused" "ragged.csv" --model $F/iris_logreg/model.onnx --input input=$TMP/ragged.csv
