@@ -103,6 +103,7 @@ struct cfg_node {
 	enum cfg_cipher cipher;		/* what we propose when we dial; default auto */
 	uint64_t max_frame;		/* bytes, 64K..16M, default 1M */
 	uint32_t max_jobs;		/* 1..64, default 4 */
+	uint32_t job_history;		/* ended jobs kept, 1..100000, default 256 */
 	uint64_t job_memory;		/* bytes per job, 16M..1024G, default 1G */
 	uint32_t threads;		/* local arithmetic, 1..256, default the cores */
 	uint32_t handshake_timeout;	/* seconds, 1..300, default 5 */

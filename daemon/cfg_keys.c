@@ -57,6 +57,7 @@ const struct cfg_key cfg__keys[] = {
 	ROW(NODE, "Cipher", ENUM, cfg_node, cipher, 0, 0, "auto", 0, ciphers),
 	ROW(NODE, "MaxFrame", SIZE, cfg_node, max_frame, 64 * KB, 16 * MB, "1M", 0, NULL),
 	ROW(NODE, "MaxJobs", UINT, cfg_node, max_jobs, 1, 64, "4", 0, NULL),
+	ROW(NODE, "JobHistory", UINT, cfg_node, job_history, 1, 100000, "256", 0, NULL),
 	ROW(NODE, "JobMemory", SIZE, cfg_node, job_memory, 16 * MB, 1024 * GB, "1G", 0, NULL),
 	/* No default here: the machine's cores, when the file is read (cfg.c). */
 	ROW(NODE, "Threads", UINT, cfg_node, threads, 1, POOL_MAX_THREADS, NULL, 0, NULL),

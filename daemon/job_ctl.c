@@ -17,10 +17,9 @@
 #include "log.h"
 
 /*
- * Ended jobs kept for `mpcctl status`/`result`: the newest JOB_HISTORY,
+ * Ended jobs kept for `mpcctl status`/`result`: the newest JobHistory,
  * none older than ResultRetention, which also removes its result file.
  */
-#define JOB_HISTORY 256
 
 static void prune_history(struct server *s, time_t now)
 {
@@ -33,7 +32,7 @@ static void prune_history(struct server *s, time_t now)
 			   !j->thread_started && !j->loading;
 		int expired = done && now - j->updated >= (time_t)s->cfg->node.result_retention;
 
-		if (expired || (done && ++ended > JOB_HISTORY)) {
+		if (expired || (done && ++ended > s->cfg->node.job_history)) {
 			if (expired) {
 				log_info("job %.8s: expired (ResultRetention)", j->id);
 				job__drop_result(j);
