@@ -114,14 +114,22 @@ static void json_job(const Mpcctlpb__JobInfo *j, const char *indent)
 	       "\"created\": %lld, \"updated\": %lld, \"result_here\": %s, "
 	       "\"needs_approval\": %s,\n%s \"offline_seconds\": %.6f, \"online_seconds\": %.6f, "
 	       "\"online_rounds\": %llu, \"online_bytes_sent\": %llu, \"offline_bytes\": %llu, "
-	       "\"layers_seconds\": %.6f, \"weights_seconds\": %.6f, \"weights_bytes_sent\": %llu}",
+	       "\"layers_seconds\": %.6f, \"weights_seconds\": %.6f, \"weights_bytes_sent\": %llu,\n"
+	       "%s \"rows_done\": %llu, \"rows_total\": %llu, \"chunk\": %u, \"chunks\": %u, "
+	       "\"chunk_rows\": %llu, \"rows_per_s\": %.3f, \"eta_s\": %.3f,\n"
+	       "%s \"daemon_peak_rss\": %llu, \"job_peak_material\": %llu, "
+	       "\"job_memory_estimate\": %llu}",
 	       indent, j->layer, j->layers,
 	       (unsigned long long)j->bytes_sent, (unsigned long long)j->bytes_recv,
 	       (long long)j->created, (long long)j->updated, j->result_here ? "true" : "false",
 	       j->needs_approval ? "true" : "false", indent, j->offline_seconds, j->online_seconds,
 	       (unsigned long long)j->online_rounds, (unsigned long long)j->online_bytes_sent,
 	       (unsigned long long)j->offline_bytes, j->layers_seconds, j->weights_seconds,
-	       (unsigned long long)j->weights_bytes_sent);
+	       (unsigned long long)j->weights_bytes_sent, indent,
+	       (unsigned long long)j->rows_done, (unsigned long long)j->rows_total, j->chunk,
+	       j->chunks, (unsigned long long)j->chunk_rows, j->rows_per_s, j->eta_s, indent,
+	       (unsigned long long)j->daemon_peak_rss, (unsigned long long)j->job_peak_material,
+	       (unsigned long long)j->job_memory_estimate);
 }
 
 /* "alpha,beta,gamma", cut with "..." when it does not fit. */
@@ -210,6 +218,37 @@ int list_main(int argc, char **argv)
 	return cli_flush(verb);
 }
 
+static int is_state(const Mpcctlpb__JobInfo *j, const char *s)
+{
+	return j->state && !strcmp(j->state, s);
+}
+
+/* "1h02m", "3m05s", "12s": an ETA. */
+static void dur(char *buf, size_t len, double s)
+{
+	long long t = (long long)(s + 0.5);
+
+	if (t >= 3600)
+		snprintf(buf, len, "%lldh%02lldm", t / 3600, t / 60 % 60);
+	else if (t >= 60)
+		snprintf(buf, len, "%lldm%02llds", t / 60, t % 60);
+	else
+		snprintf(buf, len, "%llds", t);
+}
+
+/* ", 123.4 rows/s, ETA 3m05s" once a chunk has finished; "" before. */
+static void rate(char *buf, size_t len, const Mpcctlpb__JobInfo *j)
+{
+	char eta[32];
+
+	buf[0] = '\0';
+	if (j->rows_per_s <= 0)
+		return;
+	dur(eta, sizeof(eta), j->eta_s);
+	snprintf(buf, len, ", %.1f rows/s%s%s", j->rows_per_s, is_state(j, "running") ? ", ETA " : "",
+		 is_state(j, "running") ? eta : "");
+}
+
 static void kv(const char *key, const char *val)
 {
 	printf("%-16s%s\n", key, val && *val ? val : "-");
@@ -257,6 +296,26 @@ static void status_text(const Mpcctlpb__JobInfo *j)
 	kv("phase:", cli_clean(buf, sizeof(buf), j->phase));
 	snprintf(buf, sizeof(buf), "%u of %u done", j->layer, j->layers);
 	kv("layers:", buf);
+	if (j->rows_total) {
+		char rt[96];
+
+		rate(rt, sizeof(rt), j);
+		snprintf(buf, sizeof(buf), "%llu of %llu done, chunk %u of %u (%llu rows each)%s",
+			 (unsigned long long)j->rows_done, (unsigned long long)j->rows_total,
+			 j->chunk, j->chunks, (unsigned long long)j->chunk_rows, rt);
+		kv("rows:", buf);
+	}
+	{
+		char a[32], b[32], c[32];
+
+		/* The daemon's peak (every job and the loop: one process) and this job's own. */
+		cli_bytes(a, sizeof(a), j->daemon_peak_rss);
+		cli_bytes(b, sizeof(b), j->job_peak_material);
+		cli_bytes(c, sizeof(c), j->job_memory_estimate);
+		snprintf(buf, sizeof(buf), "daemon peak RSS %s; this job: correlated randomness "
+			 "held at most %s, planned %s", a, b, c);
+		kv("memory:", buf);
+	}
 	kv_bytes("sent:", j->bytes_sent);
 	kv_bytes("received:", j->bytes_recv);
 	kv_time("created:", j->created);
@@ -337,21 +396,25 @@ static void sleep_secs(double s)
 		;
 }
 
-static int is_state(const Mpcctlpb__JobInfo *j, const char *s)
-{
-	return j->state && !strcmp(j->state, s);
-}
 
-/* "running online, layer 4/9, sent 12.3 MB" and the like. */
+/*
+ * "running online, layer 4/9, sent 12.3 MB"; in chunks "running online,
+ * chunk 3/17, rows 1200 of 10000, 512.0 rows/s, ETA 17s, sent 1.2 GB".
+ */
 static void describe(char *buf, size_t len, const Mpcctlpb__JobInfo *j, const char *id)
 {
-	char sent[32], recv[32], st[64], ph[64];
+	char sent[32], recv[32], st[64], ph[64], rt[96];
 
 	cli_bytes(sent, sizeof(sent), j->bytes_sent);
 	cli_bytes(recv, sizeof(recv), j->bytes_recv);
 	cli_clean(st, sizeof(st), j->state);
 	cli_clean(ph, sizeof(ph), j->phase);
-	if (is_state(j, "running") && j->layers && !strcmp(ph, "online"))
+	rate(rt, sizeof(rt), j);
+	if (is_state(j, "running") && j->chunks > 1)
+		snprintf(buf, len, "job %s: running %s, chunk %u/%u, rows %llu of %llu%s, sent %s", id,
+			 *ph ? ph : "(setup)", j->chunk ? j->chunk : 1, j->chunks,
+			 (unsigned long long)j->rows_done, (unsigned long long)j->rows_total, rt, sent);
+	else if (is_state(j, "running") && j->layers && !strcmp(ph, "online"))
 		snprintf(buf, len, "job %s: running online, layer %u/%u, sent %s", id, j->layer,
 			 j->layers, sent);
 	else if (is_state(j, "running"))
@@ -364,6 +427,10 @@ static void describe(char *buf, size_t len, const Mpcctlpb__JobInfo *j, const ch
 		snprintf(buf, len, "job %s: proposed, waiting for the parties to accept", id);
 	else if (is_state(j, "accepted"))
 		snprintf(buf, len, "job %s: accepted, waiting to start", id);
+	else if (is_state(j, "finished") && j->rows_total)
+		snprintf(buf, len, "job %s: finished, %llu rows in %u chunk%s%s, sent %s, received %s",
+			 id, (unsigned long long)j->rows_total, j->chunks, j->chunks == 1 ? "" : "s",
+			 rt, sent, recv);
 	else if (is_state(j, "finished"))
 		snprintf(buf, len, "job %s: finished, sent %s, received %s", id, sent, recv);
 	else
@@ -441,8 +508,13 @@ int wait_main(int argc, char **argv)
 			width = n;
 			open_line = 1;
 		} else {
-			snprintf(key, sizeof(key), "%s|%s|%u|%d", j->state ? j->state : "",
-				 j->phase ? j->phase : "", j->layer, j->needs_approval);
+			/* In chunks, a line per chunk: not per phase and layer of each. */
+			if (j->chunks > 1 && is_state(j, "running"))
+				snprintf(key, sizeof(key), "running|%u|%llu", j->chunk,
+					 (unsigned long long)j->rows_done);
+			else
+				snprintf(key, sizeof(key), "%s|%s|%u|%d", j->state ? j->state : "",
+					 j->phase ? j->phase : "", j->layer, j->needs_approval);
 			if (strcmp(key, last)) {
 				printf("%s\n", line);
 				memcpy(last, key, sizeof(last));

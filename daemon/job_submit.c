@@ -164,6 +164,12 @@ static void start_all(struct job *j)
 		job__abort(j, r, 1);
 		return;
 	}
+	/* chunk_rows is the proposer's to pick, from its own JobMemory; every node checks its own. */
+	if (job__pick_rows(j, why, sizeof(why)) != 0) {
+		snprintf(r, sizeof(r), "%s: %s", j->srv->cfg->node.name, why);
+		job__abort(j, r, 1);
+		return;
+	}
 	st.spec = j->spec;
 	st.graph_hash = j->graph_hash;
 	f.msg_case = MPCPB__FRAME__MSG_START;
@@ -401,6 +407,11 @@ int job_submit(struct server *s, const Mpcctlpb__Submit *req, char *id, char *er
 		snprintf(err, errlen, "--frac-bits %d: from 1 to 30", req->frac_bits);
 		return MPC_E_ARG;
 	}
+	if (req->chunk_rows > WIRE_MAX_CHUNK_ROWS) {
+		snprintf(err, errlen, "--chunk-rows %llu: at most %llu",
+			 (unsigned long long)req->chunk_rows, (unsigned long long)WIRE_MAX_CHUNK_ROWS);
+		return MPC_E_ARG;
+	}
 	if ((ret = pick_dealer(s, req->offline, dealer, err, errlen)) != 0)
 		return ret;
 	add_party(parties, &np, self);
@@ -458,6 +469,7 @@ int job_submit(struct server *s, const Mpcctlpb__Submit *req, char *id, char *er
 	spec.recipients = precips;
 	spec.dealer = dealer;
 	spec.frac_bits = req->frac_bits ? req->frac_bits : 16;
+	spec.chunk_rows = req->chunk_rows;
 	spec.n_parties = np;
 	spec.parties = pparties;
 	if (!(j = job__new(s, &spec, err, errlen)))
