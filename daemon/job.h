@@ -67,6 +67,7 @@ struct job {
 	char detail[WIRE_MAX_REASON + 1]; /* (mu) local only: values, paths, cells */
 	time_t created, updated, approve_deadline;
 	int answered[JOB_MAX_EP];      /* (loop) proposer */
+	uint64_t ep_memory[JOB_MAX_EP]; /* (loop) proposer: each one's JobMemory (answers; 0 unknown) */
 	/* this node's contribution */
 	struct model *model;           /* the owner's, with weights */
 	/*
@@ -195,8 +196,11 @@ void job__abort_local(struct job *j, const char *reason);
 int job__result_path(struct job *j, char *buf, size_t len);
 
 /*
- * job_chunk.c. The proposer, at Start: chunk_rows from its JobMemory when
- * the submitter gave none (why: a public line when one row does not fit).
+ * job_chunk.c. The proposer, at Start: chunk_rows from the smallest
+ * JobMemory of the compute parties (their answers) when the submitter
+ * gave none, and the plan checked against every node's JobMemory, so a
+ * job that does not fit is refused before any byte of it moves (why: a
+ * public line with the numbers).
  */
 int job__pick_rows(struct job *j, char *why, size_t len);
 /* The plan, checked against this node's JobMemory (a public refusal with the numbers). */

@@ -20,44 +20,77 @@
 
 #define MIB(b) (((size_t)(b) + ((size_t)1 << 20) - 1) >> 20)
 
-/* Bytes this node needs for chunks of one row (the refusal's numbers). */
-static size_t one_row(const struct model *md, const struct job *j)
+static const char *who(const struct job *j, int ep)
 {
-	size_t pb = 0, db = 0;
-
-	if (eval_chunk_mem(md, j->spec->frac_bits, j->n, 1, &pb, &db) != 0)
-		return 0;
-	return j->me == j->n ? db : pb;
+	return ep == j->n ? "at the dealer" : "per party";
 }
 
-static const char *who(const struct job *j)
+/* The endpoint's name: a compute party's, or the dealer's. */
+static const char *ep_name(const struct job *j, int ep)
 {
-	return j->me == j->n ? "at the dealer" : "per party";
+	return ep < j->n ? j->spec->parties[ep] : j->spec->dealer;
 }
 
+/*
+ * chunk_rows, and the plan's bytes against every JobMemory known (the
+ * proposer's own, the others' from their answers). Public numbers only:
+ * the plan follows the public graph and the spec.
+ */
 int job__pick_rows(struct job *j, char *why, size_t len)
 {
-	uint64_t mem = j->srv->cfg->node.job_memory;
+	uint64_t budget = 0;
+	size_t rows, pb[2] = { 0 }, db[2] = { 0 };
 	struct model *md = NULL;
-	size_t rows = 0;
 	int ret;
 
-	if (j->spec->chunk_rows)
-		return 0;
+	j->ep_memory[j->me] = j->srv->cfg->node.job_memory;
+	for (int e = 0; e < j->n; e++)
+		if (j->ep_memory[e] && (!budget || j->ep_memory[e] < budget))
+			budget = j->ep_memory[e];
 	/* The public graph: its shapes alone decide the plan, as on every party. */
 	if ((ret = job__model(j, 1, &md)) != 0) {
 		snprintf(why, len, "%s", mpc_errpub(ret));
 		return ret;
 	}
-	ret = eval_plan_pick(md, j->spec->frac_bits, j->n, 1, 0, (size_t)mem, 0, &rows);
-	if (ret == MPC_E_TOOBIG)
-		snprintf(why, len, "one row needs %zu MiB of correlated randomness and buffers "
-			 "%s, JobMemory is %llu MiB", MIB(one_row(md, j)), who(j),
-			 (unsigned long long)(mem >> 20));
-	else if (ret)
-		snprintf(why, len, "%s", mpc_errpub(ret));
-	else
+	rows = (size_t)md->values[md->inputs[0]].dims[0];
+	if (!j->spec->chunk_rows) {
+		size_t pick = 0;
+
+		ret = eval_plan_pick(md, j->spec->frac_bits, j->n, 1, 0, (size_t)budget, 0, &pick);
+		j->spec->chunk_rows = pick;
+		if (ret == MPC_E_TOOBIG)
+			ret = 0; /* one row does not fit: the numbers below */
+		else if (ret)
+			goto out;
+	}
+	if ((ret = eval_chunk_mem(md, j->spec->frac_bits, j->n, 1, &pb[0], &db[0])) != 0 ||
+	    (ret = eval_chunk_mem(md, j->spec->frac_bits, j->n,
+				  j->spec->chunk_rows && j->spec->chunk_rows < rows ?
+				  (size_t)j->spec->chunk_rows : rows, &pb[1], &db[1])) != 0)
+		goto out;
+	for (int e = 0; e < j->n_ep && !ret; e++) {
+		uint64_t mem = j->ep_memory[e];
+		size_t one = e == j->n ? db[0] : pb[0], need = e == j->n ? db[1] : pb[1];
+
+		if (!mem || need <= mem)
+			continue;
+		ret = MPC_E_TOOBIG;
+		if (one > mem || !j->spec->chunk_rows || j->spec->chunk_rows == 1)
+			snprintf(why, len, "one row needs %zu MiB of correlated randomness and "
+				 "buffers %s, the JobMemory of %s is %llu MiB", MIB(one), who(j, e),
+				 ep_name(j, e), (unsigned long long)(mem >> 20));
+		else
+			snprintf(why, len, "chunks of %llu rows need %zu MiB of correlated "
+				 "randomness and buffers %s (one row needs %zu MiB), the JobMemory "
+				 "of %s is %llu MiB", (unsigned long long)j->spec->chunk_rows,
+				 MIB(need), who(j, e), MIB(one), ep_name(j, e),
+				 (unsigned long long)(mem >> 20));
+	}
+	if (!ret && !j->spec->chunk_rows)
 		j->spec->chunk_rows = rows;
+out:
+	if (ret && ret != MPC_E_TOOBIG)
+		snprintf(why, len, "%s", mpc_errpub(ret));
 	model_free(md);
 	return ret;
 }
@@ -66,7 +99,7 @@ int job__plan(struct job *j, const struct model *md, struct eval_plan *p)
 {
 	uint64_t mem = j->srv->cfg->node.job_memory;
 	char why[WIRE_MAX_REASON + 1];
-	size_t need;
+	size_t need, one, pb = 0, db = 0;
 	int ret;
 
 	if ((ret = eval_plan_init(p, md, j->spec->frac_bits, j->n,
@@ -81,15 +114,22 @@ int job__plan(struct job *j, const struct model *md, struct eval_plan *p)
 	pthread_mutex_unlock(&j->mu);
 	if (need <= mem)
 		return 0;
-	/* Public numbers: the plan follows the public graph; JobMemory is this node's limit. */
-	if (p->chunk_rows == 1)
+	/*
+	 * The proposer checked every JobMemory it was told; this node checks
+	 * its own again (a proposer that did not). Public numbers: the plan
+	 * follows the public graph; JobMemory is this node's limit.
+	 */
+	one = p->chunk_rows == 1 ? need : 0;
+	if (!one && eval_chunk_mem(md, j->spec->frac_bits, j->n, 1, &pb, &db) == 0)
+		one = j->me == j->n ? db : pb;
+	if (one > mem || p->chunk_rows == 1)
 		snprintf(why, sizeof(why), "one row needs %zu MiB of correlated randomness and "
-			 "buffers %s, JobMemory is %llu MiB", MIB(need), who(j),
+			 "buffers %s, JobMemory is %llu MiB", MIB(one), who(j, j->me),
 			 (unsigned long long)(mem >> 20));
 	else
 		snprintf(why, sizeof(why), "chunks of %zu rows need %zu MiB of correlated "
 			 "randomness and buffers %s (one row needs %zu MiB), JobMemory is %llu MiB",
-			 p->chunk_rows, MIB(need), who(j), MIB(one_row(md, j)),
+			 p->chunk_rows, MIB(need), who(j, j->me), MIB(one),
 			 (unsigned long long)(mem >> 20));
 	eval_plan_free(p);
 	mpc_fail(MPC_E_TOOBIG, "%s", why);

@@ -100,6 +100,7 @@ int job__answer(struct job *j)
 	a.n_parts = own_parts(j, parts, pp);
 	a.parts = pp;
 	a.graph_hash = j->graph_hash;
+	a.job_memory = j->srv->cfg->node.job_memory;
 	job__set_state(j, JOB_ACCEPTED, NULL);
 	job__audit(j, "accepted", NULL);
 	if (!prop)
@@ -195,6 +196,7 @@ void job__on_answer(struct job *j, struct peer *from, const Mpcpb__JobAnswer *a)
 		job__abort(j, a->reason && *a->reason ? a->reason : "refused", 1);
 		return;
 	}
+	j->ep_memory[e] = a->job_memory;
 	for (size_t k = 0; k < a->n_parts; k++) {
 		const Mpcpb__Part *ap = a->parts[k];
 		int found = 0;
