@@ -157,7 +157,7 @@ if [ "${BENCH_WAN:-1}" = 1 ]; then
 fi
 
 # Real-sized jobs in chunks (bench/rows.sh): LeNet over 10,000 rows with 2
-# and 3 parties, a tabular MLP over 10^5 rows; BENCH_ROWS=0 skips them.
+# and 3 parties, a tabular MLP over 10^6 rows; BENCH_ROWS=0 skips them.
 if [ "${BENCH_ROWS:-1}" = 1 ] && [ "$QUICK" != 1 ]; then
 	echo "# real-sized jobs in chunks of rows (daemons, fresh consortium each)" >&2
 	bash bench/rows.sh "$OUT/results.jsonl" >/dev/null || echo "bench/rows.sh failed" >&2
