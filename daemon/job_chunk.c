@@ -290,6 +290,9 @@ int job__chunk_done(void *arg, struct mpc *m, size_t k, size_t first, size_t row
 	pthread_mutex_lock(&j->mu);
 	j->rows_done += rows;
 	j->chunks_done = (uint32_t)k + 1;
+	/* The next chunk starts with its material (the dealer's, made meanwhile). */
+	if (j->chunks_done < j->chunks)
+		j->phase = NET_PH_OFFLINE;
 	j->mat_peak = m->mat_peak;
 	j->rows_at = net_now();
 	pthread_mutex_unlock(&j->mu);
