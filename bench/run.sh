@@ -6,7 +6,7 @@
 # Prints one JSON object per line (also in build/bench/results.jsonl) and
 # writes docs/benchmarks.md. Compare ratios within one run: absolute times
 # on a shared machine drift. BENCH_QUICK=1 skips LeNet batch 64;
-# BENCH_INPROC=0 and BENCH_WAN=0 skip those parts.
+# BENCH_INPROC=0, BENCH_WAN=0 and BENCH_ROWS=0 skip those parts.
 set -u
 cd "$(dirname "$0")/.."
 . tests/daemon/cluster.sh
@@ -154,6 +154,13 @@ if [ "${BENCH_WAN:-1}" = 1 ]; then
 	cluster_stop_all
 	kill "${PROXIES[@]}" 2>/dev/null
 	wait "${PROXIES[@]}" 2>/dev/null
+fi
+
+# Real-sized jobs in chunks (bench/rows.sh): LeNet over 10,000 rows with 2
+# and 3 parties, a tabular MLP over 10^6 rows; BENCH_ROWS=0 skips them.
+if [ "${BENCH_ROWS:-1}" = 1 ] && [ "$QUICK" != 1 ]; then
+	echo "# real-sized jobs in chunks of rows (daemons, fresh consortium each)" >&2
+	bash bench/rows.sh "$OUT/results.jsonl" >/dev/null || echo "bench/rows.sh failed" >&2
 fi
 
 bash bench/report.sh "$OUT/results.jsonl" >docs/benchmarks.md

@@ -86,4 +86,11 @@ void cli_bytes(char *buf, size_t len, uint64_t b);
 /* "3m" + suffix; "-" for t <= 0 (unset). */
 const char *cli_ago(char *buf, size_t len, int64_t t, const char *suffix);
 
+/* A job on the command line (cli_wait.c): an id or a unique prefix, lower-cased into id; 0 or 2. */
+#define JOB_ID_MAX 64
+int cli_job_id(const char *verb, const char *arg, char id[static JOB_ID_MAX + 1]);
+/* cli_status.c: the job's state is s; ", 123.4 rows/s, ETA 3m05s" once rows moved, else "". */
+int cli_job_is(const Mpcctlpb__JobInfo *j, const char *s);
+void cli_job_rate(char *buf, size_t len, const Mpcctlpb__JobInfo *j);
+
 #endif

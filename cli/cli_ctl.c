@@ -374,13 +374,16 @@ static const char submit_usage[] =
 	"              --input NAME=NODE:DATASET[,NODE:DATASET...]\n"
 	"                    | NAME=NODE:DATASET[+NODE:DATASET...]\n"
 	"              --output NODE[,NODE...] [--offline dealer[:NODE]|ot] [--frac-bits F]\n"
+	"              [--chunk-rows N]\n"
 	"\n"
 	"Proposes a job to the parties and prints its id. --input and --output may be\n"
 	"given more than once. Parts joined with ',' are columns of the same rows (joined\n"
 	"on the last axis, in this order); parts joined with '+' are more rows (joined on\n"
 	"the first axis). --output names the nodes the results are revealed to.\n"
 	"Without --offline (or with plain 'dealer') the daemon uses its only dealer peer.\n"
-	"--frac-bits: fractional bits of the fixed-point encoding (default 16).\n";
+	"--frac-bits: fractional bits of the fixed-point encoding (default 16).\n"
+	"--chunk-rows: rows per chunk; by default the daemon picks the most that fit\n"
+	"its JobMemory (every node refuses a chunk over its own).\n";
 
 static int valid_name(const char *s, size_t len)
 {
@@ -493,6 +496,7 @@ int submit_main(int argc, char **argv)
 		{ "output", required_argument, NULL, 'o' },
 		{ "offline", required_argument, NULL, 'O' },
 		{ "frac-bits", required_argument, NULL, 'f' },
+		{ "chunk-rows", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -504,6 +508,7 @@ int submit_main(int argc, char **argv)
 	char *model = NULL, *offline = "", opt[64], *end, clean[160];
 	size_t n_in = 0, n_out = 0;
 	long frac = 0;
+	unsigned long long chunk = 0;
 	int c, ret;
 
 	optind = 0;
@@ -552,6 +557,15 @@ int submit_main(int argc, char **argv)
 						 cli_clean(clean, sizeof(clean), optarg),
 						 FXP_MAX_FRAC);
 			break;
+		case 'c':
+			errno = 0;
+			chunk = strtoull(optarg, &end, 10);
+			if (!*optarg || *end || errno || *optarg == '-' || chunk < 1 ||
+			    chunk > (1ull << 28))
+				return cli_error(verb, NULL, "--chunk-rows '%s': expected an "
+						 "integer from 1 to %llu",
+						 cli_clean(clean, sizeof(clean), optarg), 1ull << 28);
+			break;
 		case 'h':
 			fputs(submit_usage, stdout);
 			return 0;
@@ -576,6 +590,7 @@ int submit_main(int argc, char **argv)
 	sub.outputs = outputs;
 	sub.offline = offline;
 	sub.frac_bits = (int32_t)frac;
+	sub.chunk_rows = chunk;
 	req.req_case = MPCCTLPB__REQUEST__REQ_SUBMIT;
 	req.submit = &sub;
 	if ((ret = cli_call(verb, &req, &r)) != 0)

@@ -1,10 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* Copyright (C) 2026 The mpcd authors. */
 /*
- * The verbs about a job once submitted: list, status, wait, approve,
- * cancel, result. JOB on the command line is an id or a unique prefix of
- * at least 6 hex digits (the daemon resolves it). Also the table helpers
- * cli_width() and cli_ago(), which peers (cli_ctl.c) uses too.
+ * The verbs about a job once submitted: wait, approve, cancel, result
+ * (list and status: cli_status.c). JOB on the command line is an id or a
+ * unique prefix of at least 6 hex digits (the daemon resolves it).
  *
  * wait polls the status until the job ends. On a terminal, one line
  * rewritten in place; into a file or a pipe, one line per change of
@@ -25,16 +24,13 @@
 
 /* Job ids are 32 hex digits; the daemon takes a unique prefix of 6 or more. */
 #define JOB_ID_LEN 32
-#define JOB_ID_MAX 64
 #define JOB_PREFIX_MIN 6
-/* NODE:MODEL, two names of at most 32 */
-#define MODEL_COL_MAX 65
 
 /*
  * JOB as typed, checked and lower-cased into id; the daemon resolves a
  * prefix itself (and says when it is ambiguous). 0, or 2 after a message.
  */
-static int job_id(const char *verb, const char *arg, char id[static JOB_ID_MAX + 1])
+int cli_job_id(const char *verb, const char *arg, char id[static JOB_ID_MAX + 1])
 {
 	size_t len = strlen(arg);
 	char clean[80];
@@ -47,264 +43,6 @@ static int job_id(const char *verb, const char *arg, char id[static JOB_ID_MAX +
 	for (size_t i = 0; i <= len; i++)
 		id[i] = (char)(arg[i] >= 'A' && arg[i] <= 'F' ? arg[i] - 'A' + 'a' : arg[i]);
 	return 0;
-}
-
-/* ---- list, status ---- */
-
-int cli_width(int w, const char *s, int cap)
-{
-	int n = s ? (int)strlen(s) : 0;
-
-	return n > w ? (n < cap ? n : cap) : w;
-}
-
-const char *cli_ago(char *buf, size_t len, int64_t t, const char *suffix)
-{
-	int64_t d = (int64_t)time(NULL) - t;
-
-	if (t <= 0) {
-		snprintf(buf, len, "-");
-		return buf;
-	}
-	if (d < 0)
-		d = 0; /* the daemon's clock is ahead of ours */
-	if (d < 60)
-		snprintf(buf, len, "%llds%s", (long long)d, suffix);
-	else if (d < 3600)
-		snprintf(buf, len, "%lldm%s", (long long)(d / 60), suffix);
-	else if (d < 86400)
-		snprintf(buf, len, "%lldh%s", (long long)(d / 3600), suffix);
-	else
-		snprintf(buf, len, "%lldd%s", (long long)(d / 86400), suffix);
-	return buf;
-}
-
-static const char list_usage[] =
-	"usage: mpcctl [-s SOCKET] list [--json]\n"
-	"\n"
-	"One line per job this daemon knows: id, state, model, parties, progress, age.\n";
-
-static const char status_usage[] =
-	"usage: mpcctl [-s SOCKET] status JOB [--json]\n"
-	"\n"
-	"Every field of one job. JOB is its id or a unique prefix of at least 6 hex digits.\n";
-
-static void json_job(const Mpcctlpb__JobInfo *j, const char *indent)
-{
-	static const struct {
-		const char *key;
-		size_t off;
-	} strs[] = {
-#define S(f) { #f, offsetof(Mpcctlpb__JobInfo, f) }
-		S(id), S(state), S(reason), S(detail), S(proposer), S(dealer), S(model),
-		S(model_hash), S(phase),
-#undef S
-	};
-
-	putchar('{');
-	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
-		printf("%s\"%s\": ", i ? ", " : "", strs[i].key);
-		cli_json_str(*(char *const *)((const char *)j + strs[i].off));
-	}
-	printf(",\n%s \"parties\": ", indent);
-	cli_json_strs(j->parties, j->n_parties);
-	printf(", \"recipients\": ");
-	cli_json_strs(j->recipients, j->n_recipients);
-	printf(",\n%s \"layer\": %u, \"layers\": %u, \"bytes_sent\": %llu, \"bytes_recv\": %llu, "
-	       "\"created\": %lld, \"updated\": %lld, \"result_here\": %s, "
-	       "\"needs_approval\": %s,\n%s \"offline_seconds\": %.6f, \"online_seconds\": %.6f, "
-	       "\"online_rounds\": %llu, \"online_bytes_sent\": %llu, \"offline_bytes\": %llu, "
-	       "\"layers_seconds\": %.6f, \"weights_seconds\": %.6f, \"weights_bytes_sent\": %llu}",
-	       indent, j->layer, j->layers,
-	       (unsigned long long)j->bytes_sent, (unsigned long long)j->bytes_recv,
-	       (long long)j->created, (long long)j->updated, j->result_here ? "true" : "false",
-	       j->needs_approval ? "true" : "false", indent, j->offline_seconds, j->online_seconds,
-	       (unsigned long long)j->online_rounds, (unsigned long long)j->online_bytes_sent,
-	       (unsigned long long)j->offline_bytes, j->layers_seconds, j->weights_seconds,
-	       (unsigned long long)j->weights_bytes_sent);
-}
-
-/* "alpha,beta,gamma", cut with "..." when it does not fit. */
-static const char *join(char *buf, size_t len, char **v, size_t n)
-{
-	char clean[64];
-	size_t o = 0;
-
-	buf[0] = '\0';
-	for (size_t i = 0; i < n; i++) {
-		int w = snprintf(buf + o, len - o, "%s%s", i ? "," : "",
-				 cli_clean(clean, sizeof(clean), v[i]));
-
-		if (w < 0 || (size_t)w >= len - o) {
-			snprintf(buf + (len > 4 ? len - 4 : 0), len > 4 ? 4 : len, "...");
-			break;
-		}
-		o += (size_t)w;
-	}
-	return n ? buf : "-";
-}
-
-static const char *progress(char *buf, size_t len, const Mpcctlpb__JobInfo *j)
-{
-	char ph[32];
-
-	if (!strcmp(j->state, "running") && j->layers && !strcmp(j->phase, "online"))
-		snprintf(buf, len, "online %u/%u", j->layer, j->layers);
-	else if (!strcmp(j->state, "running") && *j->phase)
-		snprintf(buf, len, "%s", cli_clean(ph, sizeof(ph), j->phase));
-	else if (!strcmp(j->state, "finished"))
-		snprintf(buf, len, "done");
-	else
-		snprintf(buf, len, "-");
-	return buf;
-}
-
-static void list_table(const Mpcctlpb__Reply *r)
-{
-	int wi = 2, wm = 5;
-
-	for (size_t i = 0; i < r->n_jobs; i++) {
-		wi = cli_width(wi, r->jobs[i]->id, JOB_ID_MAX);
-		wm = cli_width(wm, r->jobs[i]->model, MODEL_COL_MAX);
-	}
-	printf("%-*s  %-16s  %-*s  %-24s  %-12s  %s\n", wi, "ID", "STATE", wm, "MODEL",
-	       "PARTIES", "PROGRESS", "AGE");
-	for (size_t i = 0; i < r->n_jobs; i++) {
-		const Mpcctlpb__JobInfo *j = r->jobs[i];
-		char id[80], st[32], model[80], parties[128], prog[32], age[32];
-
-		printf("%-*s  %-16s  %-*s  %-24s  %-12s  %s\n",
-		       wi, cli_clean(id, sizeof(id), j->id),
-		       cli_clean(st, sizeof(st), j->state), wm,
-		       cli_clean(model, sizeof(model), j->model),
-		       join(parties, sizeof(parties), j->parties, j->n_parties),
-		       progress(prog, sizeof(prog), j), cli_ago(age, sizeof(age), j->created, ""));
-	}
-}
-
-int list_main(int argc, char **argv)
-{
-	Mpcctlpb__Request req = MPCCTLPB__REQUEST__INIT;
-	Mpcctlpb__Reply *r = NULL;
-	const char *verb = argv[0];
-	struct cli_args a;
-	int ret;
-
-	if ((ret = cli_parse(argc, argv, list_usage, CLI_JSON, &a)) != CLI_GO)
-		return ret;
-	req.req_case = MPCCTLPB__REQUEST__REQ_LIST;
-	req.list = 1;
-	if ((ret = cli_call(verb, &req, &r)) != 0)
-		return ret;
-	if (a.json) {
-		printf("{\"jobs\": [");
-		for (size_t i = 0; i < r->n_jobs; i++) {
-			fputs(i ? ",\n  " : "\n  ", stdout);
-			json_job(r->jobs[i], "  ");
-		}
-		printf("%s]}\n", r->n_jobs ? "\n" : "");
-	} else {
-		list_table(r);
-	}
-	mpcctlpb__reply__free_unpacked(r, NULL);
-	return cli_flush(verb);
-}
-
-static void kv(const char *key, const char *val)
-{
-	printf("%-16s%s\n", key, val && *val ? val : "-");
-}
-
-static void kv_time(const char *key, int64_t t)
-{
-	char buf[96], rel[32];
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	if (t <= 0 || !localtime_r(&tt, &tm) ||
-	    !strftime(buf, sizeof(buf) - 40, "%Y-%m-%d %H:%M:%S %z", &tm)) {
-		kv(key, "-");
-		return;
-	}
-	snprintf(buf + strlen(buf), 40, " (%s)", cli_ago(rel, sizeof(rel), t, " ago"));
-	kv(key, buf);
-}
-
-static void kv_bytes(const char *key, uint64_t b)
-{
-	char h[32], buf[96];
-
-	cli_bytes(h, sizeof(h), b);
-	snprintf(buf, sizeof(buf), "%s (%llu bytes)", h, (unsigned long long)b);
-	kv(key, buf);
-}
-
-static void status_text(const Mpcctlpb__JobInfo *j)
-{
-	char buf[512], list[512];
-
-	kv("id:", cli_clean(buf, sizeof(buf), j->id));
-	kv("state:", cli_clean(buf, sizeof(buf), j->state));
-	kv("reason:", cli_clean(buf, sizeof(buf), j->reason));
-	if (j->detail && *j->detail) /* this node's own failure, in full */
-		kv("detail:", cli_clean(buf, sizeof(buf), j->detail));
-	kv("proposer:", cli_clean(buf, sizeof(buf), j->proposer));
-	kv("parties:", join(list, sizeof(list), j->parties, j->n_parties));
-	kv("recipients:", join(list, sizeof(list), j->recipients, j->n_recipients));
-	kv("dealer:", cli_clean(buf, sizeof(buf), j->dealer));
-	kv("model:", cli_clean(buf, sizeof(buf), j->model));
-	kv("model hash:", cli_clean(buf, sizeof(buf), j->model_hash)); /* the public graph hash */
-	kv("phase:", cli_clean(buf, sizeof(buf), j->phase));
-	snprintf(buf, sizeof(buf), "%u of %u done", j->layer, j->layers);
-	kv("layers:", buf);
-	kv_bytes("sent:", j->bytes_sent);
-	kv_bytes("received:", j->bytes_recv);
-	kv_time("created:", j->created);
-	kv_time("updated:", j->updated);
-	kv("result here:", j->result_here ? "yes" : "no");
-	kv("needs approval:", j->needs_approval ? "yes (mpcctl approve JOB)" : "no");
-	if (j->online_seconds > 0) {
-		snprintf(buf, sizeof(buf), "offline %.1f ms, online %.1f ms in %llu rounds",
-			 j->offline_seconds * 1e3, j->online_seconds * 1e3,
-			 (unsigned long long)j->online_rounds);
-		kv("cost here:", buf);
-	}
-}
-
-int status_main(int argc, char **argv)
-{
-	Mpcctlpb__Request req = MPCCTLPB__REQUEST__INIT;
-	Mpcctlpb__JobRef ref = MPCCTLPB__JOB_REF__INIT;
-	Mpcctlpb__Reply *r = NULL;
-	const char *verb = argv[0];
-	char id[JOB_ID_MAX + 1];
-	struct cli_args a;
-	int ret;
-
-	if ((ret = cli_parse(argc, argv, status_usage, CLI_JSON | CLI_JOB, &a)) != CLI_GO)
-		return ret;
-	if ((ret = job_id(verb, a.job, id)) != 0)
-		return ret;
-	ref.id = id;
-	req.req_case = MPCCTLPB__REQUEST__REQ_STATUS;
-	req.status = &ref;
-	if ((ret = cli_call(verb, &req, &r)) != 0)
-		return ret;
-	if (r->n_jobs != 1) {
-		fprintf(stderr, "mpcctl %s: mpcd sent %zu jobs for one id\n", verb, r->n_jobs);
-		ret = 1;
-		goto out;
-	}
-	if (a.json) {
-		json_job(r->jobs[0], "");
-		putchar('\n');
-	} else {
-		status_text(r->jobs[0]);
-	}
-	ret = cli_flush(verb);
-out:
-	mpcctlpb__reply__free_unpacked(r, NULL);
-	return ret;
 }
 
 /* ---- wait ---- */
@@ -337,34 +75,42 @@ static void sleep_secs(double s)
 		;
 }
 
-static int is_state(const Mpcctlpb__JobInfo *j, const char *s)
-{
-	return j->state && !strcmp(j->state, s);
-}
 
-/* "running online, layer 4/9, sent 12.3 MB" and the like. */
+/*
+ * "running online, layer 4/9, sent 12.3 MB"; in chunks "running online,
+ * chunk 3/17, rows 1200 of 10000, 512.0 rows/s, ETA 17s, sent 1.2 GB".
+ */
 static void describe(char *buf, size_t len, const Mpcctlpb__JobInfo *j, const char *id)
 {
-	char sent[32], recv[32], st[64], ph[64];
+	char sent[32], recv[32], st[64], ph[64], rt[96];
 
 	cli_bytes(sent, sizeof(sent), j->bytes_sent);
 	cli_bytes(recv, sizeof(recv), j->bytes_recv);
 	cli_clean(st, sizeof(st), j->state);
 	cli_clean(ph, sizeof(ph), j->phase);
-	if (is_state(j, "running") && j->layers && !strcmp(ph, "online"))
+	cli_job_rate(rt, sizeof(rt), j);
+	if (cli_job_is(j, "running") && j->chunks > 1)
+		snprintf(buf, len, "job %s: running %s, chunk %u/%u, rows %llu of %llu%s, sent %s", id,
+			 *ph ? ph : "(setup)", j->chunk ? j->chunk : 1, j->chunks,
+			 (unsigned long long)j->rows_done, (unsigned long long)j->rows_total, rt, sent);
+	else if (cli_job_is(j, "running") && j->layers && !strcmp(ph, "online"))
 		snprintf(buf, len, "job %s: running online, layer %u/%u, sent %s", id, j->layer,
 			 j->layers, sent);
-	else if (is_state(j, "running"))
+	else if (cli_job_is(j, "running"))
 		snprintf(buf, len, "job %s: running %s, sent %s", id, *ph ? ph : "(setup)", sent);
 	else if (j->needs_approval)
 		snprintf(buf, len, "job %s: waiting for approval here (mpcctl approve)", id);
-	else if (is_state(j, "pending-approval"))
+	else if (cli_job_is(j, "pending-approval"))
 		snprintf(buf, len, "job %s: waiting for approval", id);
-	else if (is_state(j, "proposed"))
+	else if (cli_job_is(j, "proposed"))
 		snprintf(buf, len, "job %s: proposed, waiting for the parties to accept", id);
-	else if (is_state(j, "accepted"))
+	else if (cli_job_is(j, "accepted"))
 		snprintf(buf, len, "job %s: accepted, waiting to start", id);
-	else if (is_state(j, "finished"))
+	else if (cli_job_is(j, "finished") && j->rows_total)
+		snprintf(buf, len, "job %s: finished, %llu rows in %u chunk%s%s, sent %s, received %s",
+			 id, (unsigned long long)j->rows_total, j->chunks, j->chunks == 1 ? "" : "s",
+			 rt, sent, recv);
+	else if (cli_job_is(j, "finished"))
 		snprintf(buf, len, "job %s: finished, sent %s, received %s", id, sent, recv);
 	else
 		snprintf(buf, len, "job %s: %s", id, *st ? st : "(no state)");
@@ -411,7 +157,7 @@ int wait_main(int argc, char **argv)
 
 	if ((ret = cli_parse(argc, argv, wait_usage, CLI_JOB | CLI_TIMEOUT, &a)) != CLI_GO)
 		return ret;
-	if ((ret = job_id(verb, a.job, id)) != 0)
+	if ((ret = cli_job_id(verb, a.job, id)) != 0)
 		return ret;
 	ref.id = id;
 	req.req_case = MPCCTLPB__REQUEST__REQ_STATUS;
@@ -441,19 +187,24 @@ int wait_main(int argc, char **argv)
 			width = n;
 			open_line = 1;
 		} else {
-			snprintf(key, sizeof(key), "%s|%s|%u|%d", j->state ? j->state : "",
-				 j->phase ? j->phase : "", j->layer, j->needs_approval);
+			/* In chunks, a line per chunk: not per phase and layer of each. */
+			if (j->chunks > 1 && cli_job_is(j, "running"))
+				snprintf(key, sizeof(key), "running|%u|%llu", j->chunk,
+					 (unsigned long long)j->rows_done);
+			else
+				snprintf(key, sizeof(key), "%s|%s|%u|%d", j->state ? j->state : "",
+					 j->phase ? j->phase : "", j->layer, j->needs_approval);
 			if (strcmp(key, last)) {
 				printf("%s\n", line);
 				memcpy(last, key, sizeof(last));
 			}
 		}
 		fflush(stdout);
-		if (is_state(j, "finished")) {
+		if (cli_job_is(j, "finished")) {
 			ret = 0;
 			goto out;
 		}
-		if (is_state(j, "aborted") || is_state(j, "refused")) {
+		if (cli_job_is(j, "aborted") || cli_job_is(j, "refused")) {
 			end_line(&open_line);
 			/* One line; this node's own detail of a failure here follows it. */
 			fprintf(stderr, "mpcctl %s: job %s %s: %s%s%s%s\n", verb, id,
@@ -512,7 +263,7 @@ static int job_verb(int argc, char **argv, const char *usage, Mpcctlpb__Request_
 
 	if ((ret = cli_parse(argc, argv, usage, CLI_JOB, &a)) != CLI_GO)
 		return ret;
-	if ((ret = job_id(verb, a.job, id)) != 0)
+	if ((ret = cli_job_id(verb, a.job, id)) != 0)
 		return ret;
 	ref.id = id;
 	req.req_case = which;
@@ -567,7 +318,7 @@ int result_main(int argc, char **argv)
 	if (!dot || dot == a.out || dot[-1] == '/' || (!csv && strcmp(dot, ".npy")))
 		return cli_error(verb, NULL, "-o '%s': expected a file name ending in .npy or .csv",
 				 cli_clean(clean, sizeof(clean), a.out));
-	if ((ret = job_id(verb, a.job, id)) != 0)
+	if ((ret = cli_job_id(verb, a.job, id)) != 0)
 		return ret;
 	ref.id = id;
 	req.req_case = MPCCTLPB__REQUEST__REQ_RESULT;

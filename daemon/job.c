@@ -358,14 +358,14 @@ static int same_str(const char *a, const char *b)
 	return !strcmp(a ? a : "", b ? b : "");
 }
 
-/* Start must carry exactly the job this node accepted (dims aside). */
+/* Start must carry exactly the job this node accepted (dims, and chunk_rows left to the proposer, aside). */
 static int start_matches(const Mpcpb__JobSpec *a, const Mpcpb__JobSpec *b)
 {
 	if (!same_str(a->id, b->id) || !same_str(a->proposer, b->proposer) ||
 	    !same_str(a->model_node, b->model_node) || !same_str(a->model_name, b->model_name) ||
 	    !same_str(a->dealer, b->dealer) || a->frac_bits != b->frac_bits ||
 	    a->n_parties != b->n_parties || a->n_recipients != b->n_recipients ||
-	    a->n_inputs != b->n_inputs)
+	    a->n_inputs != b->n_inputs || (a->chunk_rows && a->chunk_rows != b->chunk_rows))
 		return 0;
 	for (size_t i = 0; i < a->n_parties; i++)
 		if (!same_str(a->parties[i], b->parties[i]))

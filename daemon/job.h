@@ -12,6 +12,7 @@
 #include <pthread.h>
 
 #include "ctl.pb-c.h"
+#include "eval.h"
 #include "ftensor.h"
 #include "model.h"
 #include "net.h"
@@ -66,6 +67,7 @@ struct job {
 	char detail[WIRE_MAX_REASON + 1]; /* (mu) local only: values, paths, cells */
 	time_t created, updated, approve_deadline;
 	int answered[JOB_MAX_EP];      /* (loop) proposer */
+	uint64_t ep_memory[JOB_MAX_EP]; /* (loop) proposer: each one's JobMemory (answers; 0 unknown) */
 	/* this node's contribution */
 	struct model *model;           /* the owner's, with weights */
 	/*
@@ -105,6 +107,21 @@ struct job {
 	int done_here;
 	int done[JOB_MAX_EP];
 	struct net_stats st[NET_PH_COUNT]; /* the thread's counters, at its end */
+	/* rows in chunks (mu): the plan, rows revealed, when the rows began and last moved */
+	uint64_t rows_total, rows_done, chunk_rows, plan_bytes;
+	uint32_t chunks, chunks_done;
+	size_t mat_peak;               /* words of correlated randomness held at once, at most */
+	double rows_t0, rows_at;       /* net_now() */
+};
+
+/* job_chunk.c: a compute party's result file, written as chunks finish. */
+struct job_res {
+	struct job *j;
+	const struct model_value *ov;
+	size_t total, written;         /* output values */
+	int mine;                      /* this node is a recipient */
+	FILE *f;
+	char path[4096], tmp[4112];
 };
 
 /* The handlers links call (server.h): frames, lost peers, raw chunks. */
@@ -188,8 +205,31 @@ void job__on_done(struct job *j, struct peer *from);
 void job__drop_result(struct job *j);
 
 /* job_run.c */
+/*
+ * The model this node evaluates, inferred for the job's rows, BatchNorm
+ * folded: the owner's own (with weights), or the public graph checked
+ * again; public_only takes the public graph even on the owner (shapes).
+ * Free with model_free unless it is j->model.
+ */
+int job__model(struct job *j, int public_only, struct model **out);
 int job__start_thread(struct job *j);
 void job__abort_local(struct job *j, const char *reason);
 int job__result_path(struct job *j, char *buf, size_t len);
+
+/*
+ * job_chunk.c. The proposer, at Start: chunk_rows from the smallest
+ * JobMemory of the compute parties (their answers) when the submitter
+ * gave none, and the plan checked against every node's JobMemory, so a
+ * job that does not fit is refused before any byte of it moves (why: a
+ * public line with the numbers).
+ */
+int job__pick_rows(struct job *j, char *why, size_t len);
+/* The plan, checked against this node's JobMemory (a public refusal with the numbers). */
+int job__plan(struct job *j, const struct model *md, struct eval_plan *p);
+int job__res_open(struct job *j, const struct model *md, struct job_res *r);
+int job__res_close(struct job_res *r, int ok);
+/* eval_chunk_fn: reveal a chunk's output, append it to the result file. */
+int job__chunk_done(void *arg, struct mpc *m, size_t k, size_t first, size_t rows,
+		    struct eval_out *outs, size_t n_outs);
 
 #endif

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -217,5 +218,25 @@ void job_info(struct job *j, Mpcctlpb__JobInfo *in, char *buf, size_t buflen)
 	in->weights_seconds = j->st[NET_PH_WEIGHTS].secs;
 	in->weights_bytes_sent = j->st[NET_PH_WEIGHTS].bytes_sent;
 	in->offline_bytes = j->st[NET_PH_OFFLINE].bytes_sent + j->st[NET_PH_OFFLINE].bytes_recv;
+	in->rows_done = j->rows_done;
+	in->rows_total = j->rows_total;
+	in->chunks = j->chunks;
+	in->chunk = j->chunks_done + (j->chunks_done < j->chunks && j->state == JOB_RUNNING);
+	in->chunk_rows = j->chunk_rows ? j->chunk_rows : j->spec->chunk_rows;
+	/* The rate since the rows began (setup and the weights phase included: what a user waits). */
+	if (j->rows_done && j->rows_at > j->rows_t0) {
+		in->rows_per_s = (double)j->rows_done / (j->rows_at - j->rows_t0);
+		if (j->state == JOB_RUNNING)
+			in->eta_s = (double)(j->rows_total - j->rows_done) / in->rows_per_s;
+	}
+	in->job_peak_material = (uint64_t)j->mat_peak * 8;
+	in->job_memory_estimate = j->plan_bytes;
 	pthread_mutex_unlock(&j->mu);
+	{
+		struct rusage ru;
+
+		/* The whole daemon's: every job and the loop share one process. */
+		if (!getrusage(RUSAGE_SELF, &ru))
+			in->daemon_peak_rss = (uint64_t)ru.ru_maxrss << 10;
+	}
 }

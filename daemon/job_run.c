@@ -17,10 +17,8 @@
 
 #include "chan.h"
 #include "eval.h"
-#include "fxp.h"
 #include "job.h"
 #include "log.h"
-#include "npy.h"
 
 /* Bytes per data chunk: a raw frame of at most MaxFrame (and the channel's limit). */
 static size_t chunk_size(struct job *j)
@@ -222,13 +220,12 @@ static void on_layer(void *arg, size_t done, size_t total)
 	pthread_mutex_unlock(&j->mu);
 }
 
-/* The model every party evaluates: the owner's, or the public graph. */
-static int job_model(struct job *j, struct model **out)
+int job__model(struct job *j, int public_only, struct model **out)
 {
 	const Mpcpb__JobSpec *sp = j->spec;
 	int64_t dims[WIRE_MAX_INPUTS][FT_MAX_DIMS];
 	int nd[WIRE_MAX_INPUTS], ret;
-	struct model *m = j->model;
+	struct model *m = public_only ? NULL : j->model;
 
 	*out = NULL;
 	if (!m) {
@@ -276,16 +273,15 @@ fail:
 	return ret;
 }
 
-static int run_party(struct job *j, struct model *md, struct net *nt,
-		     const struct corr_list *need)
+static int run_party(struct job *j, struct net *nt, const struct eval_plan *plan)
 {
+	const struct model *md = plan->md;
 	const Mpcpb__JobSpec *sp = j->spec;
 	struct eval_input in[WIRE_MAX_INPUTS];
 	struct eval_part parts[WIRE_MAX_INPUTS][WIRE_MAX_PARTS];
-	struct eval_out out = { 0 };
-	uint64_t *plain = NULL;
+	struct job_res res;
 	struct mpc m;
-	int ret, mine = 0, owner = job__ep_of(j, sp->model_node);
+	int ret, owner = job__ep_of(j, sp->model_node);
 
 	if ((ret = mpc_init(&m, nt, sp->frac_bits)) != 0)
 		return ret;
@@ -313,48 +309,32 @@ static int run_party(struct job *j, struct model *md, struct net *nt,
 					 pt->dataset);
 				ret = mpc_public(MPC_E_SHAPE, "dataset '%s' changed shape since the answer",
 						 pt->dataset);
-				goto out;
+				mpc_free(&m);
+				return ret;
 			}
 		}
 	}
+	if ((ret = job__res_open(j, md, &res)) != 0) {
+		(void)job__res_close(&res, 0);
+		mpc_free(&m);
+		return ret;
+	}
 	set_phase(j, NET_PH_SETUP);
-	if ((ret = mpc_setup(&m)) != 0)
-		goto out;
-	set_phase(j, NET_PH_OFFLINE);
-	if ((ret = mpc_offline(&m, need)) != 0)
-		goto out;
-	set_phase(j, NET_PH_INPUT);
-	if ((ret = eval_run(&m, md, owner, in, md->n_inputs, &out, 1, NULL)) != 0)
-		goto out;
-	set_phase(j, NET_PH_OUTPUT);
-	net_set_phase(nt, NET_PH_OUTPUT);
-	if (!(plain = mpc_alloc(out.n))) {
-		ret = MPC_E_NOMEM;
-		goto out;
+	if ((ret = mpc_setup(&m)) == 0) {
+		set_phase(j, NET_PH_OFFLINE);
+		pthread_mutex_lock(&j->mu);
+		j->rows_t0 = net_now();
+		pthread_mutex_unlock(&j->mu);
+		/* Offline of chunk k+1 overlaps chunk k online (eval_chunked asks the dealer ahead). */
+		ret = eval_chunked(&m, plan, owner, in, md->n_inputs, job__chunk_done, &res, NULL);
 	}
-	for (size_t r = 0; r < sp->n_recipients && !ret; r++) {
-		int to = job__ep_of(j, sp->recipients[r]);
-
-		if ((ret = mpc_reveal_to(&m, to, out.share, out.n, plain)) == 0 && to == j->me)
-			mine = 1;
-	}
-	/* Writing (and syncing) the result file is storage, not the protocol. */
+	/* Syncing the result file is storage, not the protocol. */
 	net_clock_stop(nt);
-	if (!ret && mine) {
-		const struct model_value *ov = &md->values[md->outputs[0]];
-		struct ftensor res = { 0 };
-		char path[4096];
+	{
+		int r2 = job__res_close(&res, !ret);
 
-		if ((ret = ftensor_alloc(&res, ov->ndim, ov->dims)) != 0)
-			goto out;
-		fxp_decode(res.data, plain, out.n, out.scale * m.frac);
-		if (job__result_path(j, path, sizeof(path)) || (ret = npy_save_f32(path, &res)) == 0)
-			j->result_here = 1;
-		ftensor_free(&res);
+		ret = ret ? ret : r2;
 	}
-out:
-	mpc_free_words(plain, out.n);
-	eval_out_free(&out);
 	mpc_free(&m);
 	return ret;
 }
@@ -362,23 +342,15 @@ out:
 static void *job_main(void *arg)
 {
 	struct job *j = arg;
-	struct corr_list need = { 0 };
+	struct eval_plan plan = { 0 };
 	struct model *md = NULL;
 	struct net nt = { .n_parties = j->n, .me = j->me, .ops = &jnet_ops, .ctx = j };
 	struct server_event *ev;
-	size_t bytes;
 	int ret;
 
-	if ((ret = job_model(j, &md)) != 0 || (ret = eval_need(md, j->spec->frac_bits, &need)) != 0)
+	/* Checked before setup: a refusal moves no byte. */
+	if ((ret = job__model(j, 0, &md)) != 0 || (ret = job__plan(j, md, &plan)) != 0)
 		goto out;
-	bytes = corr_list_mat_words(&need) * 8;
-	if (bytes > j->srv->cfg->node.job_memory) {
-		mpc_fail(MPC_E_TOOBIG, "the job needs %zu MiB of correlated randomness, JobMemory is %llu MiB",
-			 bytes >> 20, (unsigned long long)(j->srv->cfg->node.job_memory >> 20));
-		ret = mpc_public(MPC_E_TOOBIG, "the job needs %zu MiB of correlated randomness, JobMemory is %llu MiB",
-				 bytes >> 20, (unsigned long long)(j->srv->cfg->node.job_memory >> 20));
-		goto out;
-	}
 	if (j->me == j->n) {
 		struct prg party[MPC_MAX_PARTIES];
 
@@ -386,11 +358,11 @@ static void *job_main(void *arg)
 		ret = dealer_setup(&nt, party);
 		set_phase(j, NET_PH_OFFLINE);
 		if (!ret)
-			ret = dealer_offline(&nt, party, &need);
+			ret = eval_plan_deal(&plan, &nt, party);
 		for (int i = 0; i < j->n; i++)
 			prg_wipe(&party[i]);
 	} else {
-		ret = run_party(j, md, &nt, &need);
+		ret = run_party(j, &nt, &plan);
 	}
 out:
 	net_set_phase(&nt, nt.phase); /* closes the last phase's clock */
@@ -405,7 +377,7 @@ out:
 			 j->srv->cfg->node.name, mpc_errmsg(ret));
 	}
 	j->thread_ret = ret;
-	corr_list_free(&need);
+	eval_plan_free(&plan);
 	if (md != j->model)
 		model_free(md);
 	ev = calloc(1, sizeof(*ev));

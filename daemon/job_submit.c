@@ -100,6 +100,7 @@ static void answer_loaded(struct job *j, int ret, const char *why, const char *d
 	a.n_parts = own_parts(j, parts, pp);
 	a.parts = pp;
 	a.graph_hash = j->graph_hash;
+	a.job_memory = j->srv->cfg->node.job_memory;
 	job__set_state(j, JOB_ACCEPTED, NULL);
 	job__audit(j, "accepted", NULL);
 	if (!prop || peer_send(prop, &f) != 0)
@@ -173,6 +174,12 @@ static void start_all(struct job *j)
 		job__abort(j, r, 1);
 		return;
 	}
+	/* chunk_rows is the proposer's to pick, from its own JobMemory; every node checks its own. */
+	if (job__pick_rows(j, why, sizeof(why)) != 0) {
+		snprintf(r, sizeof(r), "%s: %s", j->srv->cfg->node.name, why);
+		job__abort(j, r, 1);
+		return;
+	}
 	st.spec = j->spec;
 	st.graph_hash = j->graph_hash;
 	f.msg_case = MPCPB__FRAME__MSG_START;
@@ -198,6 +205,7 @@ void job__on_answer(struct job *j, struct peer *from, const Mpcpb__JobAnswer *a)
 		job__abort(j, a->reason && *a->reason ? a->reason : "refused", 1);
 		return;
 	}
+	j->ep_memory[e] = a->job_memory;
 	for (size_t k = 0; k < a->n_parts; k++) {
 		const Mpcpb__Part *ap = a->parts[k];
 		int found = 0;
@@ -454,6 +462,11 @@ int job_submit(struct server *s, const Mpcctlpb__Submit *req, char *id, char *er
 		snprintf(err, errlen, "--frac-bits %d: from 1 to 30", req->frac_bits);
 		return MPC_E_ARG;
 	}
+	if (req->chunk_rows > WIRE_MAX_CHUNK_ROWS) {
+		snprintf(err, errlen, "--chunk-rows %llu: at most %llu",
+			 (unsigned long long)req->chunk_rows, (unsigned long long)WIRE_MAX_CHUNK_ROWS);
+		return MPC_E_ARG;
+	}
 	if ((ret = pick_dealer(s, req->offline, dealer, err, errlen)) != 0)
 		return ret;
 	add_party(parties, &np, self);
@@ -527,6 +540,7 @@ int job_submit(struct server *s, const Mpcctlpb__Submit *req, char *id, char *er
 	spec.recipients = precips;
 	spec.dealer = dealer;
 	spec.frac_bits = req->frac_bits ? req->frac_bits : 16;
+	spec.chunk_rows = req->chunk_rows;
 	spec.n_parties = np;
 	spec.parties = pparties;
 	if (!(j = job__new(s, &spec, err, errlen)))

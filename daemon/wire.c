@@ -103,6 +103,9 @@ static void check_spec(const Mpcpb__JobSpec *s, int started, char *why, size_t l
 		BAD("%zu inputs", s->n_inputs);
 	if (s->frac_bits < 1 || s->frac_bits > 30)
 		BAD("frac_bits %d", s->frac_bits);
+	/* A started job runs chunks of a number of rows the proposer fixed. */
+	if ((started && !s->chunk_rows) || s->chunk_rows > WIRE_MAX_CHUNK_ROWS)
+		BAD("chunk_rows %llu", (unsigned long long)s->chunk_rows);
 	for (size_t i = 0; i < s->n_parties; i++) {
 		if (!wire_valid_name(s->parties[i]))
 			BAD("bad party name");

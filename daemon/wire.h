@@ -21,6 +21,8 @@
  * travels in one frame, so the receiver's MaxFrame bounds it as well.
  */
 #define WIRE_MAX_GRAPH ((size_t)4 << 20)
+/* rows of one chunk: a tensor has at most 2^28 elements (FT_MAX_ELEMS) */
+#define WIRE_MAX_CHUNK_ROWS ((uint64_t)1 << 28)
 #define WIRE_HASH_LEN 64        /* public graph hash: lowercase hex SHA-256 */
 
 /*

@@ -190,6 +190,11 @@ TEST(wire_part_bounds)
 	x.f.msg_case = MPCPB__FRAME__MSG_START;
 	x.f.start = &st;
 	st.graph_hash = (char *)"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+	/* ... and the rows per chunk: the proposer fixed them for every party. */
+	expect(&x.f, 0, "a start frame without chunk_rows");
+	x.s.chunk_rows = WIRE_MAX_CHUNK_ROWS + 1;
+	expect(&x.f, 0, "a start frame with chunks over 2^28 rows");
+	x.s.chunk_rows = 7;
 	expect(&x.f, 1, "a start frame");
 	x.in[0].axis = -1;
 	expect(&x.f, 0, "axis -1 in a start frame");

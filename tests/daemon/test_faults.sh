@@ -255,15 +255,17 @@ max_frame() {
 	for n in beta gamma dealer; do wait_until 30 connected zeta $n; done
 }
 
-# 64 rows of LeNet need far more than 16 MiB of correlated randomness.
+# 64 rows of LeNet need far more than 16 MiB of correlated randomness: in
+# one chunk (--chunk-rows 64) the proposer refuses it with zeta's numbers
+# (without, it would pick chunks that fit: tests/daemon/test_chunk.sh).
 job_memory() {
 	local id n
-	if ! id=$(submit beta --model gamma:lenet --input input=zeta:r64 --output beta); then
+	if ! id=$(submit beta --model gamma:lenet --input input=zeta:r64 --output beta --chunk-rows 64); then
 		not_ok "JobMemory: submit" "$(cat "$TMP/err")"
 		return
 	fi
 	for n in beta gamma zeta dealer; do wait_until 60 ended "$n" "$id"; done
-	CONTAINS="JobMemory is 16 MiB" same_end \
+	CONTAINS="the JobMemory of zeta is 16 MiB" same_end \
 		"JobMemory: zeta refuses a job over 16 MiB, it aborts everywhere with the reason" \
 		"$id" beta gamma zeta dealer
 }
