@@ -257,6 +257,29 @@ void job__abort(struct job *j, const char *reason, int broadcast)
 	}
 }
 
+/*
+ * Two failures at once (a peer closing two links) give two reasons; the
+ * proposer's word settles which one every party shows. The proposer passes
+ * on the first reason it meets, and a party that already aborted with
+ * another one takes the proposer's when it arrives.
+ */
+static void on_abort(struct job *j, struct peer *from, const char *reason)
+{
+	int from_proposer = !strcmp(from->cfg->name, j->spec->proposer);
+
+	if (j->state != JOB_ABORTED) {
+		job__abort(j, reason, j->proposer_here);
+		return;
+	}
+	if (!from_proposer || !strncmp(j->reason, reason, WIRE_MAX_REASON))
+		return;
+	log_info("job %.8s: the proposer ended it with: %s (here: %s)", j->id, reason, j->reason);
+	pthread_mutex_lock(&j->mu);
+	snprintf(j->reason, sizeof(j->reason), "%.*s", WIRE_MAX_REASON, reason);
+	pthread_mutex_unlock(&j->mu);
+	job__audit(j, "aborted", j->reason);
+}
+
 void job__fail(struct job *j, const char *pub, const char *detail)
 {
 	if (j->state == JOB_FINISHED || j->state == JOB_ABORTED)
@@ -445,7 +468,7 @@ static void on_frame(struct server *s, struct peer *from, const Mpcpb__Frame *f)
 		break;
 	case MPCPB__FRAME__MSG_ABORT:
 		if ((j = job_find(s, f->abort->id)) != NULL && job__ep_of(j, from->cfg->name) >= 0)
-			job__abort(j, f->abort->reason ? f->abort->reason : "aborted", 0);
+			on_abort(j, from, f->abort->reason ? f->abort->reason : "aborted");
 		break;
 	case MPCPB__FRAME__MSG_DONE:
 		if ((j = job_find(s, f->done->id)) != NULL)
