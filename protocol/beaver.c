@@ -16,7 +16,7 @@ int beaver_bilin_need(struct corr_list *l, const struct bilin *bl)
 }
 
 /* z += L(x, y), with the scratch the map needs. */
-static int apply_acc(const struct bilin *bl, const uint64_t *x, const uint64_t *y, uint64_t *z)
+int beaver_apply_acc(const struct bilin *bl, const uint64_t *x, const uint64_t *y, uint64_t *z)
 {
 	size_t sl = bilin_scratch_len(bl);
 	uint64_t *scratch = NULL;
@@ -43,7 +43,7 @@ static int without_e(struct mpc *m, const struct bilin *bl, const struct corr_ma
 	if (m->me == 0)
 		ring_add(bf, bf, f, yl);
 	memcpy(z, mt->c, bilin_z_len(bl) * sizeof(*z));
-	return apply_acc(bl, mt->a, f, z);
+	return beaver_apply_acc(bl, mt->a, f, z);
 }
 
 /* The element-wise formula on [lo, hi), apart on the pool for large layers. */
@@ -81,7 +81,7 @@ static int finish(struct mpc *m, const struct bilin *bl, const struct corr_mat *
 	if (!(bf = mpc_alloc_raw(yl)))
 		return MPC_E_NOMEM;
 	if ((ret = without_e(m, bl, mt, f, bf, z)) == 0)
-		ret = apply_acc(bl, e, bf, z);
+		ret = beaver_apply_acc(bl, e, bf, z);
 	mpc_free_words(bf, yl);
 	return ret;
 }

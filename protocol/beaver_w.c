@@ -57,19 +57,6 @@ int beaver_w_chunk_need(struct corr_list *l, const struct bilin *bl, size_t slot
 	return corr_list_add(l, &q);
 }
 
-/* z += L(x, y), with the scratch the map needs. */
-static int apply_acc(const struct bilin *bl, const uint64_t *x, const uint64_t *y, uint64_t *z)
-{
-	size_t sl = bilin_scratch_len(bl);
-	uint64_t *scratch = NULL;
-
-	if (sl && !(scratch = mpc_alloc(sl)))
-		return MPC_E_NOMEM;
-	bilin_apply(bl, x, y, z, 1, scratch);
-	mpc_free_words(scratch, sl);
-	return 0;
-}
-
 int beaver_w_chunk(struct mpc *m, const struct bilin *bl, size_t slot, struct beaver_w *w)
 {
 	struct corr_req q;
@@ -82,7 +69,7 @@ int beaver_w_chunk(struct mpc *m, const struct bilin *bl, size_t slot, struct be
 	if (!(w->z0 = mpc_alloc_raw(w->zn ? w->zn : 1)))
 		return MPC_E_NOMEM;
 	memcpy(w->z0, w->mt->c, w->zn * sizeof(*w->z0));
-	return apply_acc(bl, w->mt->a, w->f, w->z0);
+	return beaver_apply_acc(bl, w->mt->a, w->f, w->z0);
 }
 
 /* The chunk's part: the triple and z0 (the job's F and bf stay). */
@@ -111,7 +98,7 @@ int beaver_w_apply(struct mpc *m, const struct bilin *bl, const uint64_t *x,
 	if ((ret = mpc_open(m, e, xl, e)) != 0)
 		goto out;
 	memcpy(z, w->z0, w->zn * sizeof(*z));
-	ret = apply_acc(bl, e, w->bf, z);
+	ret = beaver_apply_acc(bl, e, w->bf, z);
 out:
 	/* E is open: public. */
 	if (e)

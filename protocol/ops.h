@@ -22,6 +22,9 @@
 
 /* Z = L(X, Y): 1 round, |X| + |Y| words. Output scale = sum of scales. */
 int beaver_bilin_need(struct corr_list *l, const struct bilin *bl) MPC_MUST_CHECK;
+/* z += L(x, y) locally, with the scratch the map needs (beaver.c, beaver_w.c). */
+int beaver_apply_acc(const struct bilin *bl, const uint64_t *x, const uint64_t *y,
+		     uint64_t *z) MPC_MUST_CHECK;
 int beaver_bilin(struct mpc *m, const struct bilin *bl, const uint64_t *x,
 		 const uint64_t *y, uint64_t *z) MPC_MUST_CHECK;
 /*
