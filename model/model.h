@@ -24,6 +24,8 @@
  */
 
 #define MODEL_MAX_IN 8
+/* Most outputs of a Split. */
+#define MODEL_MAX_SPLIT 64
 
 enum model_op {
 	MOP_GEMM,      /* in: A, B[, C]; alpha, beta, trans_a, trans_b */
@@ -43,6 +45,21 @@ enum model_op {
 	MOP_IDENTITY,  /* Identity and Dropout (inference: identity) */
 	MOP_SIGMOID,
 	MOP_SOFTMAX,   /* axis (opset 13 semantics: along one axis), normalised >= 0 */
+	/* Data movement (model_layout.c): the same elements, moved; local on shares. */
+	MOP_TRANSPOSE, /* perm */
+	MOP_SLICE,     /* Slice, and each output of a Split (split_n > 0): sl_* after model_infer */
+	MOP_SQUEEZE,   /* axes (attribute, or input 1 from opset 13) */
+	MOP_UNSQUEEZE, /* axes (attribute, or input 1 from opset 13) */
+	MOP_EXPAND,    /* in: X, shape (public) */
+	MOP_GATHER,    /* in: data, indices (public); axis */
+	/* Public structure only: folded by model_infer (node->folded), never secret. */
+	MOP_SHAPE,     /* shape_start, shape_end (opset 15) */
+	MOP_CAST,      /* to; on a secret tensor only to a float type (identity) */
+	MOP_DIV,       /* integer division of public integers */
+	MOP_CONSTOFSHAPE, /* fill (an integer value) */
+	MOP_RANGE,
+	MOP_EQUAL,
+	MOP_WHERE,
 	MOP_COUNT_
 };
 
@@ -54,6 +71,16 @@ struct model_value {
 	int64_t dims[FT_MAX_DIMS]; /* after model_infer(): all >= 0 */
 	struct ftensor init;       /* constant data (initializer / bound weight); init.data NULL if none */
 	int is_data_input;         /* a graph input the user supplies (not a weight) */
+	/*
+	 * Public integers (docs/security.md): an integer constant's exact
+	 * values (INT64, INT32, BOOL initializers; owned, init.n of them),
+	 * is_public when the value is such a constant or computed only from
+	 * them and from shapes (set at import), and after model_infer() the
+	 * values of every public one in known (ints, or folded).
+	 */
+	int64_t *ints;
+	int is_public;
+	const int64_t *known;
 	int is_output;             /* a graph output */
 	int shape_only;            /* a weight known by its declared shape, no data (another party's) */
 };
@@ -75,9 +102,25 @@ struct model_node {
 	int axis;
 	/* BatchNormalization */
 	float epsilon;
-	/* Reshape: target shape from the constant second input */
+	/* Reshape and Expand: target shape from the public second input (model_infer) */
 	int shape_n;
 	int64_t shape[FT_MAX_DIMS];
+	/* Computed in public by model_infer (Shape, and every op on public integers only): skipped by the evaluators. */
+	int folded;
+	/* Transpose */
+	int perm_n, perm[FT_MAX_DIMS];
+	/* Squeeze/Unsqueeze (opset < 13) and Slice (opset < 10) attributes; axes_n -1 if absent */
+	int axes_n, starts_n, ends_n;
+	int64_t axes[FT_MAX_DIMS], starts[FT_MAX_DIMS], ends[FT_MAX_DIMS];
+	/* Split lowered to Slices: output split_k of split_n; sizes from split (attribute) or input 1 */
+	int split_n, split_k, split_attr_n;
+	int64_t split_attr[FT_MAX_DIMS];
+	/* Slice/Split after model_infer: per input axis, first element and step */
+	int64_t sl_start[FT_MAX_DIMS], sl_step[FT_MAX_DIMS];
+	/* Shape (opset 15), Cast, ConstantOfShape */
+	int64_t shape_start, shape_end; /* shape_end INT64_MAX: to the end */
+	int cast_to;
+	int64_t fill;
 };
 
 struct model {
@@ -91,6 +134,7 @@ struct model {
 	int *outputs;
 	int64_t opset;
 	char *path;               /* where it was loaded from, for messages */
+	int64_t **fold;           /* per value: folded values made by model_infer (owned) */
 };
 
 /*
@@ -178,5 +222,19 @@ void model_public_hash(const uint8_t *pub, size_t len, char hex[MODEL_HASH_HEX])
 int model_declare_weights(struct model *m, const char *const *data_inputs, size_t n);
 
 void model_free(struct model *m);
+/* Frees what model_infer() folded (m->fold); known pointers into it are cleared. */
+void model_fold_free(struct model *m);
+
+/*
+ * Data movement (Transpose, Slice, Expand, Gather) after model_infer():
+ * for each output element (C order) the index of the input element it
+ * copies, map has the output's element count. The plaintext reference,
+ * the folding of public integers and the secure evaluator all use it.
+ */
+int model_layout_map(const struct model *m, const struct model_node *n, size_t *map);
+/* 1 when input slot i of op n takes public structure (a shape, axes, indices), not data. */
+int model_public_slot(const struct model_node *n, int i);
+/* The name of an ONNX element type ("INT64"), "type N" if unknown. */
+const char *model_type_name(int type);
 
 #endif
