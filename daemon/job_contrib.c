@@ -74,6 +74,8 @@ static int load_model(struct job_load *L)
 		goto out;
 	}
 	model_public_hash(L->graph, L->graph_len, L->graph_hash);
+	/* A wrong input name, named with the model's real ones, before anything runs. */
+	ret = job_bind_check(L->model, L->spec, L->why, sizeof(L->why));
 out:
 	if (ret) {
 		model_free(L->model);
