@@ -82,6 +82,7 @@ struct model_value {
 	int is_public;
 	const int64_t *known;
 	int is_output;             /* a graph output */
+	int decl_type;             /* a graph input's or output's declared ONNX element type, 0 if none */
 	int shape_only;            /* a weight known by its declared shape, no data (another party's) */
 };
 

@@ -227,6 +227,7 @@ int onnx_load_decl(struct ld *l, const viproto *vp, int idx)
 			l->file, v->is_output ? "output" : "input", v->name,
 			model_type_name(tt->elem_type),
 			v->is_output ? "" : ": integer inputs such as token ids are not supported");
+	v->decl_type = tt->has_elem_type ? tt->elem_type : 0;
 	if (!tt->shape)
 		return 0;
 	if (tt->shape->n_dim > FT_MAX_DIMS)
