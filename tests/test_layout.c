@@ -555,3 +555,31 @@ TEST(layout_refusals)
 	refuse_case(b, MPC_E_SHAPE, "is not of size 1", "'q' (Squeeze)");
 	return 0;
 }
+
+/*
+ * Rows reversed by a Slice (step -1 on axis 0) keep every shape: only the
+ * op itself says the rows cannot run in chunks. One chunk of all rows runs.
+ */
+TEST(layout_rows_moved_refused_in_chunks)
+{
+	static const int64_t dx[] = { 4, 4 }, st = -1, en = INT64_MIN, ax = 0, sp = -1,
+			     d1v[1] = { 1 };
+	struct ob *b = b_x();
+	struct model *m, *cm = NULL;
+	int nd = 2;
+
+	(void)d1v;
+	ob_raw_init(b, "st", I64, 1, d1, &st, sizeof(st));
+	ob_raw_init(b, "en", I64, 1, d1, &en, sizeof(en));
+	ob_raw_init(b, "ax", I64, 1, d1, &ax, sizeof(ax));
+	ob_raw_init(b, "sp", I64, 1, d1, &sp, sizeof(sp));
+	ob_node(b, "Slice", "rev", "x,st,en,ax,sp", "y");
+	m = ob_load(b);
+	ASSERT_OK(model_infer(m, (const int64_t(*)[FT_MAX_DIMS])dx, &nd));
+	ASSERT_FAIL(eval_model_rows(m, 2, &cm), MPC_E_UNSUPPORTED,
+		    "node 'rev' (Slice) moves data across the rows");
+	ASSERT_OK(eval_model_rows(m, 4, &cm));
+	eval_model_rows_free(cm);
+	model_free(m);
+	return 0;
+}
