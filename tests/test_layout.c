@@ -471,6 +471,28 @@ TEST(layout_fold_ops)
 	n = ob_node(b, "Concat", "target", "m1,q1,w3", "tgt"); /* [-1, 3, 4] */
 	ob_i(b, n, "axis", 0);
 	ob_node(b, "Reshape", "rs", "x,tgt", "y");
+	{
+		/* A party holding only the public graph folds the same target. */
+		const char *data[1] = { "x" };
+		struct model *pm = NULL, *own = NULL;
+		uint8_t *full, *pub = NULL;
+		size_t len, plen;
+		int nd = 2;
+
+		full = ob_pack(b, &len);
+		ASSERT_OK(model_parse_onnx(full, len, "fold.onnx", &own));
+		ASSERT_OK(model_public_graph(full, len, own, &pub, &plen));
+		ASSERT_OK(model_parse_onnx(pub, plen, "public", &pm));
+		ASSERT_OK(model_declare_weights(pm, data, 1));
+		ASSERT_OK(model_infer(pm, (const int64_t(*)[FT_MAX_DIMS])dx, &nd));
+		ASSERT_EQ(pm->nodes[pm->n_nodes - 1].shape_n, 3);
+		ASSERT_EQ(pm->nodes[pm->n_nodes - 1].shape[1], 3);
+		ASSERT_EQ(pm->nodes[pm->n_nodes - 1].shape[2], 4);
+		model_free(pm);
+		model_free(own);
+		free(pub);
+		free(full);
+	}
 	m = ob_load(b);
 	y = ob_eval(m, &x, 1);
 	for (size_t k = 0; k + 1 < m->n_nodes; k++)
@@ -553,6 +575,12 @@ TEST(layout_refusals)
 	ob_shape_const(b, "ax", 1, d1);
 	ob_node(b, "Squeeze", "q", "x,ax", "y");
 	refuse_case(b, MPC_E_SHAPE, "is not of size 1", "'q' (Squeeze)");
+	/* An integer data input (token ids): the type by name, and why. */
+	b = b_x();
+	b->tt[0][0].elem_type = MPCONNX__TENSOR_PROTO__DATA_TYPE__INT64;
+	ob_node(b, "Identity", "id", "x", "y");
+	refuse_case(b, MPC_E_UNSUPPORTED, "graph input 'x': element type INT64 is not supported",
+		    "token ids");
 	return 0;
 }
 
