@@ -20,6 +20,7 @@
 
 /* Largest folded tensor: public structure is small. */
 #define FOLD_MAX_ELEMS ((size_t)1 << 24)
+#define RANGE_MAX (INT64_C(1) << 40)
 
 static int foldable(enum model_op op)
 {
@@ -169,10 +170,10 @@ static int range_count(const struct model *m, const struct model_node *n, int64_
 		return ret;
 	if (!d)
 		return model_node_fail(n, MPC_E_FORMAT, "a delta of 0");
-	/* |limit - start| fits: public ranges are shapes, far below 2^62. */
-	if (s > (INT64_C(1) << 62) || s < -(INT64_C(1) << 62) || l > (INT64_C(1) << 62) ||
-	    l < -(INT64_C(1) << 62))
-		return model_node_fail(n, MPC_E_RANGE, "range bounds too large");
+	/* Public ranges are shapes and positions: far below 2^40, so nothing below wraps. */
+	if (s > RANGE_MAX || s < -RANGE_MAX || l > RANGE_MAX || l < -RANGE_MAX ||
+	    d > RANGE_MAX || d < -RANGE_MAX)
+		return model_node_fail(n, MPC_E_RANGE, "a start, limit or delta beyond 2^40");
 	*cnt = d > 0 ? (l > s ? (l - s + d - 1) / d : 0) : (s > l ? (s - l - d - 1) / -d : 0);
 	return 0;
 }

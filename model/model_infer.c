@@ -451,8 +451,7 @@ int model_infer(struct model *m, const int64_t (*in_dims)[FT_MAX_DIMS], const in
 		goto out;
 	for (i = 0; i < m->n_nodes; i++) {
 		c.n = &m->nodes[i];
-		if ((ret = infer_node(&c)) != 0 ||
-		    (c.n->folded && (ret = model_fold_node(m, c.n)) != 0))
+		if ((ret = infer_node(&c)) != 0)
 			goto out;
 		cnt = ftensor_count(OUT(&c)->ndim, OUT(&c)->dims, &ok);
 		if (!ok || cnt > FT_MAX_ELEMS) {
@@ -460,6 +459,9 @@ int model_infer(struct model *m, const int64_t (*in_dims)[FT_MAX_DIMS], const in
 				    shp(&c, 0, OUT(&c)));
 			goto out;
 		}
+		/* Public integers: computed here, by every party, for these rows. */
+		if (c.n->folded && (ret = model_fold_node(m, c.n)) != 0)
+			goto out;
 	}
 	for (i = 0; i < m->n_outputs; i++) {
 		const struct model_value *v = &m->values[m->outputs[i]];

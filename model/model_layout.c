@@ -249,14 +249,16 @@ static int infer_slice(struct model *m, struct model_node *n)
 		dim = x->dims[a];
 		s = st[i] < 0 ? st[i] + dim : st[i];
 		e = en[i] < 0 ? en[i] + dim : en[i];
+		/* A step longer than the axis takes one element, as dim + 1 does. */
+		sp[i] = clamp(sp[i], -(dim + 1), dim + 1);
 		if (sp[i] > 0) {
 			s = clamp(s, 0, dim);
 			e = clamp(e, 0, dim);
-			d[a] = e > s ? (e - s + sp[i] - 1) / sp[i] : 0;
+			d[a] = e > s ? (e - s - 1) / sp[i] + 1 : 0;
 		} else {
 			s = clamp(s, 0, dim - 1);
 			e = clamp(e, -1, dim - 1);
-			d[a] = s > e ? (s - e + (-sp[i]) - 1) / (-sp[i]) : 0;
+			d[a] = s > e ? (s - e - 1) / -sp[i] + 1 : 0;
 		}
 		n->sl_start[a] = d[a] ? s : 0;
 		n->sl_step[a] = sp[i];

@@ -71,6 +71,7 @@ struct pg {
 	Mpconnx__TensorProto *fills; /* per node: ConstantOfShape's value */
 	int *state; /* per value: 0 not seen, 1 weight declared, 2 shape emitted */
 	int *operand;  /* per value: used as an operand (not as public structure) by some node */
+	int *pubuse;   /* per value: used as public structure (a shape, indices, a folded input) */
 	size_t n_decl;
 };
 
@@ -248,7 +249,7 @@ static int node_input(struct pg *p, size_t k, int i, char **name)
 	*name = p->m->values[v].name;
 	if (p->state[v] || p->m->values[v].is_data_input || model_produced(p->m, v))
 		return 0;
-	if (public_use(n, i)) {
+	if (p->pubuse[v]) {
 		/* Public structure every party folds alike; never a weight's bytes. */
 		if (p->operand[v])
 			return mpc_fail(MPC_E_UNSUPPORTED,
@@ -355,7 +356,8 @@ static int build(struct pg *p, const Mpconnx__ModelProto *file)
 	    !(p->pinits = calloc(m->n_values + 1, sizeof(*p->pinits))) ||
 	    !(p->fills = calloc(m->n_nodes + 1, sizeof(*p->fills))) ||
 	    !(p->state = calloc(m->n_values + 1, sizeof(*p->state))) ||
-	    !(p->operand = calloc(m->n_values + 1, sizeof(*p->operand))))
+	    !(p->operand = calloc(m->n_values + 1, sizeof(*p->operand))) ||
+	    !(p->pubuse = calloc(m->n_values + 1, sizeof(*p->pubuse))))
 		return mpc_fail(MPC_E_NOMEM, "%s: public graph", m->path);
 	mpconnx__model_proto__init(&p->mp);
 	mpconnx__graph_proto__init(&p->graph);
@@ -372,10 +374,18 @@ static int build(struct pg *p, const Mpconnx__ModelProto *file)
 	p->graph.input = p->pin;
 	p->graph.output = p->pout;
 	p->graph.initializer = p->pinits;
+	/* Shape reads only a shape, which the declaration shows anyway. */
 	for (size_t i = 0; i < m->n_nodes; i++)
-		for (int j = 0; j < m->nodes[i].n_in; j++)
-			if (m->nodes[i].in[j] >= 0 && !public_use(&m->nodes[i], j))
-				p->operand[m->nodes[i].in[j]] = 1;
+		for (int j = 0; j < m->nodes[i].n_in; j++) {
+			int v = m->nodes[i].in[j];
+
+			if (v < 0 || m->nodes[i].op == MOP_SHAPE)
+				continue;
+			if (public_use(&m->nodes[i], j))
+				p->pubuse[v] = 1;
+			else
+				p->operand[v] = 1;
+		}
 	for (size_t i = 0; i < m->n_inputs; i++) {
 		int v = m->inputs[i];
 
@@ -456,6 +466,7 @@ out:
 	free(p.fills);
 	free(p.state);
 	free(p.operand);
+	free(p.pubuse);
 	if (file)
 		mpconnx__model_proto__free_unpacked(file, NULL);
 	model_free(own);
