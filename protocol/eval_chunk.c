@@ -187,8 +187,10 @@ int eval_model_rows(const struct model *md, size_t rows, struct model **out)
 		return ret;
 	if (rows >= all)
 		return cm_make(md, all, out);
-	if ((ret = check_rows(md, NULL, all, rows)) != 0 || (ret = cm_make(md, rows, out)) != 0)
+	if ((ret = check_rows(md, NULL, all, rows)) != 0)
 		return ret;
+	if ((ret = cm_make(md, rows, out)) != 0)
+		return mpc_fail_ctx(ret, "the rows cannot run in chunks of %zu", rows);
 	if ((ret = check_rows(md, *out, all, rows)) != 0) {
 		cm_free(*out);
 		*out = NULL;
@@ -298,6 +300,22 @@ static int total_of(const struct model *md, int frac, int n_parties, int ph, int
 	return ret;
 }
 
+/*
+ * A chunk of one row keeps the rows on axis 0 of every data value: shapes
+ * checked, not only ops (an Unsqueeze, Expand or Reshape may move them).
+ */
+static int rows_split(const struct model *md, size_t rows)
+{
+	struct model *cm = NULL;
+	int ok;
+
+	if (rows <= 1)
+		return 1;
+	ok = cm_make(md, 1, &cm) == 0 && check_rows(md, cm, rows, 1) == 0;
+	cm_free(cm);
+	return ok;
+}
+
 int eval_plan_pick(const struct model *md, int frac, int n_parties, int parties_here,
 		   int dealer_here, size_t budget, size_t held, size_t *chunk_rows)
 {
@@ -312,7 +330,7 @@ int eval_plan_pick(const struct model *md, int frac, int n_parties, int parties_
 	budget = held < budget ? budget - held : 0;
 	if ((ret = batch_rows(md, &rows)) != 0)
 		return ret;
-	if (check_rows(md, NULL, rows, 0) != 0) {
+	if (check_rows(md, NULL, rows, 0) != 0 || !rows_split(md, rows)) {
 		/* Rows that cannot be split: all of them in one chunk, if it fits. */
 		if ((ret = total_of(md, frac, n_parties, parties_here, dealer_here, rows, &t)) != 0)
 			return ret;

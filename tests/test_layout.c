@@ -609,5 +609,24 @@ TEST(layout_rows_moved_refused_in_chunks)
 	ASSERT_OK(eval_model_rows(m, 4, &cm));
 	eval_model_rows_free(cm);
 	model_free(m);
+	/*
+	 * Unsqueeze on axis 0 moves the rows to axis 1: no op is refused, the
+	 * chunk's shapes show it, and the plan runs all rows in one chunk
+	 * (before: the pick failed with "output 'y' has shape [1, 1, 4]").
+	 */
+	b = b_x();
+	ob_shape_const(b, "ax", 1, k_ax0);
+	ob_node(b, "Unsqueeze", "u", "x,ax", "y");
+	m = ob_load(b);
+	ASSERT_OK(model_infer(m, (const int64_t(*)[FT_MAX_DIMS])dx, &nd));
+	{
+		size_t rows = 0;
+
+		ASSERT_OK(eval_plan_pick(m, 16, 2, 2, 1, (size_t)1 << 30, 0, &rows));
+		ASSERT_EQ(rows, 4);
+		ASSERT_FAIL(eval_model_rows(m, 2, &cm), MPC_E_UNSUPPORTED,
+			    "does not keep the rows on its first axis");
+	}
+	model_free(m);
 	return 0;
 }
