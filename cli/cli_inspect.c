@@ -31,7 +31,8 @@
 
 static const char usage_text[] =
 	"usage: mpcctl inspect --model M.onnx [--weights W.safetensors] [--batch N]\n"
-	"                      [--shapes] [--online [--parties P]] [--json]\n"
+	"                      [--shape INPUT=D0,D1,...] [--shapes] [--online [--parties P]]\n"
+	"                      [--json]\n"
 	"\n"
 	"Shows the model's data inputs and outputs (shapes, element types), its weights,\n"
 	"its ops (those computed in public from shapes and integer constants counted\n"
@@ -40,7 +41,51 @@ static const char usage_text[] =
 	"AllowModels lists. --shapes: every node's output shape for the batch (and the\n"
 	"values of the public ones). --online: the online cost for P parties (default 3),\n"
 	"measured by running the protocol in this process on zeros (the cost does not\n"
-	"depend on the values; weights not given are zeros too).\n";
+	"depend on the values; weights not given are zeros too). --shape: an input's\n"
+	"whole shape, for symbolic dims beyond the batch (a sequence length).\n";
+
+/* --shape NAME=D0,D1,...: a data input's whole shape (symbolic dims beyond the batch). */
+#define INSPECT_MAX_SHAPES 8
+struct shape_arg {
+	const char *name;
+	size_t name_len;
+	int ndim;
+	int64_t dims[FT_MAX_DIMS];
+};
+
+static int parse_shape(const char *arg, struct shape_arg *sa)
+{
+	const char *eq = strrchr(arg, '='), *p;
+	char *end;
+
+	if (!eq || eq == arg || !eq[1])
+		return cli_error("inspect", NULL, "--shape '%s': expected NAME=D0,D1,...", arg);
+	sa->name = arg;
+	sa->name_len = (size_t)(eq - arg);
+	sa->ndim = 0;
+	for (p = eq + 1;; p = end + 1) {
+		long long d = strtoll(p, &end, 10);
+
+		if (end == p || d < 0 || d > INSPECT_MAX_BATCH || sa->ndim == FT_MAX_DIMS ||
+		    (*end && *end != ','))
+			return cli_error("inspect", NULL,
+					 "--shape '%s': expected NAME=D0,D1,... (at most %d dims "
+					 "from 0 to %d)",
+					 arg, FT_MAX_DIMS, INSPECT_MAX_BATCH);
+		sa->dims[sa->ndim++] = d;
+		if (!*end)
+			break;
+	}
+	return 0;
+}
+
+static const struct shape_arg *shape_for(const struct shape_arg *sa, int n, const char *name)
+{
+	for (int i = 0; i < n; i++)
+		if (strlen(name) == sa[i].name_len && !strncmp(name, sa[i].name, sa[i].name_len))
+			return &sa[i];
+	return NULL;
+}
 
 struct cost {
 	int ok;
@@ -106,7 +151,8 @@ static void measure_online(struct model *m, struct cost *c)
 }
 
 /* The need walk for a batch: offline material per party, nothing run. */
-static void estimate(struct model *m, int64_t batch, struct cost *c)
+static void estimate(struct model *m, int64_t batch, const struct shape_arg *sa, int n_sa,
+		     struct cost *c)
 {
 	int64_t dims[MODEL_MAX_IN * 4][FT_MAX_DIMS];
 	int nd[MODEL_MAX_IN * 4];
@@ -125,9 +171,28 @@ static void estimate(struct model *m, int64_t batch, struct cost *c)
 		snprintf(c->why, sizeof(c->why), "%s", mpc_errmsg(ret));
 		return;
 	}
+	for (int k = 0; k < n_sa; k++) {
+		size_t i;
+
+		for (i = 0; i < m->n_inputs; i++)
+			if (strlen(m->values[m->inputs[i]].name) == sa[k].name_len &&
+			    !strncmp(m->values[m->inputs[i]].name, sa[k].name, sa[k].name_len))
+				break;
+		if (i == m->n_inputs) {
+			snprintf(c->why, sizeof(c->why), "--shape: '%.*s' is not a data input",
+				 (int)sa[k].name_len, sa[k].name);
+			return;
+		}
+	}
 	for (size_t i = 0; i < m->n_inputs; i++) {
 		const struct model_value *v = &m->values[m->inputs[i]];
+		const struct shape_arg *given = shape_for(sa, n_sa, v->name);
 
+		if (given) {
+			nd[i] = given->ndim;
+			memcpy(dims[i], given->dims, sizeof(dims[i]));
+			continue;
+		}
 		if (v->init.ndim < 0) {
 			snprintf(c->why, sizeof(c->why), "input '%s' declares no shape", v->name);
 			return;
@@ -140,8 +205,9 @@ static void estimate(struct model *m, int64_t batch, struct cost *c)
 				dims[i][d] = batch;
 			} else {
 				snprintf(c->why, sizeof(c->why),
-					 "input '%s': dim %d is symbolic (only the batch may be)",
-					 v->name, d);
+					 "input '%s': dim %d is symbolic: give the input's shape "
+					 "with --shape %s=D0,D1,...",
+					 v->name, d, v->name);
 				return;
 			}
 		}
@@ -401,6 +467,7 @@ int inspect_main(int argc, char **argv)
 		{ "shapes", no_argument, NULL, 's' },
 		{ "online", no_argument, NULL, 'o' },
 		{ "parties", required_argument, NULL, 'p' },
+		{ "shape", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -412,7 +479,8 @@ int inspect_main(int argc, char **argv)
 	struct cost cost = { 0 };
 	size_t ops[MOP_COUNT_] = { 0 }, pub_ops[MOP_COUNT_] = { 0 };
 	long long batch = 1, parties = 3;
-	int c, json = 0, ret, status = 1, job_ok, shapes = 0, online = 0;
+	int c, json = 0, ret, status = 1, job_ok, shapes = 0, online = 0, n_sa = 0;
+	struct shape_arg sa[INSPECT_MAX_SHAPES];
 
 	optind = 1;
 	opterr = 0;
@@ -436,6 +504,13 @@ int inspect_main(int argc, char **argv)
 			break;
 		case 's':
 			shapes = 1;
+			break;
+		case 'S':
+			if (n_sa == INSPECT_MAX_SHAPES)
+				return cli_error("inspect", NULL, "more than %d --shape",
+						 INSPECT_MAX_SHAPES);
+			if ((ret = parse_shape(optarg, &sa[n_sa++])) != 0)
+				return ret;
 			break;
 		case 'o':
 			online = 1;
@@ -478,8 +553,10 @@ int inspect_main(int argc, char **argv)
 			continue;
 		(n->folded ? pub_ops : ops)[n->op]++;
 	}
+	if (n_sa)
+		batch = sa[0].dims[0] ? sa[0].dims[0] : batch; /* what the shapes are for */
 	cost.parties = online ? (int)parties : 0;
-	estimate(m, batch, &cost);
+	estimate(m, batch, sa, n_sa, &cost);
 	report(path, m, ops, pub_ops, batch, job_ok ? NULL : job_why, &cost, hash, json, shapes);
 	status = cli_flush("inspect");
 out:

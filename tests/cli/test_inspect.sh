@@ -10,7 +10,7 @@ FIX=$HERE/../fixtures
 . "$HERE/lib.sh"
 
 FIXTURES="iris_logreg digits_mlp wine_mlp tiny_cnn digits_resavg digits_bn_softmax"
-plan 46
+plan 48
 
 hash_of() { "$MPCCTL" inspect "$@" 2>"$TMP/herr" | awk '$1 == "hash" { print $2 }'; }
 
@@ -83,6 +83,15 @@ assert d["inputs"][0]["type"] == "FLOAT"' <"$TMP/json" 2>>"$TMP/err"; then
 	ok "--json: every value's shape, public values, types"
 else not_ok "--json: every value's shape, public values, types" "$(head -c 400 "$TMP/json") $(cat "$TMP/err")"; fi
 expect_fail "--parties 1 refused" "--parties" "$MPCCTL" inspect --model "$G" --online --parties 1
+# --shape: an input's whole shape (a transformer's sequence length is symbolic too).
+if "$MPCCTL" inspect --model "$G" --shape input=3,1,8,8 --shapes >"$TMP/out" 2>"$TMP/err" &&
+	grep -q '^  /Reshape  *Reshape  *\[3, 144\]$' "$TMP/out" && grep -q '^offline  batch 3: ' "$TMP/out"; then
+	ok "--shape input=3,1,8,8: shapes and cost for it"
+else not_ok "--shape input=3,1,8,8: shapes and cost for it" "$(cat "$TMP/out" "$TMP/err")"; fi
+if "$MPCCTL" inspect --model "$G" --shape pixels=3,1,8,8 >"$TMP/out" 2>"$TMP/err" &&
+	grep -q "^offline  batch 3: not estimated: --shape: 'pixels' is not a data input" "$TMP/out"; then
+	ok "--shape naming no input: said so"
+else not_ok "--shape naming no input: said so" "$(cat "$TMP/out" "$TMP/err")"; fi
 
 for bad in "$FIX"/malformed/*.onnx; do
 	expect_fail "$(basename "$bad") refused" "$(basename "$bad")" "$MPCCTL" inspect --model "$bad"
