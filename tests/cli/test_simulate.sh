@@ -14,7 +14,7 @@ cd "$(dirname "$0")/../.." || exit 1
 CTL=${1:-bin/mpcctl}
 F=tests/fixtures
 MODELS="iris_logreg digits_mlp wine_mlp tiny_cnn digits_resavg digits_bn_softmax"
-plan 60
+plan 61
 
 # accurate LOG TOL: the tool's own plaintext check (text or JSON) says its
 # max error is within TOL.
@@ -164,6 +164,9 @@ mal "ragged CSV refused" "ragged.csv" --model $F/iris_logreg/model.onnx --input 
 G=$F/graph_view
 sim "simulate graph_view (x.view(x.size(0), -1), dynamic batch) in chunks of 5" $G/expected.npy -- \
 	--model $G/model.onnx --input input=$G/input.npy --parties 3 --chunk-rows 5 -o "$TMP/o.npy"
+G=$F/graph_cls
+sim "simulate graph_cls (a CLS row expanded to the batch: ConstantOfShape, Equal, Where, Expand, Concat)" \
+	$G/expected.npy -- --model $G/model.onnx --input x=$G/input.npy --parties 3 -o "$TMP/o.npy"
 G=$F/graph_plain
 sim "simulate graph_plain: input 'onnx::Gemm_0' of a plain export, 2 column parts" $G/expected.npy -- \
 	--model $G/model.onnx --input "onnx::Gemm_0=$G/input_part0.npy,$G/input_part1.npy" -o "$TMP/o.npy"

@@ -6,6 +6,9 @@
 #                 (Shape -> Gather -> Unsqueeze -> Concat -> Reshape), opset 13
 #   graph_plain/  Linear, ReLU, Linear exported without input_names: the input
 #                 is called 'onnx::Gemm_0'
+#   graph_cls/    a learned CLS row expanded to the batch and joined to the
+#                 data (Shape, ConstantOfShape, Mul, Equal, Where, Expand of
+#                 a weight, Concat), permute, slice, x[:, 0] + x[:, -1]
 # Each with input.npy (sklearn's digits, 12 rows, scaled to [0, 1]),
 # expected.npy (torch's output) and input_part0/1.npy (two column blocks of
 # graph_plain's input). Deterministic: fixed seeds, a few epochs of Adam.
@@ -29,6 +32,19 @@ class View(torch.nn.Module):
         x = torch.relu(self.conv(x))
         x = x.view(x.size(0), -1)
         return self.fc(x)
+
+
+class Cls(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.cls = torch.nn.Parameter(torch.randn(1, 1, 8))
+        self.fc = torch.nn.Linear(8, 10)
+
+    def forward(self, x):
+        c = self.cls.expand(x.size(0), -1, -1)
+        h = torch.cat([c, x], dim=1)
+        h = h.permute(0, 2, 1)[:, :, 1:].transpose(1, 2)
+        return self.fc(h[:, 0] + h[:, -1])
 
 
 class Plain(torch.nn.Module):
@@ -66,3 +82,6 @@ save("graph_view", train(View(), img), img, input_names=["input"],
 x = save("graph_plain", train(Plain(), xt), xt)
 np.save("tests/fixtures/graph_plain/input_part0.npy", np.ascontiguousarray(x[:, :40]))
 np.save("tests/fixtures/graph_plain/input_part1.npy", np.ascontiguousarray(x[:, 40:]))
+seq = xt.reshape(-1, 8, 8)
+save("graph_cls", train(Cls(), seq), seq, input_names=["x"], output_names=["logits"],
+     dynamic_axes={"x": {0: "batch"}, "logits": {0: "batch"}})
