@@ -274,9 +274,13 @@ static void report(const struct sim_model *s, const struct check *chk,
 		struct eval_layer_stats l = s->layers[k];
 
 		human(b, sizeof(b), l.bytes_sent);
-		printf("%-24s %-18s %10.2f %12s %8llu\n", md->nodes[k].name,
-		       model_op_name(md->nodes[k].op), l.secs * 1e3, b,
-		       (unsigned long long)l.rounds);
+		if (md->nodes[k].folded) /* a shape computation: every party, in the clear */
+			printf("%-24s %-18s %10s %12s %8s\n", md->nodes[k].name,
+			       model_op_name(md->nodes[k].op), "public", "-", "-");
+		else
+			printf("%-24s %-18s %10.2f %12s %8llu\n", md->nodes[k].name,
+			       model_op_name(md->nodes[k].op), l.secs * 1e3, b,
+			       (unsigned long long)l.rounds);
 	}
 	printf("\nplaintext check: max |secure - plaintext| = %.3g", chk->max_err);
 	if (chk->rows)
