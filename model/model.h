@@ -147,8 +147,11 @@ struct model {
  * value fails with MPC_E_UNSUPPORTED and a message naming the node, the op
  * and what is missing, e.g.
  *   "model.onnx: node 'einsum0': unsupported operator 'Einsum'".
- * Constant nodes become initializers; the shape input of Reshape must be a
- * constant. Graph inputs that are initializers are weights.
+ * Constant nodes become initializers. Integer constants and what is
+ * computed from them and from Shape are public (value.is_public, folded
+ * nodes, model_fold.c): a shape, axes, slice bounds or Gather indices must
+ * be public, or the node is refused. A Split becomes one Slice per output.
+ * Graph inputs that are initializers are weights.
  */
 int model_load_onnx(const char *path, struct model **out);
 int model_parse_onnx(const uint8_t *buf, size_t len, const char *name, struct model **out);
@@ -166,7 +169,10 @@ int model_bind_safetensors(struct model *m, const char *path);
  * every value's dims. Checks that each declared input shape is compatible
  * (a symbolic or -1 dim accepts anything, others must match) and every
  * op's operand shapes; also fails if a non-data graph input still has no
- * weight ("weight '0.weight' is not bound: pass --weights").
+ * weight ("weight '0.weight' is not bound: pass --weights"). Folds every
+ * public node for these shapes (value.known; Reshape and Expand targets
+ * into node.shape, Slice bounds into node.sl_*): call it again for other
+ * rows, a chunk's Shape is the chunk's.
  * Errors: MPC_E_SHAPE "node 'Gemm_0' (Gemm): A [64, 13] and B [8, 12] ..."
  */
 int model_infer(struct model *m, const int64_t (*in_dims)[FT_MAX_DIMS], const int *in_ndim);
@@ -184,8 +190,9 @@ int model_ref_eval(const struct model *m, const struct ftensor *inputs, struct f
  * lists it): the nodes, their scalar and list attributes, the data inputs
  * and outputs with their declared shapes, every weight (any value no node
  * computes: initializers of every type, Constant nodes, bound safetensors)
- * as a graph input with its shape and no data, and as the only data
- * Reshape's target shapes. No doc strings, metadata, producer or unknown
+ * as a graph input with its shape and no data, and as the only data the
+ * public integer constants (Reshape targets, axes, indices, the inputs of
+ * shape computations) as INT64. No doc strings, metadata, producer or unknown
  * fields. The same graph and weight shapes give the same bytes however
  * the weights are stored. m is the model imported from onnx (weights
  * bound: they tell weights from data), or NULL to import it here. Refused
