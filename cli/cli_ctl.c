@@ -26,27 +26,16 @@
 
 #include "cli.h"
 #include "fxp.h"
+#include "wire.h"
 
 /* Per read/write on the socket; the daemon answers from memory. */
 #define CLI_TIMEOUT_MS 30000
 #define NAME_LEN_MAX 32
 #define NAME_RULE "1 to 32 of A-Z a-z 0-9 _ . -"
-/* Bounds that keep a Submit far below CTL_REQUEST_MAX. */
-#define SUBMIT_INPUTS_MAX 16
-#define SUBMIT_PARTS_MAX 32
+/* The daemon's own bounds (wire.h), checked before any round trip. */
+#define SUBMIT_INPUTS_MAX WIRE_MAX_INPUTS
+#define SUBMIT_PARTS_MAX WIRE_MAX_PARTS
 #define SUBMIT_OUTPUTS_MAX 16
-
-static const char *socket_path;
-
-void cli_set_socket(const char *path)
-{
-	socket_path = path;
-}
-
-const char *cli_socket(void)
-{
-	return socket_path ? socket_path : ctl_socket_default();
-}
 
 /*
  * Length of the well-formed UTF-8 sequence at s and its code point, or 0
@@ -205,10 +194,13 @@ int cli_request(const char *verb, const Mpcctlpb__Request *req, Mpcctlpb__Reply 
 		char *err, size_t errlen)
 {
 	char clean[512];
+	const char *path;
 	int ret;
 
 	*reply = NULL;
-	if ((ret = ctl_call(cli_socket(), req, reply, CLI_TIMEOUT_MS)) != 0) {
+	if (!(path = cli_socket(err, errlen)))
+		return 1;
+	if ((ret = ctl_call(path, req, reply, CLI_TIMEOUT_MS)) != 0) {
 		const char *msg = mpc_errmsg(ret);
 
 		/* The one failure an operator meets first gets the hint. */

@@ -20,6 +20,7 @@
 #include "ctlmsg.h"
 #include "job.h"
 #include "log.h"
+#include "node_check.h"
 #include "npy.h"
 #include "server.h"
 
@@ -432,15 +433,41 @@ static int clear_stale(const char *path)
 	return 0;
 }
 
+/* The socket's directory (/run/mpcd outside systemd's RuntimeDirectory). */
+static void socket_dir(const struct server *s, char *dir, size_t len)
+{
+	const char *path = s->cfg->node.control_socket, *slash = strrchr(path, '/');
+
+	if (!slash)
+		snprintf(dir, len, ".");
+	else
+		snprintf(dir, len, "%.*s", slash == path ? 1 : (int)(slash - path), path);
+}
+
+int ctl_check_dir(const struct server *s)
+{
+	const char *path = s->cfg->node.control_socket;
+	char dir[4096];
+
+	if (strlen(path) >= sizeof(((struct sockaddr_un *)0)->sun_path))
+		return mpc_fail(MPC_E_ARG, "ControlSocket %s: path too long", path);
+	socket_dir(s, dir, sizeof(dir));
+	return node_check_dir("ControlSocket's directory", dir);
+}
+
 int ctl_listen(struct server *s)
 {
 	const char *path = s->cfg->node.control_socket;
+	char dir[4096];
 	mode_t old;
 	int r, ret;
 
 	if (strlen(path) >= sizeof(((struct sockaddr_un *)0)->sun_path))
 		return mpc_fail(MPC_E_ARG, "ControlSocket %s: path too long", path);
-	if ((ret = clear_stale(path)) != 0)
+	/* The socket is 0600: its directory need not hide it. */
+	socket_dir(s, dir, sizeof(dir));
+	if ((ret = node_make_dir("ControlSocket's directory", dir, 0755)) != 0 ||
+	    (ret = clear_stale(path)) != 0)
 		return ret;
 	uv_pipe_init(s->loop, &s->ctl, 0);
 	s->ctl.data = s;

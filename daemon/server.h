@@ -137,6 +137,8 @@ void job_free_all(struct server *s);
 
 /* ctl.c */
 int ctl_listen(struct server *s);
+/* --check: the socket's path fits and its directory exists or can be made. */
+int ctl_check_dir(const struct server *s);
 /* Stopping: close every control connection (each frees itself when closed). */
 void ctl_close_all(struct server *s);
 
