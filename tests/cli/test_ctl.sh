@@ -14,7 +14,7 @@ VERBS="peers submit list status wait approve cancel result"
 # The verbs that need no daemon: their --help too (issue 11: genkey's went
 # to stderr with status 2).
 LOCAL_VERBS="show inspect simulate genkey pubkey"
-plan 86
+plan 88
 # No daemon anywhere: a socket path that does not exist.
 export MPCD_SOCKET=$TMP/none.sock
 ID=0123456789abcdef0123456789abcdef
@@ -84,6 +84,28 @@ if [ -z "$undocumented" ] && [ "$(sed -n 's/^  \([a-z]*\) .*/\1/p' "$TMP/out" | 
 	ok "every verb of mpcctl --help has its section in docs/ctl.md"
 else
 	not_ok "every verb of mpcctl --help has its section in docs/ctl.md" "missing:$undocumented"
+fi
+
+# The manual pages (man/, installed by make install) say the same: every
+# verb is in mpcctl(1), every key of the commented example in mpcd.conf(5).
+undocumented=""
+for v in $(sed -n 's/^  \([a-z]*\) .*/\1/p' "$TMP/out"); do
+	grep -qE "^\.BR? \"?$v\b|^\.B $v\$|^\.BI \"$v " man/mpcctl.1 ||
+		undocumented="$undocumented $v"
+done
+if [ -z "$undocumented" ]; then
+	ok "every verb of mpcctl --help is in mpcctl(1)"
+else
+	not_ok "every verb of mpcctl --help is in mpcctl(1)" "missing:$undocumented"
+fi
+undocumented=""
+for k in $(sed -n 's/^#\? *\([A-Z][A-Za-z]*\) = .*/\1/p' deploy/examples/alpha.conf | sort -u); do
+	grep -q "^\.B $k\$" man/mpcd.conf.5 || undocumented="$undocumented $k"
+done
+if [ -z "$undocumented" ]; then
+	ok "every key of deploy/examples/alpha.conf is in mpcd.conf(5)"
+else
+	not_ok "every key of deploy/examples/alpha.conf is in mpcd.conf(5)" "missing:$undocumented"
 fi
 
 # The parts per input docs/ctl.md promises are what mpcctl lets through:
