@@ -141,11 +141,17 @@ static void do_peers(struct ctl_conn *c)
 		info[i].bytes_sent = p->bytes_sent;
 		info[i].bytes_recv = p->bytes_recv;
 		info[i].rekeys = p->rekeys;
+		info[i].last_handshake = p->last_handshake;
+		info[i].cipher = (char *)(p->link && p->cipher ? p->cipher : "");
+		info[i].key_problem = p->key_problem;
+		info[i].key_problem_at = p->key_problem[0] ? p->key_problem_at : 0;
 		pi[i] = &info[i];
 	}
 	r.ok = 1;
 	r.n_peers = s->n_peers;
 	r.peers = pi;
+	r.key_problem = s->key_problem;
+	r.key_problem_at = s->key_problem[0] ? s->key_problem_at : 0;
 	send_reply(c, &r);
 out:
 	free(info);
