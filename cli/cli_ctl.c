@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* Copyright (C) 2026 The mpcd authors. */
 /*
- * The control verbs' plumbing (socket, options, requests, how the daemon's
- * text is shown), peers and submit; the verbs about a job once submitted
- * are in cli_wait.c. mpcctl asks its own mpcd over the control socket
+ * The control verbs' plumbing (options, requests, how the daemon's text is
+ * shown) and submit; which socket is cli_socket.c, peers cli_peers.c, the
+ * verbs about a job once submitted cli_wait.c. mpcctl asks its own mpcd over the control socket
  * (proto/ctl.proto, one Request and one Reply per connection, docs/ctl.md).
  * What can be checked without the daemon (names, the shape of --input, the
  * output file's extension) is checked here first, so a typo costs no round
