@@ -61,9 +61,11 @@ const char *cli_socket(char *err, size_t errlen)
 		if (++count == 1)
 			snprintf(found, sizeof(found), "%s", path);
 		/* Names as readdir gives them; enough of them to choose from. */
-		if (strlen(names) + strlen(e->d_name) + 3 < sizeof(names))
-			snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s",
-				 count > 1 ? ", " : "", e->d_name);
+		if (strlen(names) + strlen(e->d_name) + 3 < sizeof(names)) {
+			if (count > 1)
+				strcat(names, ", ");
+			strcat(names, e->d_name);
+		}
 	}
 	closedir(d);
 	if (count == 1)
