@@ -269,7 +269,7 @@ static void key_problem(struct link *l, const uint8_t *presented)
 		if (p)
 			snprintf(p->key_problem, sizeof(p->key_problem),
 				 "a peer at %s presented key %s, which is not %s's configured key "
-				 "(if it is %s's new key, put it in [Peer] %s PublicKey here)",
+				 "(fix [Peer] %s PublicKey here with the key %s's operator gives you)",
 				 l->pa.from, k, p->cfg->name, p->cfg->name, p->cfg->name);
 		else
 			snprintf(s->key_problem, sizeof(s->key_problem),
