@@ -439,17 +439,6 @@ static int clear_stale(const char *path)
 	return 0;
 }
 
-/* The socket's directory (/run/mpcd outside systemd's RuntimeDirectory). */
-static void socket_dir(const struct server *s, char *dir, size_t len)
-{
-	const char *path = s->cfg->node.control_socket, *slash = strrchr(path, '/');
-
-	if (!slash)
-		snprintf(dir, len, ".");
-	else
-		snprintf(dir, len, "%.*s", slash == path ? 1 : (int)(slash - path), path);
-}
-
 int ctl_check_dir(const struct server *s)
 {
 	const char *path = s->cfg->node.control_socket;
@@ -457,7 +446,7 @@ int ctl_check_dir(const struct server *s)
 
 	if (strlen(path) >= sizeof(((struct sockaddr_un *)0)->sun_path))
 		return mpc_fail(MPC_E_ARG, "ControlSocket %s: path too long", path);
-	socket_dir(s, dir, sizeof(dir));
+	node_dir_of(path, dir, sizeof(dir));
 	return node_check_dir("ControlSocket's directory", dir);
 }
 
@@ -470,8 +459,8 @@ int ctl_listen(struct server *s)
 
 	if (strlen(path) >= sizeof(((struct sockaddr_un *)0)->sun_path))
 		return mpc_fail(MPC_E_ARG, "ControlSocket %s: path too long", path);
-	/* The socket is 0600: its directory need not hide it. */
-	socket_dir(s, dir, sizeof(dir));
+	/* /run/mpcd outside the unit's RuntimeDirectory; the socket is 0600, its directory 0755. */
+	node_dir_of(path, dir, sizeof(dir));
 	if ((ret = node_make_dir("ControlSocket's directory", dir, 0755)) != 0 ||
 	    (ret = clear_stale(path)) != 0)
 		return ret;

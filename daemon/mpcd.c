@@ -93,7 +93,6 @@ static int make_dirs(struct server *s)
 	const char *dd = s->cfg->node.data_dir;
 	struct stat st;
 	char p[4096];
-
 	int ret;
 
 	/* Missing parents too (/var/lib/mpcd/NAME on a fresh machine). */
@@ -108,6 +107,10 @@ static int make_dirs(struct server *s)
 		log_warn("DataDir %s had mode %03o: tightened to 700", dd,
 			 (unsigned)(st.st_mode & 0777));
 	}
+	/* AuditLog elsewhere than in DataDir: its directory too. */
+	node_dir_of(s->cfg->node.audit_log, p, sizeof(p));
+	if ((ret = node_make_dir("AuditLog's directory", p, 0700)) != 0)
+		return ret;
 	snprintf(p, sizeof(p), "%s/results", s->cfg->node.data_dir);
 	if (mkdir(p, 0700) < 0 && errno != EEXIST)
 		return mpc_fail(MPC_E_IO, "%s: %s", p, strerror(errno));
@@ -214,7 +217,11 @@ int main(int argc, char **argv)
 	}
 	if (check) {
 		/* What start-up would make: --check passing means it can. */
+		char dir[4096];
+
+		node_dir_of(s.cfg->node.audit_log, dir, sizeof(dir));
 		if ((ret = node_check_dir("DataDir", s.cfg->node.data_dir)) != 0 ||
+		    (ret = node_check_dir("AuditLog's directory", dir)) != 0 ||
 		    (ret = ctl_check_dir(&s)) != 0) {
 			fprintf(stderr, "mpcd: %s\n", mpc_errmsg(ret));
 			goto out;

@@ -62,6 +62,16 @@ int node_check_dir(const char *what, const char *path)
 	return 0;
 }
 
+void node_dir_of(const char *path, char *dir, size_t len)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (!slash)
+		snprintf(dir, len, ".");
+	else
+		snprintf(dir, len, "%.*s", slash == path ? 1 : (int)(slash - path), path);
+}
+
 int node_make_dir(const char *what, const char *path, mode_t mode)
 {
 	char p[4096];

@@ -27,6 +27,8 @@ int node_check_keys(const struct cfg *c, const uint8_t priv[static CFG_KEYBYTES]
  * this process may write. Makes nothing. MPC_E_IO naming both.
  */
 int node_check_dir(const char *what, const char *path) MPC_MUST_CHECK;
+/* The directory a file path is in ("." for a bare name). */
+void node_dir_of(const char *path, char *dir, size_t len);
 /* mkdir -p: missing parents 0755, path itself `mode`; an existing one is kept. */
 int node_make_dir(const char *what, const char *path, mode_t mode) MPC_MUST_CHECK;
 

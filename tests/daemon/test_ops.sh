@@ -19,7 +19,8 @@
 #   - log lines carry no C function names;
 #   - `mpcd --check` refuses this node's own public or private key as a
 #     peer's PublicKey, naming the section, and a DataDir that cannot be
-#     made; it passes one that can, making nothing.
+#     made; it passes directories that can be (DataDir, the control
+#     socket's, the audit log's), making nothing.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 . tests/cli/lib.sh
@@ -187,10 +188,10 @@ check_cmd() {
 	expect_fail "mpcd --check refuses a DataDir that cannot be made" \
 		"DataDir $TMP/afile/alpha: cannot be created: $TMP/afile is not a directory" \
 		"$MPCD" -c "$TMP/baddir.conf" --check
-	sed -e "s|^DataDir = .*|DataDir = $TMP/fresh/a/b|" \
+	sed -e "s|^DataDir = .*|DataDir = $TMP/fresh/a/b\nAuditLog = $TMP/fresh/log/audit.log|" \
 		-e "s|^ControlSocket = .*|ControlSocket = $TMP/fresh/run/alpha.sock|" "$CL_DIR/alpha.conf" >"$TMP/newdir.conf"
 	if run_checked "$MPCD" -c "$TMP/newdir.conf" --check >"$TMP/out" 2>"$TMP/err" && [ ! -e "$TMP/fresh" ]; then
-		ok "mpcd --check passes a DataDir and a socket directory it can make, making nothing"
+		ok "mpcd --check passes a DataDir, a socket and an audit log directory it can make, making nothing"
 	else
 		not_ok "mpcd --check passes a DataDir it can make, making nothing" "$(cat "$TMP/err"; ls -R "$TMP/fresh" 2>&1 | head -3)"
 	fi
