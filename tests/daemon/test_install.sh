@@ -20,7 +20,7 @@ set -u
 cd "$(dirname "$0")/../.." || exit 1
 . tests/cli/lib.sh
 . tests/daemon/helpers.sh "$@"
-plan 13
+plan 14
 DEST=$TMP/dest
 ROOT=$TMP/root
 ETC=$ROOT/etc/mpcd
@@ -193,6 +193,8 @@ default=$(run_checked "$IMPCD" -c "$TMP/nosock.conf" --check 2>&1 | sed -n 's/^C
 if ! unshare -m --propagation private true 2>/dev/null; then
 	skip "plain mpcctl finds the only daemon's socket in /run/mpcd, mpcd's default" \
 		"no mount namespace here (needs root); mpcd's default is '$default'"
+	skip "beside a stale socket mpcctl takes the live one; with two live ones it says so" \
+		"no mount namespace here (needs root)"
 else
 	mkdir -p "$ROOT/one" && ln "$ROOT/run/mpcd/alpha.sock" "$ROOT/one/alpha.sock"
 	unshare -m --propagation private bash -c 'mount -t tmpfs tmpfs /run && mkdir /run/mpcd &&
@@ -205,6 +207,26 @@ else
 	else
 		not_ok "plain mpcctl finds the only daemon's socket in /run/mpcd" \
 			"mpcd's default '$default'; exit $rc: $(cat "$TMP/err")"
+	fi
+	# Beside a socket a crashed daemon left, still the live one; with two
+	# live ones, a line that names them.
+	/usr/bin/python3 -c "import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])" \
+		"$ROOT/one/crashed.sock"
+	unshare -m --propagation private bash -c 'mount -t tmpfs tmpfs /run && mkdir /run/mpcd &&
+		mount --bind "$1" /run/mpcd && exec env -u MPCD_SOCKET "$2" peers --json' \
+		sh "$ROOT/one" "$ICTL" >"$TMP/out" 2>"$TMP/err"
+	rc=$?
+	ln "$ROOT/run/mpcd/beta.sock" "$ROOT/one/beta.sock"
+	unshare -m --propagation private bash -c 'mount -t tmpfs tmpfs /run && mkdir /run/mpcd &&
+		mount --bind "$1" /run/mpcd && exec env -u MPCD_SOCKET "$2" peers --json' \
+		sh "$ROOT/one" "$ICTL" >"$TMP/out2" 2>"$TMP/err2"
+	rc2=$?
+	if [ $rc -eq 0 ] && grep -q '"name": "beta"' "$TMP/out" && [ $rc2 -eq 1 ] &&
+		grep -qF "3 mpcd control sockets in /run/mpcd" "$TMP/err2" && grep -qF "2 answering" "$TMP/err2"; then
+		ok "beside a stale socket mpcctl takes the live one; with two live ones it says so"
+	else
+		not_ok "beside a stale socket mpcctl takes the live one; with two it says so" \
+			"exit $rc: $(cat "$TMP/err"); exit $rc2: $(cat "$TMP/err2")"
 	fi
 fi
 
