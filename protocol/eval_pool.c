@@ -70,6 +70,32 @@ static int windows_make(struct ectx *c, const struct model_node *nd,
 	return 0;
 }
 
+/*
+ * Each window's sum times round(2^AVG_SHIFT / count), truncated once by
+ * AVG_SHIFT: the mean at scale 1. The reciprocal has 31 bits whatever the
+ * precision, so its relative error is below count / 2^32 (1.2e-5 for
+ * 224 x 224); the product is the mean at f + 31 bits, below 2^62 for any
+ * mean under the input bound 2^(31 - f) (docs/protocols.md).
+ */
+#define AVG_SHIFT 31
+
+static int avg_windows(struct ectx *c, const struct model_node *nd, const struct windows *w,
+		       const uint64_t *px, uint64_t *out)
+{
+	if (!c->run)
+		return trunc_need(c->l, w->n, AVG_SHIFT);
+	for (size_t g = 0; g < w->n; g++) {
+		size_t cnt = nd->op == MOP_AVGPOOL && !nd->count_include_pad ?
+				     w->start[g + 1] - w->start[g] : w->full[g];
+		uint64_t acc = 0, r = (uint64_t)llround(ldexp(1.0, AVG_SHIFT) / (double)cnt);
+
+		for (size_t j = w->start[g]; j < w->start[g + 1]; j++)
+			acc += px[w->idx[j]];
+		out[g] = acc * r;
+	}
+	return mpc_trunc(c->m, out, w->n, AVG_SHIFT, out);
+}
+
 /* A deferred ReLU: pool its input (any scale), then the ReLU on the result. */
 static int maxpool_then_relu(struct ectx *c, const struct model_node *nd)
 {
@@ -121,9 +147,9 @@ int ev__pool(struct ectx *c, const struct model_node *nd)
 		return maxpool_then_relu(c, nd);
 	if ((ret = windows_make(c, nd, &w)) != 0)
 		return ret;
-	/* Max keeps any scale; an average multiplies by 1/count, so wants 1. */
+	/* Max keeps any scale; an average wants 1 (see avg_windows). */
 	if ((ret = ev__operand(c, nd->in[0], avg ? 1 : 2, 1, &px, &s, &owned)) != 0 ||
-	    (ret = ev__out(c, nd->out, avg ? s + 1 : s)) != 0)
+	    (ret = ev__out(c, nd->out, s)) != 0)
 		goto out;
 	if (!avg) {
 		struct cmp_groups g = { .n = w.n, .start = w.start, .idx = w.idx };
@@ -132,16 +158,7 @@ int ev__pool(struct ectx *c, const struct model_node *nd)
 			       max_groups_need(c->l, &g);
 		goto out;
 	}
-	if (c->run)
-		for (size_t g = 0; g < w.n; g++) {
-			size_t cnt = nd->op == MOP_AVGPOOL && !nd->count_include_pad ?
-					     w.start[g + 1] - w.start[g] : w.full[g];
-			uint64_t acc = 0;
-
-			for (size_t j = w.start[g]; j < w.start[g + 1]; j++)
-				acc += px[w.idx[j]];
-			c->vals[nd->out].v[g] = acc * fxp_from_double(1.0 / (double)cnt, c->frac);
-		}
+	ret = avg_windows(c, nd, &w, px, c->vals[nd->out].v);
 out:
 	if (owned)
 		mpc_free_words(px, n);
