@@ -32,10 +32,10 @@ enum model_op {
 	MOP_SUB,       /* in: A, B, numpy broadcasting */
 	MOP_MUL,       /* in: A, B; broadcasting; at least one side constant */
 	MOP_RELU,
-	MOP_CONV,      /* in: X[N,C,H,W], W[M,C/group,kh,kw][, B[M]] */
-	MOP_MAXPOOL,   /* 2-D, NCHW */
-	MOP_AVGPOOL,   /* 2-D, NCHW */
-	MOP_GAVGPOOL,  /* GlobalAveragePool: [N,C,H,W] -> [N,C,1,1] */
+	MOP_CONV,      /* in: X[N,C,H,W], W[M,C/group,kh,kw][, B[M]]; or 1-D: X[N,C,L], W[M,C/g,k] */
+	MOP_MAXPOOL,   /* 1-D [N,C,L] or 2-D [N,C,H,W] */
+	MOP_AVGPOOL,   /* 1-D [N,C,L] or 2-D [N,C,H,W] */
+	MOP_GAVGPOOL,  /* GlobalAveragePool: [N,C,H,W] -> [N,C,1,1], [N,C,L] -> [N,C,1] */
 	MOP_BATCHNORM, /* in: X, scale, B, mean, var (all constants but X); epsilon */
 	MOP_FLATTEN,   /* axis */
 	MOP_RESHAPE,   /* shape resolved into node->shape at import (0 and -1 handled by model_infer) */
@@ -47,6 +47,8 @@ enum model_op {
 };
 
 const char *model_op_name(enum model_op op);
+
+enum model_auto_pad { MODEL_PAD_NOTSET, MODEL_PAD_VALID, MODEL_PAD_SAME_UPPER, MODEL_PAD_SAME_LOWER };
 
 struct model_value {
 	char *name;
@@ -68,8 +70,15 @@ struct model_node {
 	/* Gemm */
 	float alpha, beta;
 	int trans_a, trans_b;
-	/* Conv / pools: 2-D only; pads = {top, left, bottom, right} */
+	/*
+	 * Conv / pools, always in 2-D layout: pads = {top, left, bottom,
+	 * right}. A 1-D op is the 2-D one on a height of 1 (index 0 is 1 for
+	 * kernel, strides, dilations and 0 for pads). sdims: the attributes'
+	 * spatial rank (1 or 2), 0 when none was given. auto_pad SAME_* pads
+	 * are computed into pads by model_infer.
+	 */
 	int kernel[2], strides[2], pads[4], dilations[2], group;
+	int sdims, ceil_mode, auto_pad; /* auto_pad: enum model_auto_pad */
 	int count_include_pad; /* AveragePool */
 	/* Flatten, Concat, Softmax */
 	int axis;

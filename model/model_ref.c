@@ -181,6 +181,13 @@ static int k_binary(struct rctx *c)
 	return 0;
 }
 
+/* Height and width of a 1-D [N, C, L] (height 1) or 2-D [N, C, H, W] tensor. */
+static void plane(const struct model_value *v, int64_t *h, int64_t *w)
+{
+	*h = v->ndim == 4 ? v->dims[2] : 1;
+	*w = v->dims[v->ndim - 1];
+}
+
 /* Patch matrix of a conv tile: at most this many doubles, to stay in cache. */
 #define CONV_COL_MAX (1 << 15)
 
@@ -226,13 +233,16 @@ static int k_conv(struct rctx *c)
 	const struct model_value *xv = VAL(c, 0), *yv = YV(c);
 	const double *w = INB(c, 1);
 	const double *bias = n->n_in > 2 && n->in[2] >= 0 ? INB(c, 2) : NULL;
-	int64_t N = xv->dims[0], C = xv->dims[1], H = xv->dims[2], W = xv->dims[3];
-	int64_t M = yv->dims[1], P = yv->dims[2] * yv->dims[3];
+	int64_t N = xv->dims[0], C = xv->dims[1], H, W, OH, OW;
+	int64_t M = yv->dims[1], P;
 	int64_t Cg = C / n->group, Mg = M / n->group, K = Cg * n->kernel[0] * n->kernel[1];
-	int64_t T = K * P <= CONV_COL_MAX ? P : (CONV_COL_MAX / K ? CONV_COL_MAX / K : 1);
-	int64_t b, g, m, k, t, p0, nt;
+	int64_t T, b, g, m, k, t, p0, nt;
 	double *col;
 
+	plane(xv, &H, &W);
+	plane(yv, &OH, &OW);
+	P = OH * OW;
+	T = K * P <= CONV_COL_MAX ? P : (CONV_COL_MAX / K ? CONV_COL_MAX / K : 1);
 	if (!(col = malloc((size_t)(K * T + 1) * sizeof(*col))))
 		return mpc_fail(MPC_E_NOMEM, "out of memory");
 	for (b = 0; b < N; b++) {
@@ -241,7 +251,7 @@ static int k_conv(struct rctx *c)
 
 			for (p0 = 0; p0 < P; p0 += nt) {
 				nt = P - p0 < T ? P - p0 : T;
-				conv_cols(n, x, Cg, H, W, yv->dims[3], p0, nt, col);
+				conv_cols(n, x, Cg, H, W, OW, p0, nt, col);
 				for (m = g * Mg; m < (g + 1) * Mg; m++) {
 					double *y = YB(c) + (b * M + m) * P + p0;
 					const double *wr = w + m * K;
@@ -258,29 +268,36 @@ static int k_conv(struct rctx *c)
 	return 0;
 }
 
-/* Max ignores padded cells; the mean divides by the kernel area or the real cells. */
+/*
+ * Max ignores padded cells; the mean divides by the real cells, or with
+ * count_include_pad by the window clipped to the padded input (a ceil-mode
+ * window reaching past the padding counts only what it covers, as in
+ * PyTorch and onnxruntime).
+ */
 static int k_pool(struct rctx *c)
 {
 	const struct model_node *n = c->n;
 	const struct model_value *xv = VAL(c, 0), *yv = YV(c);
-	int64_t planes = xv->dims[0] * xv->dims[1], H = xv->dims[2], W = xv->dims[3];
-	int64_t OH = yv->dims[2], OW = yv->dims[3], p, oh, ow, h, w;
-	double area = (double)n->kernel[0] * n->kernel[1], div;
+	int64_t planes = xv->dims[0] * xv->dims[1], H, W, OH, OW, p, oh, ow, h, w;
 	int is_max = n->op == MOP_MAXPOOL;
 
+	plane(xv, &H, &W);
+	plane(yv, &OH, &OW);
 	for (p = 0; p < planes; p++) {
 		const double *x = INB(c, 0) + p * H * W;
 		double *y = YB(c) + p * OH * OW;
 
 		for (oh = 0; oh < OH; oh++) {
 			int64_t hs = oh * n->strides[0] - n->pads[0], he = hs + n->kernel[0];
+			int64_t fh = (he < H + n->pads[2] ? he : H + n->pads[2]) - hs;
 
 			hs = hs < 0 ? 0 : hs;
 			he = he > H ? H : he;
 			for (ow = 0; ow < OW; ow++) {
 				int64_t ws = ow * n->strides[1] - n->pads[1],
 					we = ws + n->kernel[1];
-				double acc = is_max ? -INFINITY : 0.0;
+				int64_t fw = (we < W + n->pads[3] ? we : W + n->pads[3]) - ws;
+				double acc = is_max ? -INFINITY : 0.0, div;
 
 				ws = ws < 0 ? 0 : ws;
 				we = we > W ? W : we;
@@ -293,7 +310,8 @@ static int k_pool(struct rctx *c)
 						else if (xr[w] > acc)
 							acc = xr[w];
 				}
-				div = n->count_include_pad ? area : (double)((he - hs) * (we - ws));
+				div = n->count_include_pad ? (double)(fh * fw) :
+							     (double)((he - hs) * (we - ws));
 				y[oh * OW + ow] = is_max ? acc : acc / div;
 			}
 		}
@@ -304,7 +322,7 @@ static int k_pool(struct rctx *c)
 static int k_gavgpool(struct rctx *c)
 {
 	const struct model_value *xv = VAL(c, 0);
-	size_t planes = span(xv, 0, 2), hw = span(xv, 2, 4), p, i;
+	size_t planes = span(xv, 0, 2), hw = span(xv, 2, xv->ndim), p, i;
 
 	for (p = 0; p < planes; p++) {
 		const double *x = INB(c, 0) + p * hw;

@@ -269,15 +269,18 @@ static int op_conv(struct ectx *c, const struct model_node *nd)
 	struct bilin bl;
 	int ret, done, s, owned = 0;
 
-	if (xv->ndim != 4 || wv->ndim != 4)
-		return ev__fail(c, MPC_E_UNSUPPORTED, "only 2-D convolution");
+	if ((xv->ndim != 4 && xv->ndim != 3) || wv->ndim != xv->ndim)
+		return ev__fail(c, MPC_E_UNSUPPORTED, "only 1-D and 2-D convolution");
+	/* 1-D [N, C, L] runs as 2-D with height 1 (the node's layout already is). */
 	ret = bilin_conv2d(&bl, (size_t)xv->dims[0], (size_t)xv->dims[1],
-			   (size_t)xv->dims[2], (size_t)xv->dims[3], (size_t)wv->dims[0],
-			   (size_t)wv->dims[2], (size_t)wv->dims[3], nd->strides, nd->pads,
-			   nd->dilations, nd->group);
+			   xv->ndim == 4 ? (size_t)xv->dims[2] : 1, (size_t)xv->dims[xv->ndim - 1],
+			   (size_t)wv->dims[0], wv->ndim == 4 ? (size_t)wv->dims[2] : 1,
+			   (size_t)wv->dims[wv->ndim - 1], nd->strides, nd->pads, nd->dilations,
+			   nd->group);
 	if (ret)
 		return ev__fail(c, ret, "%s", mpc_errmsg(ret));
-	if (bl.oh != (size_t)ov->dims[2] || bl.ow != (size_t)ov->dims[3])
+	if (bl.oh != (ov->ndim == 4 ? (size_t)ov->dims[2] : 1) ||
+	    bl.ow != (size_t)ov->dims[ov->ndim - 1])
 		return ev__fail(c, MPC_E_INTERNAL, "output shape disagrees with shape inference");
 	if ((ret = second_operand(c, &bl, nd->in[1], 0, 1.0f, 1, wn, &pw, &done)) != 0 || done)
 		goto out;
@@ -286,14 +289,15 @@ static int op_conv(struct ectx *c, const struct model_node *nd)
 	    (ret = do_bilin(c, &bl, px, pw, c->vals[nd->out].v)) != 0)
 		goto out;
 	if (nd->n_in > 2 && nd->in[2] >= 0) {
-		/* The bias is per output channel: [M] broadcast as [M, 1, 1]. */
+		/* The bias is per output channel: [M] broadcast as [M, 1, 1] (1-D: [M, 1]). */
 		int64_t bd[3] = { wv->dims[0], 1, 1 };
+		int bnd = ov->ndim - 1;
 
 		if (ev__numel(mval(c, nd->in[2])) != (size_t)wv->dims[0])
 			ret = ev__fail(c, MPC_E_SHAPE, "bias of %zu for %lld channels",
 				       ev__numel(mval(c, nd->in[2])), (long long)wv->dims[0]);
 		else
-			ret = accum_operand_as(c, nd->in[2], c->vals[nd->out].v, 2, 1, 1.0f, 3, bd);
+			ret = accum_operand_as(c, nd->in[2], c->vals[nd->out].v, 2, 1, 1.0f, bnd, bd);
 	}
 out:
 	free_owned(px, ev__numel(xv), owned);

@@ -30,10 +30,14 @@ static int windows_make(struct ectx *c, const struct model_node *nd,
 	const struct model_value *xv = &c->md->values[nd->in[0]];
 	const struct model_value *ov = &c->md->values[nd->out];
 	size_t nb = (size_t)xv->dims[0], ch = (size_t)xv->dims[1];
-	size_t h = (size_t)xv->dims[2], wd = (size_t)xv->dims[3];
-	size_t oh = (size_t)ov->dims[2], ow = (size_t)ov->dims[3], p = 0, g = 0;
+	/* A 1-D [N, C, L] pool is the 2-D one with height 1. */
+	size_t h = xv->ndim == 4 ? (size_t)xv->dims[2] : 1, wd = (size_t)xv->dims[xv->ndim - 1];
+	size_t oh = ov->ndim == 4 ? (size_t)ov->dims[2] : 1, ow = (size_t)ov->dims[ov->ndim - 1];
+	size_t p = 0, g = 0;
 	int global = nd->op == MOP_GAVGPOOL;
 	size_t kh = global ? h : (size_t)nd->kernel[0], kw = global ? wd : (size_t)nd->kernel[1];
+	/* count_include_pad counts the window clipped to the padded input. */
+	long hp = global ? (long)h : (long)h + nd->pads[2], wp = global ? (long)wd : (long)wd + nd->pads[3];
 
 	memset(w, 0, sizeof(*w));
 	w->n = nb * ch * oh * ow;
@@ -50,8 +54,11 @@ static int windows_make(struct ectx *c, const struct model_node *nd,
 				long y0 = global ? 0 : (long)(oy * (size_t)nd->strides[0]) - nd->pads[0];
 				long x0 = global ? 0 : (long)(ox * (size_t)nd->strides[1]) - nd->pads[1];
 
+				long ye = y0 + (long)kh < hp ? y0 + (long)kh : hp;
+				long xe = x0 + (long)kw < wp ? x0 + (long)kw : wp;
+
 				w->start[g] = p;
-				w->full[g] = kh * kw;
+				w->full[g] = (size_t)(ye - y0) * (size_t)(xe - x0);
 				for (size_t ky = 0; ky < kh; ky++)
 					for (size_t kx = 0; kx < kw; kx++) {
 						long iy = y0 + (long)ky, ix = x0 + (long)kx;
@@ -141,8 +148,8 @@ int ev__pool(struct ectx *c, const struct model_node *nd)
 	uint64_t *px = NULL;
 	int ret, s, owned = 0, avg = nd->op != MOP_MAXPOOL;
 
-	if (xv->ndim != 4)
-		return ev__fail(c, MPC_E_UNSUPPORTED, "only 2-D pooling of [N, C, H, W]");
+	if (xv->ndim != 4 && xv->ndim != 3)
+		return ev__fail(c, MPC_E_UNSUPPORTED, "only 1-D and 2-D pooling");
 	if (c->vals[nd->in[0]].relu_of >= 0)
 		return maxpool_then_relu(c, nd);
 	if ((ret = windows_make(c, nd, &w)) != 0)

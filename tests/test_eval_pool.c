@@ -96,3 +96,226 @@ TEST(evpool_gap_224_exact)
 	ftensor_free(&x);
 	return 0;
 }
+
+/* ---- pooling and convolution shapes: the reference on hand-computed cases ---- */
+
+/* One node on x; sets the attributes given (kernel, strides, pads as counts 0 = absent). */
+static struct ob *one_window(const char *op, int xnd, const int64_t *dx, int nk,
+			     const int64_t *k, int np, const int64_t *pads, int ns,
+			     const int64_t *st)
+{
+	struct ob *b = ob_new(13);
+	Mpconnx__NodeProto *n;
+
+	ob_io(b, 0, "x", xnd, dx);
+	ob_io(b, 1, "y", -1, NULL);
+	n = ob_node(b, op, "p", "x", "y");
+	if (nk)
+		ob_ints(b, n, "kernel_shape", nk, k[0], nk > 1 ? k[1] : 0, 0, 0);
+	if (np)
+		ob_ints(b, n, "pads", np, pads[0], pads[1], np > 2 ? pads[2] : 0,
+			np > 2 ? pads[3] : 0);
+	if (ns)
+		ob_ints(b, n, "strides", ns, st[0], ns > 1 ? st[1] : 0, 0, 0);
+	return b;
+}
+
+TEST(evpool_ref_1d_ceil)
+{
+	static const float x5[] = { 1, 2, 3, 4, 5 }, x6[] = { 1, 2, 3, 4, 5, 6 };
+	/* PyTorch MaxPool1d(2, 2, padding=1, ceil_mode=True): the 4th window would start in the end padding. */
+	static const float max5[] = { 1, 3, 5 };
+	/* AvgPool1d(3, 2, padding=1, ceil_mode=True), count_include_pad 1 then 0. */
+	static const float avg_in[] = { 1, 3, 5, 3 }, avg_ex[] = { 1.5f, 3, 5, 6 };
+	static const int64_t d5[] = { 1, 1, 5 }, d6[] = { 1, 1, 6 }, dy3[] = { 1, 1, 3 },
+			     dy4[] = { 1, 1, 4 }, k2[] = { 2 }, k3[] = { 3 }, p11[] = { 1, 1 },
+			     s2[] = { 2 };
+	struct ob *b;
+
+	b = one_window("MaxPool", 3, d5, 1, k2, 2, p11, 1, s2);
+	ob_i(b, &b->node[0], "ceil_mode", 1);
+	ob_run1(ob_load(b), 3, d5, x5, 3, dy3, max5);
+	for (int cip = 1; cip >= 0; cip--) {
+		b = one_window("AveragePool", 3, d6, 1, k3, 2, p11, 1, s2);
+		ob_i(b, &b->node[0], "ceil_mode", 1);
+		ob_i(b, &b->node[0], "count_include_pad", cip);
+		ob_run1(ob_load(b), 3, d6, x6, 3, dy4, cip ? avg_in : avg_ex);
+	}
+	return 0;
+}
+
+TEST(evpool_ref_auto_pad)
+{
+	static const float x[] = { 1, 2, 3, 4, 5, 6, 7, 8, 9 };
+	static const float up[] = { 5, 6, 6, 8, 9, 9, 8, 9, 9 }, lo[] = { 1, 2, 3, 4, 5, 6, 7, 8, 9 };
+	static const float avg_up[] = { 3, 4, 4.5f, 6, 7, 7.5f, 7.5f, 8.5f, 9 };
+	static const float valid[] = { 5, 6, 8, 9 };
+	static const int64_t dx[] = { 1, 1, 3, 3 }, dy[] = { 1, 1, 3, 3 }, dv[] = { 1, 1, 2, 2 },
+			     k[] = { 2, 2 };
+	static const char *const modes[] = { "SAME_UPPER", "SAME_LOWER", "VALID" };
+	struct ob *b;
+
+	for (int m = 0; m < 3; m++) {
+		b = one_window("MaxPool", 4, dx, 2, k, 0, NULL, 0, NULL);
+		ob_s(b, &b->node[0], "auto_pad", modes[m]);
+		ob_run1(ob_load(b), 4, dx, x, 4, m == 2 ? dv : dy, m == 0 ? up : m == 1 ? lo : valid);
+	}
+	b = one_window("AveragePool", 4, dx, 2, k, 0, NULL, 0, NULL);
+	ob_s(b, &b->node[0], "auto_pad", "SAME_UPPER");
+	ob_run1(ob_load(b), 4, dx, x, 4, dy, avg_up);
+	return 0;
+}
+
+static struct ob *conv1d(const float *w, const float *bias, const char *auto_pad, int stride)
+{
+	static const int64_t dx[] = { 1, 1, 5 }, dw[] = { 1, 1, 3 }, db[] = { 1 };
+	struct ob *b = ob_new(13);
+	Mpconnx__NodeProto *n;
+
+	ob_io(b, 0, "x", 3, dx);
+	ob_io(b, 1, "y", -1, NULL);
+	ob_const(b, "W", 3, dw, w);
+	ob_const(b, "B", 1, db, bias);
+	n = ob_node(b, "Conv", "c", "x,W,B", "y");
+	if (auto_pad)
+		ob_s(b, n, "auto_pad", auto_pad);
+	else
+		ob_ints(b, n, "pads", 2, 1, 1, 0, 0);
+	if (stride > 1)
+		ob_ints(b, n, "strides", 1, stride, 0, 0, 0);
+	return b;
+}
+
+TEST(evpool_ref_conv1d)
+{
+	static const float x[] = { 1, 2, 3, 4, 5 }, w[] = { 1, 0, -1 }, bias[] = { 0.5f };
+	/* y_i = x_(i-1) - x_(i+1) + 0.5 with a zero on each side. */
+	static const float y[] = { -1.5f, -1.5f, -1.5f, -1.5f, 4.5f }, y2[] = { -1.5f, -1.5f, 4.5f };
+	static const int64_t dx[] = { 1, 1, 5 }, dy[] = { 1, 1, 5 }, dy2[] = { 1, 1, 3 };
+
+	ob_run1(ob_load(conv1d(w, bias, NULL, 1)), 3, dx, x, 3, dy, y);
+	ob_run1(ob_load(conv1d(w, bias, "SAME_UPPER", 2)), 3, dx, x, 3, dy2, y2);
+	return 0;
+}
+
+TEST(evpool_refuse_3d)
+{
+	static const int64_t dx5[] = { 1, 1, 4, 4, 4 }, dx4[] = { 1, 1, 4, 4 }, k3[] = { 2, 2 };
+	struct ob *b = ob_new(13);
+	struct model *m = NULL;
+	Mpconnx__NodeProto *n;
+	struct ftensor x;
+	int nd = 4;
+
+	ob_io(b, 0, "x", 5, dx5);
+	ob_io(b, 1, "y", -1, NULL);
+	n = ob_node(b, "MaxPool", "p3", "x", "y");
+	ob_ints(b, n, "kernel_shape", 3, 2, 2, 2, 0);
+	ASSERT_FAIL(ob_parse(b, &m), MPC_E_UNSUPPORTED,
+		    "node 'p3' (MaxPool): kernel_shape has 3 values: only 1-D and 2-D are supported");
+	ob_free(b);
+	/* A 1-D kernel on a 2-D input: named by node and shape. */
+	b = one_window("MaxPool", 4, dx4, 1, k3, 0, NULL, 0, NULL);
+	m = ob_load(b);
+	x = ob_tensor(4, dx4, NULL);
+	ASSERT_FAIL(model_infer(m, (const int64_t(*)[FT_MAX_DIMS])x.dims, &nd), MPC_E_UNSUPPORTED,
+		    "node 'p' (MaxPool): X [1, 1, 4, 4]: only 1-D");
+	ftensor_free(&x);
+	model_free(m);
+	return 0;
+}
+
+/* ---- the same shapes on shares ---- */
+
+static struct ob *b_pools_1d(void)
+{
+	static const int64_t dx[] = { 2, 3, 11 };
+	struct ob *b = ob_new(13);
+	Mpconnx__NodeProto *n;
+
+	ob_io(b, 0, "x", 3, dx);
+	ob_io(b, 1, "y", -1, NULL);
+	n = ob_node(b, "MaxPool", "mp", "x", "m");
+	ob_ints(b, n, "kernel_shape", 1, 3, 0, 0, 0);
+	ob_ints(b, n, "strides", 1, 2, 0, 0, 0);
+	ob_ints(b, n, "pads", 2, 1, 1, 0, 0);
+	ob_i(b, n, "ceil_mode", 1);
+	n = ob_node(b, "AveragePool", "ap", "m", "a");
+	ob_ints(b, n, "kernel_shape", 1, 2, 0, 0, 0);
+	ob_ints(b, n, "strides", 1, 2, 0, 0, 0);
+	ob_i(b, n, "ceil_mode", 1);
+	n = ob_node(b, "AveragePool", "ap2", "a", "y");
+	ob_ints(b, n, "kernel_shape", 1, 2, 0, 0, 0);
+	ob_s(b, n, "auto_pad", "SAME_LOWER");
+	ob_i(b, n, "count_include_pad", 1);
+	return b;
+}
+
+static struct ob *b_pools_2d(void)
+{
+	static const int64_t dx[] = { 2, 2, 7, 6 };
+	struct ob *b = ob_new(13);
+	Mpconnx__NodeProto *n;
+
+	ob_io(b, 0, "x", 4, dx);
+	ob_io(b, 1, "y", -1, NULL);
+	n = ob_node(b, "MaxPool", "mp", "x", "m");
+	ob_ints(b, n, "kernel_shape", 2, 3, 2, 0, 0);
+	ob_ints(b, n, "strides", 2, 2, 2, 0, 0);
+	ob_ints(b, n, "pads", 4, 1, 0, 1, 1);
+	ob_i(b, n, "ceil_mode", 1);
+	n = ob_node(b, "AveragePool", "ap", "m", "a");
+	ob_ints(b, n, "kernel_shape", 2, 2, 3, 0, 0);
+	ob_s(b, n, "auto_pad", "SAME_UPPER");
+	n = ob_node(b, "AveragePool", "ap2", "a", "y");
+	ob_ints(b, n, "kernel_shape", 2, 2, 2, 0, 0);
+	ob_ints(b, n, "strides", 2, 2, 2, 0, 0);
+	ob_ints(b, n, "pads", 4, 1, 1, 1, 1);
+	ob_i(b, n, "ceil_mode", 1);
+	ob_i(b, n, "count_include_pad", 1);
+	return b;
+}
+
+static float conv_w[2 * 3 * 3], conv_b[2];
+
+static struct ob *b_conv1d_net(void)
+{
+	static const int64_t dx[] = { 3, 3, 10 }, dw[] = { 2, 3, 3 }, db[] = { 2 };
+	struct ob *b = ob_new(13);
+	Mpconnx__NodeProto *n;
+
+	ob_io(b, 0, "x", 3, dx);
+	ob_io(b, 1, "y", -1, NULL);
+	ob_const(b, "W", 3, dw, conv_w);
+	ob_const(b, "B", 1, db, conv_b);
+	n = ob_node(b, "Conv", "conv", "x,W,B", "c");
+	ob_s(b, n, "auto_pad", "SAME_UPPER");
+	ob_ints(b, n, "strides", 1, 2, 0, 0, 0);
+	ob_node(b, "Relu", "relu", "c", "r");
+	n = ob_node(b, "MaxPool", "mp", "r", "m");
+	ob_ints(b, n, "kernel_shape", 1, 2, 0, 0, 0);
+	ob_ints(b, n, "strides", 1, 2, 0, 0, 0);
+	ob_i(b, n, "ceil_mode", 1);
+	ob_node(b, "GlobalAveragePool", "gap", "m", "y");
+	return b;
+}
+
+TEST(evpool_secure_shapes)
+{
+	static const int64_t d1[] = { 2, 3, 11 }, d2[] = { 2, 2, 7, 6 }, dc[] = { 3, 3, 10 };
+	struct ftensor x1 = ob_tensor(3, d1, NULL), x2 = ob_tensor(4, d2, NULL);
+	struct ftensor xc = ob_tensor(3, dc, NULL);
+
+	rand_fill(x1.data, x1.n, -20, 20);
+	rand_fill(x2.data, x2.n, -20, 20);
+	rand_fill(xc.data, xc.n, -4, 4);
+	rand_fill(conv_w, 18, -1, 1);
+	rand_fill(conv_b, 2, -1, 1);
+	compare("1-D pools, ceil_mode, SAME_LOWER", b_pools_1d, &x1, 1e-3);
+	compare("2-D pools, ceil_mode, SAME_UPPER", b_pools_2d, &x2, 1e-3);
+	compare("Conv 1-D SAME_UPPER, ReLU, MaxPool 1-D", b_conv1d_net, &xc, 1e-2);
+	ftensor_free(&x1);
+	ftensor_free(&x2);
+	ftensor_free(&xc);
+	return 0;
+}
