@@ -74,6 +74,8 @@ static int load_model(struct job_load *L)
 		goto out;
 	}
 	model_public_hash(L->graph, L->graph_len, L->graph_hash);
+	/* The weight scales the public graph just published, for this node's run. */
+	model_weight_exps(L->model);
 out:
 	if (ret) {
 		model_free(L->model);

@@ -84,6 +84,16 @@ struct model_node {
 	int axis;
 	/* BatchNormalization */
 	float epsilon;
+	/*
+	 * Gemm, MatMul, Conv with a weight as second operand: the model
+	 * owner's published magnitudes (docs/security.md), as the evaluator
+	 * uses the weights (alpha, beta applied; BatchNormalization folded):
+	 * wexp[0] = ceil(log2 of the largest L1 norm of the weights one output
+	 * sums), wexp[1] = ceil(log2 max |bias|); MODEL_WEXP_NONE for none or
+	 * all zeros. MODEL_WEXP_UNSET: not published (the weights take the
+	 * activations' scale).
+	 */
+	int wexp[2];
 	/* Reshape: target shape from the constant second input */
 	int shape_n;
 	int64_t shape[FT_MAX_DIMS];
@@ -141,6 +151,13 @@ int model_infer(struct model *m, const int64_t (*in_dims)[FT_MAX_DIMS], const in
  * ftensor_free). Requires model_infer() first.
  */
 int model_ref_eval(const struct model *m, const struct ftensor *inputs, struct ftensor *outputs);
+/*
+ * The same, and absmax[v] (m->n_values entries, set by the caller) raised
+ * to the largest |x| each node's output v took: what `simulate` checks
+ * against the safe fixed-point range.
+ */
+int model_ref_eval_range(const struct model *m, const struct ftensor *inputs,
+			 struct ftensor *outputs, double *absmax);
 
 /*
  * The public graph: what the model owner sends the other parties of a job
@@ -185,6 +202,33 @@ void model_public_hash(const uint8_t *pub, size_t len, char hex[MODEL_HASH_HEX])
  * model_ref_eval refuses such a model.
  */
 int model_declare_weights(struct model *m, const char *const *data_inputs, size_t n);
+
+/* Weight magnitudes (struct model_node.wexp), and their key in the public graph. */
+#define MODEL_WEXP_NONE (-1024)
+#define MODEL_WEXP_UNSET 1024
+#define MODEL_WEXP_KEY "mpcd.weight_exp"
+
+/*
+ * On the weights' owner, before BatchNormalization is folded (the result
+ * is what the folded weights need, computed the way eval_fold_batchnorm
+ * folds them): every eligible node's wexp from its weights' values; nodes
+ * whose weights have no data here get MODEL_WEXP_UNSET. model_public_graph
+ * publishes the same numbers; the other parties read them from it.
+ */
+void model_weight_exps(struct model *m);
+/* The same into exps[k][0..1] for node k, m unchanged. */
+void model_weight_exps_of(const struct model *m, int (*exps)[2]);
+
+/*
+ * BatchNormalization folding, decided on the graph and the weights' shapes
+ * only (every party decides alike): the Conv or Gemm node the BatchNorm
+ * node bn folds into, or NULL; its coefficients a = scale / sqrt(var +
+ * eps), b = B - mean a per channel (the owner only: ch floats each); the
+ * channel of element i of the linear node's weight.
+ */
+struct model_node *model_fold_target(const struct model *m, const struct model_node *bn);
+void model_fold_coeffs(const struct model *m, const struct model_node *bn, float *a, float *b);
+size_t model_fold_chan(const struct model *m, const struct model_node *lin, size_t i);
 
 void model_free(struct model *m);
 

@@ -526,6 +526,12 @@ static int check_inputs(const struct model *m, const struct ftensor *inputs)
 
 int model_ref_eval(const struct model *m, const struct ftensor *inputs, struct ftensor *outputs)
 {
+	return model_ref_eval_range(m, inputs, outputs, NULL);
+}
+
+int model_ref_eval_range(const struct model *m, const struct ftensor *inputs,
+			 struct ftensor *outputs, double *absmax)
+{
 	struct rctx c = { .m = m };
 	size_t i, k, nout = 0;
 	size_t *last = NULL;
@@ -569,6 +575,8 @@ int model_ref_eval(const struct model *m, const struct ftensor *inputs, struct f
 			INB(&c, 0) = NULL; /* now owned as the output */
 		if (ret)
 			goto out;
+		for (k = 0; absmax && k < n; k++)
+			absmax[c.n->out] = fmax(absmax[c.n->out], fabs(YB(&c)[k]));
 		/* Free what no later node reads; constants are cheap to keep. */
 		for (k = 0; k < (size_t)c.n->n_in; k++) {
 			int v = c.n->in[k];

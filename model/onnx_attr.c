@@ -77,6 +77,7 @@ void onnx_node_defaults(struct model_node *n, const struct onnx_op *oi, int64_t 
 	n->dilations[0] = n->dilations[1] = 1;
 	n->group = 1;
 	n->epsilon = 1e-5f;
+	n->wexp[0] = n->wexp[1] = MODEL_WEXP_UNSET;
 	if (oi->op == MOP_FLATTEN)
 		n->axis = 1;
 	else if (oi->op == MOP_SOFTMAX)

@@ -112,18 +112,18 @@ static int maxpool_then_relu(struct ectx *c, const struct model_node *nd)
 	uint64_t *px = NULL, *pooled = NULL;
 	struct cmp_groups g;
 	struct windows w;
-	int ret, s, owned = 0;
+	int ret, s, xb, owned = 0;
 
 	pool.in[0] = src; /* same shape: a ReLU keeps it */
 	if ((ret = windows_make(c, &pool, &w)) != 0)
 		return ret;
 	g = (struct cmp_groups){ .n = w.n, .start = w.start, .idx = w.idx };
-	if ((ret = ev__operand(c, src, 2, 1, &px, &s, &owned)) != 0 ||
+	if ((ret = ev__operand_x(c, src, 2, 1, &px, &s, &xb, &owned)) != 0 ||
 	    (ret = ev__out(c, nd->out, 1)) != 0)
 		goto out;
 	if (!c->run) {
 		if ((ret = max_groups_need(c->l, &g)) == 0)
-			ret = ev__relu(c, NULL, no, s, NULL);
+			ret = ev__relu(c, NULL, no, s, xb, NULL);
 		goto out;
 	}
 	ret = MPC_E_NOMEM;
@@ -131,7 +131,7 @@ static int maxpool_then_relu(struct ectx *c, const struct model_node *nd)
 		goto out;
 	if ((ret = max_groups(c->m, px, &g, pooled)) != 0)
 		goto out;
-	ret = ev__relu(c, pooled, no, s, c->vals[nd->out].v);
+	ret = ev__relu(c, pooled, no, s, xb, c->vals[nd->out].v);
 out:
 	if (owned)
 		mpc_free_words(px, n);
@@ -146,7 +146,7 @@ int ev__pool(struct ectx *c, const struct model_node *nd)
 	size_t n = ev__numel(xv);
 	struct windows w;
 	uint64_t *px = NULL;
-	int ret, s, owned = 0, avg = nd->op != MOP_MAXPOOL;
+	int ret, s, xb = 0, owned = 0, avg = nd->op != MOP_MAXPOOL;
 
 	if (xv->ndim != 4 && xv->ndim != 3)
 		return ev__fail(c, MPC_E_UNSUPPORTED, "only 1-D and 2-D pooling");
@@ -155,9 +155,11 @@ int ev__pool(struct ectx *c, const struct model_node *nd)
 	if ((ret = windows_make(c, nd, &w)) != 0)
 		return ret;
 	/* Max keeps any scale; an average wants 1 (see avg_windows). */
-	if ((ret = ev__operand(c, nd->in[0], avg ? 1 : 2, 1, &px, &s, &owned)) != 0 ||
+	if ((avg ? (ret = ev__operand(c, nd->in[0], 1, 1, &px, &s, &owned)) :
+		   (ret = ev__operand_x(c, nd->in[0], 2, 1, &px, &s, &xb, &owned))) != 0 ||
 	    (ret = ev__out(c, nd->out, s)) != 0)
 		goto out;
+	c->vals[nd->out].xb = xb;
 	if (!avg) {
 		struct cmp_groups g = { .n = w.n, .start = w.start, .idx = w.idx };
 

@@ -33,6 +33,7 @@ static void run_both(struct model *m, const struct ftensor *x, int parties, int 
 	memcpy(part.dims, x->dims, sizeof(part.dims));
 	ASSERT_OK(model_infer(m, (const int64_t(*)[FT_MAX_DIMS])x->dims, &nd));
 	ASSERT_OK(model_ref_eval(m, x, ref));
+	model_weight_exps(m); /* as simulate and a daemon's model owner */
 	ASSERT_OK(eval_fold_batchnorm(m));
 	if (sim_model_run(&s) != 0)
 		TEST_FAIL("secure run: %s", s.job.err);
@@ -63,6 +64,7 @@ static void compare(const char *what, build_fn build, const struct ftensor *x, d
 
 		run_both(m, x, parties, 16, &got, &ref);
 		err = max_diff(&got, &ref);
+		fprintf(stderr, "# %s, %d parties: max error %.3g\n", what, parties, err);
 		if (err > tol)
 			TEST_FAIL("%s, %d parties: max error %g > %g", what, parties, err, tol);
 		ftensor_free(&got);
@@ -317,5 +319,100 @@ TEST(evpool_secure_shapes)
 	ftensor_free(&x1);
 	ftensor_free(&x2);
 	ftensor_free(&xc);
+	return 0;
+}
+
+/* ---- per-layer weight scales: raw clinical features, standardisation folded in ---- */
+
+#define TAB_K 12
+#define TAB_H 16
+#define TAB_O 3
+#define TAB_N 64
+
+static float tab_w1[TAB_K * TAB_H], tab_b1[TAB_H], tab_w2[TAB_H * TAB_O], tab_b2[TAB_O];
+
+/*
+ * Feature j has magnitude 10^(-2 + 6j/(K-1)) (1e-2 .. 1e4); the first
+ * layer's weights are a standardised model's divided by each feature's
+ * spread (3e-4 .. 3e2 in one tensor) and its bias absorbs the means.
+ */
+static void tab_data(struct ftensor *x)
+{
+	double mag[TAB_K], w0[TAB_K * TAB_H];
+
+	for (int j = 0; j < TAB_K; j++)
+		mag[j] = pow(10.0, -2.0 + 6.0 * j / (TAB_K - 1));
+	for (int r = 0; r < TAB_N; r++)
+		for (int j = 0; j < TAB_K; j++) {
+			float u;
+
+			rand_fill(&u, 1, -1, 1);
+			x->data[r * TAB_K + j] = (float)(mag[j] * (1.0 + 0.5 * u));
+		}
+	for (int i = 0; i < TAB_K * TAB_H; i++) {
+		float u;
+
+		rand_fill(&u, 1, -1, 1);
+		w0[i] = u;
+	}
+	rand_fill(tab_b1, TAB_H, -0.5, 0.5);
+	for (int j = 0; j < TAB_K; j++) {
+		double sd = mag[j] * 0.5 / sqrt(3.0);
+
+		for (int h = 0; h < TAB_H; h++) {
+			tab_w1[j * TAB_H + h] = (float)(w0[j * TAB_H + h] / sd);
+			tab_b1[h] -= (float)(mag[j] / sd * w0[j * TAB_H + h]);
+		}
+	}
+	rand_fill(tab_w2, TAB_H * TAB_O, -1, 1);
+	rand_fill(tab_b2, TAB_O, -0.5, 0.5);
+}
+
+static struct ob *b_tabular(void)
+{
+	static const int64_t dx[] = { TAB_N, TAB_K }, dw1[] = { TAB_K, TAB_H }, db1[] = { TAB_H },
+			     dw2[] = { TAB_H, TAB_O }, db2[] = { TAB_O };
+	struct ob *b = ob_new(13);
+
+	ob_io(b, 0, "x", 2, dx);
+	ob_io(b, 1, "y", -1, NULL);
+	ob_const(b, "W1", 2, dw1, tab_w1);
+	ob_const(b, "B1", 1, db1, tab_b1);
+	ob_const(b, "W2", 2, dw2, tab_w2);
+	ob_const(b, "B2", 1, db2, tab_b2);
+	ob_node(b, "Gemm", "fc1", "x,W1,B1", "h");
+	ob_node(b, "Relu", "relu", "h", "r");
+	ob_node(b, "Gemm", "fc2", "r,W2,B2", "y");
+	return b;
+}
+
+/* At the default 16 fractional bits, within 0.02 of plaintext on every logit. */
+TEST(evpool_tabular_raw_features)
+{
+	static const int64_t dx[] = { TAB_N, TAB_K };
+	struct ftensor x = ob_tensor(2, dx, NULL);
+	struct model *m;
+	float lo = INFINITY, hi = 0;
+
+	tab_data(&x);
+	for (int i = 0; i < TAB_K * TAB_H; i++) {
+		lo = fminf(lo, fabsf(tab_w1[i]));
+		hi = fmaxf(hi, fabsf(tab_w1[i]));
+	}
+	ASSERT(hi > 100 && hi / fmaxf(lo, 1e-12f) > 1e5); /* the span the issue names */
+	compare("tabular model on raw features", b_tabular, &x, 0.02);
+	/* The first layer's published bound covers its weights: sum |w| per output <= 2^e. */
+	m = ob_load(b_tabular());
+	model_weight_exps(m);
+	for (int h = 0; h < TAB_H; h++) {
+		double l1 = 0;
+
+		for (int j = 0; j < TAB_K; j++)
+			l1 += fabs(tab_w1[j * TAB_H + h]);
+		ASSERT(l1 <= ldexp(1.0, m->nodes[0].wexp[0]));
+	}
+	ASSERT(m->nodes[0].wexp[1] != MODEL_WEXP_UNSET && m->nodes[2].wexp[0] != MODEL_WEXP_UNSET);
+	model_free(m);
+	ftensor_free(&x);
 	return 0;
 }

@@ -64,7 +64,7 @@ static int split_party(struct mpc *m, void *arg)
 	}
 	ret = mpc_reveal_to(m, 0, out.share, out.n, plain);
 	if (!ret && m->me == 0)
-		fxp_decode(s->out.data, plain, out.n, out.scale * m->frac);
+		fxp_decode(s->out.data, plain, out.n, out.bits);
 	mpc_free_words(plain, out.n);
 	eval_out_free(&out);
 	return ret;
@@ -98,6 +98,7 @@ static void check_split(const uint8_t *full, size_t len, int xnd, const int64_t 
 	memcpy(s.xd, xd, (size_t)xnd * sizeof(*xd));
 	ASSERT_OK(model_parse_onnx(full, len, "full.onnx", &s.own));
 	ASSERT_OK(model_public_graph(full, len, s.own, &pub, &plen));
+	model_weight_exps(s.own); /* what the public graph publishes, as a daemon's owner */
 	for (int i = 0; i < nsecret; i++) {
 		ASSERT(memmem(full, len, secret[i], slen[i])); /* the check can see it */
 		no_bytes(pub, plen, secret[i], slen[i], "a weight");
