@@ -203,21 +203,28 @@ void model_public_hash(const uint8_t *pub, size_t len, char hex[MODEL_HASH_HEX])
  */
 int model_declare_weights(struct model *m, const char *const *data_inputs, size_t n);
 
-/* Weight magnitudes (struct model_node.wexp), and their key in the public graph. */
+/* Weight magnitudes (struct model_node.wexp). */
 #define MODEL_WEXP_NONE (-1024)
 #define MODEL_WEXP_UNSET 1024
-#define MODEL_WEXP_KEY "mpcd.weight_exp"
 
 /*
  * On the weights' owner, before BatchNormalization is folded (the result
  * is what the folded weights need, computed the way eval_fold_batchnorm
  * folds them): every eligible node's wexp from its weights' values; nodes
- * whose weights have no data here get MODEL_WEXP_UNSET. model_public_graph
- * publishes the same numbers; the other parties read them from it.
+ * whose weights have no data here get MODEL_WEXP_UNSET.
  */
 void model_weight_exps(struct model *m);
 /* The same into exps[k][0..1] for node k, m unchanged. */
 void model_weight_exps_of(const struct model *m, int (*exps)[2]);
+/*
+ * The nodes' wexp as text, "node:wexp0:wexp1" joined by ';' (malloc'd,
+ * "" when none; NULL when out of memory): what the model owner sends
+ * beside the public graph (JobModel.weight_exp), and its strict reader on
+ * the others (MPC_E_FORMAT naming what is wrong; every node not named is
+ * unset).
+ */
+char *model_weight_exps_format(const struct model *m);
+int model_weight_exps_parse(struct model *m, const char *text);
 
 /*
  * BatchNormalization folding, decided on the graph and the weights' shapes

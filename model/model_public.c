@@ -24,18 +24,12 @@
  *   - initializers: only Reshape's target shapes, as INT64 vectors rebuilt
  *     from the values the importer read, and only when used by nothing
  *     else (a shape also used as an operand is refused);
- *   - graph outputs: name, element type and shape (symbolic dims by name);
- *   - one metadata entry, MODEL_WEXP_KEY: the weight magnitudes of the
- *     linear layers whose weights are here (model_weight_exps_of), as
- *     "node:wexp0:wexp1" joined by ';' (docs/security.md says what they
- *     reveal).
- * Nothing else: no doc strings, names of the graph, producer, other
- * metadata or unknown fields. The result depends on the graph, the
- * weights' shapes and those magnitudes only, so a model with its weights
- * inside and the same model with them in a safetensors file have one
- * public graph, and one hash.
+ *   - graph outputs: name, element type and shape (symbolic dims by name).
+ * Nothing else: no doc strings, names of the graph, producer, metadata or
+ * unknown fields. The result depends on the graph and the weights' shapes
+ * only, so a model with its weights inside and the same model with them
+ * in a safetensors file have one public graph, and one hash.
  */
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -72,8 +66,6 @@ struct pg {
 	int *shape_of; /* per value: index + 1 of a Reshape node using it as its shape */
 	int *operand;  /* per value: used as an operand by some node */
 	size_t n_decl;
-	Mpconnx__StringStringEntryProto meta, *pmeta;
-	char *wexp; /* the metadata value */
 };
 
 static const char *vname(const struct pg *p, int v)
@@ -301,35 +293,6 @@ static int one_node(struct pg *p, size_t k, const Mpconnx__NodeProto *fn, char *
 	return 0;
 }
 
-/* The weight magnitudes (MODEL_WEXP_KEY), when any layer has its weights here. */
-static int weight_exps(struct pg *p)
-{
-	const struct model *m = p->m;
-	int (*e)[2] = calloc(m->n_nodes + 1, sizeof(*e));
-	size_t len = 0, cap = 40 * m->n_nodes + 1;
-
-	if (!e || !(p->wexp = malloc(cap))) {
-		free(e);
-		return mpc_fail(MPC_E_NOMEM, "%s: public graph", m->path);
-	}
-	p->wexp[0] = 0;
-	model_weight_exps_of(m, e);
-	for (size_t k = 0; k < m->n_nodes; k++)
-		if (e[k][0] != MODEL_WEXP_UNSET)
-			len += (size_t)snprintf(p->wexp + len, cap - len, "%s%zu:%d:%d",
-						len ? ";" : "", k, e[k][0], e[k][1]);
-	free(e);
-	if (!len)
-		return 0;
-	mpconnx__string_string_entry_proto__init(&p->meta);
-	p->meta.key = (char *)MODEL_WEXP_KEY;
-	p->meta.value = p->wexp;
-	p->pmeta = &p->meta;
-	p->mp.n_metadata_props = 1;
-	p->mp.metadata_props = &p->pmeta;
-	return 0;
-}
-
 static int build(struct pg *p, const Mpconnx__ModelProto *file)
 {
 	const struct model *m = p->m;
@@ -410,7 +373,7 @@ static int build(struct pg *p, const Mpconnx__ModelProto *file)
 			return ret;
 		p->pout[p->graph.n_output++] = &p->decls[p->n_decl - 1].vi;
 	}
-	return weight_exps(p);
+	return 0;
 }
 
 int model_public_graph(const uint8_t *onnx, size_t len, const struct model *m, uint8_t **out,
@@ -454,7 +417,6 @@ out:
 	free(p.pinits);
 	free(p.state);
 	free(p.operand);
-	free(p.wexp);
 	if (file)
 		mpconnx__model_proto__free_unpacked(file, NULL);
 	model_free(own);

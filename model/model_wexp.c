@@ -6,16 +6,19 @@
  * a linear layer's weights as many fractional bits as the ring allows for
  * any input under the bound, which needs a bound on every output's sum of
  * |w| and on |bias|: the model owner computes them here from the weights
- * as they will be evaluated (BatchNormalization folded), every other
- * party reads them from the public graph.
+ * as they will be evaluated (BatchNormalization folded) and sends them
+ * with the public graph (JobModel.weight_exp, outside its hash so that a
+ * data owner computes the hash from the structure alone).
  *
  * The folding decision lives here too, on the graph and the weights'
  * shapes only, so that eval_fold_batchnorm and these bounds agree.
  */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "err.h"
 #include "model.h"
 #include "model_int.h"
 
@@ -224,4 +227,61 @@ void model_weight_exps(struct model *m)
 		m->nodes[k].wexp[0] = e[0];
 		m->nodes[k].wexp[1] = e[1];
 	}
+}
+
+char *model_weight_exps_format(const struct model *m)
+{
+	size_t len = 0, cap = 40 * m->n_nodes + 1;
+	char *t = malloc(cap);
+
+	if (!t)
+		return NULL;
+	t[0] = 0;
+	for (size_t k = 0; k < m->n_nodes; k++)
+		if (m->nodes[k].wexp[0] != MODEL_WEXP_UNSET)
+			len += (size_t)snprintf(t + len, cap - len, "%s%zu:%d:%d", len ? ";" : "",
+						k, m->nodes[k].wexp[0], m->nodes[k].wexp[1]);
+	return t;
+}
+
+static int wexp_value(const char **s, int *out)
+{
+	char *end;
+	long v;
+
+	if (**s != '-' && (**s < '0' || **s > '9'))
+		return 0;
+	v = strtol(*s, &end, 10);
+	if (end == *s || end - *s > 6 || (v != MODEL_WEXP_NONE && (v < -512 || v > 512)))
+		return 0;
+	*out = (int)v;
+	*s = end;
+	return 1;
+}
+
+int model_weight_exps_parse(struct model *m, const char *text)
+{
+	const char *s = text;
+	long prev = -1;
+
+	for (size_t k = 0; k < m->n_nodes; k++)
+		m->nodes[k].wexp[0] = m->nodes[k].wexp[1] = MODEL_WEXP_UNSET;
+	while (*s) {
+		int k, a, b;
+		const struct model_node *n;
+
+		if (!wexp_value(&s, &k) || k <= prev || (size_t)k >= m->n_nodes || *s++ != ':' ||
+		    !wexp_value(&s, &a) || a == MODEL_WEXP_UNSET || *s++ != ':' ||
+		    !wexp_value(&s, &b) || (*s && (*s++ != ';' || !*s)))
+			return mpc_fail(MPC_E_FORMAT, "the weight magnitudes are malformed");
+		n = &m->nodes[k];
+		if (n->op != MOP_GEMM && n->op != MOP_MATMUL && n->op != MOP_CONV)
+			return mpc_fail(MPC_E_FORMAT,
+					"the weight magnitudes name node '%s' (%s), not a linear layer",
+					n->name, model_op_name(n->op));
+		m->nodes[k].wexp[0] = a;
+		m->nodes[k].wexp[1] = b;
+		prev = k;
+	}
+	return 0;
 }

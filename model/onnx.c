@@ -393,55 +393,6 @@ static int load_graph(struct ld *l, const Mpconnx__GraphProto *g)
 	return classify_inputs(l);
 }
 
-static int wexp_value(const char **s, int *out)
-{
-	char *end;
-	long v = strtol(*s, &end, 10);
-
-	if (end == *s || (v != MODEL_WEXP_NONE && (v < -512 || v > 512)))
-		return 0;
-	*out = (int)v;
-	*s = end;
-	return 1;
-}
-
-/*
- * The weight magnitudes a public graph carries (model_public.c):
- * "node:wexp0:wexp1" joined by ';', nodes increasing, each a Gemm, MatMul
- * or Conv. On the owner model_weight_exps overwrites them from the weights.
- */
-static int load_wexp(struct ld *l, const Mpconnx__ModelProto *mp)
-{
-	for (size_t i = 0; i < mp->n_metadata_props; i++) {
-		const Mpconnx__StringStringEntryProto *e = mp->metadata_props[i];
-		const char *s = e->value ? e->value : "";
-		long prev = -1;
-
-		if (!e->key || strcmp(e->key, MODEL_WEXP_KEY))
-			continue;
-		while (*s) {
-			int k, a, b;
-			const struct model_node *n;
-
-			if (!wexp_value(&s, &k) || k <= prev || (size_t)k >= l->m->n_nodes ||
-			    *s++ != ':' || !wexp_value(&s, &a) || *s++ != ':' ||
-			    !wexp_value(&s, &b) || (*s && *s++ != ';'))
-				return mpc_fail(MPC_E_FORMAT, "%s: metadata '%s' is malformed",
-						l->file, MODEL_WEXP_KEY);
-			n = &l->m->nodes[k];
-			if (n->op != MOP_GEMM && n->op != MOP_MATMUL && n->op != MOP_CONV)
-				return mpc_fail(MPC_E_FORMAT,
-						"%s: metadata '%s' names node '%s' (%s), not a "
-						"linear layer",
-						l->file, MODEL_WEXP_KEY, n->name, model_op_name(n->op));
-			l->m->nodes[k].wexp[0] = a;
-			l->m->nodes[k].wexp[1] = b;
-			prev = k;
-		}
-	}
-	return 0;
-}
-
 /* protobuf-c's copies of the weights (raw_data, float_data) are wiped when the unpacked model is freed. */
 static void *wipe_alloc(void *d, size_t n)
 {
@@ -477,8 +428,7 @@ int model_parse_onnx(const uint8_t *buf, size_t len, const char *name, struct mo
 		goto out;
 	}
 	l.m = m;
-	if ((ret = load_opset(&l, mp)) != 0 || (ret = load_graph(&l, mp->graph)) != 0 ||
-	    (ret = load_wexp(&l, mp)) != 0)
+	if ((ret = load_opset(&l, mp)) != 0 || (ret = load_graph(&l, mp->graph)) != 0)
 		goto out;
 	*out = m;
 	m = NULL;

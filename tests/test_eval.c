@@ -565,6 +565,7 @@ TEST(eval_public_graph_agrees)
 		struct corr_list a = { 0 }, b = { 0 };
 		struct ftensor x;
 		const char *data_inputs[1] = { "input" };
+		char *wexp;
 		int64_t d[1][FT_MAX_DIMS];
 		int nd;
 
@@ -581,8 +582,11 @@ TEST(eval_public_graph_agrees)
 					  own->values[i].name);
 		ASSERT_OK(model_parse_onnx(pub, publen, "public", &other));
 		ASSERT_OK(model_declare_weights(other, data_inputs, 1));
-		/* The owner's weight scales reach the others through the public graph. */
+		/* The owner's weight scales reach the others beside the public graph. */
 		model_weight_exps(own);
+		ASSERT(wexp = model_weight_exps_format(own));
+		ASSERT_OK(model_weight_exps_parse(other, wexp));
+		free(wexp);
 		ASSERT_EQ(own->n_nodes, other->n_nodes);
 		for (size_t k = 0; k < own->n_nodes; k++) {
 			ASSERT_EQ(own->nodes[k].wexp[0], other->nodes[k].wexp[0]);

@@ -416,3 +416,37 @@ TEST(evpool_tabular_raw_features)
 	ftensor_free(&x);
 	return 0;
 }
+
+/* The magnitudes' text: what the owner sends, read back exactly; junk refused by name. */
+TEST(evpool_weight_exps_text)
+{
+	static const char *const bad[] = { "0:1", "0:1:2;", "3:1:2", "0:1:2;0:1:2", "x", "0:1:9999",
+					   "1:3:4", "0:1024:0", "-1:1:2" };
+	static const int64_t dx[] = { TAB_N, TAB_K };
+	struct ftensor x = ob_tensor(2, dx, NULL);
+	struct model *m, *o;
+	char *t;
+
+	tab_data(&x);
+	m = ob_load(b_tabular());
+	o = ob_load(b_tabular());
+	model_weight_exps(m);
+	ASSERT(t = model_weight_exps_format(m));
+	ASSERT_OK(model_weight_exps_parse(o, t));
+	for (size_t k = 0; k < m->n_nodes; k++) {
+		ASSERT_EQ(m->nodes[k].wexp[0], o->nodes[k].wexp[0]);
+		ASSERT_EQ(m->nodes[k].wexp[1], o->nodes[k].wexp[1]);
+	}
+	free(t);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (model_weight_exps_parse(o, bad[i]) != MPC_E_FORMAT)
+			TEST_FAIL("'%s' accepted", bad[i]);
+	ASSERT_FAIL(model_weight_exps_parse(o, "1:3:4"), MPC_E_FORMAT,
+		    "node 'relu' (Relu), not a linear layer");
+	ASSERT_OK(model_weight_exps_parse(o, ""));
+	ASSERT_EQ(o->nodes[0].wexp[0], MODEL_WEXP_UNSET);
+	model_free(m);
+	model_free(o);
+	ftensor_free(&x);
+	return 0;
+}
