@@ -42,11 +42,22 @@ enum model_op {
 	MOP_CONCAT,    /* axis (normalised to >= 0 by model_infer) */
 	MOP_IDENTITY,  /* Identity and Dropout (inference: identity) */
 	MOP_SIGMOID,
-	MOP_SOFTMAX,   /* axis (opset 13 semantics: along one axis), normalised >= 0 */
+	MOP_SOFTMAX,   /* axis, normalised >= 0; rows: model_softmax_rows */
+	MOP_LOGSOFTMAX, /* axis, as Softmax */
 	MOP_COUNT_
 };
 
 const char *model_op_name(enum model_op op);
+
+struct model;
+struct model_node;
+/*
+ * Softmax and LogSoftmax of an inferred node as [outer, k, inner], the
+ * middle axis normalised: opset >= 13 one axis; before, every axis from
+ * axis on flattened into k (inner 1).
+ */
+void model_softmax_rows(const struct model *m, const struct model_node *n, size_t *outer,
+			size_t *k, size_t *inner);
 
 enum model_auto_pad { MODEL_PAD_NOTSET, MODEL_PAD_VALID, MODEL_PAD_SAME_UPPER, MODEL_PAD_SAME_LOWER };
 

@@ -352,14 +352,24 @@ static int infer_softmax(struct ictx *c)
 		return ifail(c, MPC_E_SHAPE, "softmax of a scalar");
 	if ((ret = norm_axis(c, x->ndim, 0)) != 0)
 		return ret;
-	/* Before opset 13 Softmax flattens everything from axis on. */
-	if (c->m->opset < 13 && c->n->axis != x->ndim - 1)
-		return ifail(c, MPC_E_UNSUPPORTED,
-			     "opset %lld Softmax over axes %d.. of X %s is only supported on the "
-			     "last axis",
-			     (long long)c->m->opset, c->n->axis, shp(c, 0, x));
 	set_out(c, x->ndim, x->dims);
 	return 0;
+}
+
+void model_softmax_rows(const struct model *m, const struct model_node *n, size_t *outer,
+			size_t *k, size_t *inner)
+{
+	const struct model_value *x = &m->values[n->in[0]];
+
+	*outer = *k = *inner = 1;
+	for (int d = 0; d < x->ndim; d++) {
+		if (d < n->axis)
+			*outer *= (size_t)x->dims[d];
+		else if (d == n->axis || m->opset < 13)
+			*k *= (size_t)x->dims[d]; /* before opset 13: flattened from axis on */
+		else
+			*inner *= (size_t)x->dims[d];
+	}
 }
 
 static int infer_node(struct ictx *c)
@@ -390,6 +400,7 @@ static int infer_node(struct ictx *c)
 	case MOP_CONCAT:
 		return infer_concat(c);
 	case MOP_SOFTMAX:
+	case MOP_LOGSOFTMAX:
 		return infer_softmax(c);
 	case MOP_RELU:
 	case MOP_IDENTITY:

@@ -376,11 +376,10 @@ static int k_concat(struct rctx *c)
 
 static int k_softmax(struct rctx *c)
 {
-	const struct model_value *xv = VAL(c, 0);
-	int ax = c->n->axis;
-	size_t outer = span(xv, 0, ax), D = (size_t)xv->dims[ax],
-	       inner = span(xv, ax + 1, xv->ndim);
-	size_t o, i, d;
+	int lg = c->n->op == MOP_LOGSOFTMAX;
+	size_t outer, D, inner, o, i, d;
+
+	model_softmax_rows(c->m, c->n, &outer, &D, &inner);
 
 	for (o = 0; o < outer; o++) {
 		for (i = 0; i < inner; i++) {
@@ -392,7 +391,7 @@ static int k_softmax(struct rctx *c)
 			for (d = 0; d < D; d++)
 				s += (y[d * inner] = exp(x[d * inner] - mx));
 			for (d = 0; d < D; d++)
-				y[d * inner] /= s;
+				y[d * inner] = lg ? x[d * inner] - mx - log(s) : y[d * inner] / s;
 		}
 	}
 	return 0;
@@ -443,6 +442,7 @@ static int run_node(struct rctx *c)
 	case MOP_CONCAT:
 		return k_concat(c);
 	case MOP_SOFTMAX:
+	case MOP_LOGSOFTMAX:
 		return k_softmax(c);
 	default:
 		return k_unary(c);

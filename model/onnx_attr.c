@@ -36,6 +36,7 @@ static const struct onnx_op ops[] = {
 	{ "Dropout", MOP_IDENTITY, 1, 3, 1, "ratio seed" },
 	{ "Sigmoid", MOP_SIGMOID, 1, 1, 0, "" },
 	{ "Softmax", MOP_SOFTMAX, 1, 1, 0, "axis" },
+	{ "LogSoftmax", MOP_LOGSOFTMAX, 1, 1, 0, "axis" },
 };
 
 const struct onnx_op *onnx_op_find(const char *name)
@@ -80,7 +81,7 @@ void onnx_node_defaults(struct model_node *n, const struct onnx_op *oi, int64_t 
 	n->wexp[0] = n->wexp[1] = MODEL_WEXP_UNSET;
 	if (oi->op == MOP_FLATTEN)
 		n->axis = 1;
-	else if (oi->op == MOP_SOFTMAX)
+	else if (oi->op == MOP_SOFTMAX || oi->op == MOP_LOGSOFTMAX)
 		n->axis = opset < 13 ? 1 : -1;
 }
 

@@ -520,24 +520,21 @@ static int op_sigmoid(struct ectx *c, const struct model_node *nd)
 static int op_softmax(struct ectx *c, const struct model_node *nd)
 {
 	const struct model_value *xv = mval(c, nd->in[0]);
-	size_t n = ev__numel(xv), outer = 1, k, inner = 1;
+	size_t n = ev__numel(xv), outer, k, inner;
 	uint64_t *px = NULL;
-	int ret, s, owned = 0;
+	int ret, s, owned = 0, lg = nd->op == MOP_LOGSOFTMAX;
 
 	if (nd->axis < 0 || nd->axis >= xv->ndim)
 		return ev__fail(c, MPC_E_INTERNAL, "axis %d not normalised", nd->axis);
-	for (int d = 0; d < nd->axis; d++)
-		outer *= (size_t)xv->dims[d];
-	k = (size_t)xv->dims[nd->axis];
-	for (int d = nd->axis + 1; d < xv->ndim; d++)
-		inner *= (size_t)xv->dims[d];
+	model_softmax_rows(c->md, nd, &outer, &k, &inner);
 	if (!k)
 		return ev__fail(c, MPC_E_SHAPE, "empty softmax axis");
 	if ((ret = ev__operand(c, nd->in[0], 1, 1, &px, &s, &owned)) != 0)
 		return ret;
 	if ((ret = ev__out(c, nd->out, 1)) == 0)
-		ret = c->run ? mpc_softmax(c->m, px, outer, k, inner, c->vals[nd->out].v) :
-			       softmax_need(c->l, outer, k, inner, c->frac);
+		ret = c->run ? (lg ? mpc_logsoftmax : mpc_softmax)(c->m, px, outer, k, inner,
+								   c->vals[nd->out].v) :
+			       (lg ? logsoftmax_need : softmax_need)(c->l, outer, k, inner, c->frac);
 	free_owned(px, n, owned);
 	return ret;
 }
@@ -574,6 +571,7 @@ int ev__node(struct ectx *c, const struct model_node *nd)
 	case MOP_SIGMOID:
 		return op_sigmoid(c, nd);
 	case MOP_SOFTMAX:
+	case MOP_LOGSOFTMAX:
 		return op_softmax(c, nd);
 	case MOP_COUNT_:
 		break;

@@ -450,3 +450,89 @@ TEST(evpool_weight_exps_text)
 	ftensor_free(&x);
 	return 0;
 }
+
+/* ---- Softmax on any axis, both semantics; LogSoftmax ---- */
+
+static struct ob *softmax_node(int opset, const char *op, int ndim, const int64_t *dx, int axis)
+{
+	struct ob *b = ob_new(opset);
+	Mpconnx__NodeProto *n;
+
+	ob_io(b, 0, "x", ndim, dx);
+	ob_io(b, 1, "y", -1, NULL);
+	n = ob_node(b, op, "sm", "x", "y");
+	if (axis != 99)
+		ob_i(b, n, "axis", axis);
+	return b;
+}
+
+/* x = ln [1 2; 3 4] as [1, 2, 2]: opset 11 axis 1 flattens (1..4)/10; opset 13 takes columns. */
+TEST(evpool_ref_softmax_axes)
+{
+	static const int64_t dx[] = { 1, 2, 2 };
+	float x[4], flat[4], cols[4], lflat[4], lcols[4];
+	static const float c4[4] = { 1.0f / 4, 2.0f / 6, 3.0f / 4, 4.0f / 6 };
+
+	for (int i = 0; i < 4; i++) {
+		x[i] = logf((float)(i + 1));
+		flat[i] = (float)(i + 1) / 10;
+		lflat[i] = logf(flat[i]);
+		cols[i] = c4[i];
+		lcols[i] = logf(c4[i]);
+	}
+	ob_run1(ob_load(softmax_node(11, "Softmax", 3, dx, 1)), 3, dx, x, 3, dx, flat);
+	ob_run1(ob_load(softmax_node(11, "LogSoftmax", 3, dx, 99)), 3, dx, x, 3, dx, lflat);
+	ob_run1(ob_load(softmax_node(13, "Softmax", 3, dx, 1)), 3, dx, x, 3, dx, cols);
+	ob_run1(ob_load(softmax_node(13, "LogSoftmax", 3, dx, -2)), 3, dx, x, 3, dx, lcols);
+	return 0;
+}
+
+static struct ob *b_sm11(void)
+{
+	static const int64_t dx[] = { 3, 4, 5 };
+
+	return softmax_node(11, "Softmax", 3, dx, 1);
+}
+
+static struct ob *b_lsm11(void)
+{
+	static const int64_t dx[] = { 3, 4, 5 };
+
+	return softmax_node(11, "LogSoftmax", 3, dx, 99);
+}
+
+static struct ob *b_sm13_mid(void)
+{
+	static const int64_t dx[] = { 3, 4, 5 };
+
+	return softmax_node(13, "Softmax", 3, dx, 1);
+}
+
+static struct ob *b_lsm13_mid(void)
+{
+	static const int64_t dx[] = { 3, 4, 5 };
+
+	return softmax_node(13, "LogSoftmax", 3, dx, -2);
+}
+
+static struct ob *b_lsm13_last(void)
+{
+	static const int64_t dx[] = { 3, 4, 5 };
+
+	return softmax_node(17, "LogSoftmax", 3, dx, 99);
+}
+
+TEST(evpool_secure_softmax_axes)
+{
+	static const int64_t dx[] = { 3, 4, 5 };
+	struct ftensor x = ob_tensor(3, dx, NULL);
+
+	rand_fill(x.data, x.n, -6, 6);
+	compare("opset 11 Softmax, axis 1 (20 per row)", b_sm11, &x, 3e-3);
+	compare("opset 11 LogSoftmax, default axis 1", b_lsm11, &x, 1e-2);
+	compare("opset 13 Softmax, middle axis", b_sm13_mid, &x, 3e-3);
+	compare("opset 13 LogSoftmax, axis -2", b_lsm13_mid, &x, 1e-2);
+	compare("opset 17 LogSoftmax, default last axis", b_lsm13_last, &x, 1e-2);
+	ftensor_free(&x);
+	return 0;
+}
