@@ -10,6 +10,7 @@
 
 #include "eval.h"
 #include "model.h"
+#include "npy.h"
 #include "onnx_build.h"
 #include "sim_model.h"
 #include "test.h"
@@ -534,5 +535,47 @@ TEST(evpool_secure_softmax_axes)
 	compare("opset 13 LogSoftmax, axis -2", b_lsm13_mid, &x, 1e-2);
 	compare("opset 17 LogSoftmax, default last axis", b_lsm13_last, &x, 1e-2);
 	ftensor_free(&x);
+	return 0;
+}
+
+/*
+ * The owner bounds the weights before BatchNormalization is folded: the
+ * bounds must be those of the folded weights the evaluator then shares.
+ */
+TEST(evpool_weight_exps_folded)
+{
+	static const char *const fx[] = { "digits_bn_softmax", "tiny_cnn", "digits_resavg" };
+
+	for (size_t f = 0; f < sizeof(fx) / sizeof(fx[0]); f++) {
+		char p[256];
+		struct model *m = NULL;
+		struct ftensor x;
+		int (*e)[2];
+		int folded = 0, set = 0;
+
+		snprintf(p, sizeof(p), "%s/model.onnx", fx[f]);
+		ASSERT_OK(model_load_onnx(test_fixture(p), &m));
+		snprintf(p, sizeof(p), "%s/input.npy", fx[f]);
+		ASSERT_OK(npy_load(test_fixture(p), &x));
+		model_weight_exps(m);
+		ASSERT_OK(model_infer(m, (const int64_t(*)[FT_MAX_DIMS])x.dims, &x.ndim));
+		for (size_t k = 0; k < m->n_nodes; k++)
+			folded += m->nodes[k].op == MOP_BATCHNORM &&
+				  model_fold_target(m, &m->nodes[k]) != NULL;
+		ASSERT_OK(eval_fold_batchnorm(m));
+		ASSERT(e = calloc(m->n_nodes, sizeof(*e)));
+		model_weight_exps_of(m, e);
+		for (size_t k = 0; k < m->n_nodes; k++) {
+			ASSERT_EQ(e[k][0], m->nodes[k].wexp[0]);
+			ASSERT_EQ(e[k][1], m->nodes[k].wexp[1]);
+			set += e[k][0] != MODEL_WEXP_UNSET;
+		}
+		fprintf(stderr, "# %s: %d layers with weight scales, %d BatchNorm folded\n", fx[f],
+			set, folded);
+		ASSERT(set > 0);
+		free(e);
+		ftensor_free(&x);
+		model_free(m);
+	}
 	return 0;
 }
