@@ -206,8 +206,11 @@ static int accum_operand_as(struct ectx *c, int vid, uint64_t *out, int scale, i
 			return ev__fail(c, MPC_E_UNSUPPORTED,
 					"a factor other than 1 on a computed operand");
 		ret = ev__operand_x(c, vid, scale, scale, &a, &s, &sxb, &owned);
-		if (!ret && EV_BITS(c, s, sxb) > EV_BITS(c, scale, xb))
-			mpc_bug("an operand with more bits than its sum");
+		/* A computed bias with more extra bits than the product: drop them. */
+		if (!ret && EV_BITS(c, s, sxb) > EV_BITS(c, scale, xb)) {
+			ret = ev__operand(c, vid, scale, scale, &a, &s, &owned);
+			sxb = 0;
+		}
 	}
 	if (!ret && c->run) {
 		uint64_t mul = upscale(EV_BITS(c, s, sxb), EV_BITS(c, scale, xb));

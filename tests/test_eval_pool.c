@@ -579,3 +579,43 @@ TEST(evpool_weight_exps_folded)
 	}
 	return 0;
 }
+
+/*
+ * Values with different extra bits meet: a computed Gemm bias (small
+ * weights, many bits) under a Gemm with large weights (few), an Add and a
+ * Concat of both, a MaxPool-free ReLU and a Flatten passing them on.
+ */
+static float mix_w1[6 * 4], mix_w2[6 * 4];
+
+static struct ob *b_mixed_bits(void)
+{
+	static const int64_t dx[] = { 5, 6 }, dw[] = { 6, 4 };
+	struct ob *b = ob_new(13);
+	Mpconnx__NodeProto *n;
+
+	ob_io(b, 0, "x", 2, dx);
+	ob_io(b, 1, "y", -1, NULL);
+	ob_const(b, "W1", 2, dw, mix_w1);
+	ob_const(b, "W2", 2, dw, mix_w2);
+	ob_node(b, "Gemm", "small", "x,W1", "h");
+	ob_node(b, "Gemm", "large", "x,W2,h", "g");
+	ob_node(b, "Add", "add", "g,h", "s");
+	ob_node(b, "Relu", "relu", "h", "r");
+	ob_node(b, "Flatten", "fl", "r", "f");
+	n = ob_node(b, "Concat", "cat", "s,f,h", "y");
+	ob_i(b, n, "axis", 1);
+	return b;
+}
+
+TEST(evpool_mixed_bits)
+{
+	static const int64_t dx[] = { 5, 6 };
+	struct ftensor x = ob_tensor(2, dx, NULL);
+
+	rand_fill(x.data, x.n, -3, 3);
+	rand_fill(mix_w1, 24, -1e-3, 1e-3);
+	rand_fill(mix_w2, 24, -50, 50);
+	compare("extra bits meeting in Gemm's bias, Add, Concat", b_mixed_bits, &x, 0.02);
+	ftensor_free(&x);
+	return 0;
+}
