@@ -274,6 +274,14 @@ static int k_conv(struct rctx *c)
  * window reaching past the padding counts only what it covers, as in
  * PyTorch and onnxruntime).
  */
+/* A cell a dilated MaxPool window (oh, ow) reads: on its grid of taps. */
+static int on_grid(const struct model_node *n, int64_t oh, int64_t ow, int64_t h, int64_t w)
+{
+	int64_t dh = h - (oh * n->strides[0] - n->pads[0]), dw = w - (ow * n->strides[1] - n->pads[1]);
+
+	return dh % n->dilations[0] == 0 && dw % n->dilations[1] == 0;
+}
+
 static int k_pool(struct rctx *c)
 {
 	const struct model_node *n = c->n;
@@ -288,14 +296,15 @@ static int k_pool(struct rctx *c)
 		double *y = YB(c) + p * OH * OW;
 
 		for (oh = 0; oh < OH; oh++) {
-			int64_t hs = oh * n->strides[0] - n->pads[0], he = hs + n->kernel[0];
+			int64_t hs = oh * n->strides[0] - n->pads[0],
+				he = hs + (int64_t)n->dilations[0] * (n->kernel[0] - 1) + 1;
 			int64_t fh = (he < H + n->pads[2] ? he : H + n->pads[2]) - hs;
 
 			hs = hs < 0 ? 0 : hs;
 			he = he > H ? H : he;
 			for (ow = 0; ow < OW; ow++) {
 				int64_t ws = ow * n->strides[1] - n->pads[1],
-					we = ws + n->kernel[1];
+					we = ws + (int64_t)n->dilations[1] * (n->kernel[1] - 1) + 1;
 				int64_t fw = (we < W + n->pads[3] ? we : W + n->pads[3]) - ws;
 				double acc = is_max ? -INFINITY : 0.0, div;
 
@@ -307,7 +316,7 @@ static int k_pool(struct rctx *c)
 					for (w = ws; w < we; w++)
 						if (!is_max)
 							acc += xr[w];
-						else if (xr[w] > acc)
+						else if (xr[w] > acc && on_grid(n, oh, ow, h, w))
 							acc = xr[w];
 				}
 				div = n->count_include_pad ? (double)(fh * fw) :

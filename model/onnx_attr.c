@@ -262,13 +262,13 @@ static int one_attr(struct ld *l, const aproto *a, struct model_node *n, int *ax
 	if (!strcmp(nm, "pads"))
 		return get_spatial(l, a, 2, 0, n, n->pads);
 	if (!strcmp(nm, "dilations")) {
-		if (n->op == MOP_CONV)
+		if (n->op != MOP_AVGPOOL)
 			return get_spatial(l, a, 1, 1, n, n->dilations);
 		if ((ret = get_spatial(l, a, 1, 1, n, dil)) != 0)
 			return ret;
 		if (dil[0] != 1 || dil[1] != 1)
 			return onnx_nfail(l, MPC_E_UNSUPPORTED,
-					  "dilations other than 1 are not supported");
+					  "AveragePool dilations other than 1 are not supported");
 		return 0;
 	}
 	if (!strcmp(nm, "auto_pad"))

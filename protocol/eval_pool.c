@@ -61,7 +61,8 @@ static int windows_make(struct ectx *c, const struct model_node *nd,
 				w->full[g] = (size_t)(ye - y0) * (size_t)(xe - x0);
 				for (size_t ky = 0; ky < kh; ky++)
 					for (size_t kx = 0; kx < kw; kx++) {
-						long iy = y0 + (long)ky, ix = x0 + (long)kx;
+						long iy = y0 + (long)ky * (global ? 1 : nd->dilations[0]);
+						long ix = x0 + (long)kx * (global ? 1 : nd->dilations[1]);
 
 						if (iy < 0 || ix < 0 || iy >= (long)h || ix >= (long)wd)
 							continue;

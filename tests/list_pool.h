@@ -4,6 +4,7 @@
 X(evpool_gap_224_exact, 120)
 X(evpool_ref_1d_ceil, 30)
 X(evpool_ref_auto_pad, 30)
+X(evpool_ref_maxpool_dilations, 30)
 X(evpool_ref_conv1d, 30)
 X(evpool_refuse_3d, 30)
 X(evpool_secure_shapes, 120)

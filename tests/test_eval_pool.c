@@ -169,6 +169,24 @@ TEST(evpool_ref_auto_pad)
 	return 0;
 }
 
+/* A 2x2 MaxPool dilated by 2 over 1..16 in 4x4 reads every other cell. */
+TEST(evpool_ref_maxpool_dilations)
+{
+	static const float x[] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16 };
+	static const float y[] = { 11, 12, 15, 16 };
+	static const int64_t dx[] = { 1, 1, 4, 4 }, dy[] = { 1, 1, 2, 2 }, k[] = { 2, 2 };
+	struct ob *b = one_window("MaxPool", 4, dx, 2, k, 0, NULL, 0, NULL);
+	struct model *m = NULL;
+
+	ob_ints(b, &b->node[0], "dilations", 2, 2, 2, 0, 0);
+	ob_run1(ob_load(b), 4, dx, x, 4, dy, y);
+	b = one_window("AveragePool", 4, dx, 2, k, 0, NULL, 0, NULL);
+	ob_ints(b, &b->node[0], "dilations", 2, 2, 2, 0, 0);
+	ASSERT_FAIL(ob_parse(b, &m), MPC_E_UNSUPPORTED, "AveragePool dilations");
+	ob_free(b);
+	return 0;
+}
+
 static struct ob *conv1d(const float *w, const float *bias, const char *auto_pad, int stride)
 {
 	static const int64_t dx[] = { 1, 1, 5 }, dw[] = { 1, 1, 3 }, db[] = { 1 };
@@ -267,7 +285,11 @@ static struct ob *b_pools_2d(void)
 	ob_ints(b, n, "strides", 2, 2, 2, 0, 0);
 	ob_ints(b, n, "pads", 4, 1, 0, 1, 1);
 	ob_i(b, n, "ceil_mode", 1);
-	n = ob_node(b, "AveragePool", "ap", "m", "a");
+	n = ob_node(b, "MaxPool", "md", "m", "m2");
+	ob_ints(b, n, "kernel_shape", 2, 2, 2, 0, 0);
+	ob_ints(b, n, "dilations", 2, 2, 1, 0, 0);
+	ob_ints(b, n, "pads", 4, 1, 1, 0, 1);
+	n = ob_node(b, "AveragePool", "ap", "m2", "a");
 	ob_ints(b, n, "kernel_shape", 2, 2, 3, 0, 0);
 	ob_s(b, n, "auto_pad", "SAME_UPPER");
 	n = ob_node(b, "AveragePool", "ap2", "a", "y");
@@ -315,7 +337,7 @@ TEST(evpool_secure_shapes)
 	rand_fill(conv_w, 18, -1, 1);
 	rand_fill(conv_b, 2, -1, 1);
 	compare("1-D pools, ceil_mode, SAME_LOWER", b_pools_1d, &x1, 1e-3);
-	compare("2-D pools, ceil_mode, SAME_UPPER", b_pools_2d, &x2, 1e-3);
+	compare("2-D pools, ceil_mode, dilations, SAME_UPPER", b_pools_2d, &x2, 1e-3);
 	compare("Conv 1-D SAME_UPPER, ReLU, MaxPool 1-D", b_conv1d_net, &xc, 1e-2);
 	ftensor_free(&x1);
 	ftensor_free(&x2);

@@ -75,10 +75,10 @@ TEST(onnx_refuse_attrs)
 	ob_i(b, n, "storage_order", 1);
 	refuse(b, MPC_E_UNSUPPORTED, "storage_order 1", "pool2");
 
-	b = one_node("MaxPool", "pool3", &n);
+	b = one_node("AveragePool", "pool3", &n);
 	ob_ints(b, n, "kernel_shape", 2, 2, 2, 0, 0);
 	ob_ints(b, n, "dilations", 2, 2, 1, 0, 0);
-	refuse(b, MPC_E_UNSUPPORTED, "dilations", "pool3");
+	refuse(b, MPC_E_UNSUPPORTED, "AveragePool dilations", "pool3");
 
 	b = one_node("AveragePool", "pool4", &n);
 	refuse(b, MPC_E_FORMAT, "kernel_shape", "pool4");
