@@ -59,7 +59,12 @@ struct model_node;
 void model_softmax_rows(const struct model *m, const struct model_node *n, size_t *outer,
 			size_t *k, size_t *inner);
 
-enum model_auto_pad { MODEL_PAD_NOTSET, MODEL_PAD_VALID, MODEL_PAD_SAME_UPPER, MODEL_PAD_SAME_LOWER };
+enum model_auto_pad {
+	MODEL_PAD_NOTSET,
+	MODEL_PAD_VALID,
+	MODEL_PAD_SAME_UPPER,
+	MODEL_PAD_SAME_LOWER,
+};
 
 struct model_value {
 	char *name;

@@ -37,7 +37,7 @@ static int windows_make(struct ectx *c, const struct model_node *nd,
 	int global = nd->op == MOP_GAVGPOOL;
 	size_t kh = global ? h : (size_t)nd->kernel[0], kw = global ? wd : (size_t)nd->kernel[1];
 	/* count_include_pad counts the window clipped to the padded input. */
-	long hp = global ? (long)h : (long)h + nd->pads[2], wp = global ? (long)wd : (long)wd + nd->pads[3];
+	long hp = (long)h + (global ? 0 : nd->pads[2]), wp = (long)wd + (global ? 0 : nd->pads[3]);
 
 	memset(w, 0, sizeof(*w));
 	w->n = nb * ch * oh * ow;
@@ -156,9 +156,9 @@ int ev__pool(struct ectx *c, const struct model_node *nd)
 	if ((ret = windows_make(c, nd, &w)) != 0)
 		return ret;
 	/* Max keeps any scale; an average wants 1 (see avg_windows). */
-	if ((avg ? (ret = ev__operand(c, nd->in[0], 1, 1, &px, &s, &owned)) :
-		   (ret = ev__operand_x(c, nd->in[0], 2, 1, &px, &s, &xb, &owned))) != 0 ||
-	    (ret = ev__out(c, nd->out, s)) != 0)
+	ret = avg ? ev__operand(c, nd->in[0], 1, 1, &px, &s, &owned) :
+		    ev__operand_x(c, nd->in[0], 2, 1, &px, &s, &xb, &owned);
+	if (ret || (ret = ev__out(c, nd->out, s)) != 0)
 		goto out;
 	c->vals[nd->out].xb = xb;
 	if (!avg) {
