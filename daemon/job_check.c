@@ -47,7 +47,7 @@ int job_bind_check(const struct model *m, const Mpcpb__JobSpec *spec, char *why,
 	return 0;
 }
 
-int job_graph_check(const uint8_t *graph, size_t len, const char *hash,
+int job_graph_check(const uint8_t *graph, size_t len, const char *hash, const char *wexp,
 		    const Mpcpb__JobSpec *spec, struct model **out, char *why, size_t wlen)
 {
 	const char *names[WIRE_MAX_INPUTS];
@@ -77,7 +77,8 @@ int job_graph_check(const uint8_t *graph, size_t len, const char *hash,
 		goto failmsg;
 	if ((ret = job_bind_check(m, spec, why, wlen)) != 0)
 		goto fail;
-	if ((ret = model_declare_weights(m, names, spec->n_inputs)) != 0) {
+	if ((ret = model_declare_weights(m, names, spec->n_inputs)) != 0 ||
+	    (ret = model_weight_exps_parse(m, wexp ? wexp : "")) != 0) {
 failmsg:
 		/* Messages about the public graph and the spec quote only them. */
 		snprintf(why, wlen, "%s", mpc_errmsg(ret));

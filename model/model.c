@@ -36,6 +36,7 @@ const char *model_op_name(enum model_op op)
 		[MOP_IDENTITY] = "Identity",
 		[MOP_SIGMOID] = "Sigmoid",
 		[MOP_SOFTMAX] = "Softmax",
+		[MOP_LOGSOFTMAX] = "LogSoftmax",
 		[MOP_TRANSPOSE] = "Transpose",
 		[MOP_SLICE] = "Slice",
 		[MOP_SQUEEZE] = "Squeeze",
