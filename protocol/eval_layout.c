@@ -39,6 +39,7 @@ static int weight_layout(struct ectx *c, const struct model_node *nd, const size
 	o->v = p;
 	o->n = n;
 	o->scale = 1;
+	o->xb = 0;
 	return 0;
 }
 
@@ -48,7 +49,7 @@ int ev__layout(struct ectx *c, const struct model_node *nd)
 	size_t xn = ev__numel(&c->md->values[nd->in[0]]);
 	size_t *map = malloc((n ? n : 1) * sizeof(*map));
 	uint64_t *px = NULL, *y;
-	int ret, s, owned = 0;
+	int ret, s, xb, owned = 0;
 
 	if (!map)
 		return mpc_fail(MPC_E_NOMEM, "layout");
@@ -58,8 +59,12 @@ int ev__layout(struct ectx *c, const struct model_node *nd)
 		ret = weight_layout(c, nd, map, n);
 		goto out;
 	}
-	if ((ret = ev__operand(c, nd->in[0], KEEP_SCALE, 1, &px, &s, &owned)) != 0 ||
-	    (ret = ev__out(c, nd->out, s)) != 0 || !c->run)
+	/* The scale and any extra fractional bits pass on, as in a copy. */
+	if ((ret = ev__operand_x(c, nd->in[0], KEEP_SCALE, 1, &px, &s, &xb, &owned)) != 0 ||
+	    (ret = ev__out(c, nd->out, s)) != 0)
+		goto out;
+	c->vals[nd->out].xb = xb;
+	if (!c->run)
 		goto out;
 	y = c->vals[nd->out].v;
 	for (size_t i = 0; i < n; i++)
