@@ -47,14 +47,17 @@ int ev__layout(struct ectx *c, const struct model_node *nd)
 {
 	size_t n = ev__numel(&c->md->values[nd->out]);
 	size_t xn = ev__numel(&c->md->values[nd->in[0]]);
-	size_t *map = malloc((n ? n : 1) * sizeof(*map));
+	size_t *map = NULL;
 	uint64_t *px = NULL, *y;
 	int ret, s, xb, owned = 0;
 
-	if (!map)
-		return mpc_fail(MPC_E_NOMEM, "layout");
-	if ((ret = model_layout_map(c->md, nd, map)) != 0)
-		goto out;
+	/* The map only in run mode: the need walk (run for every chunk size tried) moves nothing. */
+	if (c->run) {
+		if (!(map = malloc((n ? n : 1) * sizeof(*map))))
+			return mpc_fail(MPC_E_NOMEM, "layout");
+		if ((ret = model_layout_map(c->md, nd, map)) != 0)
+			goto out;
+	}
 	if (c->vals[nd->in[0]].is_const) {
 		ret = weight_layout(c, nd, map, n);
 		goto out;
