@@ -15,6 +15,14 @@ struct cli_verb {
 };
 
 int simulate_main(int argc, char **argv);
+
+struct model;
+struct model_value;
+/* cli_inputs.c: a data input's declared shape ("[?, 4]"), into buf. */
+const char *cli_input_decl(const struct model_value *v, char *buf, size_t len);
+/* More or fewer --input than data inputs (given: their names, NULL if none): one line on stderr. */
+void cli_input_count_error(const struct model *m, const char *const *given, int n_ia,
+			   int have_weights);
 int inspect_main(int argc, char **argv);
 int show_main(int argc, char **argv);
 int genkey_main(int argc, char **argv);
