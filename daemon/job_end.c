@@ -77,6 +77,7 @@ static void release_memory(struct server *s)
 	for (struct job *j = s->jobs; j; j = j->next)
 		if (j->thread_started)
 			return;
+	link_release_buffers(s);
 	ring_release_cache();
 	malloc_trim(0);
 }

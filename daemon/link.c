@@ -177,6 +177,27 @@ void link__on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *b)
 	*b = uv_buf_init((char *)l->rbuf + l->rlen, (unsigned)(l->rcap - l->rlen));
 }
 
+/*
+ * A link's receive buffer grows to hold the largest frame it met (up to
+ * twice MaxFrame, doubling) and would keep that size for the link's life:
+ * after a few jobs every link holds megabytes it no longer uses, and the
+ * daemon's RSS creeps up towards the worst case as different frame sizes
+ * meet different links. The jobs' layer calls this once no job runs (a
+ * buffer holding part of a frame is kept).
+ */
+void link_release_buffers(struct server *s)
+{
+	for (size_t i = 0; i < s->n_peers; i++) {
+		struct link *l = s->peers[i].link;
+
+		if (l && l->roff == l->rlen && l->rcap > LINK_RBUF_KEEP) {
+			free(l->rbuf);
+			l->rbuf = NULL;
+			l->roff = l->rlen = l->rcap = 0;
+		}
+	}
+}
+
 /* The link is authenticated and greeted: publish it, replacing an old one. */
 static void link_up(struct link *l)
 {

@@ -128,6 +128,8 @@ int peer_send(struct peer *p, const Mpcpb__Frame *f);
 /* A JobData header and, right behind it, its `len` bytes as a raw frame. */
 int peer_send_data(struct peer *p, const Mpcpb__Frame *hdr, const void *data, size_t len);
 void link_close_all(struct server *s, const char *why);
+/* Loop thread, no job running: free the links' grown receive buffers. */
+void link_release_buffers(struct server *s);
 
 /* job.c: called on the loop thread (frames arrive through s->on_link) */
 void job_cron(struct server *s);
