@@ -29,7 +29,8 @@ struct outframe {
 };
 
 struct link {
-	uv_tcp_t tcp;                /* first: handle.data is the link */
+	enum srv_tcp_kind kind;      /* first: SRV_TCP_LINK (tcp.data is the link) */
+	uv_tcp_t tcp;
 	struct server *srv;
 	struct peer *peer;           /* set when we dial, or once authenticated */
 	int initiator;
@@ -46,7 +47,17 @@ struct link {
 	uv_connect_t creq;
 	uv_getaddrinfo_t gai;
 	struct pa_ticket pa;         /* incoming, until authenticated (preauth.h) */
+	enum srv_hs_fail fail;       /* why, when it closes before it is up */
 };
+
+/* A handle of the loop that is a link (not the listener, not another TCP handle). */
+static inline struct link *link__of(uv_handle_t *h, const struct server *s)
+{
+	if (h->type != UV_TCP || h == (const uv_handle_t *)&s->listener || !h->data ||
+	    *(const enum srv_tcp_kind *)h->data != SRV_TCP_LINK)
+		return NULL;
+	return h->data;
+}
 
 
 /* why NULL: close without a log line (a connection refused at accept, already logged). */

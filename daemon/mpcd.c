@@ -8,6 +8,8 @@
  *
  * The cron (every second) checks: link handshake and idle timeouts,
  * heartbeats, redials with back-off (link.c); approval expiry (job.c).
+ * The control socket and the metrics endpoint (metrics.c) time out their
+ * connections on timers of their own.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -26,6 +28,7 @@
 #include "job.h"
 #include "keys.h"
 #include "log.h"
+#include "metrics.h"
 #include "mpc.h"
 #include "pool.h"
 #include "preauth.h"
@@ -61,7 +64,8 @@ static void on_stop_timer(uv_timer_t *t)
 {
 	struct server *s = t->data;
 
-	/* Links and control connections free themselves in their close callbacks. */
+	/* Links, control and scrape connections free themselves in their close callbacks. */
+	metrics_close(s);
 	link_close_all(s, "daemon stopping");
 	ctl_close_all(s);
 	uv_walk(s->loop, on_close_walk, NULL);
@@ -252,7 +256,8 @@ int main(int argc, char **argv)
 	s.on_link = &job_link_handlers;
 	uv_async_init(s.loop, &s.wake, on_wake);
 	s.wake.data = &s;
-	if ((ret = link_listen(&s)) != 0 || (ret = ctl_listen(&s)) != 0) {
+	if ((ret = link_listen(&s)) != 0 || (ret = ctl_listen(&s)) != 0 ||
+	    (ret = metrics_listen(&s)) != 0) {
 		fprintf(stderr, "mpcd: %s\n", mpc_errmsg(ret));
 		uv_walk(s.loop, on_close_walk, NULL);
 		uv_run(s.loop, UV_RUN_DEFAULT);
