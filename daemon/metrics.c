@@ -350,6 +350,7 @@ struct metrics_conn {
 	double t_open;          /* loop time: accepted, or its reply began */
 	int replied;
 	uv_write_t w;
+	uv_shutdown_t sh;
 	char *out;
 	size_t len;
 	uint8_t req[METRICS_REQ_MAX];
@@ -398,10 +399,25 @@ static void conn_close(struct metrics_conn *c)
 		uv_close((uv_handle_t *)&c->tcp, conn_closed);
 }
 
+static void on_shutdown(uv_shutdown_t *sh, int status)
+{
+	if (status < 0)
+		conn_close(sh->data);
+}
+
+/*
+ * The reply is out: send FIN and read (and drop) what the client still
+ * sends until it closes, or METRICS_TIMEOUT. Closing at once with unread
+ * bytes (the rest of an oversized request) would send a reset that can
+ * destroy the reply before the client reads it.
+ */
 static void on_written(uv_write_t *w, int status)
 {
-	(void)status;
-	conn_close(w->data);
+	struct metrics_conn *c = w->data;
+
+	c->sh.data = c;
+	if (status < 0 || uv_shutdown(&c->sh, (uv_stream_t *)&c->tcp, on_shutdown) < 0)
+		conn_close(c);
 }
 
 static const char *status_text(int code)
@@ -426,7 +442,6 @@ static void reply(struct metrics_conn *c, int code)
 
 	c->replied = 1;
 	c->t_open = srv_now(c->m->srv);
-	uv_read_stop((uv_stream_t *)&c->tcp);
 	if (code == 200) {
 		metrics_render(c->m->srv, &body);
 		if (body.full)
@@ -470,10 +485,12 @@ static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b)
 	int code;
 
 	(void)b;
-	if (c->replied)
-		return;
 	if (n < 0) {
 		conn_close(c);
+		return;
+	}
+	if (c->replied) {
+		c->len = 0; /* dropped: the reply is out */
 		return;
 	}
 	c->len += (size_t)n;
@@ -513,8 +530,7 @@ static void on_connection(uv_stream_t *server, int status)
 
 /*
  * Every second: a request not read within METRICS_TIMEOUT gets 408; a
- * reply not taken within METRICS_TIMEOUT more is dropped with the
- * connection.
+ * connection still open METRICS_TIMEOUT after its reply began is closed.
  */
 static void on_timer(uv_timer_t *t)
 {
