@@ -7,6 +7,8 @@ set -euo pipefail
 # iproute2: ip netns and tc for tests/daemon/test_netns.sh.
 pkgs=(gcc make pkg-config libsodium-dev libuv1-dev libprotobuf-c-dev
       protobuf-c-compiler libjansson-dev iproute2)
+# prometheus (with promtool), curl, jq: tests/daemon/test_metrics.sh scrapes the daemons.
+pkgs+=(prometheus curl jq)
 [ "${MPC_WITH_FUZZ:-0}" = 1 ] && pkgs+=(clang libclang-rt-14-dev)
 
 missing=()
