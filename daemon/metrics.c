@@ -351,8 +351,8 @@ struct metrics_conn {
 	int replied;
 	uv_write_t w;
 	uv_shutdown_t sh;
-	char *out;
-	size_t len;
+	struct metrics_buf head, body; /* the reply, written from here */
+	size_t len;             /* bytes of the request in req */
 	uint8_t req[METRICS_REQ_MAX];
 };
 
@@ -388,7 +388,8 @@ static void conn_closed(uv_handle_t *h)
 	if (c->next)
 		c->next->prev = c->prev;
 	m->n_conns--;
-	free(c->out);
+	metrics_buf_free(&c->head);
+	metrics_buf_free(&c->body);
 	free(c);
 	handle_closed(m);
 }
@@ -437,37 +438,33 @@ static const char *status_text(int code)
 /* Answer and close: the scrape for 200, one line of text otherwise. */
 static void reply(struct metrics_conn *c, int code)
 {
-	struct metrics_buf body = { 0 }, all = { 0 };
-	uv_buf_t ub;
+	struct metrics_buf *head = &c->head, *body = &c->body;
+	uv_buf_t ub[2];
 
 	c->replied = 1;
+	c->len = 0; /* from now on req only takes what is dropped */
 	c->t_open = srv_now(c->m->srv);
 	if (code == 200) {
-		metrics_render(c->m->srv, &body);
-		if (body.full)
+		metrics_render(c->m->srv, body);
+		if (body->full)
 			code = 500;
 	}
 	if (code != 200) {
-		metrics_buf_free(&body);
-		printf_(&body, "%d %s\n", code, status_text(code));
+		metrics_buf_free(body);
+		printf_(body, "%d %s\n", code, status_text(code));
 	}
-	printf_(&all, "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n%s"
+	printf_(head, "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n%s"
 		"Connection: close\r\n\r\n", code, status_text(code),
 		code == 200 ? "text/plain; version=0.0.4; charset=utf-8" : "text/plain; charset=utf-8",
-		body.len, code == 405 ? "Allow: GET\r\n" : "");
-	if (body.len)
-		put(&all, body.p, body.len);
-	metrics_buf_free(&body);
-	if (all.full || !all.p) {
-		metrics_buf_free(&all);
+		body->len, code == 405 ? "Allow: GET\r\n" : "");
+	if (head->full || body->full || !head->p || !body->p) {
 		conn_close(c);
 		return;
 	}
-	c->out = all.p;
-	c->len = all.len;
 	c->w.data = c;
-	ub = uv_buf_init(c->out, (unsigned)c->len);
-	if (uv_write(&c->w, (uv_stream_t *)&c->tcp, &ub, 1, on_written) < 0)
+	ub[0] = uv_buf_init(head->p, (unsigned)head->len);
+	ub[1] = uv_buf_init(body->p, (unsigned)body->len);
+	if (uv_write(&c->w, (uv_stream_t *)&c->tcp, ub, 2, on_written) < 0)
 		conn_close(c);
 }
 

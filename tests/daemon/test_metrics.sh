@@ -76,7 +76,8 @@ pq_count() { [ "$(pq "$1" | wc -l)" -ge "$2" ]; }
 raw_reply() {
 	local n=$1 req=$2 secs=$3
 	exec 5<>"/dev/tcp/127.0.0.1/${MPORT[$n]}" || return 1
-	printf '%b' "$req" >&5 2>/dev/null
+	# A subshell: a write the server refused to read kills it, not the suite (SIGPIPE).
+	(printf '%b' "$req" >&5) 2>/dev/null
 	timeout "$secs" cat <&5 >"$TMP/raw" 2>/dev/null
 	exec 5<&-
 }
