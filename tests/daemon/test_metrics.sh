@@ -6,7 +6,9 @@
 #   tests/daemon/test_metrics.sh MPCCTL [MPCD]
 #
 # A consortium (alpha, beta, a dealer) on loopback with MetricsListen on
-# each runs a job; prometheus (a port from the kernel for its own
+# each runs a job, and a connection to beta's link port that is no mpcd
+# handshake shows in beta's handshake failures; prometheus (a port from
+# the kernel for its own
 # --web.listen-address, a temporary --storage.tsdb.path, scrape_interval
 # 1s) scrapes the three, and its HTTP API must show every target up, the
 # job among alpha's ended jobs, bytes to and from each peer, every link
@@ -22,7 +24,7 @@ set -u
 cd "$(dirname "$0")/../.." || exit 1
 . tests/cli/lib.sh
 . tests/daemon/helpers.sh "$@"
-plan 18
+plan 19
 
 NODES=(alpha beta dealer)
 PROM=${PROMETHEUS:-/usr/bin/prometheus}
@@ -86,7 +88,7 @@ begin
 if ! consortium; then
 	not_ok "consortium with MetricsListen: alpha, beta, dealer connect" \
 		"$(tail -n 3 "$CL_DIR"/*.log 2>/dev/null | head -c 1500)"
-	for i in $(seq 2 17); do not_ok "check $i" "no consortium"; done
+	for i in $(seq 2 18); do not_ok "check $i" "no consortium"; done
 	stop_clean "every daemon exits 0 on SIGTERM, no sanitizer report"
 	finish
 	exit
@@ -111,6 +113,22 @@ if id=$(submit alpha --model alpha:wine --input input=alpha:cols_a,beta:cols_b -
 	for n in "${NODES[@]}"; do wait_until 30 ended "$n" "$id"; done
 else
 	not_ok "a job (wine_mlp, vertical pooling) with every daemon scraped" "submit: $(cat "$TMP/err")"
+fi
+
+# Bytes that are no mpcd handshake, to beta's link port: counted by reason.
+hs_malformed() {
+	scrape beta && grep -q '^mpcd_handshake_failures_total{reason="malformed"} 1' "$TMP/scrape"
+}
+if exec 5<>"/dev/tcp/127.0.0.1/$(cat "$CL_DIR/beta.port")"; then
+	(printf 'GET / HTTP/1.1\r\n\r\n' >&5) 2>/dev/null
+	timeout 5 cat <&5 >/dev/null 2>&1
+	exec 5<&-
+fi
+if wait_until 10 hs_malformed; then
+	ok "a connection that is no mpcd handshake: mpcd_handshake_failures_total{reason=\"malformed\"} 1"
+else
+	not_ok "a connection that is no mpcd handshake: counted as malformed" \
+		"$(grep '^mpcd_handshake_failures_total' "$TMP/scrape" | tr '\n' ' ')"
 fi
 
 # ---- a raw scrape ----
