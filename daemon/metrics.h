@@ -46,6 +46,7 @@ struct metrics_buf {
 };
 
 void metrics_buf_free(struct metrics_buf *b);
+void metrics_printf(struct metrics_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* "# HELP name help" and "# TYPE name type" (type: counter, gauge, histogram). */
 void metrics_family(struct metrics_buf *b, const char *name, const char *type, const char *help);
 /*
