@@ -17,8 +17,11 @@ enum link_state { LK_CONNECT, LK_HS, LK_HELLO, LK_UP, LK_CLOSING };
 #define HS2_TYPE 2
 #define HS1_AES_TYPE 3 /* Noise_IK_25519_AESGCM_SHA256 */
 #define FRAME_HDR 4
-/* Receive buffers up to this size stay with their link when jobs end (link_release_buffers). */
-#define LINK_RBUF_KEEP (128 * 1024)
+/*
+ * Receive buffers up to this size (what link__on_alloc asks for first)
+ * stay with their link when jobs end; larger ones are freed (link_release_buffers).
+ */
+#define LINK_RBUF_KEEP (64 * 1024)
 #define WIRE_VERSION 6 /* 2: raw data frames; 3: rekeying; 4: the graph from its owner; 5: weight masks kept per job (corr); 6: JobSpec.chunk_rows */
 
 struct outframe {

@@ -85,7 +85,18 @@ check_one() {
 	return 1
 }
 
-rss() { awk '/^VmRSS:/ { print $2 }' "/proc/$(cluster_pid "$1")/status" 2>/dev/null; }
+rss_now() { awk '/^VmRSS:/ { print $2 }' "/proc/$(cluster_pid "$1")/status" 2>/dev/null; }
+# The smallest of 5 readings over a second: a request or frame being
+# handled at the moment of one reading is not growth; a leak is in all.
+rss() {
+	local i v min=
+	for i in 1 2 3 4 5; do
+		v=$(rss_now "$1")
+		[ -n "$v" ] && { [ -z "$min" ] || [ "$v" -lt "$min" ]; } && min=$v
+		[ $i -lt 5 ] && sleep 0.2
+	done
+	echo "$min"
+}
 fds() { ls "/proc/$(cluster_pid "$1")/fd" 2>/dev/null | wc -l; }
 fds_at_most() { [ "$(fds "$1")" -le "$2" ]; }
 
@@ -103,7 +114,7 @@ snapshot() {
 # part NAME WIDTH: JOBS jobs, WIDTH at a time; snapshot after the first 20.
 part() {
 	local name=$1 width=$2 k=0 w i line bad=0 first="" end=$((SECONDS + SECS)) ids=() n
-	local rss_bad="" fd_bad="" rss_all=""
+	local rss_bad="" fd_bad="" rss_all="" now
 	while [ $k -lt "$JOBS" ] && [ $SECONDS -lt $end ]; do
 		ids=()
 		for ((w = 0; w < width && k + w < JOBS; w++)); do
@@ -142,8 +153,9 @@ part() {
 	fi
 	DONE=$((DONE + k))
 	for n in "${NODES[@]}"; do
-		rss_all="$rss_all $n:${RSS0[$n]:-?}->$(rss "$n")kB"
-		[ -n "${RSS0[$n]:-}" ] && [ "$(rss "$n")" -le $((RSS0[$n] * 11 / 10)) ] ||
+		now=$(rss "$n")
+		rss_all="$rss_all $n:${RSS0[$n]:-?}->${now}kB"
+		[ -n "${RSS0[$n]:-}" ] && [ -n "$now" ] && [ "$now" -le $((RSS0[$n] * 11 / 10)) ] ||
 			rss_bad="$rss_bad $n"
 		wait_until 10 fds_at_most "$n" "${FD0[$n]:-0}" || fd_bad="$fd_bad $n:${FD0[$n]:-?}->$(fds "$n")"
 	done
