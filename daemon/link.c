@@ -385,9 +385,9 @@ static int on_frame(struct link *l, const uint8_t *pt, size_t len)
 		    strcmp(f->hello->name, p->cfg->name) || f->hello->version != WIRE_VERSION) {
 			snprintf(why, sizeof(why), "expected hello from %s", p->cfg->name);
 			l->fail = SRV_HS_HELLO;
-		}
-		else
+		} else {
 			link_up(l);
+		}
 	} else if (f->msg_case == MPCPB__FRAME__MSG_PING) {
 		Mpcpb__Frame r = MPCPB__FRAME__INIT;
 		Mpcpb__Pong pong = MPCPB__PONG__INIT;
