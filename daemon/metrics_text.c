@@ -164,6 +164,7 @@ static const char *const phases[NET_PH_COUNT] = {
 	[NET_PH_INPUT] = "input",   [NET_PH_ONLINE] = "online",   [NET_PH_OUTPUT] = "output",
 };
 
+/* The states job.h has: job_state_name names each; a later one would not be counted. */
 #define N_STATES (JOB_ABORTED + 1)
 
 static void render_jobs(struct server *s, struct metrics_buf *b)
@@ -173,7 +174,8 @@ static void render_jobs(struct server *s, struct metrics_buf *b)
 
 	for (struct job *j = s->jobs; j; j = j->next) {
 		pthread_mutex_lock(&j->mu);
-		by_state[j->state]++;
+		if ((unsigned)j->state < N_STATES)
+			by_state[j->state]++;
 		pthread_mutex_unlock(&j->mu);
 	}
 	metrics_family(b, "mpcd_jobs", "gauge",
