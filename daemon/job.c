@@ -218,6 +218,8 @@ void job__release(struct job *j)
 	free(j->graph);
 	j->graph = NULL;
 	j->graph_len = 0;
+	free(j->wexp);
+	j->wexp = NULL;
 }
 
 /* Loop thread: a job reaching its end (was: the state before), counted once. */
