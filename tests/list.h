@@ -19,3 +19,4 @@
 #include "list_privacy.h"
 #include "list_threads.h"
 #include "list_preauth.h"
+#include "list_metrics.h"
