@@ -90,7 +90,9 @@ fi
 # verb is in mpcctl(1), every key of the commented example in mpcd.conf(5).
 undocumented=""
 for v in $(sed -n 's/^  \([a-z]*\) .*/\1/p' "$TMP/out"); do
-	grep -qE "^\.BR? \"?$v\b|^\.B $v\$|^\.BI \"$v " man/mpcctl.1 ||
+	# A tagged paragraph of its own: the line after a .TP starts with the verb.
+	awk 'prev == ".TP" { print } { prev = $0 }' man/mpcctl.1 |
+		grep -qE "^\.(B|BR|BI) \"?$v( |\"|\$)" ||
 		undocumented="$undocumented $v"
 done
 if [ -z "$undocumented" ]; then
