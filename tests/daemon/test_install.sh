@@ -92,7 +92,7 @@ if ! command -v systemd-analyze >/dev/null; then
 else
 	cp "$U" "$TMP/mpcd@alpha.service"
 	systemd-analyze verify "$TMP/mpcd@alpha.service" 2>&1 |
-		grep -vE 'Command /usr/sbin/mpcd is not executable|man mpcd|man mpcctl|^$' >"$TMP/verify"
+		grep -vE 'Command /usr/(sbin/mpcd|bin/mpcctl) is not executable|man mpcd|man mpcctl|^$' >"$TMP/verify"
 	if [ ! -s "$TMP/verify" ]; then
 		ok "systemd-analyze verify: the unit has no error"
 	else
