@@ -52,6 +52,8 @@ begin
 mkdir -p "$ROOT"
 # ---- make install ----
 # -o: the binaries under test as they are, never rebuilt by this make.
+# Not the flags of a `make test` this may run under (its jobserver, its variables).
+unset MAKEFLAGS MFLAGS MAKELEVEL MAKEOVERRIDES
 if make --no-print-directory -o "$MPCCTL" -o "$MPCD" install BIN="$BINDIR" \
 	DESTDIR="$DEST" PREFIX=/usr >"$TMP/make.log" 2>&1; then
 	missing=""
