@@ -101,13 +101,13 @@ struct model_node {
 	/* BatchNormalization */
 	float epsilon;
 	/*
-	 * Gemm, MatMul, Conv with a weight as second operand: the model
-	 * owner's published magnitudes (docs/security.md), as the evaluator
-	 * uses the weights (alpha, beta applied; BatchNormalization folded):
-	 * wexp[0] = ceil(log2 of the largest L1 norm of the weights one output
-	 * sums), wexp[1] = ceil(log2 max |bias|); MODEL_WEXP_NONE for none or
-	 * all zeros. MODEL_WEXP_UNSET: not published (the weights take the
-	 * activations' scale).
+	 * Gemm, MatMul, Conv with a weight as second operand, Mul by a weight:
+	 * the model owner's published magnitudes (docs/security.md), as the
+	 * evaluator uses the weights (alpha, beta applied; BatchNormalization
+	 * folded): wexp[0] = ceil(log2 of the largest L1 norm of the weights
+	 * one output sums; for Mul max |c|), wexp[1] = ceil(log2 max |bias|);
+	 * MODEL_WEXP_NONE for none or all zeros. MODEL_WEXP_UNSET: not
+	 * published (the weights take the activations' scale).
 	 */
 	int wexp[2];
 	/* Reshape: target shape from the constant second input */

@@ -136,6 +136,21 @@ static int has_data(const struct model *m, int vid)
 	return vid >= 0 && m->values[vid].init.data && !m->values[vid].shape_only;
 }
 
+/* Mul by a weight (on either side): every output is one product, bounded by max |c|. */
+static void mul_exps(const struct model *m, const struct model_node *n, int out[2])
+{
+	int a = n->in[0], b = n->in[1], w = is_weight(m, b) && !is_weight(m, a) ? b :
+					   is_weight(m, a) && !is_weight(m, b) ? a : -1;
+	double mx = 0;
+
+	if (w < 0 || !has_data(m, w))
+		return;
+	for (size_t i = 0; i < m->values[w].init.n; i++)
+		mx = fmax(mx, fabs((double)m->values[w].init.data[i]));
+	out[0] = log2_up(mx);
+	out[1] = MODEL_WEXP_NONE;
+}
+
 /*
  * Node k's two exponents: the weight as the evaluator shares it (alpha
  * times B, or the folded W a) with each element's output, and the bias
@@ -151,6 +166,10 @@ static void node_exps(const struct model *m, const struct model_node *n, int out
 	size_t nout, ch = 0;
 
 	out[0] = out[1] = MODEL_WEXP_UNSET;
+	if (n->op == MOP_MUL) {
+		mul_exps(m, n, out);
+		return;
+	}
 	if ((n->op != MOP_GEMM && n->op != MOP_MATMUL && n->op != MOP_CONV) || n->in[0] < 0 ||
 	    !is_weight(m, wv) || is_weight(m, n->in[0]) || !has_data(m, wv) ||
 	    m->values[wv].init.ndim != (n->op == MOP_CONV ? m->values[wv].init.ndim : 2) ||
@@ -275,7 +294,8 @@ int model_weight_exps_parse(struct model *m, const char *text)
 		    !wexp_value(&s, &b) || (*s && (*s++ != ';' || !*s)))
 			return mpc_fail(MPC_E_FORMAT, "the weight magnitudes are malformed");
 		n = &m->nodes[k];
-		if (n->op != MOP_GEMM && n->op != MOP_MATMUL && n->op != MOP_CONV)
+		if (n->op != MOP_GEMM && n->op != MOP_MATMUL && n->op != MOP_CONV &&
+		    n->op != MOP_MUL)
 			return mpc_fail(MPC_E_FORMAT,
 					"the weight magnitudes name node '%s' (%s), not a linear layer",
 					n->name, model_op_name(n->op));

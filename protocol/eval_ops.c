@@ -41,10 +41,13 @@ static uint64_t upscale(int from_bits, int to_bits)
  */
 static int weight_xb(struct ectx *c, const struct model_node *nd)
 {
-	int ew = nd->wexp[0], eb = nd->wexp[1], hi = -(1 << 20), fw;
+	int ew = nd->wexp[0], eb = nd->wexp[1], hi = -(1 << 20), fw, x = nd->in[0], w = nd->in[1];
 
-	if (ew == MODEL_WEXP_UNSET || nd->in[0] < 0 || nd->in[1] < 0 ||
-	    c->vals[nd->in[0]].is_const || !c->vals[nd->in[1]].is_const)
+	if (nd->op == MOP_MUL && x >= 0 && c->vals[x].is_const) {
+		x = nd->in[1]; /* Mul: the weight on either side */
+		w = nd->in[0];
+	}
+	if (ew == MODEL_WEXP_UNSET || x < 0 || w < 0 || c->vals[x].is_const || !c->vals[w].is_const)
 		return 0;
 	if (ew != MODEL_WEXP_NONE)
 		hi = 31 + ew;
@@ -375,21 +378,33 @@ static int op_addsub(struct ectx *c, const struct model_node *nd)
 			     nd->op == MOP_SUB ? -1 : 1, 1.0f);
 }
 
+/* A Mul operand at scale 1, a weight with the node's extra bits (xb > 0 only for one). */
+static int mul_operand(struct ectx *c, int vid, int xb, uint64_t **p, int *s, int *owned)
+{
+	if (!xb || !c->vals[vid].is_const)
+		return ev__operand(c, vid, 1, 1, p, s, owned);
+	*s = 1;
+	*owned = c->run;
+	return ev__share_bits(c, c->owner, mval(c, vid)->init.data, ev__numel(mval(c, vid)),
+			      c->frac + xb, p);
+}
+
 static int op_mul(struct ectx *c, const struct model_node *nd)
 {
 	const struct model_value *av = mval(c, nd->in[0]), *bv = mval(c, nd->in[1]);
 	const struct model_value *ov = mval(c, nd->out);
 	uint64_t *pa = NULL, *pb = NULL;
-	int ret, sa, sb, oa = 0, ob = 0;
+	int ret, sa, sb, oa = 0, ob = 0, xb = weight_xb(c, nd);
 	struct bilin bl;
 
 	if ((ret = bilin_mul(&bl, ov->ndim, ov->dims, av->ndim, av->dims, bv->ndim,
 			     bv->dims)) != 0)
 		return ev__fail(c, ret, "%s", mpc_errmsg(ret));
-	if ((ret = ev__operand(c, nd->in[0], 1, 1, &pa, &sa, &oa)) != 0 ||
-	    (ret = ev__operand(c, nd->in[1], 1, 1, &pb, &sb, &ob)) != 0 ||
+	if ((ret = mul_operand(c, nd->in[0], xb, &pa, &sa, &oa)) != 0 ||
+	    (ret = mul_operand(c, nd->in[1], xb, &pb, &sb, &ob)) != 0 ||
 	    (ret = ev__out(c, nd->out, sa + sb)) != 0)
 		goto out;
+	c->vals[nd->out].xb = xb;
 	ret = do_bilin(c, &bl, pa, pb, c->vals[nd->out].v);
 out:
 	free_owned(pa, ev__numel(av), oa);

@@ -641,3 +641,51 @@ TEST(evpool_mixed_bits)
 	ftensor_free(&x);
 	return 0;
 }
+
+/*
+ * The same model with the standardisation as its own layers, (x - mean) *
+ * (1 / sd): the Mul's weights span 3e-4 .. 3e2 (at 16 bits 3e-4 is 22
+ * units, 2 % off).
+ */
+static float std_mu[TAB_K], std_inv[TAB_K], std_w0[TAB_K * TAB_H], std_b0[TAB_H];
+
+static struct ob *b_standardised(void)
+{
+	static const int64_t dx[] = { TAB_N, TAB_K }, dk[] = { TAB_K }, dw1[] = { TAB_K, TAB_H },
+			     db1[] = { TAB_H }, dw2[] = { TAB_H, TAB_O }, db2[] = { TAB_O };
+	struct ob *b = ob_new(13);
+
+	ob_io(b, 0, "x", 2, dx);
+	ob_io(b, 1, "y", -1, NULL);
+	ob_const(b, "mu", 1, dk, std_mu);
+	ob_const(b, "inv_sd", 1, dk, std_inv);
+	ob_const(b, "W1", 2, dw1, std_w0);
+	ob_const(b, "B1", 1, db1, std_b0);
+	ob_const(b, "W2", 2, dw2, tab_w2);
+	ob_const(b, "B2", 1, db2, tab_b2);
+	ob_node(b, "Sub", "center", "x,mu", "c");
+	ob_node(b, "Mul", "scale", "c,inv_sd", "z");
+	ob_node(b, "Gemm", "fc1", "z,W1,B1", "h");
+	ob_node(b, "Relu", "relu", "h", "r");
+	ob_node(b, "Gemm", "fc2", "r,W2,B2", "y");
+	return b;
+}
+
+TEST(evpool_standardise_layer)
+{
+	static const int64_t dx[] = { TAB_N, TAB_K };
+	struct ftensor x = ob_tensor(2, dx, NULL);
+
+	tab_data(&x);
+	for (int j = 0; j < TAB_K; j++) {
+		double mag = pow(10.0, -2.0 + 6.0 * j / (TAB_K - 1));
+
+		std_mu[j] = (float)mag;
+		std_inv[j] = (float)(1.0 / (mag * 0.5 / sqrt(3.0)));
+	}
+	rand_fill(std_w0, TAB_K * TAB_H, -1, 1);
+	rand_fill(std_b0, TAB_H, -0.5, 0.5);
+	compare("(x - mean) / sd on raw features, then an MLP", b_standardised, &x, 0.02);
+	ftensor_free(&x);
+	return 0;
+}
