@@ -689,3 +689,28 @@ TEST(evpool_standardise_layer)
 	ftensor_free(&x);
 	return 0;
 }
+
+/* Mul's magnitude goes out and comes back like a Gemm's (the owner's max |1/sd|). */
+TEST(evpool_weight_exps_mul)
+{
+	struct model *m, *o;
+	char *t;
+
+	for (int j = 0; j < TAB_K; j++)
+		std_inv[j] = (float)(1.0 / (0.29 * pow(10.0, -2.0 + 6.0 * j / (TAB_K - 1))));
+	m = ob_load(b_standardised());
+	o = ob_load(b_standardised());
+	model_weight_exps(m);
+	ASSERT_EQ(m->nodes[1].wexp[0], 9); /* max 1/sd = 345 <= 2^9 */
+	ASSERT_EQ(m->nodes[0].wexp[0], MODEL_WEXP_UNSET); /* Sub: none */
+	ASSERT(t = model_weight_exps_format(m));
+	ASSERT_OK(model_weight_exps_parse(o, t));
+	for (size_t k = 0; k < m->n_nodes; k++) {
+		ASSERT_EQ(m->nodes[k].wexp[0], o->nodes[k].wexp[0]);
+		ASSERT_EQ(m->nodes[k].wexp[1], o->nodes[k].wexp[1]);
+	}
+	free(t);
+	model_free(m);
+	model_free(o);
+	return 0;
+}
