@@ -101,7 +101,8 @@ struct model_node {
 	/* BatchNormalization */
 	float epsilon;
 	/*
-	 * Gemm, MatMul, Conv with a weight as second operand, Mul by a weight:
+	 * Gemm, MatMul, Conv with a weight as second operand, Mul by a weight,
+	 * BatchNormalization not folded (wexp: max |a|, max |b|):
 	 * the model owner's published magnitudes (docs/security.md), as the
 	 * evaluator uses the weights (alpha, beta applied; BatchNormalization
 	 * folded): wexp[0] = ceil(log2 of the largest L1 norm of the weights

@@ -39,7 +39,7 @@ static uint64_t upscale(int from_bits, int to_bits)
  * 2^62 when fw <= 61 - max(31 + wexp0, wexp1 + f). Never fewer than f
  * (the activations' own), never more than 31.
  */
-static int weight_xb(struct ectx *c, const struct model_node *nd)
+int ev__weight_xb(struct ectx *c, const struct model_node *nd)
 {
 	int ew = nd->wexp[0], eb = nd->wexp[1], hi = -(1 << 20), fw, x = nd->in[0], w = nd->in[1];
 
@@ -243,7 +243,7 @@ static int op_gemm(struct ectx *c, const struct model_node *nd)
 	float fa = 1.0f, fb = 1.0f;
 	uint64_t *pa = NULL, *pb = NULL;
 	struct bilin bl;
-	int ret, done, xb = weight_xb(c, nd);
+	int ret, done, xb = ev__weight_xb(c, nd);
 
 	if (c->vals[nd->in[1]].is_const)
 		fb = nd->alpha;
@@ -277,7 +277,7 @@ static int op_matmul(struct ectx *c, const struct model_node *nd)
 	size_t k, p, m;
 	uint64_t *pa = NULL, *pb = NULL;
 	struct bilin bl;
-	int ret, done, xb = weight_xb(c, nd);
+	int ret, done, xb = ev__weight_xb(c, nd);
 
 	if (bv->ndim != 2 || av->ndim < 1)
 		return ev__fail(c, MPC_E_UNSUPPORTED, "only [..., M, K] x [K, N] products");
@@ -306,7 +306,7 @@ static int op_conv(struct ectx *c, const struct model_node *nd)
 	uint64_t *px = NULL, *pw = NULL;
 	size_t wn = ev__numel(wv);
 	struct bilin bl;
-	int ret, done, s, owned = 0, xb = weight_xb(c, nd);
+	int ret, done, s, owned = 0, xb = ev__weight_xb(c, nd);
 
 	if ((xv->ndim != 4 && xv->ndim != 3) || wv->ndim != xv->ndim)
 		return ev__fail(c, MPC_E_UNSUPPORTED, "only 1-D and 2-D convolution");
@@ -394,7 +394,7 @@ static int op_mul(struct ectx *c, const struct model_node *nd)
 	const struct model_value *av = mval(c, nd->in[0]), *bv = mval(c, nd->in[1]);
 	const struct model_value *ov = mval(c, nd->out);
 	uint64_t *pa = NULL, *pb = NULL;
-	int ret, sa, sb, oa = 0, ob = 0, xb = weight_xb(c, nd);
+	int ret, sa, sb, oa = 0, ob = 0, xb = ev__weight_xb(c, nd);
 	struct bilin bl;
 
 	if ((ret = bilin_mul(&bl, ov->ndim, ov->dims, av->ndim, av->dims, bv->ndim,

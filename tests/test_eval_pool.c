@@ -714,3 +714,54 @@ TEST(evpool_weight_exps_mul)
 	model_free(o);
 	return 0;
 }
+
+/*
+ * The standardisation as a BatchNormalization of the raw inputs (a
+ * PyTorch BatchNorm1d in front of an MLP): not foldable, so a per-channel
+ * y = a x + b with a from 3e-4 to 3e2.
+ */
+static float bn_scale[TAB_K], bn_bias[TAB_K], bn_mean[TAB_K], bn_var[TAB_K];
+
+static struct ob *b_bn_input(void)
+{
+	static const int64_t dx[] = { TAB_N, TAB_K }, dk[] = { TAB_K }, dw1[] = { TAB_K, TAB_H },
+			     db1[] = { TAB_H }, dw2[] = { TAB_H, TAB_O }, db2[] = { TAB_O };
+	struct ob *b = ob_new(13);
+
+	ob_io(b, 0, "x", 2, dx);
+	ob_io(b, 1, "y", -1, NULL);
+	ob_const(b, "s", 1, dk, bn_scale);
+	ob_const(b, "b", 1, dk, bn_bias);
+	ob_const(b, "m", 1, dk, bn_mean);
+	ob_const(b, "v", 1, dk, bn_var);
+	ob_const(b, "W1", 2, dw1, std_w0);
+	ob_const(b, "B1", 1, db1, std_b0);
+	ob_const(b, "W2", 2, dw2, tab_w2);
+	ob_const(b, "B2", 1, db2, tab_b2);
+	ob_node(b, "BatchNormalization", "bn", "x,s,b,m,v", "z");
+	ob_node(b, "Gemm", "fc1", "z,W1,B1", "h");
+	ob_node(b, "Relu", "relu", "h", "r");
+	ob_node(b, "Gemm", "fc2", "r,W2,B2", "y");
+	return b;
+}
+
+TEST(evpool_batchnorm_input)
+{
+	static const int64_t dx[] = { TAB_N, TAB_K };
+	struct ftensor x = ob_tensor(2, dx, NULL);
+
+	tab_data(&x);
+	for (int j = 0; j < TAB_K; j++) {
+		double mag = pow(10.0, -2.0 + 6.0 * j / (TAB_K - 1)), sd = mag * 0.5 / sqrt(3.0);
+
+		bn_mean[j] = (float)mag;
+		bn_var[j] = (float)(sd * sd);
+		rand_fill(&bn_scale[j], 1, 0.5, 1.5);
+		rand_fill(&bn_bias[j], 1, -0.5, 0.5);
+	}
+	rand_fill(std_w0, TAB_K * TAB_H, -1, 1);
+	rand_fill(std_b0, TAB_H, -0.5, 0.5);
+	compare("BatchNormalization of raw features, then an MLP", b_bn_input, &x, 0.02);
+	ftensor_free(&x);
+	return 0;
+}
