@@ -44,6 +44,7 @@ enum model_op {
 	MOP_SIGMOID,
 	MOP_SOFTMAX,   /* axis, normalised >= 0; rows: model_softmax_rows */
 	MOP_LOGSOFTMAX, /* axis, as Softmax */
+	MOP_PAD,        /* constant 0; pads (all begins, then all ends) in shape[], shape_n */
 	MOP_COUNT_
 };
 
@@ -111,7 +112,7 @@ struct model_node {
 	 * published (the weights take the activations' scale).
 	 */
 	int wexp[2];
-	/* Reshape: target shape from the constant second input */
+	/* Reshape: target shape from the constant second input; Pad: its pads */
 	int shape_n;
 	int64_t shape[FT_MAX_DIMS];
 };

@@ -21,9 +21,10 @@
  *   - graph inputs: the data inputs in graph order, then every weight (any
  *     value no node computes, whatever its type or origin) as a FLOAT
  *     input with its fixed shape and no data, in order of first use;
- *   - initializers: only Reshape's target shapes, as INT64 vectors rebuilt
- *     from the values the importer read, and only when used by nothing
- *     else (a shape also used as an operand is refused);
+ *   - initializers: only Reshape's target shapes and Pad's pads, as INT64
+ *     vectors rebuilt from the values the importer read, and only when used
+ *     by nothing else (a shape also used as an operand is refused); Pad's
+ *     constant_value (checked to be 0) is left out;
  *   - graph outputs: name, element type and shape (symbolic dims by name).
  * Nothing else: no doc strings, names of the graph, producer, metadata or
  * unknown fields. The result depends on the graph and the weights' shapes
@@ -224,7 +225,7 @@ static int node_input(struct pg *p, size_t k, const Mpconnx__NodeProto *fn, int 
 	const struct model_node *n = &p->m->nodes[k];
 	int v = n->in[i];
 
-	if (n->op == MOP_RESHAPE && i == 1) {
+	if ((n->op == MOP_RESHAPE || n->op == MOP_PAD) && i == 1) {
 		/* The importer consumed the shape input: find it by its file name. */
 		if (fn->n_input < 2 || (v = model_find_value(p->m, fn->input[1])) < 0)
 			return mpc_fail(MPC_E_INTERNAL, "%s: node '%s': shape input not found",
@@ -262,7 +263,7 @@ static int one_node(struct pg *p, size_t k, const Mpconnx__NodeProto *fn, char *
 	const struct model_node *n = &p->m->nodes[k];
 	Mpconnx__NodeProto *o = &p->nodes[k];
 	const char *op = model_op_name(n->op), *fop = fn->op_type ? fn->op_type : "";
-	int n_in = n->op == MOP_RESHAPE ? 2 : n->n_in, ret;
+	int n_in = n->op == MOP_RESHAPE || n->op == MOP_PAD ? 2 : n->n_in, ret;
 
 	if (strcmp(op, fop) && !(n->op == MOP_IDENTITY && !strcmp(fop, "Dropout")))
 		return mpc_fail(MPC_E_ARG, "%s: the model was not imported from this file (node "

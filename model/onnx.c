@@ -138,7 +138,8 @@ static int node_inputs(struct ld *l, const nproto *np, const struct onnx_op *oi,
 		int v;
 
 		if (!*s) {
-			if (!oi->dropout && !((n->op == MOP_GEMM || n->op == MOP_CONV) && i == 2))
+			if (!oi->dropout && !((n->op == MOP_GEMM || n->op == MOP_CONV || n->op == MOP_PAD) &&
+					      i == 2))
 				return onnx_nfail(l, MPC_E_FORMAT, "input %zu is missing", i + 1);
 			n->in[i] = -1;
 			continue;
@@ -216,6 +217,29 @@ static int reshape_shape(struct ld *l, struct model_node *n)
 	return 0;
 }
 
+/*
+ * Pad: its pads, a constant int64 vector like Reshape's shape, go into the
+ * node (the public graph keeps them the same way); a constant_value must be
+ * a constant 0 (what zero padding of shares computes) and is dropped.
+ */
+static int pad_pads(struct ld *l, struct model_node *n)
+{
+	int c = n->n_in > 2 ? n->in[2] : -1;
+
+	if (n->n_in < 2)
+		return onnx_nfail(l, MPC_E_UNSUPPORTED,
+				  "Pad before opset 11 (pads as an attribute) is not supported");
+	if (c >= 0 && (l->vi[c].kind != V_CONST || l->m->values[c].init.n != 1 ||
+		       l->m->values[c].init.data[0] != 0))
+		return onnx_nfail(l, MPC_E_UNSUPPORTED, "constant_value must be a constant 0");
+	if (c >= 0) {
+		l->vi[c].uses--;
+		n->in[2] = -1;
+	}
+	n->n_in = 2;
+	return reshape_shape(l, n);
+}
+
 static int load_node(struct ld *l, const nproto *np, size_t index)
 {
 	struct model *m = l->m;
@@ -252,6 +276,8 @@ static int load_node(struct ld *l, const nproto *np, size_t index)
 	if ((ret = onnx_node_attrs(l, np, oi, n)) != 0)
 		return ret;
 	if (n->op == MOP_RESHAPE && (ret = reshape_shape(l, n)) != 0)
+		return ret;
+	if (n->op == MOP_PAD && (ret = pad_pads(l, n)) != 0)
 		return ret;
 	if (oi->dropout && (ret = dropout_check(l, n)) != 0)
 		return ret;

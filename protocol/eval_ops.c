@@ -478,6 +478,39 @@ static int op_copy(struct ectx *c, const struct model_node *nd)
 	return ret;
 }
 
+/* Pad: local, zeros are shares of zero at any scale (infer_pad refuses axis 0). */
+static int op_pad(struct ectx *c, const struct model_node *nd)
+{
+	const struct model_value *xv = mval(c, nd->in[0]), *ov = mval(c, nd->out);
+	size_t n = ev__numel(xv), inner, rows, idx[FT_MAX_DIMS] = { 0 };
+	uint64_t *px = NULL;
+	int ret, s, xb, owned = 0, r = xv->ndim;
+
+	if ((ret = ev__operand_x(c, nd->in[0], ANY_SCALE, 1, &px, &s, &xb, &owned)) != 0)
+		return ret;
+	if ((ret = ev__out(c, nd->out, s)) != 0)
+		goto out;
+	c->vals[nd->out].xb = xb;
+	if (!c->run || !n || !r)
+		goto out;
+	memset(c->vals[nd->out].v, 0, ev__numel(ov) * sizeof(uint64_t));
+	inner = (size_t)xv->dims[r - 1];
+	rows = n / inner;
+	for (size_t i = 0; i < rows; i++) {
+		size_t off = 0;
+
+		for (int d = 0; d < r; d++)
+			off = off * (size_t)ov->dims[d] + (d < r - 1 ? idx[d] : 0) +
+			      (size_t)nd->shape[d];
+		memcpy(c->vals[nd->out].v + off, px + i * inner, inner * sizeof(*px));
+		for (int d = r - 2; d >= 0 && ++idx[d] == (size_t)xv->dims[d]; d--)
+			idx[d] = 0;
+	}
+out:
+	free_owned(px, n, owned);
+	return ret;
+}
+
 static int op_concat(struct ectx *c, const struct model_node *nd)
 {
 	const struct model_value *ov = mval(c, nd->out);
@@ -586,6 +619,8 @@ int ev__node(struct ectx *c, const struct model_node *nd)
 		return op_copy(c, nd);
 	case MOP_CONCAT:
 		return op_concat(c, nd);
+	case MOP_PAD:
+		return op_pad(c, nd);
 	case MOP_SIGMOID:
 		return op_sigmoid(c, nd);
 	case MOP_SOFTMAX:

@@ -765,3 +765,103 @@ TEST(evpool_batchnorm_input)
 	ftensor_free(&x);
 	return 0;
 }
+
+/* ---- Pad (PyTorch exports AvgPool with count_include_pad as Pad + AveragePool) ---- */
+
+static struct ob *pad_model(int opset, int ndim, const int64_t *dx, int np, const int64_t *pads,
+			    int with_value, float value)
+{
+	static float v[1];
+	struct ob *b = ob_new(opset);
+	Mpconnx__NodeProto *n;
+
+	v[0] = value;
+	ob_io(b, 0, "x", ndim, dx);
+	ob_io(b, 1, "y", -1, NULL);
+	ob_shape_const(b, "pads", np, pads);
+	if (with_value) {
+		static const int64_t d1[] = { 1 };
+
+		ob_const(b, "cv", 0, d1, v);
+	}
+	n = ob_node(b, "Pad", "pad", with_value ? "x,pads,cv" : "x,pads", "y");
+	ob_s(b, n, "mode", "constant");
+	return b;
+}
+
+TEST(evpool_ref_pad)
+{
+	static const float x[] = { 1, 2, 3, 4, 5, 6 };
+	/* [1, 2, 3] padded by (0, 1, 2) before and (0, 0, 1) after: [1, 3, 6]. */
+	static const float y[] = { 0, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3, 0, 0, 0, 4, 5, 6, 0 };
+	static const int64_t dx[] = { 1, 2, 3 }, dy[] = { 1, 3, 6 }, pads[] = { 0, 1, 2, 0, 0, 1 },
+			     rows[] = { 1, 0, 0, 0, 0, 0 }, neg[] = { 0, -1, 0, 0, 0, 0 };
+	struct model *m = NULL;
+	struct ob *b;
+	int nd = 3;
+
+	ob_run1(ob_load(pad_model(13, 3, dx, 6, pads, 1, 0.0f)), 3, dx, x, 3, dy, y);
+	b = pad_model(13, 3, dx, 6, pads, 1, 1.0f);
+	ASSERT_FAIL(ob_parse(b, &m), MPC_E_UNSUPPORTED, "node 'pad' (Pad): constant_value must be a constant 0");
+	ob_free(b);
+	for (int k = 0; k < 2; k++) {
+		m = ob_load(pad_model(13, 3, dx, 6, k ? neg : rows, 0, 0));
+		ASSERT_FAIL(model_infer(m, (const int64_t(*)[FT_MAX_DIMS])dx, &nd), MPC_E_UNSUPPORTED,
+			    k ? "cropping" : "axis 0");
+		model_free(m);
+	}
+	return 0;
+}
+
+/* What PyTorch 1.13 writes for AvgPool2d(3, 2, padding=1): Pad, then AveragePool. */
+static struct ob *b_torch_avgpool(void)
+{
+	static const int64_t dx[] = { 2, 3, 7, 6 }, pads[] = { 0, 0, 1, 1, 0, 0, 1, 1 };
+	struct ob *b = ob_new(13);
+	Mpconnx__NodeProto *n;
+
+	ob_io(b, 0, "x", 4, dx);
+	ob_io(b, 1, "y", -1, NULL);
+	ob_shape_const(b, "pads", 8, pads);
+	n = ob_node(b, "Pad", "pad", "x,pads", "p");
+	ob_s(b, n, "mode", "constant");
+	n = ob_node(b, "AveragePool", "ap", "p", "y");
+	ob_ints(b, n, "kernel_shape", 2, 3, 3, 0, 0);
+	ob_ints(b, n, "strides", 2, 2, 2, 0, 0);
+	ob_i(b, n, "ceil_mode", 1);
+	return b;
+}
+
+TEST(evpool_secure_pad)
+{
+	static const int64_t dx[] = { 2, 3, 7, 6 };
+	struct ftensor x = ob_tensor(4, dx, NULL);
+	struct ob *b = b_torch_avgpool();
+	struct model *own = NULL, *other = NULL;
+	const char *data[1] = { "x" };
+	uint8_t *buf, *pub = NULL;
+	size_t len, plen;
+	int nd = 4;
+
+	rand_fill(x.data, x.n, -10, 10);
+	compare("Pad + AveragePool (PyTorch's AvgPool2d with padding)", b_torch_avgpool, &x, 1e-3);
+	/* The pads travel in the public graph like Reshape's shape: the others infer the same shapes. */
+	buf = ob_pack(b, &len);
+	ob_free(b);
+	ASSERT_OK(model_parse_onnx(buf, len, "pad.onnx", &own));
+	ASSERT_OK(model_public_graph(buf, len, own, &pub, &plen));
+	ASSERT_OK(model_parse_onnx(pub, plen, "public", &other));
+	ASSERT_OK(model_declare_weights(other, data, 1));
+	ASSERT_OK(model_infer(own, (const int64_t(*)[FT_MAX_DIMS])dx, &nd));
+	ASSERT_OK(model_infer(other, (const int64_t(*)[FT_MAX_DIMS])dx, &nd));
+	for (size_t i = 0; i < own->n_nodes; i++)
+		for (int d = 0; d < 4; d++)
+			ASSERT_EQ(own->values[own->nodes[i].out].dims[d],
+				  other->values[other->nodes[i].out].dims[d]);
+	model_free(own);
+	model_free(other);
+	free(buf);
+	free(pub);
+	ftensor_free(&x);
+	return 0;
+}
