@@ -277,8 +277,12 @@ static int infer_reshape(struct ictx *c)
 	const struct model_value *x = IN(c, 0);
 	struct model_node *n = c->n;
 	int64_t d[FT_MAX_DIMS], known = 1;
-	int i, neg = -1, ok = 1;
+	int i, neg = -1, ok = 1, ret;
 	size_t cnt = ftensor_count(x->ndim, x->dims, &ok);
+
+	/* The target: a constant, or computed from shapes (x.view(x.size(0), -1)). */
+	if ((ret = model_public_list(c->m, n, 1, "shape", n->shape, &n->shape_n)) != 0)
+		return ret;
 
 	for (i = 0; i < n->shape_n; i++) {
 		d[i] = n->shape[i];
@@ -372,14 +376,16 @@ void model_softmax_rows(const struct model *m, const struct model_node *n, size_
 	}
 }
 
-/* Pad: zeros around every axis but the rows (axis 0), none removed. */
+/* Pad: zeros around every axis but the rows (axis 0), none removed; pads kept in shape[]. */
 static int infer_pad(struct ictx *c)
 {
 	const struct model_value *x = IN(c, 0);
-	const struct model_node *n = c->n;
+	struct model_node *n = c->n;
 	int64_t d[FT_MAX_DIMS];
-	int r = x->ndim;
+	int r = x->ndim, ret;
 
+	if ((ret = model_public_list(c->m, n, 1, "pads", n->shape, &n->shape_n)) != 0)
+		return ret;
 	if (n->shape_n != 2 * r)
 		return ifail(c, MPC_E_SHAPE, "%d pads for X %s (2 per axis)", n->shape_n,
 			     shp(c, 0, x));
@@ -435,6 +441,22 @@ static int infer_node(struct ictx *c)
 	case MOP_SIGMOID:
 		set_out(c, x->ndim, x->dims);
 		return 0;
+	case MOP_DIV:
+	case MOP_EQUAL:
+		return infer_binary(c);
+	case MOP_TRANSPOSE:
+	case MOP_SLICE:
+	case MOP_SQUEEZE:
+	case MOP_UNSQUEEZE:
+	case MOP_EXPAND:
+	case MOP_GATHER:
+		return model_infer_layout(c->m, c->n);
+	case MOP_SHAPE:
+	case MOP_CAST:
+	case MOP_CONSTOFSHAPE:
+	case MOP_RANGE:
+	case MOP_WHERE:
+		return model_infer_public(c->m, c->n);
 	default:
 		return ifail(c, MPC_E_INTERNAL, "unknown op %d", (int)c->n->op);
 	}
@@ -478,7 +500,9 @@ int model_infer(struct model *m, const int64_t (*in_dims)[FT_MAX_DIMS], const in
 	size_t i, cnt;
 	int ret = MPC_E_INTERNAL, ok = 1;
 
-	if (!(made = calloc(m->n_values + 1, 1))) {
+	model_fold_free(m);
+	if (!(made = calloc(m->n_values + 1, 1)) ||
+	    !(m->fold = calloc(m->n_values + 1, sizeof(*m->fold)))) {
 		ret = mpc_fail(MPC_E_NOMEM, "out of memory");
 		goto out;
 	}
@@ -489,6 +513,7 @@ int model_infer(struct model *m, const int64_t (*in_dims)[FT_MAX_DIMS], const in
 
 		v->ndim = -1;
 		memset(v->dims, 0, sizeof(v->dims));
+		v->known = v->init.data ? v->ints : NULL;
 		if (v->init.data || v->shape_only) {
 			v->ndim = v->init.ndim;
 			memcpy(v->dims, v->init.dims, sizeof(v->dims));
@@ -510,6 +535,9 @@ int model_infer(struct model *m, const int64_t (*in_dims)[FT_MAX_DIMS], const in
 				    shp(&c, 0, OUT(&c)));
 			goto out;
 		}
+		/* Public integers: computed here, by every party, for these rows. */
+		if (c.n->folded && (ret = model_fold_node(m, c.n)) != 0)
+			goto out;
 	}
 	for (i = 0; i < m->n_outputs; i++) {
 		const struct model_value *v = &m->values[m->outputs[i]];
