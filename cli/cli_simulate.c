@@ -52,7 +52,10 @@ static void usage(FILE *f)
 		"(default 1024) for the whole process: every party, the dealer and their\n"
 		"correlated randomness. A job whose single row does not fit is refused.\n"
 		"--threads: the pool all parties' local arithmetic shares (default: the\n"
-		"machine's cores); results do not depend on it.\n");
+		"machine's cores); results do not depend on it.\n"
+		"\n"
+		"A value the model computes on these inputs at or beyond 2^(31 - F), the\n"
+		"fixed point's safe range, is one warning line on stderr naming the node.\n");
 }
 
 static int fail(const char *what, int ret)
