@@ -365,14 +365,13 @@ static void on_propose(struct server *s, struct peer *from, const Mpcpb__JobProp
 		log_info("job %.8s from %s refused: %s", j->id, from->cfg->name, why);
 		return;
 	}
-	/* Asked at once: the operator can look at the graph before approving. */
+	/*
+	 * Everything this node can check is checked before its operator sees
+	 * the job (job_answer.c): the graph, then this node's part read and
+	 * its shapes; a job that cannot run is refused, never held.
+	 */
+	j->manual = manual;
 	job__graph_request(j);
-	if (manual) {
-		j->state = JOB_PENDING;
-		j->approve_deadline = time(NULL) + s->cfg->policy.approve_timeout;
-		log_info("job %.8s from %s waits for `mpcctl approve`", j->id, from->cfg->name);
-		return;
-	}
 	(void)job__answer_when_ready(j);
 }
 

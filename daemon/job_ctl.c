@@ -125,12 +125,12 @@ int job_approve(struct server *s, const char *id, char *err, size_t errlen)
 		return MPC_E_ARG;
 	}
 	if (j->state != JOB_PENDING) {
-		snprintf(err, errlen, "job %s is %s, not waiting for approval", id,
-			 job_state_name(j->state));
+		snprintf(err, errlen, "job %s is %s, not waiting for approval%s%s", id,
+			 job_state_name(j->state), j->reason[0] ? ": " : "", j->reason);
 		return MPC_E_ARG;
 	}
 	job__audit(j, "approved", NULL);
-	return job__answer_when_ready(j);
+	return job__approve_send(j, err, errlen);
 }
 
 int job_cancel(struct server *s, const char *id, char *err, size_t errlen)
@@ -197,8 +197,11 @@ void job_info(struct job *j, Mpcctlpb__JobInfo *in, char *buf, size_t buflen)
 	snprintf(buf, buflen, "%s:%s", j->spec->model_node, j->spec->model_name);
 	in->model = buf;
 	in->model_hash = j->graph_hash; /* the public graph hash (AllowModels) */
-	/* The protocol's own names: a table here fell behind when a phase was added. */
-	in->phase = (char *)(j->state == JOB_RUNNING ? net_phase_name(j->phase) : "");
+	/*
+	 * The protocol's own names (a table here fell behind when a phase was
+	 * added); an ended job keeps the phase it ended in.
+	 */
+	in->phase = (char *)(j->ran ? net_phase_name(j->phase) : "");
 	in->layer = j->layer;
 	in->layers = j->layers;
 	in->bytes_sent = j->bytes_sent;
