@@ -117,6 +117,8 @@ void job__free(struct job *j)
 	job__release(j);
 	if (j->spec)
 		mpcpb__job_spec__free_unpacked(j->spec, NULL);
+	if (j->record)
+		mpcctlpb__job_info__free_unpacked(j->record, NULL);
 	pthread_mutex_destroy(&j->mu);
 	pthread_cond_destroy(&j->cv);
 	free(j);
@@ -228,6 +230,8 @@ void job__set_state(struct job *j, enum job_state st, const char *reason)
 		snprintf(j->reason, sizeof(j->reason), "%.*s", WIRE_MAX_REASON, reason);
 	pthread_mutex_unlock(&j->mu);
 	j->updated = time(NULL);
+	if (st == JOB_RUNNING || st == JOB_FINISHED || st == JOB_ABORTED)
+		job__record_save(j);
 }
 
 /*
@@ -248,6 +252,7 @@ void job__abort(struct job *j, const char *reason, int broadcast)
 		job__drop_result(j);
 	log_info("job %.8s: aborted: %s", j->id, j->reason);
 	job__audit(j, "aborted", j->reason);
+	job__record_save(j);
 	if (broadcast) {
 		ab.id = j->id;
 		ab.reason = j->reason;
@@ -278,6 +283,7 @@ static void on_abort(struct job *j, struct peer *from, const char *reason)
 	snprintf(j->reason, sizeof(j->reason), "%.*s", WIRE_MAX_REASON, reason);
 	pthread_mutex_unlock(&j->mu);
 	job__audit(j, "aborted", j->reason);
+	job__record_save(j);
 }
 
 void job__fail(struct job *j, const char *pub, const char *detail)

@@ -82,6 +82,7 @@ struct job {
 	int answered[JOB_MAX_EP];      /* (loop) proposer */
 	int pending[JOB_MAX_EP];       /* (loop) proposer: held for that node's approval */
 	int restored;                  /* (loop) a record from DataDir, from before a restart */
+	Mpcctlpb__JobInfo *record;     /* (loop) restored: what status shows */
 	uint64_t ep_memory[JOB_MAX_EP]; /* (loop) proposer: each one's JobMemory (answers; 0 unknown) */
 	/* this node's contribution */
 	struct model *model;           /* the owner's, with weights */
@@ -246,6 +247,16 @@ void job__on_phase(void *arg, enum net_phase ph);
 void job__on_layer(void *arg, size_t done, size_t total);
 /* Under j->mu: chunk k (0-based) was revealed. */
 void job__chunk_step_locked(struct job *j);
+
+/*
+ * job_record.c: DataDir/jobs/ID.job, written atomically when a job starts
+ * and whenever it ends (a restored job's record is not rewritten), removed
+ * with the job (ResultRetention, JobHistory).
+ */
+void job__record_save(struct job *j);
+void job__record_drop(struct job *j);
+/* At start: every record into the job list; a corrupt one is skipped with a log line. */
+int job_records_load(struct server *s);
 
 /* job_end.c: a JobDone from a participant. */
 void job__on_done(struct job *j, struct peer *from);

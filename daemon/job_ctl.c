@@ -38,6 +38,8 @@ static void prune_history(struct server *s, time_t now)
 				log_info("job %.8s: expired (ResultRetention)", j->id);
 				job__drop_result(j);
 			}
+			/* The record goes with the job, and with its result. */
+			job__record_drop(j);
 			*pp = j->next;
 			job__free(j);
 			continue;
@@ -183,6 +185,16 @@ void job_free_all(struct server *s)
 
 void job_info(struct job *j, Mpcctlpb__JobInfo *in, char *buf, size_t buflen)
 {
+	if (j->record) {
+		/* From before a restart: what was recorded (borrowed). */
+		*in = *j->record;
+		in->state = (char *)job_state_name(j->state);
+		in->result_here = j->state == JOB_FINISHED && j->result_here;
+		in->updated = j->updated;
+		(void)buf;
+		(void)buflen;
+		return;
+	}
 	pthread_mutex_lock(&j->mu);
 	in->id = j->id;
 	in->state = (char *)job_state_name(j->state);

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "audit.h"
+#include "files_check.h"
 #include "job.h"
 #include "keys.h"
 #include "log.h"
@@ -129,11 +130,20 @@ static int no_core_dumps(void)
 	return 0;
 }
 
+static void report_file(void *arg, const char *line)
+{
+	if (*(const int *)arg)
+		fprintf(stderr, "mpcd: %s\n", line);
+	else
+		log_err("%s", line);
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: mpcd -c CONFIG [--check]\n"
 		   "  -c, --config FILE  the node's configuration (docs/config.md)\n"
-		   "      --check        parse the configuration and key, print it, exit\n");
+		   "      --check        parse the configuration and key, read every model\n"
+		   "                     and dataset, print the configuration, exit\n");
 }
 
 int main(int argc, char **argv)
@@ -202,6 +212,15 @@ int main(int argc, char **argv)
 	memcpy(s.priv, priv, CHAN_KEYBYTES);
 	sodium_memzero(priv, sizeof(priv));
 	sodium_mprotect_readonly(s.priv);
+	/*
+	 * Every [Model] and [Dataset] as a job would read it (--check reads
+	 * datasets whole and fails on any problem; a daemon logs each and
+	 * starts: its jobs refuse what they cannot read before any approval).
+	 */
+	if (files_check(s.cfg, check, report_file, &check) != 0 && check) {
+		cfg_dump(s.cfg, stdout);
+		goto out;
+	}
 	if (check) {
 		cfg_dump(s.cfg, stdout);
 		status = 0;
@@ -223,7 +242,7 @@ int main(int argc, char **argv)
 		s.peers[i].since = time(NULL);
 		pthread_mutex_init(&s.peers[i].mu, NULL);
 	}
-	if ((ret = state_load(&s)) != 0) {
+	if ((ret = state_load(&s)) != 0 || (ret = job_records_load(&s)) != 0) {
 		fprintf(stderr, "mpcd: %s\n", mpc_errmsg(ret));
 		goto out;
 	}
