@@ -119,6 +119,7 @@ static void do_peers(struct ctl_conn *c)
 	Mpcctlpb__PeerInfo *info = calloc(s->n_peers + 1, sizeof(*info));
 	Mpcctlpb__PeerInfo **pi = calloc(s->n_peers + 1, sizeof(*pi));
 	char (*ep)[300] = calloc(s->n_peers + 1, sizeof(*ep));
+	size_t k = 0;
 
 	if (!info || !pi || !ep) {
 		reply_error(c, "out of memory");
@@ -127,6 +128,8 @@ static void do_peers(struct ctl_conn *c)
 	for (size_t i = 0; i < s->n_peers; i++) {
 		struct peer *p = &s->peers[i];
 
+		if (p->removed)
+			continue; /* no longer configured (a reload) */
 		mpcctlpb__peer_info__init(&info[i]);
 		info[i].name = (char *)p->cfg->name;
 		info[i].role = (char *)cfg_role_name(p->cfg->role);
@@ -140,10 +143,10 @@ static void do_peers(struct ctl_conn *c)
 		info[i].bytes_sent = p->bytes_sent;
 		info[i].bytes_recv = p->bytes_recv;
 		info[i].rekeys = p->rekeys;
-		pi[i] = &info[i];
+		pi[k++] = &info[i];
 	}
 	r.ok = 1;
-	r.n_peers = s->n_peers;
+	r.n_peers = k;
 	r.peers = pi;
 	send_reply(c, &r);
 out:

@@ -76,6 +76,24 @@ fail:
 	return ret;
 }
 
+/* "[?, 1, 8, 8]": a declared shape, '?' for a symbolic dim. */
+static const char *decl_str(const struct ftensor *d, char *buf, size_t len)
+{
+	size_t o = 0;
+
+	o += (size_t)snprintf(buf, len, "[");
+	for (int i = 0; i < d->ndim && o < len; i++) {
+		if (d->dims[i] < 0)
+			o += (size_t)snprintf(buf + o, len - o, "%s?", i ? ", " : "");
+		else
+			o += (size_t)snprintf(buf + o, len - o, "%s%lld", i ? ", " : "",
+					      (long long)d->dims[i]);
+	}
+	if (o < len)
+		snprintf(buf + o, len - o, "]");
+	return buf;
+}
+
 int job_parts_check(const struct model *m, const Mpcpb__JobSpec *spec, const char *self,
 		    const struct ftensor (*parts)[WIRE_MAX_PARTS], char *why, size_t wlen)
 {
@@ -108,7 +126,7 @@ int job_parts_check(const struct model *m, const Mpcpb__JobSpec *spec, const cha
 				snprintf(why, wlen, "input '%.64s' part %zu (dataset '%s') has shape %s, "
 					 "the model declares %s", in->name, k, in->parts[k]->dataset,
 					 ftensor_shape_str(t->ndim, t->dims, got, sizeof(got)),
-					 ftensor_shape_str(decl->ndim, decl->dims, want, sizeof(want)));
+					 decl_str(decl, want, sizeof(want)));
 				return MPC_E_SHAPE;
 			}
 		}

@@ -189,6 +189,8 @@ void job_info(struct job *j, Mpcctlpb__JobInfo *in, char *buf, size_t buflen)
 		/* From before a restart: what was recorded (borrowed). */
 		*in = *j->record;
 		in->state = (char *)job_state_name(j->state);
+		if (j->reason[0])
+			in->reason = j->reason;
 		in->result_here = j->state == JOB_FINISHED && j->result_here;
 		in->updated = j->updated;
 		(void)buf;

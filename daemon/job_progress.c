@@ -27,7 +27,7 @@ static void step_locked(struct job *j)
 	s->phase = j->phase;
 	s->layer = j->phase == NET_PH_ONLINE ? j->layer : 0;
 	s->layers = j->phase == NET_PH_ONLINE ? j->layers : 0;
-	s->chunk = j->chunks > 1 ? j->chunks_done + (j->chunks_done < j->chunks) : 0;
+	s->chunk = 0; /* a phase; job__chunk_step_locked names its chunk */
 	s->chunks = j->chunks;
 	s->rows_done = j->rows_done;
 }

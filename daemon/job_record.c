@@ -229,13 +229,8 @@ static struct job *rec_load(struct server *s, const char *dir, const char *file)
 		/* The record is the job's only copy now: it says what happened. */
 		j->state = JOB_ABORTED;
 		j->updated = time(NULL);
-		r->state = (char *)rec_states[JOB_ABORTED];
-		if (!*r->reason) {
+		if (!*r->reason) /* job_info shows it over the record's */
 			snprintf(j->reason, sizeof(j->reason), "%.*s", WIRE_MAX_REASON, reason);
-			r->reason = j->reason;
-		}
-		r->updated = j->updated;
-		r->result_here = 0;
 		j->restored = 0; /* written once more, as it ends */
 		job__record_save(j);
 		j->restored = 1;
@@ -286,7 +281,8 @@ int job_records_load(struct server *s)
 	}
 	closedir(d);
 	/* The list is newest first, as jobs are added; JobHistory keeps the newest. */
-	qsort(v, n, sizeof(*v), by_updated);
+	if (n)
+		qsort(v, n, sizeof(*v), by_updated);
 	for (size_t i = 0; i < n; i++) {
 		v[i]->next = s->jobs;
 		s->jobs = v[i];

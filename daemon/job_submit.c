@@ -320,7 +320,7 @@ static int pick_dealer(struct server *s, const char *offline, char *dealer,
 		return 0;
 	}
 	for (size_t i = 0; i < s->n_peers; i++)
-		if (s->peers[i].cfg->role == CFG_ROLE_DEALER) {
+		if (!s->peers[i].removed && s->peers[i].cfg->role == CFG_ROLE_DEALER) {
 			only = &s->peers[i];
 			n++;
 		}

@@ -4,7 +4,8 @@
  * mpcd: one daemon per institution. `mpcd -c FILE` runs in the foreground,
  * logs to stderr, and stops cleanly on SIGTERM or SIGINT: running jobs
  * abort with a reason on every party, every handle is closed, and the loop
- * must close with nothing left.
+ * must close with nothing left. SIGHUP re-reads the configuration
+ * (reload.c).
  *
  * The cron (every second) checks: link handshake and idle timeouts,
  * heartbeats, redials with back-off (link.c); approval expiry (job.c).
@@ -29,6 +30,7 @@
 #include "mpc.h"
 #include "pool.h"
 #include "preauth.h"
+#include "reload.h"
 #include "server.h"
 #include "state.h"
 
@@ -48,6 +50,16 @@ static void on_cron(uv_timer_t *t)
 
 	link_cron(s);
 	job_cron(s);
+	reload_cron(s);
+}
+
+static void on_sighup(uv_signal_t *sig, int signum)
+{
+	struct server *s = sig->data;
+
+	(void)signum;
+	if (!s->stopping)
+		reload_request(s);
 }
 
 static void on_close_walk(uv_handle_t *h, void *arg)
@@ -233,12 +245,14 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	s.n_peers = s.cfg->n_peers;
-	s.peers = calloc(s.n_peers + 1, sizeof(*s.peers));
+	s.peers_cap = s.n_peers + SRV_RELOAD_PEERS;
+	s.peers = calloc(s.peers_cap, sizeof(*s.peers));
 	if (!s.peers)
 		goto out;
 	for (size_t i = 0; i < s.n_peers; i++) {
 		s.peers[i].srv = &s;
-		s.peers[i].cfg = &s.cfg->peers[i];
+		s.peers[i].cfgv = s.cfg->peers[i];
+		s.peers[i].cfg = &s.peers[i].cfgv;
 		s.peers[i].since = time(NULL);
 		pthread_mutex_init(&s.peers[i].mu, NULL);
 	}
@@ -266,6 +280,9 @@ int main(int argc, char **argv)
 	s.sigterm.data = s.sigint.data = &s;
 	uv_signal_start(&s.sigterm, on_signal, SIGTERM);
 	uv_signal_start(&s.sigint, on_signal, SIGINT);
+	uv_signal_init(s.loop, &s.sighup);
+	s.sighup.data = &s;
+	uv_signal_start(&s.sighup, on_sighup, SIGHUP);
 	uv_timer_init(s.loop, &s.cron);
 	s.cron.data = &s;
 	uv_timer_start(&s.cron, on_cron, 1000, 1000);

@@ -35,10 +35,18 @@ struct ctl_conn;
  */
 #define SRV_CTL_MAX 16
 #define SRV_CTL_TIMEOUT 10
+/* Peers a reload may add beyond those configured at start (then: restart). */
+#define SRV_RELOAD_PEERS 32
 
 struct peer {
 	struct server *srv;
+	/*
+	 * cfg is &cfgv, this peer's own copy of its [Peer] section: a reload
+	 * (reload.c) replaces it under mu, and job threads read the name.
+	 */
 	const struct cfg_peer *cfg;
+	struct cfg_peer cfgv;
+	int removed;            /* no longer configured (a reload): no link, no new job */
 	pthread_mutex_t mu;     /* guards link (the pointer) and the link's send side */
 	struct link *link;      /* authenticated and greeted, or NULL */
 	struct link *dialing;   /* our outgoing attempt, not yet up */
@@ -94,8 +102,11 @@ struct server {
 	uv_signal_t sigterm, sigint;
 	uv_timer_t cron;
 	uv_async_t wake;
-	struct peer *peers;
-	size_t n_peers;
+	struct peer *peers;     /* stable: jobs and preauth point into it */
+	size_t n_peers;         /* slots in use, removed peers too */
+	size_t peers_cap;       /* slots: a reload adds peers up to it (SRV_RELOAD_PEERS) */
+	uv_signal_t sighup;
+	int reload_pending;     /* SIGHUP seen: applied once no job is reading (reload.c) */
 	struct job *jobs;
 	struct audit *audit;
 	const struct link_handlers *on_link; /* set before link_listen */
@@ -128,6 +139,8 @@ int peer_send(struct peer *p, const Mpcpb__Frame *f);
 /* A JobData header and, right behind it, its `len` bytes as a raw frame. */
 int peer_send_data(struct peer *p, const Mpcpb__Frame *hdr, const void *data, size_t len);
 void link_close_all(struct server *s, const char *why);
+/* Close p's link and dial (its [Peer] changed or went, reload.c); redial at once when it has an Endpoint. */
+void link_drop(struct peer *p, const char *why);
 
 /* job.c: called on the loop thread (frames arrive through s->on_link) */
 void job_cron(struct server *s);
