@@ -31,7 +31,7 @@ set -u
 cd "$(dirname "$0")/../.." || exit 1
 . tests/cli/lib.sh
 . tests/daemon/helpers.sh "$@"
-plan 25
+plan 26
 begin
 
 RESAVG=(--model alpha:resavg --input input=beta:digits --output alpha)
@@ -238,6 +238,7 @@ wait_until 60 rows_moving alpha "$lid"
 killed_running=$(field alpha "$lid" state)
 cluster_kill alpha
 printf 'not a record\n' >"$CL_DIR/alpha/jobs/0123456789abcdef0123456789abcdef.job"
+printf 'mpcd job record 1\n\377\377\377\377' >"$CL_DIR/alpha/jobs/00000000000000000000000000000000.job"
 cluster_start alpha && watch_log "$CL_DIR/alpha.log"
 if [ "$(field alpha "$fid" state)" = finished ] && ctl alpha list | grep -q "^$fid .* done " &&
 	ctl alpha result "$fid" -o "$TMP/after.npy" 2>"$TMP/err" &&
@@ -253,12 +254,13 @@ elif state_is alpha "$lid" aborted && field alpha "$lid" reason | grep -q 'the d
 else
 	not_ok "a running job at a crash" "$(field alpha "$lid" state): $(field alpha "$lid" reason)"
 fi
-if grep -q "job record .*0123456789abcdef0123456789abcdef.job skipped: " "$CL_DIR/alpha.log" && alive alpha; then
-	ok "a corrupt record is skipped with a log line; the daemon runs"
+if grep -q "job record .*0123456789abcdef0123456789abcdef.job skipped: not a job record" "$CL_DIR/alpha.log" &&
+	grep -q "job record .*00000000000000000000000000000000.job skipped: malformed" "$CL_DIR/alpha.log" && alive alpha; then
+	ok "corrupt records (no magic, bad protobuf) are skipped with a log line; the daemon runs"
 else
 	not_ok "a corrupt record" "$(grep -i record "$CL_DIR/alpha.log" | tail -n 3)"
 fi
-rm -f "$CL_DIR/alpha/jobs/0123456789abcdef0123456789abcdef.job"
+rm -f "$CL_DIR/alpha/jobs/0123456789abcdef0123456789abcdef.job" "$CL_DIR/alpha/jobs/00000000000000000000000000000000.job"
 
 # ---- SIGHUP: reload ----
 
@@ -340,6 +342,23 @@ if hup alpha && wait_until 30 connected alpha gamma; then
 else
 	not_ok "a peer configured again" "$(ctl alpha peers 2>&1)"
 fi
+
+# 23. A peer's key changed: that link alone is dropped and redialled.
+other_key=$("$MPCCTL" genkey | "$MPCCTL" pubkey)
+dealer_key=$(cat "$CL_DIR/dealer.pub")
+since_beta=$(ctl alpha peers --json | grep '"name": "beta"' | jget since)
+sed "s|^PublicKey = $dealer_key\$|PublicKey = $other_key|" "$TMP/alpha.good" >"$CL_DIR/alpha.conf"
+down() { ! connected "$1" "$2"; }
+if grep -q "$other_key" "$CL_DIR/alpha.conf" && hup alpha && wait_until 30 down alpha dealer &&
+	grep -q 'peer dealer: link closed: the configuration of dealer changed' "$CL_DIR/alpha.log" &&
+	connected alpha beta &&
+	[ "$(ctl alpha peers --json | grep '"name": "beta"' | jget since)" = "$since_beta" ] &&
+	cp "$TMP/alpha.good" "$CL_DIR/alpha.conf" && hup alpha && wait_until 30 connected alpha dealer; then
+	ok "SIGHUP with another key for dealer: its link alone drops; with its key back it comes up"
+else
+	not_ok "a changed peer key" "$(grep -E 'reload|dealer' "$CL_DIR/alpha.log" | tail -n 4); $(ctl alpha peers 2>&1)"
+fi
+cp "$TMP/alpha.good" "$CL_DIR/alpha.conf"
 
 # 24. ResultRetention: old records and results go together (a restart with 1 s).
 echo "ResultRetention = 1" >"$CL_DIR/alpha.node"
