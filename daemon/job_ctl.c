@@ -49,11 +49,11 @@ static void prune_history(struct server *s, time_t now)
 }
 
 /*
- * Result files older than ResultRetention, whether a job record still
- * names them or not (a restart forgets the records, not the files), and
- * temporary files a crash left behind.
+ * Files in DataDir/SUB older than ResultRetention, whether a job still
+ * names them or not: result files and records of jobs whose record was
+ * corrupt, and temporary files a crash left behind.
  */
-static void sweep_results(struct server *s, time_t now)
+static void sweep_dir(struct server *s, const char *sub, time_t now)
 {
 	char dir[4096], path[4400];
 	struct dirent *e;
@@ -61,7 +61,7 @@ static void sweep_results(struct server *s, time_t now)
 	size_t n = 0;
 	DIR *d;
 
-	snprintf(dir, sizeof(dir), "%s/results", s->cfg->node.data_dir);
+	snprintf(dir, sizeof(dir), "%s/%s", s->cfg->node.data_dir, sub);
 	if (!(d = opendir(dir)))
 		return;
 	while ((e = readdir(d)) != NULL) {
@@ -78,7 +78,7 @@ static void sweep_results(struct server *s, time_t now)
 	}
 	closedir(d);
 	if (n)
-		log_info("removed %zu result files older than ResultRetention", n);
+		log_info("removed %zu files from %s older than ResultRetention", n, dir);
 }
 
 void job_cron(struct server *s)
@@ -89,7 +89,8 @@ void job_cron(struct server *s)
 
 	prune_history(s, now);
 	if (now - swept >= (s->cfg->node.result_retention < 60 ? 1 : 60)) {
-		sweep_results(s, now);
+		sweep_dir(s, "results", now);
+		sweep_dir(s, "jobs", now);
 		swept = now;
 	}
 
