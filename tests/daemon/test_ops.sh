@@ -25,8 +25,9 @@
 #     ResultRetention removes old records and results together;
 #   - SIGHUP: a model added to the file runs without a restart, a running
 #     job survives a reload, a file with an error is refused with one line
-#     and the old configuration stays in force, a removed peer's link
-#     closes while the others stay up.
+#     and the old configuration stays in force, so is a [Node] change, a
+#     removed peer's link closes and a peer with another key is dropped
+#     while the others stay up, and both come back with the old file.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 . tests/cli/lib.sh
