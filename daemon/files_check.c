@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "err.h"
@@ -39,6 +40,7 @@ static int check_model(const struct cfg_model *cm)
 static int check_dataset(const struct cfg_dataset *d, int full)
 {
 	struct ftensor t = { 0 };
+	struct stat st;
 	int fd, ret;
 
 	if (full) {
@@ -49,8 +51,10 @@ static int check_dataset(const struct cfg_dataset *d, int full)
 	/* Start-up and reload: a big dataset is read by the job that needs it. */
 	if ((fd = open(d->path, O_RDONLY | O_CLOEXEC)) < 0)
 		return mpc_fail(MPC_E_IO, "%s: %s", d->path, strerror(errno));
+	ret = fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ?
+	      mpc_fail(MPC_E_IO, "%s: not a regular file", d->path) : 0;
 	close(fd);
-	return 0;
+	return ret;
 }
 
 /* The message, prefixed with the path when the reader did not name it. */
