@@ -256,12 +256,13 @@ int main(int argc, char **argv)
 		s.peers[i].since = time(NULL);
 		pthread_mutex_init(&s.peers[i].mu, NULL);
 	}
-	if ((ret = state_load(&s)) != 0 || (ret = job_records_load(&s)) != 0) {
+	if ((ret = state_load(&s)) != 0) {
 		fprintf(stderr, "mpcd: %s\n", mpc_errmsg(ret));
 		goto out;
 	}
 	pthread_mutex_init(&s.mu, NULL);
-	if ((ret = preauth_init(&s)) != 0) {
+	/* Records last: a start refused above logs its one line only. */
+	if ((ret = preauth_init(&s)) != 0 || (ret = job_records_load(&s)) != 0) {
 		fprintf(stderr, "mpcd: %s\n", mpc_errmsg(ret));
 		goto out;
 	}
