@@ -3,7 +3,7 @@
 # The operator's view of jobs (issue 11, findings 1, 2, 5 and 6, and the
 # reload): daemons as processes on loopback, driven with mpcctl. Usage:
 #
-#   tests/daemon/test_ops.sh MPCCTL [MPCD]
+#   tests/daemon/test_jobs.sh MPCCTL [MPCD]
 #
 # alpha owns digits_resavg (11 layers) and receives; beta holds its rows
 # (64, and 1024 random ones for jobs long enough to act on while they
