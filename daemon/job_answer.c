@@ -51,8 +51,8 @@ int job__check_ready(struct job *j, char *why, size_t len)
 			snprintf(why, len, "not connected to %s", j->ep_peer[e]->cfg->name);
 			return MPC_E_PEER_GONE;
 		}
-	if (!m && (ret = job_graph_check(j->graph, j->graph_len, j->graph_hash, j->spec, &m,
-					 why, len)) != 0)
+	if (!m && (ret = job_graph_check(j->graph, j->graph_len, j->graph_hash, j->wexp, j->spec,
+					 &m, why, len)) != 0)
 		return ret;
 	ret = job_parts_check(m, j->spec, j->srv->cfg->node.name,
 			      (const struct ftensor (*)[WIRE_MAX_PARTS])j->parts, why, len);
