@@ -248,7 +248,7 @@ int job__answer_when_ready(struct job *j);
 /* job_progress.c: the job thread's progress hooks (struct net on_phase, mpc on_layer). */
 void job__on_phase(void *arg, enum net_phase ph);
 void job__on_layer(void *arg, size_t done, size_t total);
-/* Under j->mu: chunk k (0-based) was revealed. */
+/* Under j->mu: a chunk was revealed (chunks_done counts it). */
 void job__chunk_step_locked(struct job *j);
 
 /*
