@@ -240,6 +240,7 @@ killed_running=$(field alpha "$lid" state)
 cluster_kill alpha
 printf 'not a record\n' >"$CL_DIR/alpha/jobs/0123456789abcdef0123456789abcdef.job"
 printf 'mpcd job record 1\n\377\377\377\377' >"$CL_DIR/alpha/jobs/00000000000000000000000000000000.job"
+cp "$CL_DIR/alpha/jobs/$fid.job" "$CL_DIR/alpha/jobs/11111111111111111111111111111111.job"
 cluster_start alpha && watch_log "$CL_DIR/alpha.log"
 if [ "$(field alpha "$fid" state)" = finished ] && ctl alpha list | grep -q "^$fid .* done " &&
 	ctl alpha result "$fid" -o "$TMP/after.npy" 2>"$TMP/err" &&
@@ -256,12 +257,15 @@ else
 	not_ok "a running job at a crash" "$(field alpha "$lid" state): $(field alpha "$lid" reason)"
 fi
 if grep -q "job record .*0123456789abcdef0123456789abcdef.job skipped: not a job record" "$CL_DIR/alpha.log" &&
-	grep -q "job record .*00000000000000000000000000000000.job skipped: malformed" "$CL_DIR/alpha.log" && alive alpha; then
-	ok "corrupt records (no magic, bad protobuf) are skipped with a log line; the daemon runs"
+	grep -q "job record .*00000000000000000000000000000000.job skipped: malformed" "$CL_DIR/alpha.log" &&
+	grep -q "job record .*11111111111111111111111111111111.job skipped: the id is not the file's name" "$CL_DIR/alpha.log" &&
+	alive alpha; then
+	ok "corrupt records (no magic, bad protobuf, another job's id) are skipped with a log line; the daemon runs"
 else
 	not_ok "a corrupt record" "$(grep -i record "$CL_DIR/alpha.log" | tail -n 3)"
 fi
-rm -f "$CL_DIR/alpha/jobs/0123456789abcdef0123456789abcdef.job" "$CL_DIR/alpha/jobs/00000000000000000000000000000000.job"
+rm -f "$CL_DIR/alpha/jobs/0123456789abcdef0123456789abcdef.job" "$CL_DIR/alpha/jobs/00000000000000000000000000000000.job" \
+	"$CL_DIR/alpha/jobs/11111111111111111111111111111111.job"
 
 # ---- SIGHUP: reload ----
 
