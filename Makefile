@@ -141,7 +141,7 @@ fuzz-long:
 # The whole soak (200 jobs back to back, 200 4 at a time); CI runs 100.
 soak: deps
 	@$(MAKE) --no-print-directory all
-	@SOAK_RSS=1 bash tests/daemon/test_soak.sh $(BIN)/mpcctl $(BIN)/mpcd
+	@bash tests/daemon/test_soak.sh $(BIN)/mpcctl $(BIN)/mpcd
 
 demo: deps
 	@$(MAKE) --no-print-directory all
