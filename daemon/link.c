@@ -89,10 +89,15 @@ void link__close(struct link *l, const char *why)
 	 */
 	if (why && l->initiator && l->state == LK_HS && p && strcmp(why, "handshake timed out")) {
 		keys_b64_encode(l->srv->pub, ours);
-		snprintf(hint, sizeof(hint), "%s during the handshake: %s's PublicKey here is not "
-			 "its key, or %s's [Peer] %s does not hold ours, %s (`mpcctl peers` on %s "
-			 "says which)", why, p->cfg->name, p->cfg->name, l->srv->cfg->node.name,
-			 ours, p->cfg->name);
+		if (p->key_problem[0] && p->key_refused)
+			snprintf(hint, sizeof(hint), "%s during the handshake: [Peer] %s PublicKey "
+				 "here is not %s's key (its own handshakes show another)", why,
+				 p->cfg->name, p->cfg->name);
+		else
+			snprintf(hint, sizeof(hint), "%s during the handshake: %s's PublicKey here "
+				 "is not its key, or %s's [Peer] %s does not hold ours, %s (`mpcctl "
+				 "peers` on %s says which)", why, p->cfg->name, p->cfg->name,
+				 l->srv->cfg->node.name, ours, p->cfg->name);
 		why = hint;
 	}
 	if (p) {
@@ -310,9 +315,10 @@ static void key_problem(struct link *l, const uint8_t *presented)
 			 "this node's public key %s", l->pa.from, p->cfg->name, s->cfg->node.name,
 			 ours);
 	}
-	if (p)
+	if (p) {
 		p->key_problem_at = time(NULL);
-	else if (presented)
+		p->key_refused = presented != NULL;
+	} else if (presented)
 		s->key_problem_at = time(NULL);
 }
 

@@ -120,6 +120,7 @@ struct peer {
 	 */
 	char key_problem[400];
 	time_t key_problem_at;
+	int key_refused;        /* key_problem: it presented a key not configured here */
 };
 
 /*
