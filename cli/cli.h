@@ -104,4 +104,10 @@ int cli_job_id(const char *verb, const char *arg, char id[static JOB_ID_MAX + 1]
 int cli_job_is(const Mpcctlpb__JobInfo *j, const char *s);
 void cli_job_rate(char *buf, size_t len, const Mpcctlpb__JobInfo *j);
 
+/* cli_status.c: one job as a JSON object (status --json, list, submit, wait). */
+#define CLI_PARTIES_MAX 17
+void cli_json_job(const Mpcctlpb__JobInfo *j, const char *indent);
+/* Whom a proposed job waits for: "approval by beta; the answer of gamma". */
+void cli_job_waiting(char *buf, size_t len, const Mpcctlpb__JobInfo *j);
+
 #endif

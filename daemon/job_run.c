@@ -206,24 +206,6 @@ void job__drop_result(struct job *j)
 		log_warn("job %.8s: cannot remove %s: %s", j->id, path, strerror(errno));
 }
 
-static void set_phase(struct job *j, int phase)
-{
-	pthread_mutex_lock(&j->mu);
-	j->phase = phase;
-	pthread_mutex_unlock(&j->mu);
-}
-
-static void on_layer(void *arg, size_t done, size_t total)
-{
-	struct job *j = arg;
-
-	pthread_mutex_lock(&j->mu);
-	j->phase = NET_PH_ONLINE;
-	j->layer = (uint32_t)done;
-	j->layers = (uint32_t)total;
-	pthread_mutex_unlock(&j->mu);
-}
-
 int job__model(struct job *j, int public_only, struct model **out)
 {
 	const Mpcpb__JobSpec *sp = j->spec;
@@ -289,7 +271,7 @@ static int run_party(struct job *j, struct net *nt, const struct eval_plan *plan
 
 	if ((ret = mpc_init(&m, nt, sp->frac_bits)) != 0)
 		return ret;
-	m.on_layer = on_layer;
+	m.on_layer = job__on_layer;
 	m.on_layer_arg = j;
 	/* Bind the job's parts to the model's inputs, in the model's order. */
 	for (size_t i = 0; i < md->n_inputs; i++) {
@@ -323,9 +305,8 @@ static int run_party(struct job *j, struct net *nt, const struct eval_plan *plan
 		mpc_free(&m);
 		return ret;
 	}
-	set_phase(j, NET_PH_SETUP);
+	net_set_phase(nt, NET_PH_SETUP);
 	if ((ret = mpc_setup(&m)) == 0) {
-		set_phase(j, NET_PH_OFFLINE);
 		pthread_mutex_lock(&j->mu);
 		j->rows_t0 = net_now();
 		pthread_mutex_unlock(&j->mu);
@@ -348,7 +329,8 @@ static void *job_main(void *arg)
 	struct job *j = arg;
 	struct eval_plan plan = { 0 };
 	struct model *md = NULL;
-	struct net nt = { .n_parties = j->n, .me = j->me, .ops = &jnet_ops, .ctx = j };
+	struct net nt = { .n_parties = j->n, .me = j->me, .ops = &jnet_ops, .ctx = j,
+			  .on_phase = job__on_phase, .on_phase_arg = j };
 	struct server_event *ev;
 	int ret;
 
@@ -358,9 +340,9 @@ static void *job_main(void *arg)
 	if (j->me == j->n) {
 		struct prg party[MPC_MAX_PARTIES];
 
-		set_phase(j, NET_PH_SETUP);
+		net_set_phase(&nt, NET_PH_SETUP);
 		ret = dealer_setup(&nt, party);
-		set_phase(j, NET_PH_OFFLINE);
+		net_set_phase(&nt, NET_PH_OFFLINE);
 		if (!ret)
 			ret = eval_plan_deal(&plan, &nt, party);
 		for (int i = 0; i < j->n; i++)
@@ -369,6 +351,7 @@ static void *job_main(void *arg)
 		ret = run_party(j, &nt, &plan);
 	}
 out:
+	nt.on_phase = NULL;
 	net_set_phase(&nt, nt.phase); /* closes the last phase's clock */
 	pthread_mutex_lock(&j->mu);
 	memcpy(j->st, nt.st, sizeof(j->st));
