@@ -5,19 +5,33 @@
 #include <sodium.h>
 #include <string.h>
 
+#include "err.h"
 #include "pool.h"
 
 /* Ring elements are the keystream bytes read as little-endian words. */
 _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "little-endian host required");
 
+/*
+ * libsodium picks its ChaCha20 code (AVX2, SSSE3 or portable) in
+ * sodium_init, idempotent: without it a process that never called it
+ * (mpcctl simulate, the benchmarks) ran the portable code, at half speed.
+ */
+static void pick_impl(void)
+{
+	if (sodium_init() < 0)
+		mpc_bug("libsodium cannot start");
+}
+
 void prg_init(struct prg *g, const uint8_t seed[static PRG_SEEDBYTES])
 {
+	pick_impl();
 	memcpy(g->key, seed, PRG_SEEDBYTES);
 	g->ctr = 0;
 }
 
 void prg_init_random(struct prg *g)
 {
+	pick_impl();
 	randombytes_buf(g->key, sizeof(g->key));
 	g->ctr = 0;
 }
