@@ -100,6 +100,78 @@ static int parse_input(char *spec, struct input_arg *ia)
 	return 0;
 }
 
+/* A data input's declared shape: "[?, 4]" ('?' symbolic), "(no shape)" if undeclared. */
+static const char *input_decl(const struct model_value *v, char *buf, size_t len)
+{
+	size_t used = 0;
+
+	if (v->init.ndim < 0)
+		return "(no shape)";
+	used += (size_t)snprintf(buf, len, "[");
+	for (int d = 0; d < v->init.ndim && used < len; d++)
+		used += (size_t)(v->init.dims[d] < 0 ?
+			 snprintf(buf + used, len - used, "%s?", d ? ", " : "") :
+			 snprintf(buf + used, len - used, "%s%lld", d ? ", " : "",
+				  (long long)v->init.dims[d]));
+	if (used < len)
+		snprintf(buf + used, len - used, "]");
+	return buf;
+}
+
+/* A model value no node computes and no constant holds: a graph input. */
+static int is_graph_input(const struct model *m, size_t v)
+{
+	if (m->values[v].init.data)
+		return 0;
+	for (size_t k = 0; k < m->n_nodes; k++)
+		if (m->nodes[k].out == (int)v)
+			return 0;
+	return 1;
+}
+
+/*
+ * More or fewer --input than data inputs: name the data inputs, and say
+ * which of the given names are weights (for --weights) or no input at all.
+ */
+static void input_count_error(const struct model *m, const struct input_arg *ia, int n_ia,
+			      int have_weights)
+{
+	fprintf(stderr, "mpcctl simulate: the model has %zu data input%s (", m->n_inputs,
+		m->n_inputs == 1 ? "" : "s");
+	for (size_t i = 0; i < m->n_inputs; i++)
+		fprintf(stderr, "%s'%s'", i ? ", " : "", m->values[m->inputs[i]].name);
+	fprintf(stderr, "), %d --input given", n_ia);
+	for (int pass = 0; pass < 2; pass++) {
+		int n = 0;
+
+		for (int k = 0; k < n_ia; k++) {
+			size_t v;
+			int weight;
+
+			if (!ia[k].name)
+				continue;
+			for (v = 0; v < m->n_values; v++)
+				if (!strcmp(m->values[v].name, ia[k].name))
+					break;
+			weight = v < m->n_values && is_graph_input(m, v) &&
+				 !m->values[v].is_data_input;
+			if (pass ? weight : v == m->n_values || !is_graph_input(m, v))
+				fprintf(stderr, "%s'%s'", n++ ? ", " : "; ", ia[k].name);
+		}
+		if (n && !pass)
+			fprintf(stderr, " %s not an input of the model", n > 1 ? "are" : "is");
+		if (n && pass)
+			fprintf(stderr, " %s: give %s in a safetensors file with --weights",
+				n > 1 ? "are weights (layer parameters)" :
+					"is a weight (a layer parameter)",
+				n > 1 ? "them" : "it");
+	}
+	if (!have_weights && (size_t)n_ia < m->n_inputs)
+		fprintf(stderr, "; if some of them are weights, give those in a safetensors file "
+			"with --weights");
+	fprintf(stderr, "\n");
+}
+
 static void human(char *buf, size_t len, uint64_t b)
 {
 	if (b < 10000)
@@ -202,9 +274,13 @@ static void report(const struct sim_model *s, const struct check *chk,
 		struct eval_layer_stats l = s->layers[k];
 
 		human(b, sizeof(b), l.bytes_sent);
-		printf("%-24s %-18s %10.2f %12s %8llu\n", md->nodes[k].name,
-		       model_op_name(md->nodes[k].op), l.secs * 1e3, b,
-		       (unsigned long long)l.rounds);
+		if (md->nodes[k].folded) /* a shape computation: every party, in the clear */
+			printf("%-24s %-18s %10s %12s %8s\n", md->nodes[k].name,
+			       model_op_name(md->nodes[k].op), "public", "-", "-");
+		else
+			printf("%-24s %-18s %10.2f %12s %8llu\n", md->nodes[k].name,
+			       model_op_name(md->nodes[k].op), l.secs * 1e3, b,
+			       (unsigned long long)l.rounds);
 	}
 	printf("\nplaintext check: max |secure - plaintext| = %.3g", chk->max_err);
 	if (chk->rows)
@@ -219,7 +295,37 @@ static void report(const struct sim_model *s, const struct check *chk,
  * The plaintext reference (double precision) in pieces of REF_ROWS rows
  * when the rows are independent (eval_model_rows), whole otherwise.
  */
-static int reference(const struct model *md, const struct ftensor *full, struct ftensor *ref)
+/*
+ * One line when a value the model computed on these inputs left the range
+ * the fixed point is safe in: every value under the input bound 2^(31 - f)
+ * (docs/security.md, "The input bound"), naming the first such node.
+ */
+static void warn_range(const struct model *md, const double *absmax, int frac)
+{
+	double bound = fxp_input_bound(frac);
+	const struct model_node *first = NULL;
+	size_t more = 0;
+
+	for (size_t k = 0; k < md->n_nodes; k++) {
+		if (!(absmax[md->nodes[k].out] >= bound))
+			continue;
+		if (first)
+			more++;
+		else
+			first = &md->nodes[k];
+	}
+	if (!first)
+		return;
+	fprintf(stderr,
+		"mpcctl simulate: warning: node '%s' (%s) reaches |x| = %.3g on these inputs, "
+		"beyond %.0f, the safe fixed-point range at %d fractional bits%s: results may be "
+		"wrong (docs/security.md, \"The input bound\")\n",
+		first->name, model_op_name(first->op), absmax[first->out], bound, frac,
+		more ? " (and later nodes)" : "");
+}
+
+static int reference(const struct model *md, const struct ftensor *full, struct ftensor *ref,
+		     double *absmax)
 {
 	struct ftensor x[MAX_INPUTS], *out = NULL;
 	struct model *cm = NULL;
@@ -228,7 +334,7 @@ static int reference(const struct model *md, const struct ftensor *full, struct 
 
 	if (rows <= REF_ROWS || md->n_inputs > MAX_INPUTS ||
 	    eval_model_rows(md, REF_ROWS, &cm) != 0)
-		return model_ref_eval(md, full, ref);
+		return model_ref_eval_range(md, full, ref, absmax);
 	if (!(out = calloc(md->n_outputs, sizeof(*out)))) {
 		ret = mpc_fail(MPC_E_NOMEM, "plaintext reference");
 		goto out;
@@ -254,7 +360,7 @@ static int reference(const struct model *md, const struct ftensor *full, struct 
 			x[i].n = nr * inner;
 			x[i].data = full[i].data + first * inner;
 		}
-		if ((ret = model_ref_eval(cm, x, out)) != 0)
+		if ((ret = model_ref_eval_range(cm, x, out, absmax)) != 0)
 			goto out;
 		for (size_t i = 0; i < md->n_outputs; i++) {
 			size_t per = ref[i].n / rows;
@@ -319,6 +425,7 @@ int simulate_main(int argc, char **argv)
 	struct eval_input in[MAX_INPUTS];
 	struct eval_part parts[MAX_INPUTS][MAX_PARTS];
 	struct ftensor *ref = NULL, full[MAX_INPUTS];
+	double *absmax = NULL;
 	struct check chk = { 0 };
 	int64_t dims[MAX_INPUTS][FT_MAX_DIMS];
 	int nd[MAX_INPUTS];
@@ -422,8 +529,7 @@ int simulate_main(int argc, char **argv)
 		goto out;
 	}
 	if ((size_t)n_ia != s.md->n_inputs) {
-		fprintf(stderr, "mpcctl simulate: the model has %zu data input(s), %d --input given\n",
-			s.md->n_inputs, n_ia);
+		input_count_error(s.md, ia, n_ia, weights != NULL);
 		goto out;
 	}
 	/* Bind each --input to a model input by name (or the only one). */
@@ -440,6 +546,16 @@ int simulate_main(int argc, char **argv)
 				mv->name, mv->name);
 			goto out;
 		}
+		for (int p = 0; p < a->n; p++)
+			if (a->part[p].ndim == 0) {
+				char decl[160];
+
+				fprintf(stderr, "mpcctl simulate: --input %s: '%s' holds a scalar (rank 0), "
+					"the model declares %s: save the data with the rows on its "
+					"first axis, e.g. shape (1,) or (rows, columns)\n",
+					mv->name, a->path[p], input_decl(mv, decl, sizeof(decl)));
+				goto out;
+			}
 		if (a->axis < 0)
 			a->axis = a->part[0].ndim - 1;
 		if ((ret = ftensor_concat(a->part, a->n, a->axis, &full[i])) != 0) {
@@ -466,11 +582,15 @@ int simulate_main(int argc, char **argv)
 		goto out;
 	}
 	chk.plain_secs = net_now();
-	if ((ret = reference(s.md, full, ref)) != 0) {
-		fail("plaintext reference", ret);
+	if (!(absmax = calloc(s.md->n_values + 1, sizeof(*absmax))) ||
+	    (ret = reference(s.md, full, ref, absmax)) != 0) {
+		fail("plaintext reference", absmax ? ret : MPC_E_NOMEM);
 		goto out;
 	}
 	chk.plain_secs = net_now() - chk.plain_secs;
+	warn_range(s.md, absmax, s.frac);
+	/* The owner's weight scales, as a daemon's model owner publishes them. */
+	model_weight_exps(s.md);
 	if ((ret = eval_fold_batchnorm(s.md)) != 0) {
 		fail(NULL, ret);
 		goto out;
@@ -529,6 +649,7 @@ out:
 		for (size_t i = 0; i < s.md->n_outputs; i++)
 			ftensor_free(&ref[i]);
 	free(ref);
+	free(absmax);
 	sim_model_free(&s);
 	model_free(s.md);
 	return status;

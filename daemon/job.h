@@ -78,6 +78,7 @@ struct job {
 	uint8_t *graph;
 	size_t graph_len;
 	char graph_hash[WIRE_HASH_LEN + 1];
+	char *wexp;                    /* the owner's weight magnitudes (JobModel.weight_exp) */
 	int graph_asked;               /* (loop) JobGetModel sent */
 	int approved;                  /* (loop) policy and operator said yes */
 	int loading;                   /* (loop) a worker reads this node's part (job_contrib.c) */
@@ -153,6 +154,8 @@ void job_msg_free(struct jmsg *m);
 /* Tell the proposer this node refuses (the reason is cut to WIRE_MAX_REASON). */
 void job__answer_refuse(struct server *s, struct peer *to, const char *id, const char *why);
 void job__set_state(struct job *j, enum job_state st, const char *reason);
+/* Loop thread: count a job that reached finished or aborted from `was` (srv->stats). */
+void job__count_end(struct job *j, enum job_state was);
 void job__abort(struct job *j, const char *reason, int broadcast);
 /*
  * A failure here: peers get pub (a public, fixed-format line), the local
@@ -178,15 +181,23 @@ void job__maybe_start(struct job *j);
 void job__on_data(struct server *s, struct peer *from, const Mpcpb__JobData *d);
 
 /*
+ * Every input the spec binds names a graph input of m, or why says which
+ * and lists the model's data inputs (MPC_E_ARG): a wrong name is refused
+ * here, not later as a missing weight or a count of inputs.
+ */
+int job_bind_check(const struct model *m, const Mpcpb__JobSpec *spec, char *why, size_t wlen);
+/*
  * job_graph.c: the public graph, straight from the model owner to each
  * party (docs/wire.md). Check a public graph received for a job: its
  * SHA-256 is hash, it parses, and it fits the job (one output, the
  * spec's inputs, weights of fixed shape; array sizes from the arrays).
  * The ONE place a received graph is parsed: on arrival and again on the
  * job thread. 0 with *out the parsed model (out may be NULL), or an error
- * with a public line in why (the graph and the spec are public).
+ * with a public line in why (the graph and the spec are public). wexp:
+ * the owner's weight magnitudes sent with it (NULL or "": none), checked
+ * and applied to the model.
  */
-int job_graph_check(const uint8_t *graph, size_t len, const char *hash,
+int job_graph_check(const uint8_t *graph, size_t len, const char *hash, const char *wexp,
 		    const Mpcpb__JobSpec *spec, struct model **out, char *why, size_t wlen);
 /* Ask the model owner for the graph (once). */
 void job__graph_request(struct job *j);

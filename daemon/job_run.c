@@ -193,14 +193,18 @@ static const struct net_ops jnet_ops = { .send = jnet_send, .recv = jnet_recv,
 
 void job__abort_local(struct job *j, const char *reason)
 {
+	enum job_state was;
+
 	pthread_mutex_lock(&j->mu);
 	if (!j->reason[0])
 		snprintf(j->reason, sizeof(j->reason), "%.*s", WIRE_MAX_REASON, reason);
+	was = j->state;
 	j->state = JOB_ABORTED;
 	j->aborted = 1;
 	pthread_cond_broadcast(&j->cv);
 	pthread_mutex_unlock(&j->mu);
 	j->updated = time(NULL);
+	job__count_end(j, was);
 }
 
 int job__result_path(struct job *j, char *buf, size_t len)
@@ -251,7 +255,7 @@ int job__model(struct job *j, int public_only, struct model **out)
 		char why[WIRE_MAX_REASON + 1];
 
 		/* The received graph is checked again, by the same function as on arrival. */
-		if ((ret = job_graph_check(j->graph, j->graph_len, j->graph_hash, sp, &m,
+		if ((ret = job_graph_check(j->graph, j->graph_len, j->graph_hash, j->wexp, sp, &m,
 					   why, sizeof(why))) != 0) {
 			mpc_fail(ret, "%s", why);
 			return mpc_public(ret, "%s", why); /* the graph and spec are public */

@@ -217,8 +217,10 @@ int peer_send_data(struct peer *p, int k, const Mpcpb__Frame *const *hdrs,
 	if (!ret && (ret = chan_seal_reserve(&v.l->sess, 2 * (size_t)k, bytes, &v.first)) == 0 &&
 	    (ret = pool_for((size_t)k, 1, seal_piece, &v)) != 0)
 		link__close(v.l, "sealing failed");
-	for (int i = 0; i < k && !ret; i++)
+	for (int i = 0; i < k && !ret; i++) {
 		link__enqueue(v.l, o[i]);
+		p->msgs_sent += hdrs[i]->msg_case == MPCPB__FRAME__MSG_DATA && hdrs[i]->data->last;
+	}
 	pthread_mutex_unlock(&p->mu);
 	if (ret) {
 		for (int i = 0; i < n; i++)

@@ -8,11 +8,14 @@
  *
  * The cron (every second) checks: link handshake and idle timeouts,
  * heartbeats, redials with back-off (link.c); approval expiry (job.c).
+ * The control socket and the metrics endpoint (metrics.c) time out their
+ * connections on timers of their own.
  */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <signal.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -27,7 +30,9 @@
 #include "job.h"
 #include "keys.h"
 #include "log.h"
+#include "metrics.h"
 #include "mpc.h"
+#include "node_check.h"
 #include "pool.h"
 #include "preauth.h"
 #include "server.h"
@@ -62,7 +67,8 @@ static void on_stop_timer(uv_timer_t *t)
 {
 	struct server *s = t->data;
 
-	/* Links and control connections free themselves in their close callbacks. */
+	/* Links, control and scrape connections free themselves in their close callbacks. */
+	metrics_close(s);
 	link_close_all(s, "daemon stopping");
 	ctl_close_all(s);
 	uv_walk(s->loop, on_close_walk, NULL);
@@ -128,9 +134,11 @@ static int make_dirs(struct server *s)
 	const char *dd = s->cfg->node.data_dir;
 	struct stat st;
 	char p[4096];
+	int ret;
 
-	if (mkdir(dd, 0700) < 0 && errno != EEXIST)
-		return mpc_fail(MPC_E_IO, "DataDir %s: %s", dd, strerror(errno));
+	/* Missing parents too (/var/lib/mpcd/NAME on a fresh machine). */
+	if ((ret = node_make_dir("DataDir", dd, 0700)) != 0)
+		return ret;
 	if (lstat(dd, &st) < 0 || !S_ISDIR(st.st_mode))
 		return mpc_fail(MPC_E_IO, "DataDir %s: not a directory", dd);
 	if (st.st_mode & 077) {
@@ -140,6 +148,10 @@ static int make_dirs(struct server *s)
 		log_warn("DataDir %s had mode %03o: tightened to 700", dd,
 			 (unsigned)(st.st_mode & 0777));
 	}
+	/* AuditLog elsewhere than in DataDir: its directory too. */
+	node_dir_of(s->cfg->node.audit_log, p, sizeof(p));
+	if ((ret = node_make_dir("AuditLog's directory", p, 0700)) != 0)
+		return ret;
 	snprintf(p, sizeof(p), "%s/results", s->cfg->node.data_dir);
 	if (mkdir(p, 0700) < 0 && errno != EEXIST)
 		return mpc_fail(MPC_E_IO, "%s: %s", p, strerror(errno));
@@ -169,7 +181,8 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: mpcd -c CONFIG [--check]\n"
 		   "  -c, --config FILE  the node's configuration (docs/config.md)\n"
-		   "      --check        parse the configuration and key, print it, exit\n");
+		   "      --check        check the configuration, the key and the directories\n"
+		   "                     (DataDir, the control socket's), print it, exit\n");
 }
 
 int main(int argc, char **argv)
@@ -216,6 +229,21 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	mpc_tune_malloc();
+	/*
+	 * One malloc arena for the whole daemon, set before any thread starts.
+	 * glibc gives each thread that meets a locked arena one of its own (up
+	 * to 8 per core), and a thread arena's top goes back to the system
+	 * only from free() beyond M_TRIM_THRESHOLD (1 GiB, above), never from
+	 * malloc_trim(), which trims the main arena's top alone: every arena
+	 * kept the most any job ever had in it, and job threads coming and
+	 * going kept making new ones, so the RSS of a daemon running jobs 4
+	 * at a time grew 10-50 % over 100 jobs (tests/daemon/test_soak.sh).
+	 * In one arena, the malloc_trim() after the last job (job_end.c)
+	 * returns it all. Job threads malloc little (large buffers are ring.c
+	 * mappings, frames one per MaxFrame bytes), so the shared lock costs
+	 * nothing measurable (docs/hardening.md, "Soak").
+	 */
+	mallopt(M_ARENA_MAX, 1);
 	if ((ret = cfg_load(path, &s.cfg)) != 0) {
 		fprintf(stderr, "mpcd: %s\n", mpc_errmsg(ret));
 		return 1;
@@ -236,9 +264,24 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	memcpy(s.priv, priv, CHAN_KEYBYTES);
+	ret = node_check_keys(s.cfg, priv, s.pub);
 	sodium_memzero(priv, sizeof(priv));
 	sodium_mprotect_readonly(s.priv);
+	if (ret != 0) {
+		fprintf(stderr, "mpcd: %s\n", mpc_errmsg(ret));
+		goto out;
+	}
 	if (check) {
+		/* What start-up would make: --check passing means it can. */
+		char dir[4096];
+
+		node_dir_of(s.cfg->node.audit_log, dir, sizeof(dir));
+		if ((ret = node_check_dir("DataDir", s.cfg->node.data_dir)) != 0 ||
+		    (ret = node_check_dir("AuditLog's directory", dir)) != 0 ||
+		    (ret = ctl_check_dir(&s)) != 0) {
+			fprintf(stderr, "mpcd: %s\n", mpc_errmsg(ret));
+			goto out;
+		}
 		cfg_dump(s.cfg, stdout);
 		status = 0;
 		goto out;
@@ -272,7 +315,8 @@ int main(int argc, char **argv)
 	s.on_link = &job_link_handlers;
 	uv_async_init(s.loop, &s.wake, on_wake);
 	s.wake.data = &s;
-	if ((ret = link_listen(&s)) != 0 || (ret = ctl_listen(&s)) != 0) {
+	if ((ret = link_listen(&s)) != 0 || (ret = ctl_listen(&s)) != 0 ||
+	    (ret = metrics_listen(&s)) != 0) {
 		fprintf(stderr, "mpcd: %s\n", mpc_errmsg(ret));
 		uv_walk(s.loop, on_close_walk, NULL);
 		uv_run(s.loop, UV_RUN_DEFAULT);

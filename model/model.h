@@ -24,6 +24,8 @@
  */
 
 #define MODEL_MAX_IN 8
+/* Most outputs of a Split. */
+#define MODEL_MAX_SPLIT 64
 
 enum model_op {
 	MOP_GEMM,      /* in: A, B[, C]; alpha, beta, trans_a, trans_b */
@@ -32,21 +34,54 @@ enum model_op {
 	MOP_SUB,       /* in: A, B, numpy broadcasting */
 	MOP_MUL,       /* in: A, B; broadcasting; at least one side constant */
 	MOP_RELU,
-	MOP_CONV,      /* in: X[N,C,H,W], W[M,C/group,kh,kw][, B[M]] */
-	MOP_MAXPOOL,   /* 2-D, NCHW */
-	MOP_AVGPOOL,   /* 2-D, NCHW */
-	MOP_GAVGPOOL,  /* GlobalAveragePool: [N,C,H,W] -> [N,C,1,1] */
+	MOP_CONV,      /* in: X[N,C,H,W], W[M,C/group,kh,kw][, B[M]]; or 1-D: X[N,C,L], W[M,C/g,k] */
+	MOP_MAXPOOL,   /* 1-D [N,C,L] or 2-D [N,C,H,W] */
+	MOP_AVGPOOL,   /* 1-D [N,C,L] or 2-D [N,C,H,W] */
+	MOP_GAVGPOOL,  /* GlobalAveragePool: [N,C,H,W] -> [N,C,1,1], [N,C,L] -> [N,C,1] */
 	MOP_BATCHNORM, /* in: X, scale, B, mean, var (all constants but X); epsilon */
 	MOP_FLATTEN,   /* axis */
-	MOP_RESHAPE,   /* shape resolved into node->shape at import (0 and -1 handled by model_infer) */
+	MOP_RESHAPE,   /* in: X, shape (public; resolved into node->shape by model_infer, 0 and -1 too) */
 	MOP_CONCAT,    /* axis (normalised to >= 0 by model_infer) */
 	MOP_IDENTITY,  /* Identity and Dropout (inference: identity) */
 	MOP_SIGMOID,
-	MOP_SOFTMAX,   /* axis (opset 13 semantics: along one axis), normalised >= 0 */
+	MOP_SOFTMAX,   /* axis, normalised >= 0; rows: model_softmax_rows */
+	MOP_LOGSOFTMAX, /* axis, as Softmax */
+	/* Data movement (model_layout.c): the same elements, moved; local on shares. */
+	MOP_TRANSPOSE, /* perm */
+	MOP_SLICE,     /* Slice, and each output of a Split (split_n > 0): sl_* after model_infer */
+	MOP_SQUEEZE,   /* axes (attribute, or input 1 from opset 13) */
+	MOP_UNSQUEEZE, /* axes (attribute, or input 1 from opset 13) */
+	MOP_EXPAND,    /* in: X, shape (public) */
+	MOP_GATHER,    /* in: data, indices (public); axis */
+	/* Public structure only: folded by model_infer (node->folded), never secret. */
+	MOP_SHAPE,     /* shape_start, shape_end (opset 15) */
+	MOP_CAST,      /* to; on a secret tensor only to a float type (identity) */
+	MOP_DIV,       /* integer division of public integers */
+	MOP_CONSTOFSHAPE, /* fill (an integer value) */
+	MOP_RANGE,
+	MOP_EQUAL,
+	MOP_WHERE,
 	MOP_COUNT_
 };
 
 const char *model_op_name(enum model_op op);
+
+struct model;
+struct model_node;
+/*
+ * Softmax and LogSoftmax of an inferred node as [outer, k, inner], the
+ * middle axis normalised: opset >= 13 one axis; before, every axis from
+ * axis on flattened into k (inner 1).
+ */
+void model_softmax_rows(const struct model *m, const struct model_node *n, size_t *outer,
+			size_t *k, size_t *inner);
+
+enum model_auto_pad {
+	MODEL_PAD_NOTSET,
+	MODEL_PAD_VALID,
+	MODEL_PAD_SAME_UPPER,
+	MODEL_PAD_SAME_LOWER,
+};
 
 struct model_value {
 	char *name;
@@ -54,7 +89,18 @@ struct model_value {
 	int64_t dims[FT_MAX_DIMS]; /* after model_infer(): all >= 0 */
 	struct ftensor init;       /* constant data (initializer / bound weight); init.data NULL if none */
 	int is_data_input;         /* a graph input the user supplies (not a weight) */
+	/*
+	 * Public integers (docs/security.md): an integer constant's exact
+	 * values (INT64, INT32, BOOL initializers; owned, init.n of them),
+	 * is_public when the value is such a constant or computed only from
+	 * them and from shapes (set at import), and after model_infer() the
+	 * values of every public one in known (ints, or folded).
+	 */
+	int64_t *ints;
+	int is_public;
+	const int64_t *known;
 	int is_output;             /* a graph output */
+	int decl_type;             /* a graph input's or output's declared ONNX element type, 0 if none */
 	int shape_only;            /* a weight known by its declared shape, no data (another party's) */
 };
 
@@ -68,16 +114,49 @@ struct model_node {
 	/* Gemm */
 	float alpha, beta;
 	int trans_a, trans_b;
-	/* Conv / pools: 2-D only; pads = {top, left, bottom, right} */
+	/*
+	 * Conv / pools, always in 2-D layout: pads = {top, left, bottom,
+	 * right}. A 1-D op is the 2-D one on a height of 1 (index 0 is 1 for
+	 * kernel, strides, dilations and 0 for pads). sdims: the attributes'
+	 * spatial rank (1 or 2), 0 when none was given. auto_pad SAME_* pads
+	 * are computed into pads by model_infer.
+	 */
 	int kernel[2], strides[2], pads[4], dilations[2], group;
+	int sdims, ceil_mode, auto_pad; /* auto_pad: enum model_auto_pad */
 	int count_include_pad; /* AveragePool */
 	/* Flatten, Concat, Softmax */
 	int axis;
 	/* BatchNormalization */
 	float epsilon;
-	/* Reshape: target shape from the constant second input */
+	/*
+	 * Gemm, MatMul, Conv with a weight as second operand: the model
+	 * owner's published magnitudes (docs/security.md), as the evaluator
+	 * uses the weights (alpha, beta applied; BatchNormalization folded):
+	 * wexp[0] = ceil(log2 of the largest L1 norm of the weights one output
+	 * sums), wexp[1] = ceil(log2 max |bias|); MODEL_WEXP_NONE for none or
+	 * all zeros. MODEL_WEXP_UNSET: not published (the weights take the
+	 * activations' scale).
+	 */
+	int wexp[2];
+	/* Reshape and Expand: target shape from the public second input (model_infer) */
 	int shape_n;
 	int64_t shape[FT_MAX_DIMS];
+	/* Computed in public by model_infer (Shape, and every op on public integers only): skipped by the evaluators. */
+	int folded;
+	/* Transpose */
+	int perm_n, perm[FT_MAX_DIMS];
+	/* Squeeze/Unsqueeze (opset < 13) and Slice (opset < 10) attributes; axes_n -1 if absent */
+	int axes_n, starts_n, ends_n;
+	int64_t axes[FT_MAX_DIMS], starts[FT_MAX_DIMS], ends[FT_MAX_DIMS];
+	/* Split lowered to Slices: output split_k of split_n; sizes from split (attribute) or input 1 */
+	int split_n, split_k, split_attr_n;
+	int64_t split_attr[FT_MAX_DIMS];
+	/* Slice/Split after model_infer: per input axis, first element and step */
+	int64_t sl_start[FT_MAX_DIMS], sl_step[FT_MAX_DIMS];
+	/* Shape (opset 15), Cast, ConstantOfShape */
+	int64_t shape_start, shape_end; /* shape_end INT64_MAX: to the end */
+	int cast_to;
+	int64_t fill;
 };
 
 struct model {
@@ -91,6 +170,7 @@ struct model {
 	int *outputs;
 	int64_t opset;
 	char *path;               /* where it was loaded from, for messages */
+	int64_t **fold;           /* per value: folded values made by model_infer (owned) */
 };
 
 /*
@@ -102,8 +182,11 @@ struct model {
  * value fails with MPC_E_UNSUPPORTED and a message naming the node, the op
  * and what is missing, e.g.
  *   "model.onnx: node 'einsum0': unsupported operator 'Einsum'".
- * Constant nodes become initializers; the shape input of Reshape must be a
- * constant. Graph inputs that are initializers are weights.
+ * Constant nodes become initializers. Integer constants and what is
+ * computed from them and from Shape are public (value.is_public, folded
+ * nodes, model_fold.c): a shape, axes, slice bounds or Gather indices must
+ * be public, or the node is refused. A Split becomes one Slice per output.
+ * Graph inputs that are initializers are weights.
  */
 int model_load_onnx(const char *path, struct model **out);
 int model_parse_onnx(const uint8_t *buf, size_t len, const char *name, struct model **out);
@@ -121,7 +204,10 @@ int model_bind_safetensors(struct model *m, const char *path);
  * every value's dims. Checks that each declared input shape is compatible
  * (a symbolic or -1 dim accepts anything, others must match) and every
  * op's operand shapes; also fails if a non-data graph input still has no
- * weight ("weight '0.weight' is not bound: pass --weights").
+ * weight ("weight '0.weight' is not bound: pass --weights"). Folds every
+ * public node for these shapes (value.known; Reshape and Expand targets
+ * into node.shape, Slice bounds into node.sl_*): call it again for other
+ * rows, a chunk's Shape is the chunk's.
  * Errors: MPC_E_SHAPE "node 'Gemm_0' (Gemm): A [64, 13] and B [8, 12] ..."
  */
 int model_infer(struct model *m, const int64_t (*in_dims)[FT_MAX_DIMS], const int *in_ndim);
@@ -132,6 +218,13 @@ int model_infer(struct model *m, const int64_t (*in_dims)[FT_MAX_DIMS], const in
  * ftensor_free). Requires model_infer() first.
  */
 int model_ref_eval(const struct model *m, const struct ftensor *inputs, struct ftensor *outputs);
+/*
+ * The same, and absmax[v] (m->n_values entries, set by the caller) raised
+ * to the largest |x| each node's output v took: what `simulate` checks
+ * against the safe fixed-point range.
+ */
+int model_ref_eval_range(const struct model *m, const struct ftensor *inputs,
+			 struct ftensor *outputs, double *absmax);
 
 /*
  * The public graph: what the model owner sends the other parties of a job
@@ -139,8 +232,9 @@ int model_ref_eval(const struct model *m, const struct ftensor *inputs, struct f
  * lists it): the nodes, their scalar and list attributes, the data inputs
  * and outputs with their declared shapes, every weight (any value no node
  * computes: initializers of every type, Constant nodes, bound safetensors)
- * as a graph input with its shape and no data, and as the only data
- * Reshape's target shapes. No doc strings, metadata, producer or unknown
+ * as a graph input with its shape and no data, and as the only data the
+ * public integer constants (Reshape targets, axes, indices, the inputs of
+ * shape computations) as INT64. No doc strings, metadata, producer or unknown
  * fields. The same graph and weight shapes give the same bytes however
  * the weights are stored. m is the model imported from onnx (weights
  * bound: they tell weights from data), or NULL to import it here. Refused
@@ -177,6 +271,54 @@ void model_public_hash(const uint8_t *pub, size_t len, char hex[MODEL_HASH_HEX])
  */
 int model_declare_weights(struct model *m, const char *const *data_inputs, size_t n);
 
+/* Weight magnitudes (struct model_node.wexp). */
+#define MODEL_WEXP_NONE (-1024)
+#define MODEL_WEXP_UNSET 1024
+
+/*
+ * On the weights' owner, before BatchNormalization is folded (the result
+ * is what the folded weights need, computed the way eval_fold_batchnorm
+ * folds them): every eligible node's wexp from its weights' values; nodes
+ * whose weights have no data here get MODEL_WEXP_UNSET.
+ */
+void model_weight_exps(struct model *m);
+/* The same into exps[k][0..1] for node k, m unchanged. */
+void model_weight_exps_of(const struct model *m, int (*exps)[2]);
+/*
+ * The nodes' wexp as text, "node:wexp0:wexp1" joined by ';' (malloc'd,
+ * "" when none; NULL when out of memory): what the model owner sends
+ * beside the public graph (JobModel.weight_exp), and its strict reader on
+ * the others (MPC_E_FORMAT naming what is wrong; every node not named is
+ * unset).
+ */
+char *model_weight_exps_format(const struct model *m);
+int model_weight_exps_parse(struct model *m, const char *text);
+
+/*
+ * BatchNormalization folding, decided on the graph and the weights' shapes
+ * only (every party decides alike): the Conv or Gemm node the BatchNorm
+ * node bn folds into, or NULL; its coefficients a = scale / sqrt(var +
+ * eps), b = B - mean a per channel (the owner only: ch floats each); the
+ * channel of element i of the linear node's weight.
+ */
+struct model_node *model_fold_target(const struct model *m, const struct model_node *bn);
+void model_fold_coeffs(const struct model *m, const struct model_node *bn, float *a, float *b);
+size_t model_fold_chan(const struct model *m, const struct model_node *lin, size_t i);
+
 void model_free(struct model *m);
+/* Frees what model_infer() folded (m->fold); known pointers into it are cleared. */
+void model_fold_free(struct model *m);
+
+/*
+ * Data movement (Transpose, Slice, Expand, Gather) after model_infer():
+ * for each output element (C order) the index of the input element it
+ * copies, map has the output's element count. The plaintext reference,
+ * the folding of public integers and the secure evaluator all use it.
+ */
+int model_layout_map(const struct model *m, const struct model_node *n, size_t *map);
+/* 1 when input slot i of op n takes public structure (a shape, axes, indices), not data. */
+int model_public_slot(const struct model_node *n, int i);
+/* The name of an ONNX element type ("INT64"), "type N" if unknown. */
+const char *model_type_name(int type);
 
 #endif

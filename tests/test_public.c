@@ -64,7 +64,7 @@ static int split_party(struct mpc *m, void *arg)
 	}
 	ret = mpc_reveal_to(m, 0, out.share, out.n, plain);
 	if (!ret && m->me == 0)
-		fxp_decode(s->out.data, plain, out.n, out.scale * m->frac);
+		fxp_decode(s->out.data, plain, out.n, out.bits);
 	mpc_free_words(plain, out.n);
 	eval_out_free(&out);
 	return ret;
@@ -98,12 +98,20 @@ static void check_split(const uint8_t *full, size_t len, int xnd, const int64_t 
 	memcpy(s.xd, xd, (size_t)xnd * sizeof(*xd));
 	ASSERT_OK(model_parse_onnx(full, len, "full.onnx", &s.own));
 	ASSERT_OK(model_public_graph(full, len, s.own, &pub, &plen));
+	model_weight_exps(s.own); /* as a daemon's model owner, who sends them beside the graph */
 	for (int i = 0; i < nsecret; i++) {
 		ASSERT(memmem(full, len, secret[i], slen[i])); /* the check can see it */
 		no_bytes(pub, plen, secret[i], slen[i], "a weight");
 	}
 	ASSERT_OK(model_parse_onnx(pub, plen, "public", &s.pub));
 	ASSERT_OK(model_declare_weights(s.pub, data, 1));
+	{
+		char *t = model_weight_exps_format(s.own);
+
+		ASSERT(t);
+		ASSERT_OK(model_weight_exps_parse(s.pub, t));
+		free(t);
+	}
 	ASSERT_OK(model_check_job(s.pub));
 	ASSERT_OK(model_check_job(s.own));
 	ASSERT_OK(model_infer(s.own, (const int64_t(*)[FT_MAX_DIMS])xd, &xnd));
@@ -215,6 +223,15 @@ TEST(public_int64_initializer)
 	ASSERT_OK(model_public_graph(full, len, own, &pub, &plen));
 	ASSERT_OK(model_parse_onnx(pub, plen, "public", &pm));
 	ASSERT_EQ(pm->n_inputs, 1);
+	{
+		const char *data[1] = { "x" };
+		int64_t d[1][FT_MAX_DIMS] = { { 2, 2, 2 } };
+		int rank = 3;
+
+		/* Shapes are resolved at inference (a computed one needs the rows). */
+		ASSERT_OK(model_declare_weights(pm, data, 1));
+		ASSERT_OK(model_infer(pm, (const int64_t(*)[FT_MAX_DIMS])d, &rank));
+	}
 	ASSERT_EQ(pm->nodes[0].shape_n, 2);
 	ASSERT_EQ(pm->nodes[0].shape[1], 4);
 	model_free(pm);
