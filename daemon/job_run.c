@@ -18,6 +18,7 @@
 #include "chan.h"
 #include "eval.h"
 #include "job.h"
+#include "pool.h"
 #include "log.h"
 
 /* Bytes per data chunk: a raw frame of at most MaxFrame (and the channel's limit). */
@@ -33,34 +34,52 @@ static int abort_error(struct job *j)
 	return mpc_fail(MPC_E_ABORTED, "%s", j->reason[0] ? j->reason : "aborted");
 }
 
+/*
+ * A message in data chunks, as many at a time as the pool has threads:
+ * they are sealed side by side (peer_send_data), and the loop writes one
+ * batch while the next is sealed.
+ */
 static int jnet_send(void *ctx, int to, const void *buf, size_t len)
 {
 	struct job *j = ctx;
 	const uint8_t *p = buf;
 	size_t off = 0, chunk = chunk_size(j);
-	int ret;
+	int ret, batch = pool_threads();
 
 	if (to < 0 || to >= j->n_ep || to == j->me)
 		mpc_bug("job: bad destination");
+	batch = batch < 1 ? 1 : batch > PEER_SEND_MAX ? PEER_SEND_MAX : batch;
 	do {
-		Mpcpb__Frame f = MPCPB__FRAME__INIT;
-		Mpcpb__JobData d = MPCPB__JOB_DATA__INIT;
-		size_t k = len - off < chunk ? len - off : chunk;
+		Mpcpb__Frame f[PEER_SEND_MAX];
+		Mpcpb__JobData d[PEER_SEND_MAX];
+		const Mpcpb__Frame *hdrs[PEER_SEND_MAX];
+		const uint8_t *data[PEER_SEND_MAX];
+		size_t lens[PEER_SEND_MAX];
+		int k = 0;
 
 		pthread_mutex_lock(&j->mu);
 		ret = j->aborted;
 		pthread_mutex_unlock(&j->mu);
 		if (ret)
 			return abort_error(j);
-		d.id = j->id;
-		d.last = off + k == len;
-		d.total = off ? 0 : len;
-		d.raw = (uint32_t)k;
-		f.msg_case = MPCPB__FRAME__MSG_DATA;
-		f.data = &d;
-		if ((ret = peer_send_data(j->ep_peer[to], &f, p + off, k)) != 0)
+		for (; k < batch && (off < len || !k); k++) {
+			size_t n = len - off < chunk ? len - off : chunk;
+
+			mpcpb__frame__init(&f[k]);
+			mpcpb__job_data__init(&d[k]);
+			d[k].id = j->id;
+			d[k].last = off + n == len;
+			d[k].total = off ? 0 : len;
+			d[k].raw = (uint32_t)n;
+			f[k].msg_case = MPCPB__FRAME__MSG_DATA;
+			f[k].data = &d[k];
+			hdrs[k] = &f[k];
+			data[k] = p + off;
+			lens[k] = n;
+			off += n;
+		}
+		if ((ret = peer_send_data(j->ep_peer[to], k, hdrs, data, lens)) != 0)
 			return ret;
-		off += k;
 	} while (off < len);
 	pthread_mutex_lock(&j->mu);
 	j->bytes_sent += len;

@@ -12,7 +12,9 @@
  * The control socket and the metrics endpoint (metrics.c) time out their
  * connections on timers of their own.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <malloc.h>
 #include <signal.h>
@@ -103,6 +105,40 @@ static void on_signal(uv_signal_t *sig, int signum)
 }
 
 /*
+ * A result is written to results/ID.npy.part as its chunks finish and
+ * renamed at the end; a daemon killed mid-job (or a machine that lost
+ * power) leaves the .part behind, a recipient's plaintext that no job
+ * will finish: removed at start-up, before any job can write one.
+ */
+static int clean_partial(const char *dir)
+{
+	static const char suffix[] = ".npy.part";
+	size_t sl = sizeof(suffix) - 1;
+	struct dirent *e;
+	struct stat st;
+	DIR *d;
+
+	if (!(d = opendir(dir)))
+		return mpc_fail(MPC_E_IO, "%s: %s", dir, strerror(errno));
+	while ((e = readdir(d)) != NULL) {
+		size_t len = strlen(e->d_name);
+
+		if (len <= sl || strcmp(e->d_name + len - sl, suffix) ||
+		    fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !S_ISREG(st.st_mode))
+			continue;
+		if (unlinkat(dirfd(d), e->d_name, 0) < 0)
+			log_warn("%s/%s: cannot remove the partial result: %s", dir, e->d_name,
+				 strerror(errno));
+		else
+			log_info("removed %s/%s: the partial result of a job this node did not "
+				 "finish", dir, e->d_name);
+	}
+	closedir(d);
+	return 0;
+}
+
+/*
  * DataDir holds results, graphs and handshake timestamps: only the daemon
  * may read it. One made by hand (mode 0755, say) is tightened, and said so.
  */
@@ -132,7 +168,7 @@ static int make_dirs(struct server *s)
 	snprintf(p, sizeof(p), "%s/results", s->cfg->node.data_dir);
 	if (mkdir(p, 0700) < 0 && errno != EEXIST)
 		return mpc_fail(MPC_E_IO, "%s: %s", p, strerror(errno));
-	return 0;
+	return clean_partial(p);
 }
 
 /*

@@ -205,8 +205,14 @@ void link_drain_all(struct server *s);
  * peer has no link up.
  */
 int peer_send(struct peer *p, const Mpcpb__Frame *f);
-/* A JobData header and, right behind it, its `len` bytes as a raw frame. */
-int peer_send_data(struct peer *p, const Mpcpb__Frame *hdr, const void *data, size_t len);
+/*
+ * k pieces of a message (1..PEER_SEND_MAX), each a JobData header and,
+ * right behind it, its lens[i] bytes as a raw frame; sealed side by side
+ * on the thread pool (crypto/pool.h), queued in order.
+ */
+#define PEER_SEND_MAX 16
+int peer_send_data(struct peer *p, int k, const Mpcpb__Frame *const *hdrs,
+		   const uint8_t *const *data, const size_t *lens);
 void link_close_all(struct server *s, const char *why);
 /* Close p's link and dial (its [Peer] changed or went, reload.c); redial at once when it has an Endpoint. */
 void link_drop(struct peer *p, const char *why);
