@@ -275,6 +275,24 @@ static int total_of(const struct model *md, int frac, int n_parties, int ph, int
 	return ret;
 }
 
+/*
+ * The ops alone (check_rows without a chunk) do not tell: a weight with
+ * the rows' count on its first axis broadcasts against one row, and a
+ * Reshape to fixed dims fits no other count of rows. The model for one
+ * row must infer and keep every shape but the rows.
+ */
+static int rows_split(const struct model *md, size_t rows)
+{
+	struct model *cm = NULL;
+	int split;
+
+	if (check_rows(md, NULL, rows, 0) != 0)
+		return 0;
+	split = rows < 2 || eval_model_rows(md, 1, &cm) == 0;
+	cm_free(cm);
+	return split;
+}
+
 int eval_plan_pick(const struct model *md, int frac, int n_parties, int parties_here,
 		   int dealer_here, size_t budget, size_t held, size_t *chunk_rows)
 {
@@ -289,7 +307,7 @@ int eval_plan_pick(const struct model *md, int frac, int n_parties, int parties_
 	budget = held < budget ? budget - held : 0;
 	if ((ret = batch_rows(md, &rows)) != 0)
 		return ret;
-	if (check_rows(md, NULL, rows, 0) != 0) {
+	if (!rows_split(md, rows)) {
 		/* Rows that cannot be split: all of them in one chunk, if it fits. */
 		if ((ret = total_of(md, frac, n_parties, parties_here, dealer_here, rows, &t)) != 0)
 			return ret;
