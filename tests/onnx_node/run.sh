@@ -81,7 +81,9 @@ one() {
 		--input "$(cat "$c/input.name")=$c/input.npy" \
 		--parties 2 -o "$TMP/o.npy" >"$TMP/out" 2>"$TMP/err"
 	rc=$?
-	if [ $rc -eq 0 ]; then
+	if [ -s "$TMP/pending" ]; then
+		RES=wrong WHY="sanitizer report or crash: $(head -c 300 "$TMP/pending")"
+	elif [ $rc -eq 0 ]; then
 		if [ -f "$c/expected.npy" ] && WHY=$("$TMP/npycmp" "$TMP/o.npy" "$c/expected.npy" 2>&1); then
 			RES=passed
 		else
@@ -92,7 +94,7 @@ one() {
 	else
 		RES=wrong WHY="exit status $rc: $(head -c 300 "$TMP/err")"
 	fi
-	rm -f "$TMP/pending"  # the verdict is ours: a crash is counted as wrong
+	rm -f "$TMP/pending"  # counted here, as wrong
 }
 
 declare -A RESULT
