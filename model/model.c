@@ -36,6 +36,7 @@ const char *model_op_name(enum model_op op)
 		[MOP_IDENTITY] = "Identity",
 		[MOP_SIGMOID] = "Sigmoid",
 		[MOP_SOFTMAX] = "Softmax",
+		[MOP_LOGSOFTMAX] = "LogSoftmax",
 	};
 
 	return (unsigned)op < MOP_COUNT_ ? names[op] : "?";
