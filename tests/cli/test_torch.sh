@@ -38,11 +38,11 @@ while read -r m name tol; do
 	for n in 2 3; do
 		check="simulate $m, $n parties"
 		rm -f "$TMP/o.npy"
-		if ! run_checked "$CTL" simulate --model $T/$m/model.onnx \
+		if ! run_checked "$CTL" simulate --model "$T/$m/model.onnx" \
 			--input "$name=$T/$m/input.npy" --parties $n -o "$TMP/o.npy" \
 			</dev/null >"$TMP/log" 2>&1; then
 			not_ok "$check" "$(tail -n 2 "$TMP/log")"
-		elif ! out=$("$TMP/npycmp" "$TMP/o.npy" $T/$m/expected.npy "${cmp[@]}" 2>&1); then
+		elif ! out=$("$TMP/npycmp" "$TMP/o.npy" "$T/$m/expected.npy" "${cmp[@]}" 2>&1); then
 			not_ok "$check" "against PyTorch's output: $out"
 		else
 			ok "$check"
