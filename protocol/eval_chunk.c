@@ -276,21 +276,19 @@ static int total_of(const struct model *md, int frac, int n_parties, int ph, int
 }
 
 /*
- * The ops alone (check_rows without a chunk) do not tell: a weight with
- * the rows' count on its first axis broadcasts against one row, and a
- * Reshape to fixed dims fits no other count of rows. The model for one
- * row must infer and keep every shape but the rows.
+ * A chunk of one row keeps the rows on axis 0 of every data value: shapes
+ * checked, not only ops (an Unsqueeze, Expand or Reshape may move them).
  */
 static int rows_split(const struct model *md, size_t rows)
 {
 	struct model *cm = NULL;
-	int split;
+	int ok;
 
-	if (check_rows(md, NULL, rows, 0) != 0)
-		return 0;
-	split = rows < 2 || eval_model_rows(md, 1, &cm) == 0;
+	if (rows <= 1)
+		return 1;
+	ok = cm_make(md, 1, &cm) == 0 && check_rows(md, cm, rows, 1) == 0;
 	cm_free(cm);
-	return split;
+	return ok;
 }
 
 int eval_plan_pick(const struct model *md, int frac, int n_parties, int parties_here,
@@ -307,7 +305,7 @@ int eval_plan_pick(const struct model *md, int frac, int n_parties, int parties_
 	budget = held < budget ? budget - held : 0;
 	if ((ret = batch_rows(md, &rows)) != 0)
 		return ret;
-	if (!rows_split(md, rows)) {
+	if (check_rows(md, NULL, rows, 0) != 0 || !rows_split(md, rows)) {
 		/* Rows that cannot be split: all of them in one chunk, if it fits. */
 		if ((ret = total_of(md, frac, n_parties, parties_here, dealer_here, rows, &t)) != 0)
 			return ret;
