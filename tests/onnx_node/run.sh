@@ -82,7 +82,7 @@ one() {
 		--parties 2 -o "$TMP/o.npy" >"$TMP/out" 2>"$TMP/err"
 	rc=$?
 	if [ -s "$TMP/pending" ]; then
-		RES=wrong WHY="sanitizer report or crash: $(head -c 300 "$TMP/pending")"
+		RES=wrong WHY="crash or sanitizer report, exit status $rc: $(head -c 300 "$TMP/err")"
 	elif [ $rc -eq 0 ]; then
 		if [ -f "$c/expected.npy" ] && WHY=$("$TMP/npycmp" "$TMP/o.npy" "$c/expected.npy" 2>&1); then
 			RES=passed
