@@ -154,6 +154,8 @@ void job_msg_free(struct jmsg *m);
 /* Tell the proposer this node refuses (the reason is cut to WIRE_MAX_REASON). */
 void job__answer_refuse(struct server *s, struct peer *to, const char *id, const char *why);
 void job__set_state(struct job *j, enum job_state st, const char *reason);
+/* Loop thread: count a job that reached finished or aborted from `was` (srv->stats). */
+void job__count_end(struct job *j, enum job_state was);
 void job__abort(struct job *j, const char *reason, int broadcast);
 /*
  * A failure here: peers get pub (a public, fixed-format line), the local
@@ -178,6 +180,12 @@ void job__maybe_start(struct job *j);
 /* job_data.c: a JobData header without a raw frame (an empty message) */
 void job__on_data(struct server *s, struct peer *from, const Mpcpb__JobData *d);
 
+/*
+ * Every input the spec binds names a graph input of m, or why says which
+ * and lists the model's data inputs (MPC_E_ARG): a wrong name is refused
+ * here, not later as a missing weight or a count of inputs.
+ */
+int job_bind_check(const struct model *m, const Mpcpb__JobSpec *spec, char *why, size_t wlen);
 /*
  * job_graph.c: the public graph, straight from the model owner to each
  * party (docs/wire.md). Check a public graph received for a job: its

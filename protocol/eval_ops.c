@@ -545,6 +545,8 @@ static int op_softmax(struct ectx *c, const struct model_node *nd)
 int ev__node(struct ectx *c, const struct model_node *nd)
 {
 	c->nd = nd;
+	if (nd->folded)
+		return 0; /* public, computed by every party at shape inference */
 	switch (nd->op) {
 	case MOP_GEMM:
 		return op_gemm(c, nd);
@@ -568,7 +570,21 @@ int ev__node(struct ectx *c, const struct model_node *nd)
 	case MOP_FLATTEN:
 	case MOP_RESHAPE:
 	case MOP_IDENTITY:
+	case MOP_SQUEEZE:
+	case MOP_UNSQUEEZE:
+	case MOP_CAST: /* to a float type: the same values */
 		return op_copy(c, nd);
+	case MOP_TRANSPOSE:
+	case MOP_SLICE:
+	case MOP_EXPAND:
+	case MOP_GATHER:
+		return ev__layout(c, nd);
+	case MOP_SHAPE:
+	case MOP_CONSTOFSHAPE:
+	case MOP_RANGE:
+	case MOP_EQUAL:
+	case MOP_WHERE:
+	case MOP_DIV:
 	case MOP_CONCAT:
 		return op_concat(c, nd);
 	case MOP_SIGMOID:
