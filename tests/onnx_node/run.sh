@@ -70,8 +70,8 @@ esac
 # (with its op), a graph value, the opset or an input file's field. Any
 # other failure (an abort of the secure run on a model the plaintext
 # reference ran, a crash, a timeout) is wrong.
-REFUSAL="not supported|only .* (is|are) supported|unsupported|must be |is not a tensor|data input"
-NAMED="node '|graph value '|graph (in|out)put '|tensor '|opset [0-9]|descr '|data input"
+REFUSAL="not supported|only .* (is|are) supported|unsupported|must be |is not a tensor|has 0 data input"
+NAMED="node '|graph value '|graph (in|out)put '|tensor '|opset [0-9]|descr '|has 0 data input"
 
 # one NAME: simulate the case; sets RES (passed|wrong|refused) and WHY.
 one() {
