@@ -82,7 +82,8 @@ one() {
 		--parties 2 -o "$TMP/o.npy" >"$TMP/out" 2>"$TMP/err"
 	rc=$?
 	if [ -s "$TMP/pending" ]; then
-		RES=wrong WHY="crash or sanitizer report, exit status $rc: $(head -c 300 "$TMP/err")"
+		RES=wrong WHY="crash or sanitizer report, exit status $rc: $({ grep -m1 -E "$SAN_RE" "$TMP/err" ||
+			tail -n 2 "$TMP/err"; } | head -c 300)"
 	elif [ $rc -eq 0 ]; then
 		if [ -f "$c/expected.npy" ] && WHY=$("$TMP/npycmp" "$TMP/o.npy" "$c/expected.npy" 2>&1); then
 			RES=passed
