@@ -17,3 +17,4 @@
 #include "list_privacy.h"
 #include "list_threads.h"
 #include "list_preauth.h"
+#include "list_tf.h"

@@ -1,0 +1,379 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (C) 2026 The mpcd authors. */
+/*
+ * Reciprocal, inverse square root, exp, erf, tanh and GELU on shares,
+ * from comparisons, products and truncations (ranges, errors and costs:
+ * docs/protocols.md, "Transformer non-linearities").
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fxp.h"
+#include "nonlin_tf.h"
+
+/* Newton iterations from a guess within a factor sqrt(2) or 4/3. */
+#define NEWTON_IT 4
+/* Extra fractional bits the iterations carry (the ring bounds allow 4). */
+#define NEWTON_XB 4
+
+int norm_lo(int frac)
+{
+	/* y <= 2^-lo at scale f + 4, squared, must stay below 2^62. */
+	int lo = 2 * (frac + NEWTON_XB) - 60;
+
+	return lo > -frac ? lo : -frac;
+}
+
+static int norm_bins(int frac)
+{
+	return NORM_HI - norm_lo(frac) - 1;
+}
+
+static int norm_need(struct corr_list *l, size_t n, int frac)
+{
+	return cmp_select_need(l, n * (size_t)norm_bins(frac), 1, 0);
+}
+
+/*
+ * A power-of-two normalisation: b_j = [x >= 2^j] for every bin boundary
+ * in one comparison batch (the bits as integers: y = 1), then the guess
+ * y0 = g(lo) + sum_j b_j (g(j) - g(j - 1)) at scale `scale`, where g(j)
+ * is the guess for x in [2^j, 2^(j+1)).
+ */
+static int norm_guess(struct mpc *m, const uint64_t *x, size_t n, double (*g)(int),
+		      int scale, uint64_t *y0)
+{
+	int lo = norm_lo(m->frac), nb = norm_bins(m->frac);
+	size_t nk = n * (size_t)nb;
+	uint64_t *xs = NULL, *one = NULL, *b = NULL, d[64], base;
+	int ret = MPC_E_NOMEM;
+
+	if (!(xs = mpc_alloc(nk)) || !(one = mpc_alloc(nk)) || !(b = mpc_alloc(nk)))
+		goto out;
+	for (int j = 0; j < nb; j++)
+		d[j] = fxp_from_double(g(lo + 1 + j), scale) - fxp_from_double(g(lo + j), scale);
+	base = fxp_from_double(g(lo), scale);
+	for (size_t i = 0; i < n; i++)
+		for (int j = 0; j < nb; j++) {
+			uint64_t t = fxp_from_double(ldexp(1.0, lo + 1 + j), m->frac);
+
+			xs[i * (size_t)nb + (size_t)j] = x[i] - (m->me == 0 ? t : 0);
+			one[i * (size_t)nb + (size_t)j] = m->me == 0;
+		}
+	if ((ret = cmp_select(m, xs, nk, one, 1, 0, b)) != 0)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		uint64_t acc = m->me == 0 ? base : 0;
+
+		for (int j = 0; j < nb; j++)
+			acc += d[j] * b[i * (size_t)nb + (size_t)j];
+		y0[i] = acc;
+	}
+out:
+	mpc_free_words(xs, nk);
+	mpc_free_public(one, nk);
+	mpc_free_words(b, nk);
+	return ret;
+}
+
+/* x * c(bin) in [2/3, 4/3] over the bin: |1 - x y0| <= 1/3. */
+static double recip_guess(int j)
+{
+	return 2.0 / (3.0 * ldexp(1.0, j));
+}
+
+/* x * c(bin)^2 in [2/3, 4/3] over the bin. */
+static double rsqrt_guess(int j)
+{
+	return sqrt(2.0 / (3.0 * ldexp(1.0, j)));
+}
+
+int recip_need(struct corr_list *l, size_t n, int frac)
+{
+	int ret = norm_need(l, n, frac), s = frac + NEWTON_XB;
+
+	for (int i = 0; i < NEWTON_IT && !ret; i++)
+		if ((ret = beaver_mul_need(l, n)) == 0 && (ret = trunc_need(l, n, s)) == 0 &&
+		    (ret = beaver_mul_need(l, n)) == 0)
+			ret = trunc_need(l, n, s);
+	return ret ? ret : trunc_need(l, n, NEWTON_XB);
+}
+
+/*
+ * y <- 2y - (x y) y at scale S = f + 4 throughout (x raised to S
+ * locally), so 1/x keeps 4 more bits than the output until the end.
+ */
+int mpc_recip(struct mpc *m, const uint64_t *x, size_t n, uint64_t *out)
+{
+	int s = m->frac + NEWTON_XB, ret = MPC_E_NOMEM;
+	uint64_t *y = NULL, *xs = NULL, *u = NULL;
+
+	if (!(y = mpc_alloc(n)) || !(xs = mpc_alloc(n)) || !(u = mpc_alloc(n)))
+		goto out;
+	if ((ret = norm_guess(m, x, n, recip_guess, s, y)) != 0)
+		goto out;
+	for (size_t i = 0; i < n; i++)
+		xs[i] = x[i] << NEWTON_XB;
+	for (int it = 0; it < NEWTON_IT; it++) {
+		if ((ret = beaver_mul(m, xs, y, n, u)) != 0 ||
+		    (ret = mpc_trunc(m, u, n, s, u)) != 0 ||
+		    (ret = beaver_mul(m, u, y, n, u)) != 0 ||
+		    (ret = mpc_trunc(m, u, n, s, u)) != 0)
+			goto out;
+		for (size_t i = 0; i < n; i++)
+			y[i] = 2 * y[i] - u[i];
+	}
+	ret = mpc_trunc(m, y, n, NEWTON_XB, out);
+out:
+	mpc_free_words(y, n);
+	mpc_free_words(xs, n);
+	mpc_free_words(u, n);
+	return ret;
+}
+
+/*
+ * Extra bits of y^2 and x y between the iteration's two products: y^2 is
+ * tiny for large x and x y^3 needs its bits. The bound: y <= 2^ymax
+ * (1.5^4 times the lowest bin's guess below the range), and x y^3 ~ y
+ * at scale 2(s + D) below 2^61 for s up to f + 3.
+ */
+static int rsqrt_xb(int frac)
+{
+	int ymax = (-norm_lo(frac) + 1) / 2 + 3;
+
+	return (61 - ymax) / 2 - (frac + NEWTON_IT - 1);
+}
+
+int rsqrt_need(struct corr_list *l, size_t n, int frac)
+{
+	int ret = norm_need(l, n, frac), d = rsqrt_xb(frac);
+
+	for (int i = 0; i < NEWTON_IT && !ret; i++) {
+		int s = frac + i;
+
+		if ((ret = beaver_mul_need(l, 2 * n)) == 0 &&
+		    (ret = trunc_need(l, 2 * n, s - d)) == 0 && (ret = beaver_mul_need(l, n)) == 0)
+			ret = trunc_need(l, n, s + 2 * d);
+	}
+	return ret ? ret : trunc_need(l, n, NEWTON_IT);
+}
+
+/*
+ * y' = 1.5 y - 0.5 x y^3. Iteration k holds y at scale s = f + k and
+ * writes y' at s + 1 as 3 y_s - x y^3 at scale s: the halving costs no
+ * truncation, and the result keeps 4 more bits until the end. y^2 and
+ * x y are one product of 2n elements (x raised to scale s locally),
+ * both truncated to scale s + D, then one product and truncation.
+ */
+int mpc_rsqrt(struct mpc *m, const uint64_t *x, size_t n, uint64_t *out)
+{
+	uint64_t *y = NULL, *a = NULL, *b = NULL;
+	int ret = MPC_E_NOMEM, d = rsqrt_xb(m->frac);
+
+	if (!(y = mpc_alloc(n)) || !(a = mpc_alloc(2 * n)) || !(b = mpc_alloc(2 * n)))
+		goto out;
+	if ((ret = norm_guess(m, x, n, rsqrt_guess, m->frac, y)) != 0)
+		goto out;
+	for (int it = 0; it < NEWTON_IT; it++) {
+		int s = m->frac + it;
+
+		for (size_t i = 0; i < n; i++) {
+			a[i] = y[i];
+			a[n + i] = x[i] << it;
+		}
+		memcpy(b, y, n * sizeof(*y));
+		memcpy(b + n, y, n * sizeof(*y));
+		if ((ret = beaver_mul(m, a, b, 2 * n, a)) != 0 ||
+		    (ret = mpc_trunc(m, a, 2 * n, s - d, a)) != 0 ||
+		    (ret = beaver_mul(m, a, a + n, n, b)) != 0 ||
+		    (ret = mpc_trunc(m, b, n, s + 2 * d, b)) != 0)
+			goto out;
+		for (size_t i = 0; i < n; i++)
+			y[i] = 3 * y[i] - b[i];
+	}
+	ret = mpc_trunc(m, y, n, NEWTON_IT, out);
+out:
+	mpc_free_words(y, n);
+	mpc_free_words(a, 2 * n);
+	mpc_free_words(b, 2 * n);
+	return ret;
+}
+
+/* exp(z) for z <= 0 as (1 + z/2^EXP_SQ)^(2^EXP_SQ), z clamped at -EXP_CLAMP. */
+#define EXP_SQ 10
+#define EXP_CLAMP 16.0
+
+int exp_need(struct corr_list *l, size_t n, int frac)
+{
+	int ret = cmp_select_need(l, n, 1, 0);
+
+	for (int s = 0; s < EXP_SQ && !ret; s++)
+		if ((ret = beaver_mul_need(l, n)) == 0)
+			ret = trunc_need(l, n, frac + EXP_SQ);
+	return ret ? ret : trunc_need(l, n, EXP_SQ);
+}
+
+int mpc_exp(struct mpc *m, const uint64_t *x, size_t n, uint64_t *out)
+{
+	uint64_t clamp = fxp_from_double(EXP_CLAMP, m->frac), *t = NULL, *z = NULL;
+	int ret = MPC_E_NOMEM;
+
+	if (!(t = mpc_alloc(n)) || !(z = mpc_alloc(n)))
+		goto out;
+	for (size_t i = 0; i < n; i++)
+		z[i] = x[i] + (m->me == 0 ? clamp : 0);
+	if ((ret = cmp_select(m, z, n, NULL, 1, 0, t)) != 0)
+		goto out;
+	/* relu(x + c) - c + 2^EXP_SQ at scale f + EXP_SQ is 1 + max(x, -c)/2^EXP_SQ. */
+	mpc_add_public_const(m, t, ((uint64_t)1 << (m->frac + EXP_SQ)) - clamp, n);
+	for (int sq = 0; sq < EXP_SQ; sq++)
+		if ((ret = beaver_mul(m, t, t, n, z)) != 0 ||
+		    (ret = mpc_trunc(m, z, n, m->frac + EXP_SQ, t)) != 0)
+			goto out;
+	ret = mpc_trunc(m, t, n, EXP_SQ, out);
+out:
+	mpc_free_words(t, n);
+	mpc_free_words(z, n);
+	return ret;
+}
+
+/*
+ * Piecewise-linear interpolation on knots t_k = lo + k h, written as
+ * v_0 + sum_k ds_k relu(x - t_k): flat left of lo, slope `tail` right of
+ * hi. The knot values are f(t_k) - h^2 f''(t_k) / 16, half the
+ * interpolation error's mean on each side of the curve, which halves the
+ * worst error of plain interpolation.
+ */
+struct pwl_def {
+	double lo, hi, h, tail;
+	double (*f)(double);
+	double (*f2)(double);
+};
+
+static double erf2(double x)
+{
+	return -4.0 * x / sqrt(M_PI) * exp(-x * x);
+}
+
+static double tanh2(double x)
+{
+	double t = tanh(x);
+
+	return -2.0 * t * (1.0 - t * t);
+}
+
+static double gelu(double x)
+{
+	return 0.5 * x * (1.0 + erf(x / sqrt(2.0)));
+}
+
+static double gelu2(double x)
+{
+	return exp(-0.5 * x * x) / sqrt(2.0 * M_PI) * (2.0 - x * x);
+}
+
+static const struct pwl_def pwl_defs[PWL_COUNT_] = {
+	[PWL_ERF] = { -3.0, 3.0, 0.125, 0.0, erf, erf2 },
+	[PWL_TANH] = { -4.0, 4.0, 0.125, 0.0, tanh, tanh2 },
+	[PWL_GELU] = { -4.0, 4.0, 0.125, 1.0, gelu, gelu2 },
+};
+
+/* Extra fractional bits of the slope changes (their rounding stays small). */
+#define PWL_XB 8
+#define PWL_MAXK 128
+
+int pwl_knots(enum pwl_fn f)
+{
+	const struct pwl_def *d = &pwl_defs[f];
+
+	return (int)lround((d->hi - d->lo) / d->h) + 1;
+}
+
+double pwl_exact(enum pwl_fn f, double x)
+{
+	return pwl_defs[f].f(x);
+}
+
+static double knot(const struct pwl_def *d, int k)
+{
+	return d->lo + d->h * k;
+}
+
+static double knot_val(const struct pwl_def *d, int k)
+{
+	double t = knot(d, k);
+
+	return d->f(t) - d->h * d->h * d->f2(t) / 16.0;
+}
+
+/* Slope changes ds[k] (double) of the interpolant. */
+static void pwl_slopes(const struct pwl_def *d, int nk, double *ds)
+{
+	double prev = 0.0;
+
+	for (int k = 0; k < nk; k++) {
+		double s = k + 1 < nk ? (knot_val(d, k + 1) - knot_val(d, k)) / d->h : d->tail;
+
+		ds[k] = s - prev;
+		prev = s;
+	}
+}
+
+double pwl_plain(enum pwl_fn f, double x)
+{
+	const struct pwl_def *d = &pwl_defs[f];
+	double ds[PWL_MAXK], v = knot_val(d, 0);
+	int nk = pwl_knots(f);
+
+	pwl_slopes(d, nk, ds);
+	for (int k = 0; k < nk; k++)
+		v += ds[k] * fmax(0.0, x - knot(d, k));
+	return v;
+}
+
+int pwl_need(struct corr_list *l, enum pwl_fn f, size_t n, int frac)
+{
+	int ret = cmp_select_need(l, n * (size_t)pwl_knots(f), 1, 0);
+
+	return ret ? ret : trunc_need(l, n, frac + PWL_XB);
+}
+
+int mpc_pwl(struct mpc *m, enum pwl_fn f, const uint64_t *x, size_t n, uint64_t *out)
+{
+	const struct pwl_def *d = &pwl_defs[f];
+	int nk = pwl_knots(f), sc = m->frac + PWL_XB, ret = MPC_E_NOMEM;
+	size_t nn = n * (size_t)nk;
+	uint64_t *xs = NULL, *r = NULL, ds[PWL_MAXK], kt[PWL_MAXK], sum = 0;
+	uint64_t base = fxp_from_double(knot_val(d, 0), m->frac + sc);
+	double dsd[PWL_MAXK];
+
+	pwl_slopes(d, nk, dsd);
+	/* The encoded changes sum to the tail slope exactly: no drift for large |x|. */
+	for (int k = 0; k < nk; k++) {
+		ds[k] = fxp_from_double(dsd[k], sc);
+		kt[k] = fxp_from_double(knot(d, k), m->frac);
+		if (k + 1 < nk)
+			sum += ds[k];
+	}
+	ds[nk - 1] = fxp_from_double(d->tail, sc) - sum;
+	if (!(xs = mpc_alloc(nn)) || !(r = mpc_alloc(nn)))
+		goto out;
+	for (size_t i = 0; i < n; i++)
+		for (int k = 0; k < nk; k++)
+			xs[i * (size_t)nk + (size_t)k] = x[i] - (m->me == 0 ? kt[k] : 0);
+	if ((ret = cmp_select(m, xs, nn, NULL, 1, 0, r)) != 0)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		uint64_t acc = m->me == 0 ? base : 0;
+
+		for (int k = 0; k < nk; k++)
+			acc += ds[k] * r[i * (size_t)nk + (size_t)k];
+		xs[i] = acc;
+	}
+	ret = mpc_trunc(m, xs, n, sc, out);
+out:
+	mpc_free_words(xs, nn);
+	mpc_free_words(r, nn);
+	return ret;
+}
