@@ -36,6 +36,17 @@ const char *model_op_name(enum model_op op)
 		[MOP_IDENTITY] = "Identity",
 		[MOP_SIGMOID] = "Sigmoid",
 		[MOP_SOFTMAX] = "Softmax",
+		[MOP_DIV] = "Div",
+		[MOP_POW] = "Pow",
+		[MOP_SQRT] = "Sqrt",
+		[MOP_ERF] = "Erf",
+		[MOP_TANH] = "Tanh",
+		[MOP_GELU] = "Gelu",
+		[MOP_REDUCEMEAN] = "ReduceMean",
+		[MOP_REDUCESUM] = "ReduceSum",
+		[MOP_REDUCEMAX] = "ReduceMax",
+		[MOP_LAYERNORM] = "LayerNormalization",
+		[MOP_GATHER] = "Gather",
 	};
 
 	return (unsigned)op < MOP_COUNT_ ? names[op] : "?";

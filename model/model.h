@@ -43,10 +43,23 @@ enum model_op {
 	MOP_IDENTITY,  /* Identity and Dropout (inference: identity) */
 	MOP_SIGMOID,
 	MOP_SOFTMAX,   /* axis (opset 13 semantics: along one axis), normalised >= 0 */
+	/* transformer ops (model_infer_tf.c, model_ref_tf.c, protocol/eval_tf.c) */
+	MOP_DIV,       /* in: A, B, broadcasting; B a weight or a computed value */
+	MOP_POW,       /* in: X; exponent 2 or 0.5 from its constant input */
+	MOP_SQRT,
+	MOP_ERF,
+	MOP_TANH,
+	MOP_GELU,      /* gelu_tanh: approximate="tanh" */
+	MOP_REDUCEMEAN, /* axes as in the file (model_reduce_sel), keepdims */
+	MOP_REDUCESUM,
+	MOP_REDUCEMAX,
+	MOP_LAYERNORM, /* in: X, Scale[, B]; axis (normalised >= 0), epsilon */
+	MOP_GATHER,    /* in: table (a weight), indices (a data input); axis 0 */
 	MOP_COUNT_
 };
 
 const char *model_op_name(enum model_op op);
+
 
 struct model_value {
 	char *name;
@@ -78,7 +91,26 @@ struct model_node {
 	/* Reshape: target shape from the constant second input */
 	int shape_n;
 	int64_t shape[FT_MAX_DIMS];
+	/* Pow: the exponent, from its constant second input */
+	float exponent;
+	/* ReduceMean/Sum/Max: axes (attribute or constant input; none: all) */
+	int axes_n, keepdims, noop_empty;
+	int64_t axes[FT_MAX_DIMS];
+	/* Gelu */
+	int gelu_tanh;
+	/*
+	 * 1 when input 2 of the file's node (Pow's exponent, Reduce's axes)
+	 * was a constant read at import: the public graph carries it.
+	 */
+	int const_in;
 };
+
+/*
+ * sel[d] = 1 for each axis d a Reduce node reduces, for an input of rank
+ * r (checked by model_infer): its axes, or all when it has none (unless
+ * noop_with_empty_axes, then none).
+ */
+void model_reduce_sel(const struct model_node *n, int r, int sel[FT_MAX_DIMS]);
 
 struct model {
 	size_t n_values;

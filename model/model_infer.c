@@ -99,6 +99,8 @@ static int infer_matmul(struct ictx *c)
 	const struct model_value *a = IN(c, 0), *b = IN(c, 1);
 	int64_t d[FT_MAX_DIMS];
 
+	if (a->ndim >= 2 && b->ndim > 2)
+		return model_infer_tf(c->m, c->n);
 	if (a->ndim < 2 || b->ndim != 2)
 		return ifail(c, MPC_E_UNSUPPORTED,
 			     "A %s times B %s: only A of rank >= 2 times a matrix B is supported",
@@ -339,6 +341,7 @@ static int infer_node(struct ictx *c)
 	case MOP_ADD:
 	case MOP_SUB:
 	case MOP_MUL:
+	case MOP_DIV:
 		return infer_binary(c);
 	case MOP_CONV:
 	case MOP_MAXPOOL:
@@ -359,10 +362,15 @@ static int infer_node(struct ictx *c)
 	case MOP_RELU:
 	case MOP_IDENTITY:
 	case MOP_SIGMOID:
+	case MOP_POW:
+	case MOP_SQRT:
+	case MOP_ERF:
+	case MOP_TANH:
+	case MOP_GELU:
 		set_out(c, x->ndim, x->dims);
 		return 0;
 	default:
-		return ifail(c, MPC_E_INTERNAL, "unknown op %d", (int)c->n->op);
+		return model_infer_tf(c->m, c->n);
 	}
 }
 

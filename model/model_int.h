@@ -18,4 +18,12 @@ int model_produced(const struct model *m, int v);
 int model_decl_match(const struct model_value *v, int ndim, const int64_t *dims);
 const char *model_decl_str(const struct model_value *v, char *buf, size_t len);
 
+/*
+ * The transformer ops (model_infer_tf.c, model_ref_tf.c): shape inference
+ * of Reduce*, LayerNormalization, Gather and batched MatMul, and their
+ * plaintext kernels with those of the element-wise ones (buf: per value).
+ */
+int model_infer_tf(struct model *m, struct model_node *n);
+int model_ref_tf(const struct model *m, const struct model_node *n, double **buf);
+
 #endif

@@ -21,7 +21,8 @@
  *   - graph inputs: the data inputs in graph order, then every weight (any
  *     value no node computes, whatever its type or origin) as a FLOAT
  *     input with its fixed shape and no data, in order of first use;
- *   - initializers: only Reshape's target shapes, as INT64 vectors rebuilt
+ *   - initializers: only Reshape's target shapes (and Pow's exponent and
+ *     Reduce's axes when they are inputs), as INT64 vectors rebuilt
  *     from the values the importer read, and only when used by nothing
  *     else (a shape also used as an operand is refused);
  *   - graph outputs: name, element type and shape (symbolic dims by name).
@@ -218,6 +219,60 @@ static void shape_init(struct pg *p, const struct model_node *n, int v)
 	p->pinits[p->graph.n_initializer++] = t;
 }
 
+/*
+ * Pow's exponent (FLOAT, its shape) or Reduce's axes (INT64 [k]), rebuilt
+ * from what the importer read: public facts, like Reshape's target.
+ */
+static void const_init(struct pg *p, const struct model_node *n, int v)
+{
+	const struct model_value *mv = &p->m->values[v];
+	Mpconnx__TensorProto *t = &p->inits[p->graph.n_initializer];
+
+	mpconnx__tensor_proto__init(t);
+	t->name = mv->name;
+	t->has_data_type = 1;
+	if (n->op == MOP_POW) {
+		t->data_type = MPCONNX__TENSOR_PROTO__DATA_TYPE__FLOAT;
+		t->n_dims = (size_t)mv->init.ndim;
+		t->dims = (int64_t *)mv->init.dims;
+		t->n_float_data = 1;
+		t->float_data = (float *)&n->exponent;
+	} else {
+		t->data_type = MPCONNX__TENSOR_PROTO__DATA_TYPE__INT64;
+		t->n_dims = 1;
+		t->dims = (int64_t *)&mv->init.dims[0]; /* == axes_n, checked */
+		t->n_int64_data = (size_t)n->axes_n;
+		t->int64_data = (int64_t *)n->axes;
+	}
+	p->pinits[p->graph.n_initializer++] = t;
+}
+
+static int const_input(struct pg *p, size_t k, const Mpconnx__NodeProto *fn, char **name)
+{
+	const struct model_node *n = &p->m->nodes[k];
+	int v;
+
+	if (fn->n_input < 2 || (v = model_find_value(p->m, fn->input[1])) < 0)
+		return mpc_fail(MPC_E_INTERNAL, "%s: node '%s': constant input not found",
+				p->m->path, n->name);
+	if (p->operand[v] || p->state[v] == 1)
+		return mpc_fail(MPC_E_UNSUPPORTED,
+				"%s: tensor '%s' is both node '%s''s %s and an operand; the public "
+				"graph would have to show it",
+				p->m->path, vname(p, v), n->name,
+				n->op == MOP_POW ? "exponent" : "axes");
+	if (n->op != MOP_POW && (p->m->values[v].init.ndim != 1 ||
+				 p->m->values[v].init.dims[0] != n->axes_n))
+		return mpc_fail(MPC_E_INTERNAL, "%s: node '%s': axes '%s' have no rank-1 data",
+				p->m->path, n->name, vname(p, v));
+	if (!p->state[v]) {
+		p->state[v] = 2;
+		const_init(p, n, v);
+	}
+	*name = p->m->values[v].name;
+	return 0;
+}
+
 /* The input name of node k (file node fn) in slot i, declaring what it needs. */
 static int node_input(struct pg *p, size_t k, const Mpconnx__NodeProto *fn, int i, char **name)
 {
@@ -245,6 +300,8 @@ static int node_input(struct pg *p, size_t k, const Mpconnx__NodeProto *fn, int 
 		*name = p->m->values[v].name;
 		return 0;
 	}
+	if (n->const_in && i == 1)
+		return const_input(p, k, fn, name);
 	if (v < 0) {
 		*name = (char *)"";
 		return 0;
@@ -262,7 +319,7 @@ static int one_node(struct pg *p, size_t k, const Mpconnx__NodeProto *fn, char *
 	const struct model_node *n = &p->m->nodes[k];
 	Mpconnx__NodeProto *o = &p->nodes[k];
 	const char *op = model_op_name(n->op), *fop = fn->op_type ? fn->op_type : "";
-	int n_in = n->op == MOP_RESHAPE ? 2 : n->n_in, ret;
+	int n_in = n->op == MOP_RESHAPE || n->const_in ? 2 : n->n_in, ret;
 
 	if (strcmp(op, fop) && !(n->op == MOP_IDENTITY && !strcmp(fop, "Dropout")))
 		return mpc_fail(MPC_E_ARG, "%s: the model was not imported from this file (node "

@@ -129,7 +129,7 @@ static int k_gemm(struct rctx *c)
 
 static double binop(enum model_op op, double x, double z)
 {
-	return op == MOP_ADD ? x + z : op == MOP_SUB ? x - z : x * z;
+	return op == MOP_ADD ? x + z : op == MOP_SUB ? x - z : op == MOP_DIV ? x / z : x * z;
 }
 
 /* numpy broadcasting: walk the output, stepping each operand by its strides (0 where broadcast). */
@@ -407,11 +407,15 @@ static int run_node(struct rctx *c)
 {
 	switch (c->n->op) {
 	case MOP_GEMM:
+		return k_gemm(c);
 	case MOP_MATMUL:
+		if (VAL(c, 1)->ndim != 2)
+			return model_ref_tf(c->m, c->n, c->buf);
 		return k_gemm(c);
 	case MOP_ADD:
 	case MOP_SUB:
 	case MOP_MUL:
+	case MOP_DIV:
 		return k_binary(c);
 	case MOP_CONV:
 		return k_conv(c);
@@ -426,8 +430,14 @@ static int run_node(struct rctx *c)
 		return k_concat(c);
 	case MOP_SOFTMAX:
 		return k_softmax(c);
-	default:
+	case MOP_RELU:
+	case MOP_SIGMOID:
+	case MOP_IDENTITY:
+	case MOP_FLATTEN:
+	case MOP_RESHAPE:
 		return k_unary(c);
+	default:
+		return model_ref_tf(c->m, c->n, c->buf);
 	}
 }
 

@@ -138,7 +138,9 @@ static int node_inputs(struct ld *l, const nproto *np, const struct onnx_op *oi,
 		int v;
 
 		if (!*s) {
-			if (!oi->dropout && !((n->op == MOP_GEMM || n->op == MOP_CONV) && i == 2))
+			if (!oi->dropout && !((n->op == MOP_GEMM || n->op == MOP_CONV ||
+					       n->op == MOP_LAYERNORM) && i == 2) &&
+			    !(n->op >= MOP_REDUCEMEAN && n->op <= MOP_REDUCEMAX && i == 1))
 				return onnx_nfail(l, MPC_E_FORMAT, "input %zu is missing", i + 1);
 			n->in[i] = -1;
 			continue;
@@ -252,6 +254,8 @@ static int load_node(struct ld *l, const nproto *np, size_t index)
 	if ((ret = onnx_node_attrs(l, np, oi, n)) != 0)
 		return ret;
 	if (n->op == MOP_RESHAPE && (ret = reshape_shape(l, n)) != 0)
+		return ret;
+	if ((ret = onnx_tf_node(l, n)) != 0)
 		return ret;
 	if (oi->dropout && (ret = dropout_check(l, n)) != 0)
 		return ret;

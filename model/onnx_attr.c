@@ -36,6 +36,17 @@ static const struct onnx_op ops[] = {
 	{ "Dropout", MOP_IDENTITY, 1, 3, 1, "ratio seed" },
 	{ "Sigmoid", MOP_SIGMOID, 1, 1, 0, "" },
 	{ "Softmax", MOP_SOFTMAX, 1, 1, 0, "axis" },
+	{ "Div", MOP_DIV, 2, 2, 0, "" },
+	{ "Pow", MOP_POW, 2, 2, 0, "" },
+	{ "Sqrt", MOP_SQRT, 1, 1, 0, "" },
+	{ "Erf", MOP_ERF, 1, 1, 0, "" },
+	{ "Tanh", MOP_TANH, 1, 1, 0, "" },
+	{ "Gelu", MOP_GELU, 1, 1, 0, "approximate" },
+	{ "ReduceMean", MOP_REDUCEMEAN, 1, 2, 0, "axes keepdims noop_with_empty_axes" },
+	{ "ReduceSum", MOP_REDUCESUM, 1, 2, 0, "axes keepdims noop_with_empty_axes" },
+	{ "ReduceMax", MOP_REDUCEMAX, 1, 2, 0, "axes keepdims noop_with_empty_axes" },
+	{ "LayerNormalization", MOP_LAYERNORM, 2, 3, 0, "axis epsilon stash_type" },
+	{ "Gather", MOP_GATHER, 2, 2, 0, "axis" },
 };
 
 const struct onnx_op *onnx_op_find(const char *name)
@@ -57,7 +68,10 @@ int onnx_param_slot(enum model_op op, int i)
 	case MOP_MATMUL:
 		return i == 1;
 	case MOP_BATCHNORM:
+	case MOP_LAYERNORM:
 		return i >= 1;
+	case MOP_GATHER:
+		return i == 0;
 	default:
 		return 0;
 	}
@@ -81,6 +95,9 @@ void onnx_node_defaults(struct model_node *n, const struct onnx_op *oi, int64_t 
 		n->axis = 1;
 	else if (oi->op == MOP_SOFTMAX)
 		n->axis = opset < 13 ? 1 : -1;
+	else if (oi->op == MOP_LAYERNORM)
+		n->axis = -1;
+	n->keepdims = 1;
 }
 
 static int word_in(const char *list, const char *w)
@@ -250,6 +267,8 @@ static int one_attr(struct ld *l, const aproto *a, struct model_node *n, int *va
 	}
 	if (!strcmp(nm, "auto_pad"))
 		return get_auto_pad(l, a, valid);
+	if ((ret = onnx_tf_attr(l, a, n)) <= 0)
+		return ret;
 	return onnx_nfail(l, MPC_E_INTERNAL, "attribute '%s' has no reader", nm);
 }
 

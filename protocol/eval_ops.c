@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "eval-int.h"
+#include "eval_tf.h"
 #include "fxp.h"
 #include "ring.h"
 
@@ -38,7 +39,8 @@ static void free_owned(uint64_t *p, size_t n, int owned)
 
 int ev__pre_ok(const struct ectx *c, const struct model_node *nd)
 {
-	return (nd->op == MOP_GEMM || nd->op == MOP_MATMUL || nd->op == MOP_CONV) &&
+	return (nd->op == MOP_GEMM || nd->op == MOP_CONV ||
+		(nd->op == MOP_MATMUL && c->md->values[nd->in[1]].ndim == 2)) &&
 	       nd->n_in >= 2 && nd->in[0] >= 0 && nd->in[1] >= 0 &&
 	       !c->vals[nd->in[0]].is_const && c->vals[nd->in[1]].is_const;
 }
@@ -241,6 +243,8 @@ static int op_matmul(struct ectx *c, const struct model_node *nd)
 	struct bilin bl;
 	int ret, done;
 
+	if (bv->ndim > 2 && av->ndim >= 2)
+		return ev__bmatmul(c, nd);
 	if (bv->ndim != 2 || av->ndim < 1)
 		return ev__fail(c, MPC_E_UNSUPPORTED, "only [..., M, K] x [K, N] products");
 	k = (size_t)bv->dims[0];
@@ -518,6 +522,8 @@ int ev__node(struct ectx *c, const struct model_node *nd)
 		return op_softmax(c, nd);
 	case MOP_COUNT_:
 		break;
+	default:
+		return ev__tf_node(c, nd);
 	}
 	return ev__fail(c, MPC_E_UNSUPPORTED, "no secure evaluation for this op");
 }
