@@ -45,7 +45,7 @@ enum model_op {
 	MOP_SOFTMAX,   /* axis (opset 13 semantics: along one axis), normalised >= 0 */
 	/* transformer ops (model_infer_tf.c, model_ref_tf.c, protocol/eval_tf.c) */
 	MOP_DIV,       /* in: A, B, broadcasting; B a weight or a computed value */
-	MOP_POW,       /* in: X; exponent 2 or 0.5 from its constant input */
+	MOP_POW,       /* in: X; exponent 2, 3 or 0.5 from its constant input */
 	MOP_SQRT,
 	MOP_ERF,
 	MOP_TANH,

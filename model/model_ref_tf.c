@@ -25,7 +25,7 @@ static double unary(const struct model_node *n, double x)
 {
 	switch (n->op) {
 	case MOP_POW:
-		return n->exponent == 2.0f ? x * x : sqrt(x);
+		return n->exponent == 0.5f ? sqrt(x) : n->exponent == 3.0f ? x * x * x : x * x;
 	case MOP_SQRT:
 		return sqrt(x);
 	case MOP_ERF:

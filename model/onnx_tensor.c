@@ -217,10 +217,12 @@ int onnx_load_decl(struct ld *l, const viproto *vp, int idx)
 	tt = vp->type->tensor_type;
 	if (tt->has_elem_type && tt->elem_type != MPCONNX__TENSOR_PROTO__DATA_TYPE__FLOAT &&
 	    tt->elem_type != MPCONNX__TENSOR_PROTO__DATA_TYPE__DOUBLE &&
-	    tt->elem_type != MPCONNX__TENSOR_PROTO__DATA_TYPE__FLOAT16)
+	    tt->elem_type != MPCONNX__TENSOR_PROTO__DATA_TYPE__FLOAT16 &&
+	    tt->elem_type != MPCONNX__TENSOR_PROTO__DATA_TYPE__INT64 &&
+	    tt->elem_type != MPCONNX__TENSOR_PROTO__DATA_TYPE__INT32)
 		return mpc_fail(
 			MPC_E_UNSUPPORTED,
-			"%s: graph value '%s': element type %d is not supported (float only)",
+			"%s: graph value '%s': element type %d is not supported (float or integer)",
 			l->file, v->name, tt->elem_type);
 	if (!tt->shape)
 		return 0;

@@ -99,11 +99,11 @@ static int pow_exponent(struct ld *l, struct model_node *n)
 	if (l->vi[n->in[1]].kind != V_CONST || !e->init.data ||
 	    ftensor_count(e->init.ndim, e->init.dims, &ok) != 1)
 		return onnx_nfail(l, MPC_E_UNSUPPORTED,
-				  "the exponent '%s' must be a constant scalar (2 or 0.5)", e->name);
+				  "the exponent '%s' must be a constant scalar (2, 3 or 0.5)", e->name);
 	v = e->init.data[0];
-	if (v != 2.0f && v != 0.5f)
+	if (v != 2.0f && v != 3.0f && v != 0.5f)
 		return onnx_nfail(l, MPC_E_UNSUPPORTED,
-				  "exponent %g is not supported (2 or 0.5)", (double)v);
+				  "exponent %g is not supported (2, 3 or 0.5)", (double)v);
 	n->exponent = v;
 	consume(l, n);
 	return 0;

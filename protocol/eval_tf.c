@@ -90,38 +90,87 @@ static int op_pwl(struct ectx *c, const struct model_node *nd, enum pwl_fn f)
 	return ret;
 }
 
-/* x^2 (scale 2), sqrt(x) = x / sqrt(x) (scale 2), or 1/sqrt(x) for a Div. */
+/* x^3 = x * trunc(x^2): 2 products and a truncation, scale 2. */
+static int cube(struct ectx *c, const uint64_t *x, size_t n, uint64_t *out)
+{
+	uint64_t *t;
+	int ret;
+
+	if (!c->run) {
+		if ((ret = beaver_mul_need(c->l, n)) == 0 &&
+		    (ret = trunc_need(c->l, n, c->frac)) == 0)
+			ret = beaver_mul_need(c->l, n);
+		return ret;
+	}
+	if (!(t = mpc_alloc(n)))
+		return MPC_E_NOMEM;
+	if ((ret = beaver_mul(c->m, x, x, n, t)) == 0 &&
+	    (ret = mpc_trunc(c->m, t, n, c->frac, t)) == 0)
+		ret = beaver_mul(c->m, x, t, n, out);
+	mpc_free_words(t, n);
+	return ret;
+}
+
+/*
+ * 1/sqrt(x) of x at scale s (1 or 2) into r: at scale 2 (a variance from
+ * ReduceMean of squares) x is truncated to f + xk bits, not to f, so a
+ * small variance keeps its precision.
+ */
+static int rsqrt_of(struct ectx *c, const uint64_t *x, size_t n, int s, uint64_t *r)
+{
+	int xk = s > 1 ? ev__var_xb(c) : 0, sh = (s - 1) * c->frac - xk, ret;
+	uint64_t *t = NULL;
+
+	if (!c->run) {
+		if (sh > 0 && (ret = trunc_need(c->l, n, sh)) != 0)
+			return ret;
+		return rsqrt_x_need(c->l, n, c->frac, xk);
+	}
+	if (sh <= 0)
+		return mpc_rsqrt_x(c->m, x, n, xk, r);
+	if (!(t = mpc_alloc(n)))
+		return MPC_E_NOMEM;
+	if ((ret = mpc_trunc(c->m, x, n, sh, t)) == 0)
+		ret = mpc_rsqrt_x(c->m, t, n, xk, r);
+	mpc_free_words(t, n);
+	return ret;
+}
+
+/*
+ * x^2, x^3 (scale 2), sqrt(x) = x / sqrt(x) (scale s + 1), or 1/sqrt(x)
+ * (scale 1) when a Div divides by it.
+ */
 static int op_pow_sqrt(struct ectx *c, const struct model_node *nd)
 {
 	size_t n = ev__numel(ev__mv(c, nd->in[0]));
 	uint64_t *px = NULL, *r = NULL;
-	int ret, s, owned = 0, sq = nd->op == MOP_POW && nd->exponent == 2.0f;
-	int inv = !sq && sqrt_feeds_div(c, nd->out);
+	int ret, s, owned = 0, pw = nd->op == MOP_POW && nd->exponent != 0.5f;
+	int sq = pw && nd->exponent == 2.0f, inv = !pw && sqrt_feeds_div(c, nd->out);
 
-	if ((ret = ev__operand(c, nd->in[0], 1, 1, &px, &s, &owned)) != 0)
+	if ((ret = ev__operand(c, nd->in[0], pw ? 1 : 2, 1, &px, &s, &owned)) != 0)
 		return ret;
-	if ((ret = ev__out(c, nd->out, sq || !inv ? 2 : 1)) != 0)
+	if ((ret = ev__out(c, nd->out, pw ? 2 : inv ? 1 : s + 1)) != 0)
 		goto out;
 	if (sq) {
 		ret = c->run ? beaver_mul(c->m, px, px, n, c->vals[nd->out].v) :
 			       beaver_mul_need(c->l, n);
 		goto out;
 	}
-	if (!c->run) {
-		if ((ret = rsqrt_need(c->l, n, c->frac)) == 0 && !inv)
-			ret = beaver_mul_need(c->l, n);
+	if (pw) {
+		ret = cube(c, px, n, c->vals[nd->out].v);
 		goto out;
 	}
 	if (inv) {
-		ret = mpc_rsqrt(c->m, px, n, c->vals[nd->out].v);
+		ret = rsqrt_of(c, px, n, s, c->vals[nd->out].v);
 		goto out;
 	}
-	if (!(r = mpc_alloc(n))) {
+	if (c->run && !(r = mpc_alloc(n))) {
 		ret = MPC_E_NOMEM;
 		goto out;
 	}
-	if ((ret = mpc_rsqrt(c->m, px, n, r)) == 0)
-		ret = beaver_mul(c->m, px, r, n, c->vals[nd->out].v);
+	if ((ret = rsqrt_of(c, px, n, s, r)) == 0)
+		ret = c->run ? beaver_mul(c->m, px, r, n, c->vals[nd->out].v) :
+			       beaver_mul_need(c->l, n);
 out:
 	mpc_free_words(r, n);
 	ev__free_owned(px, n, owned);
@@ -240,9 +289,31 @@ out:
 }
 
 /*
- * Sum: local. Mean: the sum times 1/count, encoded at 2f bits (exact
- * enough for any count) when the ring allows it, so scale 1 + 2. Max: a
- * comparison tree per output element.
+ * The mean of a scale-2 sum (a variance): truncated by t1, times
+ * round(2^(t1 + q) / count), truncated by q: scale 2 again, 1/count with
+ * t1 + q >= 23 bits, |mean| < 2^15 in the ring.
+ */
+static int mean2(struct ectx *c, uint64_t *v, size_t on, size_t cnt)
+{
+	int q = 47 - 2 * c->frac, t1 = q >= 23 ? 0 : 23 - q, ret;
+	uint64_t mul = (uint64_t)llround(ldexp(1.0, t1 + q) / (double)(cnt ? cnt : 1));
+
+	if (!c->run) {
+		if (t1 && (ret = trunc_need(c->l, on, t1)) != 0)
+			return ret;
+		return trunc_need(c->l, on, q);
+	}
+	if (t1 && (ret = mpc_trunc(c->m, v, on, t1, v)) != 0)
+		return ret;
+	for (size_t o = 0; o < on; o++)
+		v[o] *= mul;
+	return mpc_trunc(c->m, v, on, q, v);
+}
+
+/*
+ * Sum: local. Mean of a scale-1 value: the sum times 1/count encoded at
+ * 2f bits (exact enough for any count) when the ring allows it, so scale
+ * 1 + 2; of a scale-2 value: mean2. Max: a comparison tree per output.
  */
 static int op_reduce(struct ectx *c, const struct model_node *nd)
 {
@@ -255,19 +326,24 @@ static int op_reduce(struct ectx *c, const struct model_node *nd)
 	if (!(map = malloc((n ? n : 1) * sizeof(*map))))
 		return mpc_fail(MPC_E_NOMEM, "reduce");
 	reduce_map(xv, nd, map);
-	if ((ret = ev__operand(c, nd->in[0], mean ? 1 : ANY_SCALE, 1, &px, &s, &owned)) != 0)
+	if ((ret = ev__operand(c, nd->in[0], mean ? 2 : ANY_SCALE, 1, &px, &s, &owned)) != 0)
 		goto out;
-	if ((ret = ev__out(c, nd->out, mean ? s + fs : s)) != 0)
+	if ((ret = ev__out(c, nd->out, mean && s == 1 ? s + fs : s)) != 0)
 		goto out;
 	if (nd->op == MOP_REDUCEMAX) {
 		ret = reduce_max(c, nd, px, map, n, on);
 		goto out;
 	}
+	if (c->run)
+		for (size_t i = 0; i < n; i++)
+			c->vals[nd->out].v[map[i]] += px[i];
+	if (mean && s == 2) {
+		ret = mean2(c, c->vals[nd->out].v, on, cnt);
+		goto out;
+	}
 	if (!c->run)
 		goto out;
 	mul = mean ? fxp_from_double(1.0 / (double)(cnt ? cnt : 1), fs * c->frac) : 1;
-	for (size_t i = 0; i < n; i++)
-		c->vals[nd->out].v[map[i]] += px[i];
 	for (size_t o = 0; o < on; o++)
 		c->vals[nd->out].v[o] *= mul;
 out:

@@ -21,6 +21,8 @@ int ev__gather(struct ectx *c, const struct model_node *nd) MPC_MUST_CHECK;
 size_t ev__onehot_rows(const struct ectx *c, int vid);
 int ev__share_onehot(struct ectx *c, int vid, const struct eval_input *in) MPC_MUST_CHECK;
 
+/* Extra fractional bits a variance keeps for the inverse square root. */
+int ev__var_xb(const struct ectx *c);
 const struct model_value *ev__mv(struct ectx *c, int vid);
 void ev__free_owned(uint64_t *p, size_t n, int owned);
 /* z = a * b broadcast to the current node's output shape (1 round), either mode. */

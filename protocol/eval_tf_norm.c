@@ -13,26 +13,34 @@
 #include "nonlin_tf.h"
 #include "ring.h"
 
-/* Bits 1/count is encoded at: 2f where 2^(3f) leaves room, else f. */
-static int inv_scale(const struct ectx *c)
+/*
+ * Extra fractional bits of the variance: a small variance (5e-4 is 34
+ * units at f = 16) would lose its precision at scale f, and the inverse
+ * square root takes its input at f + xk (ring bounds: nonlin_tf.c).
+ */
+int ev__var_xb(const struct ectx *c)
 {
-	return 3 * c->frac <= 50 ? 2 : 1;
+	int k = 24 - c->frac;
+
+	return k < 0 ? 0 : k > 8 ? 8 : k;
 }
 
 /*
- * v[r] = (sum of row r of x, at scale s <= 2) / inner at scale 1: the sum
- * truncated to scale 1 first when s = 2 (1/inner at 2f bits times a
- * scale-2 sum would leave the ring), then times 1/inner and truncated.
+ * v[r] = (sum of row r of x, at in_bits) / inner at out_bits <= in_bits:
+ * the sum truncated to out_bits first, then times round(2^p / inner)
+ * with p = 46 - out_bits (a row mean below 2^15 stays below 2^61), and
+ * truncated by p: 1/inner with p bits, exact enough for any row.
  */
-static int row_mean(struct ectx *c, const uint64_t *x, size_t rows, size_t inner, int s,
-		    uint64_t *v)
+static int row_mean(struct ectx *c, const uint64_t *x, size_t rows, size_t inner,
+		    int in_bits, int out_bits, uint64_t *v)
 {
-	int fs = inv_scale(c), ret;
+	int p = 46 - out_bits, ret;
+	uint64_t mul = (uint64_t)llround(ldexp(1.0, p) / (double)inner);
 
 	if (!c->run) {
-		if (s > 1 && (ret = trunc_need(c->l, rows, (s - 1) * c->frac)) != 0)
+		if (in_bits > out_bits && (ret = trunc_need(c->l, rows, in_bits - out_bits)) != 0)
 			return ret;
-		return trunc_need(c->l, rows, fs * c->frac);
+		return trunc_need(c->l, rows, p);
 	}
 	for (size_t r = 0; r < rows; r++) {
 		uint64_t acc = 0;
@@ -41,17 +49,17 @@ static int row_mean(struct ectx *c, const uint64_t *x, size_t rows, size_t inner
 			acc += x[r * inner + j];
 		v[r] = acc;
 	}
-	if (s > 1 && (ret = mpc_trunc(c->m, v, rows, (s - 1) * c->frac, v)) != 0)
+	if (in_bits > out_bits && (ret = mpc_trunc(c->m, v, rows, in_bits - out_bits, v)) != 0)
 		return ret;
 	for (size_t r = 0; r < rows; r++)
-		v[r] *= fxp_from_double(1.0 / (double)inner, fs * c->frac);
-	return mpc_trunc(c->m, v, rows, fs * c->frac, v);
+		v[r] *= mul;
+	return mpc_trunc(c->m, v, rows, p, v);
 }
 
 /*
- * mean, d = x - mean, var = mean(d^2) + epsilon, y = d * rsqrt(var)
- * (scale 1), then y * Scale + B (scale 2). Rounds: 1 (mean) + 1 (d^2) +
- * 2 (var) + rsqrt + 1 + 1 (y) + 1 (Scale).
+ * mean, d = x - mean, var = mean(d^2) + epsilon (at f + 8 bits),
+ * y = d * rsqrt(var) (scale 1), then y * Scale + B (scale 2). Rounds:
+ * 1 (mean) + 1 (d^2) + 2 (var) + 22 (rsqrt) + 2 (y) + 1 (Scale) = 29.
  */
 int ev__layernorm(struct ectx *c, const struct model_node *nd)
 {
@@ -61,7 +69,7 @@ int ev__layernorm(struct ectx *c, const struct model_node *nd)
 	uint64_t *px = NULL, *d = NULL, *sq = NULL, *mu = NULL, *var = NULL, *rs = NULL;
 	uint64_t *pg = NULL, *pb = NULL;
 	struct model_value rv = *xv; /* the shape of one value per row */
-	int ret = MPC_E_NOMEM, s, owned = 0;
+	int ret = MPC_E_NOMEM, s, owned = 0, xk = ev__var_xb(c);
 
 	for (int i = nd->axis; i < xv->ndim; i++) {
 		inner *= (size_t)xv->dims[i];
@@ -75,7 +83,7 @@ int ev__layernorm(struct ectx *c, const struct model_node *nd)
 		ret = MPC_E_NOMEM;
 		goto out;
 	}
-	if ((ret = row_mean(c, px, rows, inner, 1, mu)) != 0)
+	if ((ret = row_mean(c, px, rows, inner, c->frac, c->frac, mu)) != 0)
 		goto out;
 	for (size_t i = 0; c->run && i < n; i++)
 		d[i] = px[i] - mu[i / inner];
@@ -83,13 +91,13 @@ int ev__layernorm(struct ectx *c, const struct model_node *nd)
 		ret = beaver_mul_need(c->l, n);
 	else
 		ret = beaver_mul(c->m, d, d, n, sq);
-	if (ret || (ret = row_mean(c, sq, rows, inner, 2, var)) != 0)
+	if (ret || (ret = row_mean(c, sq, rows, inner, 2 * c->frac, c->frac + xk, var)) != 0)
 		goto out;
 	if (c->run) {
-		mpc_add_public_const(c->m, var, fxp_from_double(nd->epsilon, c->frac), rows);
-		ret = mpc_rsqrt(c->m, var, rows, rs);
+		mpc_add_public_const(c->m, var, fxp_from_double(nd->epsilon, c->frac + xk), rows);
+		ret = mpc_rsqrt_x(c->m, var, rows, xk, rs);
 	} else {
-		ret = rsqrt_need(c->l, rows, c->frac);
+		ret = rsqrt_x_need(c->l, rows, c->frac, xk);
 	}
 	if (ret || (ret = ev__mul_bcast(c, d, xv, rs, &rv, sq)) != 0)
 		goto out;

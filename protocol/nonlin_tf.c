@@ -17,22 +17,35 @@
 /* Extra fractional bits the iterations carry (the ring bounds allow 4). */
 #define NEWTON_XB 4
 
-int norm_lo(int frac)
+int recip_lo(int frac)
 {
-	/* y <= 2^-lo at scale f + 4, squared, must stay below 2^62. */
+	/* y <= 2^-lo at scale f + 4, times x y ~ 1 at f + 4, stays below 2^62. */
 	int lo = 2 * (frac + NEWTON_XB) - 60;
 
 	return lo > -frac ? lo : -frac;
 }
 
-static int norm_bins(int frac)
+int rsqrt_lo(int frac, int xk)
 {
-	return NORM_HI - norm_lo(frac) - 1;
+	/* y^2 <= 2^(6 - lo) at scale 2(f + 3) stays below 2^62. */
+	int lo = 2 * frac - 49;
+
+	return lo > -(frac + xk) ? lo : -(frac + xk);
 }
 
-static int norm_need(struct corr_list *l, size_t n, int frac)
+/* The bins [2^j, 2^(j+1)) for j in [lo, NORM_HI) of x at `bits` fractional bits. */
+struct norm {
+	int lo, bits;
+};
+
+static int norm_bins(const struct norm *nm)
 {
-	return cmp_select_need(l, n * (size_t)norm_bins(frac), 1, 0);
+	return NORM_HI - nm->lo - 1;
+}
+
+static int norm_need(struct corr_list *l, size_t n, const struct norm *nm)
+{
+	return cmp_select_need(l, n * (size_t)norm_bins(nm), 1, 0);
 }
 
 /*
@@ -41,10 +54,10 @@ static int norm_need(struct corr_list *l, size_t n, int frac)
  * y0 = g(lo) + sum_j b_j (g(j) - g(j - 1)) at scale `scale`, where g(j)
  * is the guess for x in [2^j, 2^(j+1)).
  */
-static int norm_guess(struct mpc *m, const uint64_t *x, size_t n, double (*g)(int),
-		      int scale, uint64_t *y0)
+static int norm_guess(struct mpc *m, const uint64_t *x, size_t n, const struct norm *nm,
+		      double (*g)(int), int scale, uint64_t *y0)
 {
-	int lo = norm_lo(m->frac), nb = norm_bins(m->frac);
+	int lo = nm->lo, nb = norm_bins(nm);
 	size_t nk = n * (size_t)nb;
 	uint64_t *xs = NULL, *one = NULL, *b = NULL, d[64], base;
 	int ret = MPC_E_NOMEM;
@@ -56,7 +69,7 @@ static int norm_guess(struct mpc *m, const uint64_t *x, size_t n, double (*g)(in
 	base = fxp_from_double(g(lo), scale);
 	for (size_t i = 0; i < n; i++)
 		for (int j = 0; j < nb; j++) {
-			uint64_t t = fxp_from_double(ldexp(1.0, lo + 1 + j), m->frac);
+			uint64_t t = fxp_from_double(ldexp(1.0, lo + 1 + j), nm->bits);
 
 			xs[i * (size_t)nb + (size_t)j] = x[i] - (m->me == 0 ? t : 0);
 			one[i * (size_t)nb + (size_t)j] = m->me == 0;
@@ -91,7 +104,8 @@ static double rsqrt_guess(int j)
 
 int recip_need(struct corr_list *l, size_t n, int frac)
 {
-	int ret = norm_need(l, n, frac), s = frac + NEWTON_XB;
+	struct norm nm = { recip_lo(frac), frac };
+	int ret = norm_need(l, n, &nm), s = frac + NEWTON_XB;
 
 	for (int i = 0; i < NEWTON_IT && !ret; i++)
 		if ((ret = beaver_mul_need(l, n)) == 0 && (ret = trunc_need(l, n, s)) == 0 &&
@@ -106,12 +120,13 @@ int recip_need(struct corr_list *l, size_t n, int frac)
  */
 int mpc_recip(struct mpc *m, const uint64_t *x, size_t n, uint64_t *out)
 {
+	struct norm nm = { recip_lo(m->frac), m->frac };
 	int s = m->frac + NEWTON_XB, ret = MPC_E_NOMEM;
 	uint64_t *y = NULL, *xs = NULL, *u = NULL;
 
 	if (!(y = mpc_alloc(n)) || !(xs = mpc_alloc(n)) || !(u = mpc_alloc(n)))
 		goto out;
-	if ((ret = norm_guess(m, x, n, recip_guess, s, y)) != 0)
+	if ((ret = norm_guess(m, x, n, &nm, recip_guess, s, y)) != 0)
 		goto out;
 	for (size_t i = 0; i < n; i++)
 		xs[i] = x[i] << NEWTON_XB;
@@ -138,42 +153,52 @@ out:
  * (1.5^4 times the lowest bin's guess below the range), and x y^3 ~ y
  * at scale 2(s + D) below 2^61 for s up to f + 3.
  */
-static int rsqrt_xb(int frac)
+static int rsqrt_xb(int frac, int lo)
 {
-	int ymax = (-norm_lo(frac) + 1) / 2 + 3;
+	int ymax = (-lo + 1) / 2 + 3;
 
 	return (61 - ymax) / 2 - (frac + NEWTON_IT - 1);
 }
 
-int rsqrt_need(struct corr_list *l, size_t n, int frac)
+int rsqrt_x_need(struct corr_list *l, size_t n, int frac, int xk)
 {
-	int ret = norm_need(l, n, frac), d = rsqrt_xb(frac);
+	struct norm nm = { rsqrt_lo(frac, xk), frac + xk };
+	int ret = norm_need(l, n, &nm), d = rsqrt_xb(frac, nm.lo);
 
 	for (int i = 0; i < NEWTON_IT && !ret; i++) {
 		int s = frac + i;
 
 		if ((ret = beaver_mul_need(l, 2 * n)) == 0 &&
-		    (ret = trunc_need(l, 2 * n, s - d)) == 0 && (ret = beaver_mul_need(l, n)) == 0)
+		    (ret = trunc_need(l, n, s - d)) == 0 &&
+		    (ret = trunc_need(l, n, s - d + xk)) == 0 &&
+		    (ret = beaver_mul_need(l, n)) == 0)
 			ret = trunc_need(l, n, s + 2 * d);
 	}
 	return ret ? ret : trunc_need(l, n, NEWTON_IT);
+}
+
+int rsqrt_need(struct corr_list *l, size_t n, int frac)
+{
+	return rsqrt_x_need(l, n, frac, 0);
 }
 
 /*
  * y' = 1.5 y - 0.5 x y^3. Iteration k holds y at scale s = f + k and
  * writes y' at s + 1 as 3 y_s - x y^3 at scale s: the halving costs no
  * truncation, and the result keeps 4 more bits until the end. y^2 and
- * x y are one product of 2n elements (x raised to scale s locally),
- * both truncated to scale s + D, then one product and truncation.
+ * x y are one product of 2n elements (x raised to scale s + xk locally),
+ * both truncated to scale s + D in one round, then one product and
+ * truncation.
  */
-int mpc_rsqrt(struct mpc *m, const uint64_t *x, size_t n, uint64_t *out)
+int mpc_rsqrt_x(struct mpc *m, const uint64_t *x, size_t n, int xk, uint64_t *out)
 {
+	struct norm nm = { rsqrt_lo(m->frac, xk), m->frac + xk };
 	uint64_t *y = NULL, *a = NULL, *b = NULL;
-	int ret = MPC_E_NOMEM, d = rsqrt_xb(m->frac);
+	int ret = MPC_E_NOMEM, d = rsqrt_xb(m->frac, nm.lo);
 
 	if (!(y = mpc_alloc(n)) || !(a = mpc_alloc(2 * n)) || !(b = mpc_alloc(2 * n)))
 		goto out;
-	if ((ret = norm_guess(m, x, n, rsqrt_guess, m->frac, y)) != 0)
+	if ((ret = norm_guess(m, x, n, &nm, rsqrt_guess, m->frac, y)) != 0)
 		goto out;
 	for (int it = 0; it < NEWTON_IT; it++) {
 		int s = m->frac + it;
@@ -185,7 +210,7 @@ int mpc_rsqrt(struct mpc *m, const uint64_t *x, size_t n, uint64_t *out)
 		memcpy(b, y, n * sizeof(*y));
 		memcpy(b + n, y, n * sizeof(*y));
 		if ((ret = beaver_mul(m, a, b, 2 * n, a)) != 0 ||
-		    (ret = mpc_trunc(m, a, 2 * n, s - d, a)) != 0 ||
+		    (ret = mpc_trunc2(m, a, s - d, a + n, s - d + xk, n)) != 0 ||
 		    (ret = beaver_mul(m, a, a + n, n, b)) != 0 ||
 		    (ret = mpc_trunc(m, b, n, s + 2 * d, b)) != 0)
 			goto out;
@@ -198,6 +223,11 @@ out:
 	mpc_free_words(a, 2 * n);
 	mpc_free_words(b, 2 * n);
 	return ret;
+}
+
+int mpc_rsqrt(struct mpc *m, const uint64_t *x, size_t n, uint64_t *out)
+{
+	return mpc_rsqrt_x(m, x, n, 0, out);
 }
 
 /* exp(z) for z <= 0 as (1 + z/2^EXP_SQ)^(2^EXP_SQ), z clamped at -EXP_CLAMP. */

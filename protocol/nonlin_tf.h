@@ -17,20 +17,28 @@
 
 /*
  * The bins of the normalisation both Newton iterations start from: x in
- * [2^j, 2^(j+1)) for j in [norm_lo(f), NORM_HI). Below 2^lo the lowest
- * bin's guess is used (the result then underestimates), from 2^NORM_HI
- * on the highest's (Newton diverges beyond about 1.5 * 2^NORM_HI).
+ * [2^j, 2^(j+1)) for j in [lo, NORM_HI). Below 2^lo the lowest bin's
+ * guess is used (the result then underestimates, bounded), from
+ * 2^NORM_HI on the highest's (Newton diverges beyond 1.5 * 2^NORM_HI
+ * for 1/x, 2.25 * 2^NORM_HI for 1/sqrt(x)).
  */
 #define NORM_HI 15
-int norm_lo(int frac);
+/* lo of 1/x: -f (2^-16), higher for f > 16 (2^-12 at 20). */
+int recip_lo(int frac);
+/* lo of 1/sqrt(x) for x at f + xk bits: 2^-16 (f 16, xk 0), 2^-17 (f 16, xk >= 1). */
+int rsqrt_lo(int frac, int xk);
 
-/* 1/x for x in [2^lo, 2^NORM_HI): relative error below 2^-(f-2) + 2 units. */
+/* 1/x for x in [2^lo, 2^NORM_HI): within 2 units of 2^-f plus 2^-f relative. */
 int recip_need(struct corr_list *l, size_t n, int frac) MPC_MUST_CHECK;
 int mpc_recip(struct mpc *m, const uint64_t *x, size_t n, uint64_t *out) MPC_MUST_CHECK;
 
-/* 1/sqrt(x) on the same range. */
+/* 1/sqrt(x) on its range, the same bound; x at scale f, out at f. */
 int rsqrt_need(struct corr_list *l, size_t n, int frac) MPC_MUST_CHECK;
 int mpc_rsqrt(struct mpc *m, const uint64_t *x, size_t n, uint64_t *out) MPC_MUST_CHECK;
+/* The same with x at f + xk fractional bits (a variance kept precise). */
+int rsqrt_x_need(struct corr_list *l, size_t n, int frac, int xk) MPC_MUST_CHECK;
+int mpc_rsqrt_x(struct mpc *m, const uint64_t *x, size_t n, int xk,
+		uint64_t *out) MPC_MUST_CHECK;
 
 /*
  * exp(x) for x <= 0, clamped at -16 (the caller subtracts a maximum, as

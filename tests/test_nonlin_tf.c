@@ -25,7 +25,7 @@ static int nl_need(struct ptest *t, struct corr_list *l)
 	case 0:
 		return recip_need(l, t->nx, F);
 	case 1:
-		return rsqrt_need(l, t->nx, F);
+		return rsqrt_x_need(l, t->nx, F, t->shift);
 	case 2:
 		return exp_need(l, t->nx, F);
 	default:
@@ -41,7 +41,7 @@ static int nl_run(struct ptest *t, struct mpc *m, const uint64_t *x, const uint6
 	case 0:
 		return mpc_recip(m, x, t->nx, out);
 	case 1:
-		return mpc_rsqrt(m, x, t->nx, out);
+		return mpc_rsqrt_x(m, x, t->nx, t->shift, out);
 	case 2:
 		return mpc_exp(m, x, t->nx, out);
 	default:
@@ -54,33 +54,34 @@ static double urand(void)
 	return (double)randombytes_uniform(1u << 30) / (double)(1u << 30);
 }
 
-/* x over [lo, hi] log-uniform, then both edges and one unit inside each. */
-static void fill_log(struct ptest *t, size_t n, double lo, double hi)
+/* x over [lo, hi] log-uniform at `bits`, then both edges and one unit inside each. */
+static void fill_log(struct ptest *t, size_t n, double lo, double hi, int bits)
 {
 	for (size_t i = 0; i < n; i++)
-		t->x[i] = fxp_from_double(lo * pow(hi / lo, urand()), F);
-	t->x[0] = fxp_from_double(lo, F);
-	t->x[1] = fxp_from_double(hi, F);
-	t->x[2] = fxp_from_double(1.0, F);
-	t->x[3] = fxp_from_double(hi, F) - 1;
+		t->x[i] = fxp_from_double(lo * pow(hi / lo, urand()), bits);
+	t->x[0] = fxp_from_double(lo, bits);
+	t->x[1] = fxp_from_double(hi, bits);
+	t->x[2] = fxp_from_double(1.0, bits);
+	t->x[3] = fxp_from_double(hi, bits) - 1;
 }
 
 /*
- * Worst error of 1/x (k 0) or 1/sqrt(x) (k 1) beyond `units` of 2^-f
- * (the output's own rounding), relative to the exact value, over x in
- * [lo, hi].
+ * Worst error of 1/x (k 0) or 1/sqrt(x) (k 1, x at f + xk bits) beyond
+ * `units` of 2^-f (the output's own rounding), relative to the exact
+ * value, over x in [lo, hi].
  */
-static double newton_case(int parties, int k, double lo, double hi, double units)
+static double newton_case(int parties, int k, int xk, double lo, double hi, double units)
 {
 	enum { N = 600 };
-	struct ptest t = { .need = nl_need, .run = nl_run, .k = (size_t)k };
+	struct ptest t = { .need = nl_need, .run = nl_run, .k = (size_t)k, .shift = xk };
 	double worst = 0;
 
 	pt_alloc(&t, N, 0, N);
-	fill_log(&t, N, lo, hi);
+	t.shift = xk;
+	fill_log(&t, N, lo, hi, F + xk);
 	pt_exec(&t, parties);
 	for (size_t i = 0; i < N; i++) {
-		double x = fxp_to_double(t.x[i], F), got = fxp_to_double(t.out[i], F);
+		double x = fxp_to_double(t.x[i], F + xk), got = fxp_to_double(t.out[i], F);
 		double want = k == 0 ? 1.0 / x : 1.0 / sqrt(x);
 		double rel = fmax(0.0, fabs(got - want) - units * ldexp(1.0, -F)) / want;
 
@@ -92,10 +93,10 @@ static double newton_case(int parties, int k, double lo, double hi, double units
 
 TEST(nl_recip)
 {
-	double lo = ldexp(1.0, norm_lo(F)), hi = ldexp(1.0, NORM_HI) * 0.9999;
+	double lo = ldexp(1.0, recip_lo(F)), hi = ldexp(1.0, NORM_HI) * 0.9999;
 
 	for (int n = 2; n <= 4; n++) {
-		double w = newton_case(n, 0, lo, hi, 1.0);
+		double w = newton_case(n, 0, 0, lo, hi, 2.0);
 
 		if (w >= ldexp(1.0, -F))
 			TEST_FAIL("%d parties: reciprocal relative error %g", n, w);
@@ -105,13 +106,16 @@ TEST(nl_recip)
 
 TEST(nl_rsqrt)
 {
-	double lo = ldexp(1.0, norm_lo(F)), hi = ldexp(1.0, NORM_HI) * 0.9999;
+	for (int xk = 0; xk <= 8; xk += 8) {
+		double lo = ldexp(1.0, rsqrt_lo(F, xk)), hi = ldexp(1.0, NORM_HI) * 0.9999;
 
-	for (int n = 2; n <= 4; n++) {
-		double w = newton_case(n, 1, lo, hi, 1.0);
+		for (int n = 2; n <= 4; n++) {
+			double w = newton_case(n, 1, xk, lo, hi, 2.0);
 
-		if (w >= ldexp(1.0, -F))
-			TEST_FAIL("%d parties: inverse square root relative error %g", n, w);
+			if (w >= ldexp(1.0, -F))
+				TEST_FAIL("%d parties, x at f + %d: inverse square root relative "
+					  "error %g", n, xk, w);
+		}
 	}
 	return 0;
 }
@@ -134,7 +138,7 @@ TEST(nl_newton_below_range)
 		for (size_t i = 0; i < N; i++) {
 			double got = fxp_to_double(t.out[i], F);
 
-			ASSERT(got > 0 && got <= ldexp(1.0, 4 - norm_lo(F)));
+			ASSERT(got > 0 && got <= ldexp(1.0, 4 - recip_lo(F)));
 		}
 		pt_free(&t);
 	}
