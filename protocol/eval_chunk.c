@@ -98,6 +98,14 @@ static int refuse(const struct model_node *nd, const char *why)
 			nd->name, model_op_name(nd->op), why);
 }
 
+/* A product of two secrets whose batch axis 0 is the rows in both operands (attention). */
+static int rows_in_batch(const struct model *md, const struct model_node *nd)
+{
+	const struct model_value *a = &md->values[nd->in[0]], *b = &md->values[nd->in[1]];
+
+	return a->ndim >= 3 && a->ndim == b->ndim && a->dims[0] == b->dims[0];
+}
+
 /*
  * Rows stay independent: no op reads across rows (checked on md alone,
  * cm NULL, before the chunk's shapes are inferred), every value computed
@@ -125,8 +133,10 @@ static int check_rows(const struct model *md, const struct model *cm, size_t row
 			ret = refuse(nd, "is a softmax over the rows");
 		else if (nd->op == MOP_GEMM && ((d0 && nd->trans_a) || d1))
 			ret = refuse(nd, "multiplies across the rows");
-		else if (nd->op == MOP_MATMUL && d1)
+		else if (nd->op == MOP_MATMUL && d1 && !rows_in_batch(md, nd))
 			ret = refuse(nd, "multiplies across the rows");
+		else if (nd->op == MOP_LAYERNORM && d0 && nd->axis == 0)
+			ret = refuse(nd, "normalises across the rows");
 		else if ((nd->op == MOP_CONCAT || nd->op == MOP_FLATTEN) && d0 &&
 			 nd->axis == 0)
 			ret = refuse(nd, "works on axis 0");

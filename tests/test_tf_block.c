@@ -330,3 +330,87 @@ TEST(tf_refuse_gather_const)
 	model_free(m);
 	return 0;
 }
+
+/* ---- chunks of rows ---- */
+
+static struct ob *b_attn_rows(const float *g)
+{
+	static const int64_t dq[] = { 3, 2, 4, 5 }, dk[] = { 3, 2, 5, 4 }, dy[] = { 3, 2, 4, 4 };
+	static const int64_t dg[] = { 4 };
+	struct ob *b = ob_new(17);
+
+	ob_io(b, 0, "q", 4, dq);
+	ob_io(b, 0, "k", 4, dk);
+	ob_io(b, 1, "y", 4, dy);
+	ob_const(b, "g", 1, dg, g);
+	ob_node(b, "Identity", "kid", "k", "kk"); /* else k would be taken for a weight */
+	ob_node(b, "MatMul", "qk", "q,kk", "s");
+	ob_node(b, "Softmax", "sm", "s", "p");
+	ob_node(b, "LayerNormalization", "ln", "p,g", "y");
+	return b;
+}
+
+/*
+ * Batched products of two secrets and LayerNorm keep rows apart: in
+ * chunks of 1 row they give what plaintext gives; LayerNorm over axis 0
+ * would mix rows: its rows run as one chunk.
+ */
+TEST(tf_chunks)
+{
+	static const int64_t dq[] = { 3, 2, 4, 5 }, dk[] = { 3, 2, 5, 4 };
+	static float g[4] = { 1.0f, 0.5f, 2.0f, -1.0f };
+	struct ftensor x[2] = { ob_tensor(4, dq, NULL), ob_tensor(4, dk, NULL) }, ref;
+	struct eval_part part[2];
+	struct eval_input in[2];
+	int64_t dims[2][FT_MAX_DIMS];
+	int nd[2] = { 4, 4 };
+	struct model *m = ob_load(b_attn_rows(g));
+	struct sim_model s = { .md = m, .n_parties = 3, .frac = 16, .owner = 2, .recipient = 0,
+			       .chunk_rows = 1, .inputs = in };
+	double err = 0;
+	size_t chunk = 0;
+
+	for (int i = 0; i < 2; i++) {
+		fill(x[i].data, x[i].n, 2.0);
+		memcpy(dims[i], x[i].dims, sizeof(dims[i]));
+		part[i] = (struct eval_part){ .owner = i, .ndim = 4, .data = x[i].data };
+		memcpy(part[i].dims, x[i].dims, sizeof(part[i].dims));
+		in[i] = (struct eval_input){ .n_parts = 1, .axis = 0, .parts = &part[i] };
+	}
+	ASSERT_OK(model_infer(m, (const int64_t(*)[FT_MAX_DIMS])dims, nd));
+	ASSERT_OK(model_ref_eval(m, x, &ref));
+	if (sim_model_run(&s) != 0)
+		TEST_FAIL("secure run: %s", s.job.err);
+	ASSERT_EQ(s.plan.n_chunks, 3);
+	for (size_t i = 0; i < ref.n; i++)
+		err = fmax(err, test_diff(s.outs[0].data[i], ref.data[i]));
+	if (!(err <= 5e-3))
+		TEST_FAIL("chunks of 1 row: max error %g", err);
+	sim_model_free(&s);
+	model_free(m);
+	{
+		static const int64_t d34[] = { 3, 4 };
+		static float g34[12];
+		int64_t d1[1][FT_MAX_DIMS] = { { 3, 4 } };
+		int n1 = 2;
+		struct ob *b = ob_new(17);
+		Mpconnx__NodeProto *ln;
+
+		ob_io(b, 0, "x", 2, d34);
+		ob_io(b, 1, "y", 2, d34);
+		ob_const(b, "g", 2, d34, g34);
+		ln = ob_node(b, "LayerNormalization", "ln0", "x,g", "y");
+		ob_i(b, ln, "axis", 0);
+		m = ob_load(b);
+		ASSERT_OK(model_infer(m, (const int64_t(*)[FT_MAX_DIMS])d1, &n1));
+		/* not split: all rows in one chunk, the reason kept */
+		ASSERT_OK(eval_plan_pick(m, 16, 3, 3, 1, (size_t)1 << 30, 0, &chunk));
+		ASSERT_EQ(chunk, 3);
+		ASSERT(strstr(mpc_errmsg(MPC_E_UNSUPPORTED), "normalises across the rows"));
+	}
+	ftensor_free(&ref);
+	ftensor_free(&x[0]);
+	ftensor_free(&x[1]);
+	model_free(m);
+	return 0;
+}
