@@ -165,7 +165,8 @@ TEST(nl_exp)
 
 			worst = fmax(worst, fabs(got - exp(fmax(x, -16.0))));
 		}
-		if (worst >= 1e-3)
+		printf("# %d parties: exp worst error %.3g\n", n, worst);
+		if (worst >= 5e-4)
 			TEST_FAIL("%d parties: exp error %g", n, worst);
 		pt_free(&t);
 	}
@@ -195,6 +196,7 @@ static void pwl_case(int parties, enum pwl_fn f, double bound)
 
 		worst = fmax(worst, fabs(got - pwl_exact(f, x)));
 	}
+	printf("# %d parties, function %d: worst error %.3g\n", parties, (int)f, worst);
 	if (worst >= bound)
 		TEST_FAIL("%d parties, function %d: error %g", parties, (int)f, worst);
 	pt_free(&t);
@@ -203,7 +205,7 @@ static void pwl_case(int parties, enum pwl_fn f, double bound)
 /* The interpolants themselves, densely: the bounds the docs state. */
 TEST(nl_pwl_plain_bounds)
 {
-	static const double bound[PWL_COUNT_] = { 1.2e-3, 8e-4, 8e-4 };
+	static const double bound[PWL_COUNT_] = { 1e-3, 8e-4, 8e-4 };
 
 	for (int f = 0; f < PWL_COUNT_; f++) {
 		double worst = 0;
@@ -211,6 +213,8 @@ TEST(nl_pwl_plain_bounds)
 		for (double x = -12.0; x <= 12.0; x += 1.0 / 1024)
 			worst = fmax(worst, fabs(pwl_plain((enum pwl_fn)f, x) -
 						 pwl_exact((enum pwl_fn)f, x)));
+		printf("# function %d (%d knots): interpolation error %.3g\n", f,
+		       pwl_knots((enum pwl_fn)f), worst);
 		if (worst >= bound[f])
 			TEST_FAIL("function %d: interpolation error %g", f, worst);
 	}
@@ -220,9 +224,9 @@ TEST(nl_pwl_plain_bounds)
 TEST(nl_erf_tanh_gelu)
 {
 	for (int n = 2; n <= 4; n++) {
-		pwl_case(n, PWL_ERF, 1.5e-3);
-		pwl_case(n, PWL_TANH, 1.2e-3);
-		pwl_case(n, PWL_GELU, 1.2e-3);
+		pwl_case(n, PWL_ERF, 1.2e-3);
+		pwl_case(n, PWL_TANH, 1e-3);
+		pwl_case(n, PWL_GELU, 1e-3);
 	}
 	return 0;
 }
