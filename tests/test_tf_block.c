@@ -210,13 +210,15 @@ TEST(tf_public_graph)
 	const char *data_inputs[1] = { "x" };
 	struct model *own = NULL, *other = NULL;
 	struct corr_list a = { 0 }, c = { 0 };
+	struct ob *ob = b_consts(w);
 	uint8_t *buf, *pub = NULL;
 	size_t len, publen;
 	int64_t d[1][FT_MAX_DIMS] = { { 2, 3, 4 } };
 	int nd = 3, pw = -1, rm = -1;
 
 	(void)dx;
-	buf = ob_pack(b_consts(w), &len);
+	buf = ob_pack(ob, &len);
+	ob_free(ob);
 	ASSERT_OK(model_parse_onnx(buf, len, "c.onnx", &own));
 	ASSERT_OK(model_public_graph(buf, len, own, &pub, &publen));
 	ASSERT(!memmem(pub, publen, w, sizeof(w)));
@@ -255,6 +257,7 @@ static int load_fails(struct ob *b, int code, const char *word)
 	struct model *m = NULL;
 	int r = ob_parse(b, &m);
 
+	ob_free(b);
 	model_free(m);
 	if (r != code || !strstr(mpc_errmsg(r), word))
 		TEST_FAIL("got %d '%s', want %d with '%s'", r, mpc_errmsg(r), code, word);
@@ -264,7 +267,7 @@ static int load_fails(struct ob *b, int code, const char *word)
 TEST(tf_refuse)
 {
 	static const int64_t dx[] = { 2, 4 }, d1[] = { 1 };
-	static float four = 4.0f;
+	static float four = 4.0f, g[4] = { 1, 1, 1, 1 };
 	struct ob *b;
 	Mpconnx__NodeProto *nd;
 
@@ -293,7 +296,7 @@ TEST(tf_refuse)
 	b = ob_new(17);
 	ob_io(b, 0, "x", 2, dx);
 	ob_io(b, 1, "y", 2, dx);
-	ob_const(b, "g", 1, dx + 1, &four);
+	ob_const(b, "g", 1, dx + 1, g);
 	ob_node(b, "LayerNormalization", "ln", "x,g", "y,mean");
 	load_fails(b, MPC_E_UNSUPPORTED, "node 'ln' (LayerNormalization): output 2");
 	/* an unknown GELU approximation */
