@@ -417,3 +417,96 @@ TEST(tf_chunks)
 	model_free(m);
 	return 0;
 }
+
+/* ---- secret indices held by several owners ---- */
+
+/*
+ * The ids of a lookup split by rows between two owners (horizontal) and
+ * by columns (vertical): each owner shares the one-hot rows of its part,
+ * joined in place; the result is exact (integers times the table).
+ */
+TEST(tf_gather_parts)
+{
+	static const int64_t dt[] = { 7, 3 }, di[] = { 4, 3 }, dy[] = { 4, 3, 3 };
+	static float table[21];
+	static const float ids[12] = { 0, 6, 2, -1, 5, 3, 4, 4, 1, -7, 0, 6 };
+	int64_t dims[1][FT_MAX_DIMS] = { { 4, 3 } };
+	int nd = 2;
+
+	fill(table, 21, 2.0);
+	for (int axis = 0; axis < 2; axis++) {
+		struct ob *b = ob_new(13);
+		struct model *m;
+		struct ftensor x = ob_tensor(2, di, ids), ref;
+		float p0[12], p1[12];
+		struct eval_part part[2];
+		struct eval_input in = { .n_parts = 2, .axis = axis, .parts = part };
+		struct sim_model s = { .n_parties = 3, .frac = 16, .owner = 2, .recipient = 0,
+				       .inputs = &in };
+		size_t k0 = 0, k1 = 0;
+		double err = 0;
+
+		ob_io(b, 0, "ids", 2, di);
+		ob_io(b, 1, "y", 3, dy);
+		ob_const(b, "emb", 2, dt, table);
+		ob_node(b, "Gather", "lookup", "emb,ids", "y");
+		m = ob_load(b);
+		/* rows 0-1 | 2-3, or column 0 | columns 1-2 */
+		for (int i = 0; i < 4; i++)
+			for (int j = 0; j < 3; j++) {
+				int first = axis == 0 ? i < 2 : j < 1;
+
+				if (first)
+					p0[k0++] = ids[i * 3 + j];
+				else
+					p1[k1++] = ids[i * 3 + j];
+			}
+		part[0] = (struct eval_part){ .owner = 0, .ndim = 2, .data = p0,
+					      .dims = { axis ? 4 : 2, axis ? 1 : 3 } };
+		part[1] = (struct eval_part){ .owner = 1, .ndim = 2, .data = p1,
+					      .dims = { axis ? 4 : 2, axis ? 2 : 3 } };
+		ASSERT_OK(model_infer(m, (const int64_t(*)[FT_MAX_DIMS])dims, &nd));
+		ASSERT_OK(model_ref_eval(m, &x, &ref));
+		s.md = m;
+		if (sim_model_run(&s) != 0)
+			TEST_FAIL("axis %d: secure run: %s", axis, s.job.err);
+		for (size_t i = 0; i < ref.n; i++)
+			err = fmax(err, test_diff(s.outs[0].data[i], ref.data[i]));
+		if (!(err <= 1e-4))
+			TEST_FAIL("axis %d: max error %g", axis, err);
+		sim_model_free(&s);
+		ftensor_free(&ref);
+		ftensor_free(&x);
+		model_free(m);
+	}
+	return 0;
+}
+
+/* An id outside the table fails the job on its owner, naming the input, not the id. */
+TEST(tf_gather_bad_index)
+{
+	static const int64_t dt[] = { 7, 3 }, di[] = { 1, 2 }, dy[] = { 1, 2, 3 };
+	static float table[21], bad[2] = { 3, 12345 };
+	struct ob *b = ob_new(13);
+	struct model *m;
+	struct eval_part part = { .owner = 1, .ndim = 2, .data = bad, .dims = { 1, 2 } };
+	struct eval_input in = { .n_parts = 1, .axis = 0, .parts = &part };
+	struct sim_model s = { .n_parties = 2, .frac = 16, .owner = 0, .recipient = 0,
+			       .inputs = &in };
+	int64_t dims[1][FT_MAX_DIMS] = { { 1, 2 } };
+	int nd = 2;
+
+	ob_io(b, 0, "ids", 2, di);
+	ob_io(b, 1, "y", 3, dy);
+	ob_const(b, "emb", 2, dt, table);
+	ob_node(b, "Gather", "lookup", "emb,ids", "y");
+	m = ob_load(b);
+	ASSERT_OK(model_infer(m, (const int64_t(*)[FT_MAX_DIMS])dims, &nd));
+	s.md = m;
+	ASSERT(sim_model_run(&s) != 0);
+	ASSERT(strstr(s.job.err, "input 'ids'") && strstr(s.job.err, "not an integer in [-7, 7)"));
+	ASSERT(!strstr(s.job.err, "12345"));
+	sim_model_free(&s);
+	model_free(m);
+	return 0;
+}
