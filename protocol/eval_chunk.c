@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "eval-int.h"
+#include "eval_tf.h"
 
 /* Never freed with model_free: values and nodes are copies, the rest is md's. */
 static void cm_free(struct model *cm)
@@ -226,6 +227,8 @@ static void words_of(const struct model *cm, int n_parties, const struct corr_li
 			continue;
 		for (int d = 0; d < v->ndim; d++)
 			n *= (size_t)v->dims[d];
+		if (ev__onehot_width(cm, (int)i))
+			n *= ev__onehot_width(cm, (int)i); /* secret indices: one-hot rows */
 		vals += n;
 		big = n > big ? n : big;
 	}

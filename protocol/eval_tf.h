@@ -19,6 +19,8 @@ int ev__gather(struct ectx *c, const struct model_node *nd) MPC_MUST_CHECK;
  * one-hot rows instead ([numel, V], integers at scale 0).
  */
 size_t ev__onehot_rows(const struct ectx *c, int vid);
+/* The same on a model alone (the memory estimate). */
+size_t ev__onehot_width(const struct model *md, int vid);
 int ev__share_onehot(struct ectx *c, int vid, const struct eval_input *in) MPC_MUST_CHECK;
 
 /* Extra fractional bits a variance keeps for the inverse square root. */

@@ -127,9 +127,8 @@ out:
 	return ret;
 }
 
-size_t ev__onehot_rows(const struct ectx *c, int vid)
+size_t ev__onehot_width(const struct model *md, int vid)
 {
-	const struct model *md = c->md;
 	size_t rows = 0;
 
 	if (!md->values[vid].is_data_input)
@@ -138,20 +137,27 @@ size_t ev__onehot_rows(const struct ectx *c, int vid)
 		const struct model_node *nd = &md->nodes[k];
 
 		for (int j = 0; j < nd->n_in; j++) {
+			const struct model_value *t;
 			size_t v;
 
 			if (nd->in[j] != vid)
 				continue;
+			t = &md->values[nd->in[0]];
 			if (nd->op != MOP_GATHER || j != 1 || nd->axis != 0 ||
-			    !c->vals[nd->in[0]].is_const || md->values[nd->in[0]].ndim < 1)
+			    !(t->init.data || t->shape_only) || t->ndim < 1)
 				return 0;
-			v = (size_t)md->values[nd->in[0]].dims[0];
+			v = (size_t)t->dims[0];
 			if (!v || (rows && rows != v))
 				return 0;
 			rows = v;
 		}
 	}
 	return rows;
+}
+
+size_t ev__onehot_rows(const struct ectx *c, int vid)
+{
+	return ev__onehot_width(c->md, vid);
 }
 
 /* The owner's one-hot rows of its part (indices checked: integers in [-V, V)). */
