@@ -510,3 +510,31 @@ TEST(tf_gather_bad_index)
 	model_free(m);
 	return 0;
 }
+
+/* A zero in a weight divisor fails on the model owner, naming the weight. */
+TEST(tf_div_zero_weight)
+{
+	static const int64_t dx[] = { 2, 3 }, dw[] = { 3 };
+	static float w[3] = { 2.0f, 0.0f, 1.0f }, x[6];
+	struct ob *b = ob_new(13);
+	struct model *m;
+	struct eval_part part = { .owner = 0, .ndim = 2, .data = x, .dims = { 2, 3 } };
+	struct eval_input in = { .n_parts = 1, .axis = 0, .parts = &part };
+	struct sim_model s = { .n_parties = 2, .frac = 16, .owner = 1, .recipient = 0,
+			       .inputs = &in };
+	int64_t dims[1][FT_MAX_DIMS] = { { 2, 3 } };
+	int nd = 2;
+
+	ob_io(b, 0, "x", 2, dx);
+	ob_io(b, 1, "y", 2, dx);
+	ob_const(b, "w", 1, dw, w);
+	ob_node(b, "Div", "scale", "x,w", "y");
+	m = ob_load(b);
+	ASSERT_OK(model_infer(m, (const int64_t(*)[FT_MAX_DIMS])dims, &nd));
+	s.md = m;
+	ASSERT(sim_model_run(&s) != 0);
+	ASSERT(strstr(s.job.err, "node 'scale' (Div): divisor 'w' has a zero"));
+	sim_model_free(&s);
+	model_free(m);
+	return 0;
+}
