@@ -6,6 +6,7 @@
  * docs/protocols.md, "Transformer non-linearities").
  */
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -269,14 +270,16 @@ out:
 }
 
 /*
- * Piecewise-linear interpolation on knots t_k = lo + k h, written as
- * v_0 + sum_k ds_k relu(x - t_k): flat left of lo, slope `tail` right of
- * hi. The knot values are f(t_k) - h^2 f''(t_k) / 16, half the
- * interpolation error's mean on each side of the curve, which halves the
- * worst error of plain interpolation.
+ * Piecewise-linear interpolation written as v_0 + sum_k ds_k relu(x - t_k):
+ * flat left of lo, slope `tail` right of hi. The knots are as far apart
+ * as the curvature allows: each step is the largest multiple of 1/64 (at
+ * most 1/2) whose worst |f''| keeps h^2 |f''| / 16 below err, so flat
+ * parts take few knots. The knot values are f(t_k) - h^2 f''(t_k) / 16,
+ * the interpolation error's mean on each side of the curve, which halves
+ * the worst error of plain interpolation.
  */
 struct pwl_def {
-	double lo, hi, h, tail;
+	double lo, hi, err, tail;
 	double (*f)(double);
 	double (*f2)(double);
 };
@@ -304,20 +307,79 @@ static double gelu2(double x)
 }
 
 static const struct pwl_def pwl_defs[PWL_COUNT_] = {
-	[PWL_ERF] = { -3.0, 3.0, 0.125, 0.0, erf, erf2 },
-	[PWL_TANH] = { -4.0, 4.0, 0.125, 0.0, tanh, tanh2 },
-	[PWL_GELU] = { -4.0, 4.0, 0.125, 1.0, gelu, gelu2 },
+	[PWL_ERF] = { -3.5, 3.5, 7e-4, 0.0, erf, erf2 },
+	[PWL_TANH] = { -5.0, 5.0, 7e-4, 0.0, tanh, tanh2 },
+	[PWL_GELU] = { -5.0, 5.0, 7e-4, 1.0, gelu, gelu2 },
 };
 
 /* Extra fractional bits of the slope changes (their rounding stays small). */
 #define PWL_XB 8
 #define PWL_MAXK 128
+#define PWL_STEP (1.0 / 64)
+
+/* Knots, their values and the slope changes, built once per function. */
+struct pwl_tab {
+	int n;
+	double t[PWL_MAXK], v[PWL_MAXK], ds[PWL_MAXK];
+};
+
+static struct pwl_tab pwl_tabs[PWL_COUNT_];
+static pthread_once_t pwl_once = PTHREAD_ONCE_INIT;
+
+static double max_f2(const struct pwl_def *d, double a, double b)
+{
+	double m = 0;
+
+	for (int i = 0; i <= 16; i++)
+		m = fmax(m, fabs(d->f2(a + (b - a) * i / 16)));
+	return m;
+}
+
+static void pwl_build(const struct pwl_def *d, struct pwl_tab *tb)
+{
+	double t = d->lo, prev = 0.0;
+	int n = 0;
+
+	tb->t[n++] = t;
+	while (t < d->hi && n < PWL_MAXK) {
+		double h = 0.5;
+
+		while (h > PWL_STEP && h * h * max_f2(d, t, fmin(t + h, d->hi)) / 16 > d->err)
+			h -= PWL_STEP;
+		t = fmin(t + h, d->hi);
+		tb->t[n++] = t;
+	}
+	tb->n = n;
+	for (int k = 0; k < n; k++) {
+		double a = tb->t[k > 0 ? k - 1 : 0], b = tb->t[k + 1 < n ? k + 1 : n - 1];
+		double h = (b - a) / (k > 0 && k + 1 < n ? 2 : 1);
+
+		tb->v[k] = d->f(tb->t[k]) - h * h * d->f2(tb->t[k]) / 16.0;
+	}
+	for (int k = 0; k < n; k++) {
+		double s = k + 1 < n ? (tb->v[k + 1] - tb->v[k]) / (tb->t[k + 1] - tb->t[k]) :
+				       d->tail;
+
+		tb->ds[k] = s - prev;
+		prev = s;
+	}
+}
+
+static void pwl_build_all(void)
+{
+	for (int f = 0; f < PWL_COUNT_; f++)
+		pwl_build(&pwl_defs[f], &pwl_tabs[f]);
+}
+
+static const struct pwl_tab *pwl_tab(enum pwl_fn f)
+{
+	pthread_once(&pwl_once, pwl_build_all);
+	return &pwl_tabs[f];
+}
 
 int pwl_knots(enum pwl_fn f)
 {
-	const struct pwl_def *d = &pwl_defs[f];
-
-	return (int)lround((d->hi - d->lo) / d->h) + 1;
+	return pwl_tab(f)->n;
 }
 
 double pwl_exact(enum pwl_fn f, double x)
@@ -325,40 +387,13 @@ double pwl_exact(enum pwl_fn f, double x)
 	return pwl_defs[f].f(x);
 }
 
-static double knot(const struct pwl_def *d, int k)
-{
-	return d->lo + d->h * k;
-}
-
-static double knot_val(const struct pwl_def *d, int k)
-{
-	double t = knot(d, k);
-
-	return d->f(t) - d->h * d->h * d->f2(t) / 16.0;
-}
-
-/* Slope changes ds[k] (double) of the interpolant. */
-static void pwl_slopes(const struct pwl_def *d, int nk, double *ds)
-{
-	double prev = 0.0;
-
-	for (int k = 0; k < nk; k++) {
-		double s = k + 1 < nk ? (knot_val(d, k + 1) - knot_val(d, k)) / d->h : d->tail;
-
-		ds[k] = s - prev;
-		prev = s;
-	}
-}
-
 double pwl_plain(enum pwl_fn f, double x)
 {
-	const struct pwl_def *d = &pwl_defs[f];
-	double ds[PWL_MAXK], v = knot_val(d, 0);
-	int nk = pwl_knots(f);
+	const struct pwl_tab *tb = pwl_tab(f);
+	double v = tb->v[0];
 
-	pwl_slopes(d, nk, ds);
-	for (int k = 0; k < nk; k++)
-		v += ds[k] * fmax(0.0, x - knot(d, k));
+	for (int k = 0; k < tb->n; k++)
+		v += tb->ds[k] * fmax(0.0, x - tb->t[k]);
 	return v;
 }
 
@@ -372,17 +407,16 @@ int pwl_need(struct corr_list *l, enum pwl_fn f, size_t n, int frac)
 int mpc_pwl(struct mpc *m, enum pwl_fn f, const uint64_t *x, size_t n, uint64_t *out)
 {
 	const struct pwl_def *d = &pwl_defs[f];
-	int nk = pwl_knots(f), sc = m->frac + PWL_XB, ret = MPC_E_NOMEM;
+	const struct pwl_tab *tb = pwl_tab(f);
+	int nk = tb->n, sc = m->frac + PWL_XB, ret = MPC_E_NOMEM;
 	size_t nn = n * (size_t)nk;
 	uint64_t *xs = NULL, *r = NULL, ds[PWL_MAXK], kt[PWL_MAXK], sum = 0;
-	uint64_t base = fxp_from_double(knot_val(d, 0), m->frac + sc);
-	double dsd[PWL_MAXK];
+	uint64_t base = fxp_from_double(tb->v[0], m->frac + sc);
 
-	pwl_slopes(d, nk, dsd);
 	/* The encoded changes sum to the tail slope exactly: no drift for large |x|. */
 	for (int k = 0; k < nk; k++) {
-		ds[k] = fxp_from_double(dsd[k], sc);
-		kt[k] = fxp_from_double(knot(d, k), m->frac);
+		ds[k] = fxp_from_double(tb->ds[k], sc);
+		kt[k] = fxp_from_double(tb->t[k], m->frac);
 		if (k + 1 < nk)
 			sum += ds[k];
 	}
