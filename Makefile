@@ -55,7 +55,7 @@ TST_OBJ := $(patsubst %.c,$(B)/%.o,$(TST_SRC))
 BEN_SRC := $(wildcard bench/*.c)
 BEN_OBJ := $(patsubst %.c,$(B)/%.o,$(BEN_SRC))
 
-.PHONY: all test test-unit bench fuzz clean demo deps mutate
+.PHONY: all test test-unit bench fuzz clean demo deps mutate install uninstall
 .SECONDARY: $(GEN_C) $(GEN_H)
 all: $(BIN)/mpcctl $(BIN)/mpcd
 
@@ -146,6 +146,48 @@ soak: deps
 demo: deps
 	@$(MAKE) --no-print-directory all
 	@bash deploy/demo.sh
+
+# make install [PREFIX=/usr/local] [DESTDIR=...]: the daemon in sbin,
+# mpcctl in bin, the manual pages, the systemd unit (its ExecStart pointed
+# at the installed mpcd), the sysusers.d entry for the mpcd user, the guides
+# and the example configs under share/doc/mpcd; /etc/mpcd is made, never
+# written into (docs/daemon.md, "Installing").
+PREFIX  ?= /usr/local
+BINDIR  ?= $(PREFIX)/bin
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR  ?= $(PREFIX)/share/man
+DOCDIR  ?= $(PREFIX)/share/doc/mpcd
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+SYSCONFDIR ?= /etc
+INSTALLED := $(BINDIR)/mpcctl $(SBINDIR)/mpcd $(MANDIR)/man1/mpcctl.1 \
+	$(MANDIR)/man5/mpcd.conf.5 $(MANDIR)/man8/mpcd.8 $(UNITDIR)/mpcd@.service \
+	$(SYSUSERSDIR)/mpcd.conf
+
+install: $(BIN)/mpcctl $(BIN)/mpcd
+	@echo "  INSTALL $(DESTDIR)$(PREFIX)"
+	$(Q)install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man1 \
+		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(UNITDIR) \
+		$(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(DOCDIR)/examples
+	$(Q)install -m 0755 $(BIN)/mpcctl $(DESTDIR)$(BINDIR)/mpcctl
+	$(Q)install -m 0755 $(BIN)/mpcd $(DESTDIR)$(SBINDIR)/mpcd
+	$(Q)install -m 0644 man/mpcctl.1 $(DESTDIR)$(MANDIR)/man1/mpcctl.1
+	$(Q)install -m 0644 man/mpcd.conf.5 $(DESTDIR)$(MANDIR)/man5/mpcd.conf.5
+	$(Q)install -m 0644 man/mpcd.8 $(DESTDIR)$(MANDIR)/man8/mpcd.8
+	$(Q)sed -e 's|^ExecStart=[^ ]*/mpcd |ExecStart=$(SBINDIR)/mpcd |' \
+		-e 's|/etc/mpcd|$(SYSCONFDIR)/mpcd|g' \
+		-e 's|/usr/share/doc/mpcd|$(DOCDIR)|g' deploy/mpcd@.service >$(DESTDIR)$(UNITDIR)/mpcd@.service
+	$(Q)chmod 0644 $(DESTDIR)$(UNITDIR)/mpcd@.service
+	$(Q)install -m 0644 deploy/sysusers-mpcd.conf $(DESTDIR)$(SYSUSERSDIR)/mpcd.conf
+	$(Q)install -m 0644 README.md docs/*.md $(DESTDIR)$(DOCDIR)/
+	$(Q)install -m 0644 deploy/examples/README.md deploy/examples/*.conf $(DESTDIR)$(DOCDIR)/examples/
+	$(Q)install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/mpcd
+
+# Removes what install put in place; /etc/mpcd, keys and DataDirs stay.
+uninstall:
+	@echo "  UNINSTALL $(DESTDIR)$(PREFIX)"
+	$(Q)rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+	$(Q)rm -rf $(DESTDIR)$(DOCDIR)
 
 clean:
 	rm -rf build bin

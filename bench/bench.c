@@ -168,6 +168,7 @@ static int bench_model(const char *name, const char *path, const char *input, in
 		pl[k] = net_now() - t0;
 		ftensor_free(&ref);
 	}
+	model_weight_exps(m); /* the owner's weight scales, as simulate and mpcd */
 	if ((ret = eval_fold_batchnorm(m)) != 0)
 		goto out;
 	for (int k = 0; k < reps * n_tcounts; k++) {

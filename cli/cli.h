@@ -31,11 +31,14 @@ int cancel_main(int argc, char **argv);
 int result_main(int argc, char **argv);
 
 /*
- * Shared by the control verbs (cli_ctl.c, cli_wait.c). The socket is the
- * one given with `mpcctl -s PATH`, else ctl_socket_default().
+ * Shared by the control verbs (cli_ctl.c, cli_wait.c), cli_socket.c: the
+ * socket given with `mpcctl -s PATH`, else $MPCD_SOCKET, else the only
+ * socket in CTL_SOCKET_DIR (mpcd's default is CTL_SOCKET_DIR/NAME.sock).
+ * cli_socket() returns NULL with the one-line reason in err when there is
+ * none there or several.
  */
 void cli_set_socket(const char *path);
-const char *cli_socket(void);
+const char *cli_socket(char *err, size_t errlen);
 
 enum { CLI_JSON = 1, CLI_OUT = 2, CLI_JOB = 4, CLI_TIMEOUT = 8 };
 #define CLI_GO (-1)

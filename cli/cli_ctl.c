@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* Copyright (C) 2026 The mpcd authors. */
 /*
- * The control verbs' plumbing (socket, options, requests, how the daemon's
- * text is shown), peers and submit; the verbs about a job once submitted
- * are in cli_wait.c. mpcctl asks its own mpcd over the control socket
+ * The control verbs' plumbing (options, requests, how the daemon's text is
+ * shown) and submit; which socket is cli_socket.c, peers cli_peers.c, the
+ * verbs about a job once submitted cli_wait.c. mpcctl asks its own mpcd over the control socket
  * (proto/ctl.proto, one Request and one Reply per connection, docs/ctl.md).
  * What can be checked without the daemon (names, the shape of --input, the
  * output file's extension) is checked here first, so a typo costs no round
@@ -26,27 +26,16 @@
 
 #include "cli.h"
 #include "fxp.h"
+#include "wire.h"
 
 /* Per read/write on the socket; the daemon answers from memory. */
 #define CLI_TIMEOUT_MS 30000
 #define NAME_LEN_MAX 32
 #define NAME_RULE "1 to 32 of A-Z a-z 0-9 _ . -"
-/* Bounds that keep a Submit far below CTL_REQUEST_MAX. */
-#define SUBMIT_INPUTS_MAX 16
-#define SUBMIT_PARTS_MAX 32
+/* The daemon's own bounds (wire.h), checked before any round trip. */
+#define SUBMIT_INPUTS_MAX WIRE_MAX_INPUTS
+#define SUBMIT_PARTS_MAX WIRE_MAX_PARTS
 #define SUBMIT_OUTPUTS_MAX 16
-
-static const char *socket_path;
-
-void cli_set_socket(const char *path)
-{
-	socket_path = path;
-}
-
-const char *cli_socket(void)
-{
-	return socket_path ? socket_path : ctl_socket_default();
-}
 
 /*
  * Length of the well-formed UTF-8 sequence at s and its code point, or 0
@@ -205,10 +194,13 @@ int cli_request(const char *verb, const Mpcctlpb__Request *req, Mpcctlpb__Reply 
 		char *err, size_t errlen)
 {
 	char clean[512];
+	const char *path;
 	int ret;
 
 	*reply = NULL;
-	if ((ret = ctl_call(cli_socket(), req, reply, CLI_TIMEOUT_MS)) != 0) {
+	if (!(path = cli_socket(err, errlen)))
+		return 1;
+	if ((ret = ctl_call(path, req, reply, CLI_TIMEOUT_MS)) != 0) {
 		const char *msg = mpc_errmsg(ret);
 
 		/* The one failure an operator meets first gets the hint. */
@@ -285,86 +277,6 @@ void cli_json_strs(char **v, size_t n)
 		cli_json_str(v[i]);
 	}
 	putchar(']');
-}
-
-/* ---- peers ---- */
-
-static const char peers_usage[] =
-	"usage: mpcctl [-s SOCKET] peers [--json]\n"
-	"\n"
-	"Every configured peer: role, endpoint, link state and since when, bytes\n"
-	"sent and received on the link, and the last link error.\n";
-
-static void peers_json(const Mpcctlpb__Reply *r)
-{
-	printf("{\"peers\": [");
-	for (size_t i = 0; i < r->n_peers; i++) {
-		const Mpcctlpb__PeerInfo *p = r->peers[i];
-
-		printf("%s\n  {\"name\": ", i ? "," : "");
-		cli_json_str(p->name);
-		printf(", \"role\": ");
-		cli_json_str(p->role);
-		printf(", \"endpoint\": ");
-		cli_json_str(p->endpoint);
-		printf(", \"connected\": %s, \"since\": %lld, \"bytes_sent\": %llu, "
-		       "\"bytes_recv\": %llu, \"rekeys\": %u, \"last_error\": ",
-		       p->connected ? "true" : "false", (long long)p->since,
-		       (unsigned long long)p->bytes_sent, (unsigned long long)p->bytes_recv,
-		       p->rekeys);
-		cli_json_str(p->last_error);
-		putchar('}');
-	}
-	printf("%s]}\n", r->n_peers ? "\n" : "");
-}
-
-static void peers_table(const Mpcctlpb__Reply *r)
-{
-	int wn = 4, we = 8;
-
-	for (size_t i = 0; i < r->n_peers; i++) {
-		wn = cli_width(wn, r->peers[i]->name, NAME_LEN_MAX);
-		we = cli_width(we, r->peers[i]->endpoint, 48);
-	}
-	printf("%-*s  %-8s  %-*s  %-12s  %-8s  %9s  %9s  %s\n", wn, "NAME", "ROLE", we,
-	       "ENDPOINT", "STATE", "SINCE", "SENT", "RECV", "LAST ERROR");
-	for (size_t i = 0; i < r->n_peers; i++) {
-		const Mpcctlpb__PeerInfo *p = r->peers[i];
-		char name[64], role[32], ep[128], since[32], sent[32], recv[32], err[512];
-
-		cli_bytes(sent, sizeof(sent), p->bytes_sent);
-		cli_bytes(recv, sizeof(recv), p->bytes_recv);
-		printf("%-*s  %-8s  %-*s  %-12s  %-8s  %9s  %9s  %s\n",
-		       wn, cli_clean(name, sizeof(name), p->name),
-		       cli_clean(role, sizeof(role), p->role),
-		       we, cli_clean(ep, sizeof(ep), p->endpoint),
-		       p->connected ? "connected" : "disconnected",
-		       cli_ago(since, sizeof(since), p->since, " ago"), sent, recv,
-		       p->last_error && *p->last_error ?
-		       cli_clean(err, sizeof(err), p->last_error) : "-");
-	}
-}
-
-int peers_main(int argc, char **argv)
-{
-	Mpcctlpb__Request req = MPCCTLPB__REQUEST__INIT;
-	Mpcctlpb__Reply *r = NULL;
-	const char *verb = argv[0];
-	struct cli_args a;
-	int ret;
-
-	if ((ret = cli_parse(argc, argv, peers_usage, CLI_JSON, &a)) != CLI_GO)
-		return ret;
-	req.req_case = MPCCTLPB__REQUEST__REQ_PEERS;
-	req.peers = 1;
-	if ((ret = cli_call(verb, &req, &r)) != 0)
-		return ret;
-	if (a.json)
-		peers_json(r);
-	else
-		peers_table(r);
-	mpcctlpb__reply__free_unpacked(r, NULL);
-	return cli_flush(verb);
 }
 
 /* ---- submit ---- */

@@ -16,7 +16,12 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: mpcctl show FILE.npy|FILE.csv [--ref REF.npy] [--rows N]\n");
+	fprintf(f, "usage: mpcctl show FILE.npy|FILE.csv [--ref REF.npy] [--rows N]\n"
+		"\n"
+		"Prints a result file (from `mpcctl result` or `simulate -o`) one row a line,\n"
+		"the first N rows (default 10). With --ref, each row beside the reference\n"
+		"(say, plaintext inference), the argmax of both, and at the end the largest\n"
+		"difference and how many rows agree. Needs no daemon.\n");
 }
 
 static size_t argmax(const float *v, size_t n)
@@ -55,7 +60,14 @@ int show_main(int argc, char **argv)
 		if (c == 'r') {
 			ref_path = optarg;
 		} else if (c == 'n') {
-			rows_max = strtol(optarg, NULL, 10);
+			char *end;
+
+			rows_max = strtol(optarg, &end, 10);
+			if (!*optarg || *end || rows_max < 0) {
+				fprintf(stderr, "mpcctl show: --rows '%s': expected a number of "
+					"rows, 0 or more\n", optarg);
+				return 2;
+			}
 		} else {
 			usage(c == 'h' ? stdout : stderr);
 			return c == 'h' ? 0 : 2;

@@ -219,7 +219,37 @@ static void report(const struct sim_model *s, const struct check *chk,
  * The plaintext reference (double precision) in pieces of REF_ROWS rows
  * when the rows are independent (eval_model_rows), whole otherwise.
  */
-static int reference(const struct model *md, const struct ftensor *full, struct ftensor *ref)
+/*
+ * One line when a value the model computed on these inputs left the range
+ * the fixed point is safe in: every value under the input bound 2^(31 - f)
+ * (docs/security.md, "The input bound"), naming the first such node.
+ */
+static void warn_range(const struct model *md, const double *absmax, int frac)
+{
+	double bound = fxp_input_bound(frac);
+	const struct model_node *first = NULL;
+	size_t more = 0;
+
+	for (size_t k = 0; k < md->n_nodes; k++) {
+		if (!(absmax[md->nodes[k].out] >= bound))
+			continue;
+		if (first)
+			more++;
+		else
+			first = &md->nodes[k];
+	}
+	if (!first)
+		return;
+	fprintf(stderr,
+		"mpcctl simulate: warning: node '%s' (%s) reaches |x| = %.3g on these inputs, "
+		"beyond %.0f, the safe fixed-point range at %d fractional bits%s: results may be "
+		"wrong (docs/security.md, \"The input bound\")\n",
+		first->name, model_op_name(first->op), absmax[first->out], bound, frac,
+		more ? " (and later nodes)" : "");
+}
+
+static int reference(const struct model *md, const struct ftensor *full, struct ftensor *ref,
+		     double *absmax)
 {
 	struct ftensor x[MAX_INPUTS], *out = NULL;
 	struct model *cm = NULL;
@@ -228,7 +258,7 @@ static int reference(const struct model *md, const struct ftensor *full, struct 
 
 	if (rows <= REF_ROWS || md->n_inputs > MAX_INPUTS ||
 	    eval_model_rows(md, REF_ROWS, &cm) != 0)
-		return model_ref_eval(md, full, ref);
+		return model_ref_eval_range(md, full, ref, absmax);
 	if (!(out = calloc(md->n_outputs, sizeof(*out)))) {
 		ret = mpc_fail(MPC_E_NOMEM, "plaintext reference");
 		goto out;
@@ -254,7 +284,7 @@ static int reference(const struct model *md, const struct ftensor *full, struct 
 			x[i].n = nr * inner;
 			x[i].data = full[i].data + first * inner;
 		}
-		if ((ret = model_ref_eval(cm, x, out)) != 0)
+		if ((ret = model_ref_eval_range(cm, x, out, absmax)) != 0)
 			goto out;
 		for (size_t i = 0; i < md->n_outputs; i++) {
 			size_t per = ref[i].n / rows;
@@ -319,6 +349,7 @@ int simulate_main(int argc, char **argv)
 	struct eval_input in[MAX_INPUTS];
 	struct eval_part parts[MAX_INPUTS][MAX_PARTS];
 	struct ftensor *ref = NULL, full[MAX_INPUTS];
+	double *absmax = NULL;
 	struct check chk = { 0 };
 	int64_t dims[MAX_INPUTS][FT_MAX_DIMS];
 	int nd[MAX_INPUTS];
@@ -466,11 +497,15 @@ int simulate_main(int argc, char **argv)
 		goto out;
 	}
 	chk.plain_secs = net_now();
-	if ((ret = reference(s.md, full, ref)) != 0) {
-		fail("plaintext reference", ret);
+	if (!(absmax = calloc(s.md->n_values + 1, sizeof(*absmax))) ||
+	    (ret = reference(s.md, full, ref, absmax)) != 0) {
+		fail("plaintext reference", absmax ? ret : MPC_E_NOMEM);
 		goto out;
 	}
 	chk.plain_secs = net_now() - chk.plain_secs;
+	warn_range(s.md, absmax, s.frac);
+	/* The owner's weight scales, as a daemon's model owner publishes them. */
+	model_weight_exps(s.md);
 	if ((ret = eval_fold_batchnorm(s.md)) != 0) {
 		fail(NULL, ret);
 		goto out;
@@ -529,6 +564,7 @@ out:
 		for (size_t i = 0; i < s.md->n_outputs; i++)
 			ftensor_free(&ref[i]);
 	free(ref);
+	free(absmax);
 	sim_model_free(&s);
 	model_free(s.md);
 	return status;

@@ -37,7 +37,7 @@ static void usage(FILE *f)
 	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
 		fprintf(f, "  %-10s %s\n", verbs[i].name, verbs[i].desc);
 	fprintf(f, "\n`mpcctl VERB --help` describes a verb. The control socket is -s SOCKET,\n"
-		"else $MPCD_SOCKET, else %s.\n", CTL_SOCKET_DEFAULT);
+		"else $MPCD_SOCKET, else the only mpcd socket in %s/.\n", CTL_SOCKET_DIR);
 }
 
 /*

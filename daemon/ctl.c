@@ -20,6 +20,7 @@
 #include "ctlmsg.h"
 #include "job.h"
 #include "log.h"
+#include "node_check.h"
 #include "npy.h"
 #include "server.h"
 
@@ -140,11 +141,17 @@ static void do_peers(struct ctl_conn *c)
 		info[i].bytes_sent = p->bytes_sent;
 		info[i].bytes_recv = p->bytes_recv;
 		info[i].rekeys = p->rekeys;
+		info[i].last_handshake = p->last_handshake;
+		info[i].cipher = (char *)(p->link && p->cipher ? p->cipher : "");
+		info[i].key_problem = p->key_problem;
+		info[i].key_problem_at = p->key_problem[0] ? p->key_problem_at : 0;
 		pi[i] = &info[i];
 	}
 	r.ok = 1;
 	r.n_peers = s->n_peers;
 	r.peers = pi;
+	r.key_problem = s->key_problem;
+	r.key_problem_at = s->key_problem[0] ? s->key_problem_at : 0;
 	send_reply(c, &r);
 out:
 	free(info);
@@ -432,15 +439,30 @@ static int clear_stale(const char *path)
 	return 0;
 }
 
+int ctl_check_dir(const struct server *s)
+{
+	const char *path = s->cfg->node.control_socket;
+	char dir[4096];
+
+	if (strlen(path) >= sizeof(((struct sockaddr_un *)0)->sun_path))
+		return mpc_fail(MPC_E_ARG, "ControlSocket %s: path too long", path);
+	node_dir_of(path, dir, sizeof(dir));
+	return node_check_dir("ControlSocket's directory", dir);
+}
+
 int ctl_listen(struct server *s)
 {
 	const char *path = s->cfg->node.control_socket;
+	char dir[4096];
 	mode_t old;
 	int r, ret;
 
 	if (strlen(path) >= sizeof(((struct sockaddr_un *)0)->sun_path))
 		return mpc_fail(MPC_E_ARG, "ControlSocket %s: path too long", path);
-	if ((ret = clear_stale(path)) != 0)
+	/* /run/mpcd outside the unit's RuntimeDirectory; the socket is 0600, its directory 0755. */
+	node_dir_of(path, dir, sizeof(dir));
+	if ((ret = node_make_dir("ControlSocket's directory", dir, 0755)) != 0 ||
+	    (ret = clear_stale(path)) != 0)
 		return ret;
 	uv_pipe_init(s->loop, &s->ctl, 0);
 	s->ctl.data = s;

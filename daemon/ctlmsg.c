@@ -10,13 +10,6 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-const char *ctl_socket_default(void)
-{
-	const char *s = getenv("MPCD_SOCKET");
-
-	return s && *s ? s : CTL_SOCKET_DEFAULT;
-}
-
 static int io_all(int fd, void *buf, size_t len, int writing, int timeout_ms)
 {
 	uint8_t *p = buf;

@@ -18,9 +18,11 @@
 #define CTL_REQUEST_MAX ((size_t)64 << 10)
 #define CTL_REPLY_MAX ((size_t)80 << 20)
 
-/* Default socket: $MPCD_SOCKET, else the system path. */
-#define CTL_SOCKET_DEFAULT "/run/mpcd/mpcd.sock"
-const char *ctl_socket_default(void);
+/*
+ * mpcd's default ControlSocket is CTL_SOCKET_DIR/NAME.sock (the unit's
+ * RuntimeDirectory); mpcctl finds the only one there (cli/cli_socket.c).
+ */
+#define CTL_SOCKET_DIR "/run/mpcd"
 
 /*
  * Client: connect to path, send req, wait for the reply (timeout_ms, 0 for

@@ -218,6 +218,8 @@ void job__release(struct job *j)
 	free(j->graph);
 	j->graph = NULL;
 	j->graph_len = 0;
+	free(j->wexp);
+	j->wexp = NULL;
 }
 
 void job__set_state(struct job *j, enum job_state st, const char *reason)

@@ -78,6 +78,7 @@ struct job {
 	uint8_t *graph;
 	size_t graph_len;
 	char graph_hash[WIRE_HASH_LEN + 1];
+	char *wexp;                    /* the owner's weight magnitudes (JobModel.weight_exp) */
 	int graph_asked;               /* (loop) JobGetModel sent */
 	int approved;                  /* (loop) policy and operator said yes */
 	int loading;                   /* (loop) a worker reads this node's part (job_contrib.c) */
@@ -184,9 +185,11 @@ void job__on_data(struct server *s, struct peer *from, const Mpcpb__JobData *d);
  * spec's inputs, weights of fixed shape; array sizes from the arrays).
  * The ONE place a received graph is parsed: on arrival and again on the
  * job thread. 0 with *out the parsed model (out may be NULL), or an error
- * with a public line in why (the graph and the spec are public).
+ * with a public line in why (the graph and the spec are public). wexp:
+ * the owner's weight magnitudes sent with it (NULL or "": none), checked
+ * and applied to the model.
  */
-int job_graph_check(const uint8_t *graph, size_t len, const char *hash,
+int job_graph_check(const uint8_t *graph, size_t len, const char *hash, const char *wexp,
 		    const Mpcpb__JobSpec *spec, struct model **out, char *why, size_t wlen);
 /* Ask the model owner for the graph (once). */
 void job__graph_request(struct job *j);

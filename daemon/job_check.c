@@ -11,7 +11,7 @@
 
 #include "job.h"
 
-int job_graph_check(const uint8_t *graph, size_t len, const char *hash,
+int job_graph_check(const uint8_t *graph, size_t len, const char *hash, const char *wexp,
 		    const Mpcpb__JobSpec *spec, struct model **out, char *why, size_t wlen)
 {
 	const char *names[WIRE_MAX_INPUTS];
@@ -38,7 +38,8 @@ int job_graph_check(const uint8_t *graph, size_t len, const char *hash,
 	for (size_t i = 0; i < spec->n_inputs; i++)
 		names[i] = spec->inputs[i]->name;
 	if ((ret = model_parse_onnx(graph, len, "public graph", &m)) != 0 ||
-	    (ret = model_declare_weights(m, names, spec->n_inputs)) != 0) {
+	    (ret = model_declare_weights(m, names, spec->n_inputs)) != 0 ||
+	    (ret = model_weight_exps_parse(m, wexp ? wexp : "")) != 0) {
 		/* Messages about the public graph and the spec quote only them. */
 		snprintf(why, wlen, "%s", mpc_errmsg(ret));
 		goto fail;

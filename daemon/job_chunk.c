@@ -282,7 +282,7 @@ int job__chunk_done(void *arg, struct mpc *m, size_t k, size_t first, size_t row
 	for (size_t i = 0; i < sp->n_recipients && !ret; i++)
 		ret = mpc_reveal_to(m, job__ep_of(j, sp->recipients[i]), outs[0].share, n, plain);
 	if (!ret && r->mine) {
-		fxp_decode(dec, plain, n, outs[0].scale * m->frac);
+		fxp_decode(dec, plain, n, outs[0].bits);
 		if (put_f32(r->f, dec, n))
 			ret = mpc_fail(MPC_E_IO, "%s: %s", r->tmp, strerror(errno));
 	}

@@ -38,6 +38,7 @@ struct job_load {
 	struct model *model;
 	uint8_t *graph;
 	size_t graph_len;
+	char *wexp;
 	struct ftensor parts[WIRE_MAX_INPUTS][WIRE_MAX_PARTS];
 	int ret;
 	char why[WIRE_MAX_REASON + 1];
@@ -74,6 +75,12 @@ static int load_model(struct job_load *L)
 		goto out;
 	}
 	model_public_hash(L->graph, L->graph_len, L->graph_hash);
+	/* The weight scales this node runs with and sends beside the graph. */
+	model_weight_exps(L->model);
+	if (!(L->wexp = model_weight_exps_format(L->model))) {
+		snprintf(L->why, sizeof(L->why), "model '%s': out of memory", cm->name);
+		ret = MPC_E_NOMEM;
+	}
 out:
 	if (ret) {
 		model_free(L->model);
@@ -150,6 +157,7 @@ static void load_free(struct job_load *L)
 		return;
 	model_free(L->model);
 	free(L->graph);
+	free(L->wexp);
 	for (int i = 0; i < WIRE_MAX_INPUTS; i++)
 		for (int k = 0; k < WIRE_MAX_PARTS; k++)
 			ftensor_free(&L->parts[i][k]);
@@ -187,9 +195,11 @@ static void load_install(struct job *j, struct job_load *L)
 		j->model = L->model;
 		j->graph = L->graph;
 		j->graph_len = L->graph_len;
+		j->wexp = L->wexp;
 		snprintf(j->graph_hash, sizeof(j->graph_hash), "%s", L->graph_hash);
 		L->model = NULL;
 		L->graph = NULL;
+		L->wexp = NULL;
 	}
 	for (int i = 0; i < WIRE_MAX_INPUTS; i++)
 		for (int k = 0; k < WIRE_MAX_PARTS; k++)

@@ -53,6 +53,7 @@ void job__on_get_model(struct server *s, struct peer *from, const Mpcpb__JobGetM
 	m.graph_hash = j->graph_hash;
 	m.graph.data = j->graph;
 	m.graph.len = j->graph_len;
+	m.weight_exp = j->wexp ? j->wexp : (char *)"";
 	f.msg_case = MPCPB__FRAME__MSG_MODEL;
 	f.model = &m;
 	(void)peer_send(from, &f);
@@ -102,13 +103,14 @@ void job__on_model(struct server *s, struct peer *from, const Mpcpb__JobModel *m
 		job__abort(j, r, 1);
 		return;
 	}
-	if ((ret = job_graph_check(m->graph.data, m->graph.len, j->graph_hash, j->spec, NULL,
-				   why, sizeof(why))) != 0) {
+	if ((ret = job_graph_check(m->graph.data, m->graph.len, j->graph_hash, m->weight_exp,
+				   j->spec, NULL, why, sizeof(why))) != 0) {
 		snprintf(r, sizeof(r), "%s: %s", s->cfg->node.name, why);
 		job__abort(j, r, 1);
 		return;
 	}
-	if (!(j->graph = malloc(m->graph.len))) {
+	if (!(j->graph = malloc(m->graph.len)) ||
+	    !(j->wexp = strdup(m->weight_exp ? m->weight_exp : ""))) {
 		job__abort(j, "out of memory", 1);
 		return;
 	}

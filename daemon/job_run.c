@@ -232,7 +232,7 @@ int job__model(struct job *j, int public_only, struct model **out)
 		char why[WIRE_MAX_REASON + 1];
 
 		/* The received graph is checked again, by the same function as on arrival. */
-		if ((ret = job_graph_check(j->graph, j->graph_len, j->graph_hash, sp, &m,
+		if ((ret = job_graph_check(j->graph, j->graph_len, j->graph_hash, j->wexp, sp, &m,
 					   why, sizeof(why))) != 0) {
 			mpc_fail(ret, "%s", why);
 			return mpc_public(ret, "%s", why); /* the graph and spec are public */

@@ -17,7 +17,7 @@ enum link_state { LK_CONNECT, LK_HS, LK_HELLO, LK_UP, LK_CLOSING };
 #define HS2_TYPE 2
 #define HS1_AES_TYPE 3 /* Noise_IK_25519_AESGCM_SHA256 */
 #define FRAME_HDR 4
-#define WIRE_VERSION 6 /* 2: raw data frames; 3: rekeying; 4: the graph from its owner; 5: weight masks kept per job (corr); 6: JobSpec.chunk_rows */
+#define WIRE_VERSION 7 /* 2: raw data frames; 3: rekeying; 4: the graph from its owner; 5: weight masks kept per job (corr); 6: JobSpec.chunk_rows; 7: JobModel.weight_exp */
 
 struct outframe {
 	struct outframe *next;

@@ -73,15 +73,22 @@ void link__close(struct link *l, const char *why)
 	struct peer *p = l->peer;
 	int was_up = 0;
 
-	char hint[192];
+	char hint[320], ours[KEYS_B64_LEN + 1];
 
 	if (l->state == LK_CLOSING)
 		return;
 	preauth_done(l->srv, &l->pa, NULL);
-	/* The responder drops a handshake it cannot authenticate without a word. */
-	if (why && l->initiator && l->state == LK_HS && strcmp(why, "handshake timed out")) {
-		snprintf(hint, sizeof(hint), "%s during the handshake (does %s have our public key?)",
-			 why, p ? p->cfg->name : "the peer");
+	/*
+	 * The responder drops a handshake it cannot authenticate without a
+	 * word: either side's entry may be the wrong one, and the responder
+	 * knows which (its `mpcctl peers`: see key_problem()).
+	 */
+	if (why && l->initiator && l->state == LK_HS && p && strcmp(why, "handshake timed out")) {
+		keys_b64_encode(l->srv->pub, ours);
+		snprintf(hint, sizeof(hint), "%s during the handshake: %s's PublicKey here is not "
+			 "its key, or %s's [Peer] %s does not hold ours, %s (`mpcctl peers` on %s "
+			 "says which)", why, p->cfg->name, p->cfg->name, l->srv->cfg->node.name,
+			 ours, p->cfg->name);
 		why = hint;
 	}
 	if (p) {
@@ -93,6 +100,15 @@ void link__close(struct link *l, const char *why)
 		pthread_mutex_unlock(&p->mu);
 		if (p->dialing == l)
 			p->dialing = NULL;
+		/*
+		 * A second link closed while another is up (both dialled at once)
+		 * is no error of the peer's: its row keeps saying the link is fine.
+		 */
+		if (!was_up && p->link) {
+			log_info("peer %s: closed a second link (%s); the link up stays", p->cfg->name,
+				 why);
+			goto closing;
+		}
 		snprintf(p->last_error, sizeof(p->last_error), "%s", why);
 		if (was_up) {
 			p->since = time(NULL);
@@ -108,6 +124,7 @@ void link__close(struct link *l, const char *why)
 		log_info_rl("incoming link from %s closed before authentication: %s",
 			    l->pa.from[0] ? l->pa.from : "?", why);
 	}
+closing:
 	l->state = LK_CLOSING;
 	uv_close((uv_handle_t *)&l->tcp, on_closed);
 }
@@ -210,10 +227,12 @@ static void link_up(struct link *l)
 	pthread_mutex_lock(&p->mu);
 	p->link = l;
 	pthread_mutex_unlock(&p->mu);
-	p->since = time(NULL);
+	p->since = p->last_handshake = time(NULL);
 	p->backoff = 1;
 	p->rekeys = 0;
 	p->last_error[0] = '\0';
+	p->key_problem[0] = '\0';
+	p->cipher = chan_cipher_name(l->sess.cipher);
 	log_info("peer %s: connected (%s, %s)", p->cfg->name,
 		 l->initiator ? "outgoing" : "incoming", chan_cipher_name(l->sess.cipher));
 }
@@ -228,6 +247,46 @@ static int send_hello(struct link *l)
 	f.msg_case = MPCPB__FRAME__MSG_HELLO;
 	f.hello = &h;
 	return link__send_direct(l, &f);
+}
+
+/*
+ * A handshake refused before it names a peer, kept for `mpcctl peers` on
+ * the row of the peer it most likely came from (preauth_peer_at), else
+ * for the node: the line tells this node's operator what to fix, or that
+ * the fix is on the other side.
+ */
+static void key_problem(struct link *l, const uint8_t *presented)
+{
+	struct server *s = l->srv;
+	struct peer *p = preauth_peer_at(s, &l->pa);
+	char k[KEYS_B64_LEN + 1], ours[KEYS_B64_LEN + 1];
+
+	if (presented) {
+		keys_b64_encode(presented, k);
+		/* Named now: the node-wide line about the same key is superseded. */
+		if (p && strstr(s->key_problem, k))
+			s->key_problem[0] = '\0';
+		if (p)
+			snprintf(p->key_problem, sizeof(p->key_problem),
+				 "a peer at %s presented key %s, which is not %s's configured key "
+				 "(fix [Peer] %s PublicKey here with the key %s's operator gives you)",
+				 l->pa.from, k, p->cfg->name, p->cfg->name, p->cfg->name);
+		else
+			snprintf(s->key_problem, sizeof(s->key_problem),
+				 "a peer at %s presented key %s, which is no configured peer's key",
+				 l->pa.from, k);
+	} else if (p) {
+		/* Not for our key: the dialler's entry for us is the wrong one. */
+		keys_b64_encode(s->pub, ours);
+		snprintf(p->key_problem, sizeof(p->key_problem),
+			 "a peer at %s sent a handshake for another key: %s's [Peer] %s must hold "
+			 "this node's public key %s", l->pa.from, p->cfg->name, s->cfg->node.name,
+			 ours);
+	}
+	if (p)
+		p->key_problem_at = time(NULL);
+	else if (presented)
+		s->key_problem_at = time(NULL);
 }
 
 static int on_hs1(struct link *l, const uint8_t *msg)
@@ -249,6 +308,7 @@ static int on_hs1(struct link *l, const uint8_t *msg)
 		return -1;
 	}
 	if ((ret = chan_hs_consume_init(&l->hs, s->priv, s->pub, msg, peer_pub, &ts)) != 0) {
+		key_problem(l, NULL);
 		link__close(l, "handshake: message 1 does not authenticate");
 		return -1;
 	}
@@ -257,6 +317,7 @@ static int on_hs1(struct link *l, const uint8_t *msg)
 
 		keys_b64_encode(peer_pub, b64);
 		log_warn_rl("refused a link from unknown key %s (from %s)", b64, l->pa.from);
+		key_problem(l, peer_pub);
 		link__close(l, "unknown key");
 		return -1;
 	}

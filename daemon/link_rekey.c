@@ -125,6 +125,7 @@ int link__rekey_recv(struct link *l, const uint8_t *pt, size_t len)
 			 p->cfg->name, l->sess.rekeys, now - l->t_keys, ours ? "us" : p->cfg->name);
 		l->t_keys = now;
 		p->rekeys = l->sess.rekeys;
+		p->last_handshake = time(NULL);
 	}
 	return 0;
 }

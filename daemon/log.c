@@ -15,16 +15,16 @@ void log_set_name(const char *name)
 	snprintf(node_name, sizeof(node_name), "%s", name);
 }
 
-static void emit(const char *level, const char *fn, char *msg)
+static void emit(const char *level, char *msg)
 {
 	/* One line: a newline in a peer-supplied string cannot forge another. */
 	for (char *p = msg; *p; p++)
 		if (*p == '\n' || *p == '\r')
 			*p = ' ';
-	fprintf(stderr, "mpcd[%s] %s: %s: %s\n", node_name, level, fn, msg);
+	fprintf(stderr, "mpcd[%s] %s: %s\n", node_name, level, msg);
 }
 
-void log_at(const char *level, const char *fn, const char *fmt, ...)
+void log_at(const char *level, const char *fmt, ...)
 {
 	char msg[768];
 	va_list ap;
@@ -32,7 +32,7 @@ void log_at(const char *level, const char *fn, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	emit(level, fn, msg);
+	emit(level, msg);
 }
 
 static double mono_now(void)
@@ -51,21 +51,20 @@ static void window_end(struct log_limit *rl, double now)
 
 		snprintf(msg, sizeof(msg), "%s (%lu similar lines suppressed)", rl->last,
 			 rl->suppressed - 1);
-		emit(rl->level, rl->fn, msg);
+		emit(rl->level, msg);
 	}
 	rl->start = now;
 	rl->printed = 0;
 	rl->suppressed = 0;
 }
 
-void log_limited(struct log_limit *rl, const char *level, const char *fn, const char *fmt, ...)
+void log_limited(struct log_limit *rl, const char *level, const char *fmt, ...)
 {
 	double now = mono_now();
 	va_list ap;
 
 	if (!rl->listed) {
 		rl->level = level;
-		rl->fn = fn;
 		rl->start = now;
 		rl->next = limits;
 		limits = rl;
@@ -78,7 +77,7 @@ void log_limited(struct log_limit *rl, const char *level, const char *fn, const 
 	va_end(ap);
 	if (rl->printed < LOG_RL_BURST) {
 		rl->printed++;
-		emit(level, fn, rl->last);
+		emit(level, rl->last);
 	} else {
 		rl->suppressed++;
 	}

@@ -4,16 +4,16 @@
 #define MPC_LOG_H
 
 /*
- * Daemon log lines on stderr (journald adds the time): level, the node's
- * name, the function, the message. Never shares, keys or data values.
+ * Daemon log lines on stderr (journald adds the time): the node's name,
+ * the level, the message; the operator reads them, so no C function names.
+ * Never shares, keys or data values.
  */
 void log_set_name(const char *name);
-void log_at(const char *level, const char *fn, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+void log_at(const char *level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-#define log_info(...) log_at("info", __func__, __VA_ARGS__)
-#define log_warn(...) log_at("warn", __func__, __VA_ARGS__)
-#define log_err(...) log_at("error", __func__, __VA_ARGS__)
+#define log_info(...) log_at("info", __VA_ARGS__)
+#define log_warn(...) log_at("warn", __VA_ARGS__)
+#define log_err(...) log_at("error", __VA_ARGS__)
 
 /*
  * Rate-limited lines, for what an outsider can trigger at will (refused
@@ -27,7 +27,7 @@ void log_at(const char *level, const char *fn, const char *fmt, ...)
 
 struct log_limit {
 	struct log_limit *next;  /* in the list log_limit_flush walks */
-	const char *level, *fn;
+	const char *level;
 	double start;            /* of the current window (monotonic seconds) */
 	unsigned printed;        /* lines printed in it */
 	unsigned long suppressed;
@@ -35,8 +35,8 @@ struct log_limit {
 	char last[768];          /* the newest suppressed line */
 };
 
-void log_limited(struct log_limit *rl, const char *level, const char *fn, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+void log_limited(struct log_limit *rl, const char *level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 /*
  * Print the count of every window that has ended (the cron, once a
  * second), or with all set of every window (stopping).
@@ -46,12 +46,12 @@ void log_limit_flush(int all);
 #define log_info_rl(...)                                                   \
 	do {                                                               \
 		static struct log_limit rl_;                               \
-		log_limited(&rl_, "info", __func__, __VA_ARGS__);          \
+		log_limited(&rl_, "info", __VA_ARGS__);                    \
 	} while (0)
 #define log_warn_rl(...)                                                   \
 	do {                                                               \
 		static struct log_limit rl_;                               \
-		log_limited(&rl_, "warn", __func__, __VA_ARGS__);          \
+		log_limited(&rl_, "warn", __VA_ARGS__);                    \
 	} while (0)
 
 #endif

@@ -26,6 +26,7 @@
 #include "keys.h"
 #include "log.h"
 #include "mpc.h"
+#include "node_check.h"
 #include "pool.h"
 #include "preauth.h"
 #include "server.h"
@@ -92,9 +93,11 @@ static int make_dirs(struct server *s)
 	const char *dd = s->cfg->node.data_dir;
 	struct stat st;
 	char p[4096];
+	int ret;
 
-	if (mkdir(dd, 0700) < 0 && errno != EEXIST)
-		return mpc_fail(MPC_E_IO, "DataDir %s: %s", dd, strerror(errno));
+	/* Missing parents too (/var/lib/mpcd/NAME on a fresh machine). */
+	if ((ret = node_make_dir("DataDir", dd, 0700)) != 0)
+		return ret;
 	if (lstat(dd, &st) < 0 || !S_ISDIR(st.st_mode))
 		return mpc_fail(MPC_E_IO, "DataDir %s: not a directory", dd);
 	if (st.st_mode & 077) {
@@ -104,6 +107,10 @@ static int make_dirs(struct server *s)
 		log_warn("DataDir %s had mode %03o: tightened to 700", dd,
 			 (unsigned)(st.st_mode & 0777));
 	}
+	/* AuditLog elsewhere than in DataDir: its directory too. */
+	node_dir_of(s->cfg->node.audit_log, p, sizeof(p));
+	if ((ret = node_make_dir("AuditLog's directory", p, 0700)) != 0)
+		return ret;
 	snprintf(p, sizeof(p), "%s/results", s->cfg->node.data_dir);
 	if (mkdir(p, 0700) < 0 && errno != EEXIST)
 		return mpc_fail(MPC_E_IO, "%s: %s", p, strerror(errno));
@@ -133,7 +140,8 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: mpcd -c CONFIG [--check]\n"
 		   "  -c, --config FILE  the node's configuration (docs/config.md)\n"
-		   "      --check        parse the configuration and key, print it, exit\n");
+		   "      --check        check the configuration, the key and the directories\n"
+		   "                     (DataDir, the control socket's), print it, exit\n");
 }
 
 int main(int argc, char **argv)
@@ -200,9 +208,24 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	memcpy(s.priv, priv, CHAN_KEYBYTES);
+	ret = node_check_keys(s.cfg, priv, s.pub);
 	sodium_memzero(priv, sizeof(priv));
 	sodium_mprotect_readonly(s.priv);
+	if (ret != 0) {
+		fprintf(stderr, "mpcd: %s\n", mpc_errmsg(ret));
+		goto out;
+	}
 	if (check) {
+		/* What start-up would make: --check passing means it can. */
+		char dir[4096];
+
+		node_dir_of(s.cfg->node.audit_log, dir, sizeof(dir));
+		if ((ret = node_check_dir("DataDir", s.cfg->node.data_dir)) != 0 ||
+		    (ret = node_check_dir("AuditLog's directory", dir)) != 0 ||
+		    (ret = ctl_check_dir(&s)) != 0) {
+			fprintf(stderr, "mpcd: %s\n", mpc_errmsg(ret));
+			goto out;
+		}
 		cfg_dump(s.cfg, stdout);
 		status = 0;
 		goto out;

@@ -209,6 +209,34 @@ void preauth_done(struct server *s, struct pa_ticket *t, struct peer *p)
 	t->kind = PA_NONE;
 }
 
+struct peer *preauth_peer_at(struct server *s, const struct pa_ticket *t)
+{
+	const struct preauth *pa = s->preauth;
+	struct peer *hit = NULL;
+
+	for (size_t i = 0; i < s->n_peers; i++) {
+		const struct known *k = &pa->known[i];
+
+		if (s->peers[i].link || !((k->has_ep && !memcmp(k->ep, t->key, 16)) ||
+					  (k->has_seen && !memcmp(k->seen, t->key, 16))))
+			continue;
+		if (hit)
+			return NULL;
+		hit = &s->peers[i];
+	}
+	if (hit)
+		return hit;
+	/* No address matches: the one peer down whose address we never learnt (no Endpoint). */
+	for (size_t i = 0; i < s->n_peers; i++) {
+		if (s->peers[i].link || pa->known[i].has_ep || pa->known[i].has_seen)
+			continue;
+		if (hit)
+			return NULL;
+		hit = &s->peers[i];
+	}
+	return hit;
+}
+
 void preauth_endpoint(struct server *s, struct peer *p, const struct sockaddr *sa)
 {
 	struct known *k = &s->preauth->known[p - s->peers];

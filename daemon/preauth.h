@@ -66,6 +66,14 @@ int preauth_accept(struct server *s, const struct sockaddr *sa, struct pa_ticket
 int preauth_handshake(struct server *s, const struct pa_ticket *t);
 /* The connection authenticated as p (learns its address) or closed. */
 void preauth_done(struct server *s, struct pa_ticket *t, struct peer *p);
+/*
+ * The one peer without a link up whose known address (Endpoint as
+ * resolved, or where it last authenticated from) is this connection's
+ * source (else the one without a link or a known address), or NULL when
+ * none or several are: who a refused handshake most likely came from, for
+ * `mpcctl peers` (link.c).
+ */
+struct peer *preauth_peer_at(struct server *s, const struct pa_ticket *t);
 /* We resolved p's Endpoint to sa: a known address from now on. */
 void preauth_endpoint(struct server *s, struct peer *p, const struct sockaddr *sa);
 

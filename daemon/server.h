@@ -46,9 +46,18 @@ struct peer {
 	double next_dial;       /* loop time (s) of the next dial attempt */
 	int backoff;            /* seconds */
 	time_t since;           /* when it connected or disconnected */
-	char last_error[192];
+	char last_error[320];
 	uint64_t bytes_sent, bytes_recv;
 	uint32_t rekeys;        /* session keys replaced on the current link */
+	time_t last_handshake;  /* keys last agreed with it: the link's handshake or a rekey */
+	const char *cipher;     /* the AEAD of its link (chan_cipher_name), set when it came up */
+	/*
+	 * A refused handshake most likely from this peer (preauth_peer_at), for
+	 * the operator who can fix it: its key is not the one configured here,
+	 * or its entry for us holds another key. Cleared when a link comes up.
+	 */
+	char key_problem[400];
+	time_t key_problem_at;
 };
 
 /*
@@ -102,6 +111,8 @@ struct server {
 	int stopping;
 	int ctl_bound;          /* we created the control socket file */
 	struct preauth *preauth; /* pre-authentication limits (preauth.h) */
+	char key_problem[400];  /* a refused key no peer could be named for */
+	time_t key_problem_at;
 	struct ctl_conn *ctl_conns; /* open control connections (ctl.c) */
 	uint32_t n_ctl;
 	uv_timer_t ctl_timer;   /* closes control connections past SRV_CTL_TIMEOUT */
@@ -137,6 +148,8 @@ void job_free_all(struct server *s);
 
 /* ctl.c */
 int ctl_listen(struct server *s);
+/* --check: the socket's path fits and its directory exists or can be made. */
+int ctl_check_dir(const struct server *s);
 /* Stopping: close every control connection (each frees itself when closed). */
 void ctl_close_all(struct server *s);
 

@@ -4,9 +4,10 @@
 # is missing, so `make test` and `make demo` work on a fresh Debian machine.
 set -euo pipefail
 
-# iproute2: ip netns and tc for tests/daemon/test_netns.sh.
+# iproute2: ip netns and tc for tests/daemon/test_netns.sh; groff-base and
+# man-db: the manual pages rendered by tests/daemon/test_install.sh.
 pkgs=(gcc make pkg-config libsodium-dev libuv1-dev libprotobuf-c-dev
-      protobuf-c-compiler libjansson-dev iproute2)
+      protobuf-c-compiler libjansson-dev iproute2 groff-base man-db)
 [ "${MPC_WITH_FUZZ:-0}" = 1 ] && pkgs+=(clang libclang-rt-14-dev)
 
 missing=()

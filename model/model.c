@@ -36,6 +36,7 @@ const char *model_op_name(enum model_op op)
 		[MOP_IDENTITY] = "Identity",
 		[MOP_SIGMOID] = "Sigmoid",
 		[MOP_SOFTMAX] = "Softmax",
+		[MOP_LOGSOFTMAX] = "LogSoftmax",
 		[MOP_DIV] = "Div",
 		[MOP_POW] = "Pow",
 		[MOP_SQRT] = "Sqrt",

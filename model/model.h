@@ -32,17 +32,18 @@ enum model_op {
 	MOP_SUB,       /* in: A, B, numpy broadcasting */
 	MOP_MUL,       /* in: A, B; broadcasting; at least one side constant */
 	MOP_RELU,
-	MOP_CONV,      /* in: X[N,C,H,W], W[M,C/group,kh,kw][, B[M]] */
-	MOP_MAXPOOL,   /* 2-D, NCHW */
-	MOP_AVGPOOL,   /* 2-D, NCHW */
-	MOP_GAVGPOOL,  /* GlobalAveragePool: [N,C,H,W] -> [N,C,1,1] */
+	MOP_CONV,      /* in: X[N,C,H,W], W[M,C/group,kh,kw][, B[M]]; or 1-D: X[N,C,L], W[M,C/g,k] */
+	MOP_MAXPOOL,   /* 1-D [N,C,L] or 2-D [N,C,H,W] */
+	MOP_AVGPOOL,   /* 1-D [N,C,L] or 2-D [N,C,H,W] */
+	MOP_GAVGPOOL,  /* GlobalAveragePool: [N,C,H,W] -> [N,C,1,1], [N,C,L] -> [N,C,1] */
 	MOP_BATCHNORM, /* in: X, scale, B, mean, var (all constants but X); epsilon */
 	MOP_FLATTEN,   /* axis */
 	MOP_RESHAPE,   /* shape resolved into node->shape at import (0 and -1 handled by model_infer) */
 	MOP_CONCAT,    /* axis (normalised to >= 0 by model_infer) */
 	MOP_IDENTITY,  /* Identity and Dropout (inference: identity) */
 	MOP_SIGMOID,
-	MOP_SOFTMAX,   /* axis (opset 13 semantics: along one axis), normalised >= 0 */
+	MOP_SOFTMAX,   /* axis, normalised >= 0; rows: model_softmax_rows */
+	MOP_LOGSOFTMAX, /* axis, as Softmax */
 	/* transformer ops (model_infer_tf.c, model_ref_tf.c, protocol/eval_tf.c) */
 	MOP_DIV,       /* in: A, B, broadcasting; B a weight or a computed value */
 	MOP_POW,       /* in: X; exponent 2, 3 or 0.5 from its constant input */
@@ -60,6 +61,22 @@ enum model_op {
 
 const char *model_op_name(enum model_op op);
 
+struct model;
+struct model_node;
+/*
+ * Softmax and LogSoftmax of an inferred node as [outer, k, inner], the
+ * middle axis normalised: opset >= 13 one axis; before, every axis from
+ * axis on flattened into k (inner 1).
+ */
+void model_softmax_rows(const struct model *m, const struct model_node *n, size_t *outer,
+			size_t *k, size_t *inner);
+
+enum model_auto_pad {
+	MODEL_PAD_NOTSET,
+	MODEL_PAD_VALID,
+	MODEL_PAD_SAME_UPPER,
+	MODEL_PAD_SAME_LOWER,
+};
 
 struct model_value {
 	char *name;
@@ -81,13 +98,30 @@ struct model_node {
 	/* Gemm */
 	float alpha, beta;
 	int trans_a, trans_b;
-	/* Conv / pools: 2-D only; pads = {top, left, bottom, right} */
+	/*
+	 * Conv / pools, always in 2-D layout: pads = {top, left, bottom,
+	 * right}. A 1-D op is the 2-D one on a height of 1 (index 0 is 1 for
+	 * kernel, strides, dilations and 0 for pads). sdims: the attributes'
+	 * spatial rank (1 or 2), 0 when none was given. auto_pad SAME_* pads
+	 * are computed into pads by model_infer.
+	 */
 	int kernel[2], strides[2], pads[4], dilations[2], group;
+	int sdims, ceil_mode, auto_pad; /* auto_pad: enum model_auto_pad */
 	int count_include_pad; /* AveragePool */
 	/* Flatten, Concat, Softmax */
 	int axis;
 	/* BatchNormalization */
 	float epsilon;
+	/*
+	 * Gemm, MatMul, Conv with a weight as second operand: the model
+	 * owner's published magnitudes (docs/security.md), as the evaluator
+	 * uses the weights (alpha, beta applied; BatchNormalization folded):
+	 * wexp[0] = ceil(log2 of the largest L1 norm of the weights one output
+	 * sums), wexp[1] = ceil(log2 max |bias|); MODEL_WEXP_NONE for none or
+	 * all zeros. MODEL_WEXP_UNSET: not published (the weights take the
+	 * activations' scale).
+	 */
+	int wexp[2];
 	/* Reshape: target shape from the constant second input */
 	int shape_n;
 	int64_t shape[FT_MAX_DIMS];
@@ -164,6 +198,13 @@ int model_infer(struct model *m, const int64_t (*in_dims)[FT_MAX_DIMS], const in
  * ftensor_free). Requires model_infer() first.
  */
 int model_ref_eval(const struct model *m, const struct ftensor *inputs, struct ftensor *outputs);
+/*
+ * The same, and absmax[v] (m->n_values entries, set by the caller) raised
+ * to the largest |x| each node's output v took: what `simulate` checks
+ * against the safe fixed-point range.
+ */
+int model_ref_eval_range(const struct model *m, const struct ftensor *inputs,
+			 struct ftensor *outputs, double *absmax);
 
 /*
  * The public graph: what the model owner sends the other parties of a job
@@ -208,6 +249,40 @@ void model_public_hash(const uint8_t *pub, size_t len, char hex[MODEL_HASH_HEX])
  * model_ref_eval refuses such a model.
  */
 int model_declare_weights(struct model *m, const char *const *data_inputs, size_t n);
+
+/* Weight magnitudes (struct model_node.wexp). */
+#define MODEL_WEXP_NONE (-1024)
+#define MODEL_WEXP_UNSET 1024
+
+/*
+ * On the weights' owner, before BatchNormalization is folded (the result
+ * is what the folded weights need, computed the way eval_fold_batchnorm
+ * folds them): every eligible node's wexp from its weights' values; nodes
+ * whose weights have no data here get MODEL_WEXP_UNSET.
+ */
+void model_weight_exps(struct model *m);
+/* The same into exps[k][0..1] for node k, m unchanged. */
+void model_weight_exps_of(const struct model *m, int (*exps)[2]);
+/*
+ * The nodes' wexp as text, "node:wexp0:wexp1" joined by ';' (malloc'd,
+ * "" when none; NULL when out of memory): what the model owner sends
+ * beside the public graph (JobModel.weight_exp), and its strict reader on
+ * the others (MPC_E_FORMAT naming what is wrong; every node not named is
+ * unset).
+ */
+char *model_weight_exps_format(const struct model *m);
+int model_weight_exps_parse(struct model *m, const char *text);
+
+/*
+ * BatchNormalization folding, decided on the graph and the weights' shapes
+ * only (every party decides alike): the Conv or Gemm node the BatchNorm
+ * node bn folds into, or NULL; its coefficients a = scale / sqrt(var +
+ * eps), b = B - mean a per channel (the owner only: ch floats each); the
+ * channel of element i of the linear node's weight.
+ */
+struct model_node *model_fold_target(const struct model *m, const struct model_node *bn);
+void model_fold_coeffs(const struct model *m, const struct model_node *bn, float *a, float *b);
+size_t model_fold_chan(const struct model *m, const struct model_node *lin, size_t i);
 
 void model_free(struct model *m);
 

@@ -133,59 +133,93 @@ static int infer_binary(struct ictx *c)
 	return 0;
 }
 
-/* Output extent of a sliding window; -1 when the window does not fit. */
-static int64_t window_out(int64_t in, int pad0, int pad1, int k, int dil, int stride)
+/*
+ * Output extent of a sliding window; -1 when the window does not fit. In
+ * ceil mode a last, partial window counts if it starts inside the input
+ * or its leading padding (PyTorch's and onnxruntime's rule).
+ */
+static int64_t window_out(int64_t in, int pad0, int pad1, int k, int dil, int stride, int ceil)
 {
-	int64_t span = (int64_t)dil * (k - 1) + 1, room = in + pad0 + pad1 - span;
+	int64_t span = (int64_t)dil * (k - 1) + 1, room = in + pad0 + pad1 - span, out;
 
-	return room < 0 ? -1 : room / stride + 1;
+	if (room < 0)
+		return -1;
+	out = (ceil ? (room + stride - 1) / stride : room / stride) + 1;
+	if (ceil && (out - 1) * stride >= in + pad0)
+		out--;
+	return out;
 }
 
+/* auto_pad SAME_*: pads so that the output is ceil(in / stride); VALID: none. */
+static void auto_pads(struct model_node *n, const int64_t *in)
+{
+	for (int i = 0; i < 2 && n->auto_pad != MODEL_PAD_NOTSET; i++) {
+		int64_t span = (int64_t)n->dilations[i] * (n->kernel[i] - 1) + 1;
+		int64_t out = (in[i] + n->strides[i] - 1) / n->strides[i];
+		int64_t total = (out - 1) * n->strides[i] + span - in[i], lo;
+
+		if (n->auto_pad == MODEL_PAD_VALID || total < 0)
+			total = 0;
+		lo = n->auto_pad == MODEL_PAD_SAME_LOWER ? (total + 1) / 2 : total / 2;
+		n->pads[i] = (int)lo;
+		n->pads[2 + i] = (int)(total - lo);
+	}
+}
+
+/* Conv, MaxPool, AveragePool on [N, C, L] (1-D, height 1) or [N, C, H, W]. */
 static int infer_window(struct ictx *c)
 {
 	const struct model_value *x = IN(c, 0), *w;
 	struct model_node *n = c->n;
-	int64_t d[4];
-	int i;
+	int64_t d[4], sp[2];
+	int i, r = x->ndim - 2;
 
-	if (x->ndim != 4)
-		return ifail(c, MPC_E_SHAPE, "X %s: only 2-D NCHW input is supported",
-			     shp(c, 0, x));
+	if (r < 1 || r > 2 || (n->sdims && n->sdims != r))
+		return ifail(c, MPC_E_UNSUPPORTED,
+			     "X %s: only 1-D [N, C, L] and 2-D [N, C, H, W] inputs are supported%s",
+			     shp(c, 0, x), n->sdims == 1 ? " (the attributes are 1-D)" :
+					   n->sdims == 2 ? " (the attributes are 2-D)" : "");
 	d[0] = x->dims[0];
 	d[1] = x->dims[1];
+	sp[0] = r == 2 ? x->dims[2] : 1;
+	sp[1] = x->dims[r + 1];
 	if (n->op == MOP_CONV) {
+		int64_t kh, kw;
+
 		w = IN(c, 1);
-		if (w->ndim != 4)
-			return ifail(c, MPC_E_SHAPE, "W %s: only 2-D kernels are supported",
-				     shp(c, 0, w));
+		if (w->ndim != x->ndim)
+			return ifail(c, MPC_E_SHAPE, "W %s and X %s differ in rank", shp(c, 0, w),
+				     shp(c, 1, x));
 		if (w->dims[1] * n->group != x->dims[1] || w->dims[0] % n->group)
 			return ifail(c, MPC_E_SHAPE,
 				     "X %s and W %s do not agree on channels (group %d)",
 				     shp(c, 0, x), shp(c, 1, w), n->group);
-		if (w->dims[2] < 1 || w->dims[3] < 1 || w->dims[2] > MODEL_KERNEL_MAX ||
-		    w->dims[3] > MODEL_KERNEL_MAX ||
-		    (n->kernel[0] && (n->kernel[0] != w->dims[2] || n->kernel[1] != w->dims[3])))
-			return ifail(c, MPC_E_SHAPE, "W %s does not match kernel_shape [%d, %d]",
-				     shp(c, 0, w), n->kernel[0], n->kernel[1]);
-		n->kernel[0] = (int)w->dims[2];
-		n->kernel[1] = (int)w->dims[3];
+		kh = r == 2 ? w->dims[2] : 1;
+		kw = w->dims[r + 1];
+		if (kh < 1 || kw < 1 || kh > MODEL_KERNEL_MAX || kw > MODEL_KERNEL_MAX ||
+		    (n->kernel[1] && (n->kernel[0] != kh || n->kernel[1] != kw)))
+			return ifail(c, MPC_E_SHAPE, "W %s does not match kernel_shape", shp(c, 0, w));
+		n->kernel[0] = (int)kh;
+		n->kernel[1] = (int)kw;
 		if (n->n_in > 2 && n->in[2] >= 0 &&
 		    (IN(c, 2)->ndim != 1 || IN(c, 2)->dims[0] != w->dims[0]))
 			return ifail(c, MPC_E_SHAPE, "bias %s does not match W %s",
 				     shp(c, 0, IN(c, 2)), shp(c, 1, w));
 		d[1] = w->dims[0];
 	}
+	auto_pads(n, sp);
 	for (i = 0; i < 2; i++) {
-		d[2 + i] = window_out(x->dims[2 + i], n->pads[i], n->pads[2 + i], n->kernel[i],
-				      n->dilations[i], n->strides[i]);
-		if (d[2 + i] < 0)
-			return ifail(c, MPC_E_SHAPE,
-				     "input %s with pads [%d, %d, %d, %d] is smaller than the "
-				     "kernel [%d, %d]",
-				     shp(c, 0, x), n->pads[0], n->pads[1], n->pads[2], n->pads[3],
-				     n->kernel[0], n->kernel[1]);
+		int64_t o = window_out(sp[i], n->pads[i], n->pads[2 + i], n->kernel[i],
+				       n->dilations[i], n->strides[i],
+				       n->ceil_mode && n->auto_pad == MODEL_PAD_NOTSET);
+
+		if (o < 0)
+			return ifail(c, MPC_E_SHAPE, "input %s with its pads is smaller than the kernel",
+				     shp(c, 0, x));
+		if (i == 1 || r == 2)
+			d[2 + i - (2 - r)] = o;
 	}
-	set_out(c, 4, d);
+	set_out(c, x->ndim, d);
 	return 0;
 }
 
@@ -194,12 +228,13 @@ static int infer_gavgpool(struct ictx *c)
 	const struct model_value *x = IN(c, 0);
 	int64_t d[4];
 
-	if (x->ndim != 4 || !x->dims[2] || !x->dims[3])
-		return ifail(c, MPC_E_SHAPE, "X %s: needs a non-empty NCHW input", shp(c, 0, x));
+	if ((x->ndim != 4 && x->ndim != 3) || !x->dims[2] || (x->ndim == 4 && !x->dims[3]))
+		return ifail(c, MPC_E_SHAPE, "X %s: needs a non-empty [N, C, L] or [N, C, H, W] input",
+			     shp(c, 0, x));
 	d[0] = x->dims[0];
 	d[1] = x->dims[1];
 	d[2] = d[3] = 1;
-	set_out(c, 4, d);
+	set_out(c, x->ndim, d);
 	return 0;
 }
 
@@ -319,14 +354,24 @@ static int infer_softmax(struct ictx *c)
 		return ifail(c, MPC_E_SHAPE, "softmax of a scalar");
 	if ((ret = norm_axis(c, x->ndim, 0)) != 0)
 		return ret;
-	/* Before opset 13 Softmax flattens everything from axis on. */
-	if (c->m->opset < 13 && c->n->axis != x->ndim - 1)
-		return ifail(c, MPC_E_UNSUPPORTED,
-			     "opset %lld Softmax over axes %d.. of X %s is only supported on the "
-			     "last axis",
-			     (long long)c->m->opset, c->n->axis, shp(c, 0, x));
 	set_out(c, x->ndim, x->dims);
 	return 0;
+}
+
+void model_softmax_rows(const struct model *m, const struct model_node *n, size_t *outer,
+			size_t *k, size_t *inner)
+{
+	const struct model_value *x = &m->values[n->in[0]];
+
+	*outer = *k = *inner = 1;
+	for (int d = 0; d < x->ndim; d++) {
+		if (d < n->axis)
+			*outer *= (size_t)x->dims[d];
+		else if (d == n->axis || m->opset < 13)
+			*k *= (size_t)x->dims[d]; /* before opset 13: flattened from axis on */
+		else
+			*inner *= (size_t)x->dims[d];
+	}
 }
 
 static int infer_node(struct ictx *c)
@@ -358,6 +403,7 @@ static int infer_node(struct ictx *c)
 	case MOP_CONCAT:
 		return infer_concat(c);
 	case MOP_SOFTMAX:
+	case MOP_LOGSOFTMAX:
 		return infer_softmax(c);
 	case MOP_RELU:
 	case MOP_IDENTITY:

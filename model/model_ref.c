@@ -181,6 +181,13 @@ static int k_binary(struct rctx *c)
 	return 0;
 }
 
+/* Height and width of a 1-D [N, C, L] (height 1) or 2-D [N, C, H, W] tensor. */
+static void plane(const struct model_value *v, int64_t *h, int64_t *w)
+{
+	*h = v->ndim == 4 ? v->dims[2] : 1;
+	*w = v->dims[v->ndim - 1];
+}
+
 /* Patch matrix of a conv tile: at most this many doubles, to stay in cache. */
 #define CONV_COL_MAX (1 << 15)
 
@@ -226,13 +233,16 @@ static int k_conv(struct rctx *c)
 	const struct model_value *xv = VAL(c, 0), *yv = YV(c);
 	const double *w = INB(c, 1);
 	const double *bias = n->n_in > 2 && n->in[2] >= 0 ? INB(c, 2) : NULL;
-	int64_t N = xv->dims[0], C = xv->dims[1], H = xv->dims[2], W = xv->dims[3];
-	int64_t M = yv->dims[1], P = yv->dims[2] * yv->dims[3];
+	int64_t N = xv->dims[0], C = xv->dims[1], H, W, OH, OW;
+	int64_t M = yv->dims[1], P;
 	int64_t Cg = C / n->group, Mg = M / n->group, K = Cg * n->kernel[0] * n->kernel[1];
-	int64_t T = K * P <= CONV_COL_MAX ? P : (CONV_COL_MAX / K ? CONV_COL_MAX / K : 1);
-	int64_t b, g, m, k, t, p0, nt;
+	int64_t T, b, g, m, k, t, p0, nt;
 	double *col;
 
+	plane(xv, &H, &W);
+	plane(yv, &OH, &OW);
+	P = OH * OW;
+	T = K * P <= CONV_COL_MAX ? P : (CONV_COL_MAX / K ? CONV_COL_MAX / K : 1);
 	if (!(col = malloc((size_t)(K * T + 1) * sizeof(*col))))
 		return mpc_fail(MPC_E_NOMEM, "out of memory");
 	for (b = 0; b < N; b++) {
@@ -241,7 +251,7 @@ static int k_conv(struct rctx *c)
 
 			for (p0 = 0; p0 < P; p0 += nt) {
 				nt = P - p0 < T ? P - p0 : T;
-				conv_cols(n, x, Cg, H, W, yv->dims[3], p0, nt, col);
+				conv_cols(n, x, Cg, H, W, OW, p0, nt, col);
 				for (m = g * Mg; m < (g + 1) * Mg; m++) {
 					double *y = YB(c) + (b * M + m) * P + p0;
 					const double *wr = w + m * K;
@@ -258,29 +268,45 @@ static int k_conv(struct rctx *c)
 	return 0;
 }
 
-/* Max ignores padded cells; the mean divides by the kernel area or the real cells. */
+/*
+ * Max ignores padded cells; the mean divides by the real cells, or with
+ * count_include_pad by the window clipped to the padded input (a ceil-mode
+ * window reaching past the padding counts only what it covers, as in
+ * PyTorch and onnxruntime).
+ */
+/* A cell a dilated MaxPool window (oh, ow) reads: on its grid of taps. */
+static int on_grid(const struct model_node *n, int64_t oh, int64_t ow, int64_t h, int64_t w)
+{
+	int64_t dh = h - (oh * n->strides[0] - n->pads[0]), dw = w - (ow * n->strides[1] - n->pads[1]);
+
+	return dh % n->dilations[0] == 0 && dw % n->dilations[1] == 0;
+}
+
 static int k_pool(struct rctx *c)
 {
 	const struct model_node *n = c->n;
 	const struct model_value *xv = VAL(c, 0), *yv = YV(c);
-	int64_t planes = xv->dims[0] * xv->dims[1], H = xv->dims[2], W = xv->dims[3];
-	int64_t OH = yv->dims[2], OW = yv->dims[3], p, oh, ow, h, w;
-	double area = (double)n->kernel[0] * n->kernel[1], div;
+	int64_t planes = xv->dims[0] * xv->dims[1], H, W, OH, OW, p, oh, ow, h, w;
 	int is_max = n->op == MOP_MAXPOOL;
 
+	plane(xv, &H, &W);
+	plane(yv, &OH, &OW);
 	for (p = 0; p < planes; p++) {
 		const double *x = INB(c, 0) + p * H * W;
 		double *y = YB(c) + p * OH * OW;
 
 		for (oh = 0; oh < OH; oh++) {
-			int64_t hs = oh * n->strides[0] - n->pads[0], he = hs + n->kernel[0];
+			int64_t hs = oh * n->strides[0] - n->pads[0],
+				he = hs + (int64_t)n->dilations[0] * (n->kernel[0] - 1) + 1;
+			int64_t fh = (he < H + n->pads[2] ? he : H + n->pads[2]) - hs;
 
 			hs = hs < 0 ? 0 : hs;
 			he = he > H ? H : he;
 			for (ow = 0; ow < OW; ow++) {
 				int64_t ws = ow * n->strides[1] - n->pads[1],
-					we = ws + n->kernel[1];
-				double acc = is_max ? -INFINITY : 0.0;
+					we = ws + (int64_t)n->dilations[1] * (n->kernel[1] - 1) + 1;
+				int64_t fw = (we < W + n->pads[3] ? we : W + n->pads[3]) - ws;
+				double acc = is_max ? -INFINITY : 0.0, div;
 
 				ws = ws < 0 ? 0 : ws;
 				we = we > W ? W : we;
@@ -290,10 +316,11 @@ static int k_pool(struct rctx *c)
 					for (w = ws; w < we; w++)
 						if (!is_max)
 							acc += xr[w];
-						else if (xr[w] > acc)
+						else if (xr[w] > acc && on_grid(n, oh, ow, h, w))
 							acc = xr[w];
 				}
-				div = n->count_include_pad ? area : (double)((he - hs) * (we - ws));
+				div = n->count_include_pad ? (double)(fh * fw) :
+							     (double)((he - hs) * (we - ws));
 				y[oh * OW + ow] = is_max ? acc : acc / div;
 			}
 		}
@@ -304,7 +331,7 @@ static int k_pool(struct rctx *c)
 static int k_gavgpool(struct rctx *c)
 {
 	const struct model_value *xv = VAL(c, 0);
-	size_t planes = span(xv, 0, 2), hw = span(xv, 2, 4), p, i;
+	size_t planes = span(xv, 0, 2), hw = span(xv, 2, xv->ndim), p, i;
 
 	for (p = 0; p < planes; p++) {
 		const double *x = INB(c, 0) + p * hw;
@@ -358,11 +385,10 @@ static int k_concat(struct rctx *c)
 
 static int k_softmax(struct rctx *c)
 {
-	const struct model_value *xv = VAL(c, 0);
-	int ax = c->n->axis;
-	size_t outer = span(xv, 0, ax), D = (size_t)xv->dims[ax],
-	       inner = span(xv, ax + 1, xv->ndim);
-	size_t o, i, d;
+	int lg = c->n->op == MOP_LOGSOFTMAX;
+	size_t outer, D, inner, o, i, d;
+
+	model_softmax_rows(c->m, c->n, &outer, &D, &inner);
 
 	for (o = 0; o < outer; o++) {
 		for (i = 0; i < inner; i++) {
@@ -374,7 +400,7 @@ static int k_softmax(struct rctx *c)
 			for (d = 0; d < D; d++)
 				s += (y[d * inner] = exp(x[d * inner] - mx));
 			for (d = 0; d < D; d++)
-				y[d * inner] /= s;
+				y[d * inner] = lg ? x[d * inner] - mx - log(s) : y[d * inner] / s;
 		}
 	}
 	return 0;
@@ -429,6 +455,7 @@ static int run_node(struct rctx *c)
 	case MOP_CONCAT:
 		return k_concat(c);
 	case MOP_SOFTMAX:
+	case MOP_LOGSOFTMAX:
 		return k_softmax(c);
 	case MOP_RELU:
 	case MOP_SIGMOID:
@@ -518,6 +545,12 @@ static int check_inputs(const struct model *m, const struct ftensor *inputs)
 
 int model_ref_eval(const struct model *m, const struct ftensor *inputs, struct ftensor *outputs)
 {
+	return model_ref_eval_range(m, inputs, outputs, NULL);
+}
+
+int model_ref_eval_range(const struct model *m, const struct ftensor *inputs,
+			 struct ftensor *outputs, double *absmax)
+{
 	struct rctx c = { .m = m };
 	size_t i, k, nout = 0;
 	size_t *last = NULL;
@@ -561,6 +594,8 @@ int model_ref_eval(const struct model *m, const struct ftensor *inputs, struct f
 			INB(&c, 0) = NULL; /* now owned as the output */
 		if (ret)
 			goto out;
+		for (k = 0; absmax && k < n; k++)
+			absmax[c.n->out] = fmax(absmax[c.n->out], fabs(YB(&c)[k]));
 		/* Free what no later node reads; constants are cheap to keep. */
 		for (k = 0; k < (size_t)c.n->n_in; k++) {
 			int v = c.n->in[k];

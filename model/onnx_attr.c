@@ -36,6 +36,7 @@ static const struct onnx_op ops[] = {
 	{ "Dropout", MOP_IDENTITY, 1, 3, 1, "ratio seed" },
 	{ "Sigmoid", MOP_SIGMOID, 1, 1, 0, "" },
 	{ "Softmax", MOP_SOFTMAX, 1, 1, 0, "axis" },
+	{ "LogSoftmax", MOP_LOGSOFTMAX, 1, 1, 0, "axis" },
 	{ "Div", MOP_DIV, 2, 2, 0, "" },
 	{ "Pow", MOP_POW, 2, 2, 0, "" },
 	{ "Sqrt", MOP_SQRT, 1, 1, 0, "" },
@@ -91,9 +92,10 @@ void onnx_node_defaults(struct model_node *n, const struct onnx_op *oi, int64_t 
 	n->dilations[0] = n->dilations[1] = 1;
 	n->group = 1;
 	n->epsilon = 1e-5f;
+	n->wexp[0] = n->wexp[1] = MODEL_WEXP_UNSET;
 	if (oi->op == MOP_FLATTEN)
 		n->axis = 1;
-	else if (oi->op == MOP_SOFTMAX)
+	else if (oi->op == MOP_SOFTMAX || oi->op == MOP_LOGSOFTMAX)
 		n->axis = opset < 13 ? 1 : -1;
 	else if (oi->op == MOP_LAYERNORM)
 		n->axis = -1;
@@ -175,46 +177,65 @@ static int get_float(struct ld *l, const aproto *a, float *out)
 	return 0;
 }
 
-static int get_ints(struct ld *l, const aproto *a, size_t want, int lo, int *out)
+/*
+ * kernel_shape, strides, dilations (one value per spatial dim) and pads
+ * (two per dim) of a 1-D or 2-D op, into the 2-D layout of struct
+ * model_node: a 1-D op has height 1. Every such attribute of a node must
+ * agree on the spatial rank.
+ */
+static int get_spatial(struct ld *l, const aproto *a, int per_dim, int lo, struct model_node *n,
+		       int *out)
 {
-	size_t i;
-	int ret;
+	size_t cnt = a->n_ints, i;
+	int ret, rank = (int)(cnt / (size_t)per_dim), v[4];
 
 	if ((ret = want_type(l, a, MPCONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS)) != 0)
 		return ret;
-	if (a->n_ints != want)
-		return onnx_nfail(l, MPC_E_UNSUPPORTED, "%s has %zu values: only 2-D is supported",
-				  a->name, a->n_ints);
-	for (i = 0; i < want; i++) {
+	if (cnt % (size_t)per_dim || rank < 1 || rank > 2)
+		return onnx_nfail(l, MPC_E_UNSUPPORTED,
+				  "%s has %zu values: only 1-D and 2-D are supported", a->name, cnt);
+	if (n->sdims && n->sdims != rank)
+		return onnx_nfail(l, MPC_E_FORMAT, "%s is %d-D but another attribute is %d-D",
+				  a->name, rank, n->sdims);
+	n->sdims = rank;
+	for (i = 0; i < cnt; i++) {
 		if (a->ints[i] < lo || a->ints[i] > ONNX_ATTR_MAX)
 			return onnx_nfail(l, MPC_E_UNSUPPORTED, "%s value %lld is not supported",
 					  a->name, (long long)a->ints[i]);
-		out[i] = (int)a->ints[i];
+		v[i] = (int)a->ints[i];
+	}
+	if (rank == 2) {
+		memcpy(out, v, cnt * sizeof(*v));
+	} else if (per_dim == 1) {
+		out[1] = v[0];
+	} else {
+		out[1] = v[0];
+		out[3] = v[1];
 	}
 	return 0;
 }
 
-static int get_auto_pad(struct ld *l, const aproto *a, int *valid)
+static int get_auto_pad(struct ld *l, const aproto *a, int *mode)
 {
+	static const char *const names[] = { "NOTSET", "VALID", "SAME_UPPER", "SAME_LOWER" };
 	const ProtobufCBinaryData *s = &a->s;
 	int ret;
 
 	if ((ret = want_type(l, a, MPCONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRING)) != 0)
 		return ret;
-	if (s->len == 6 && !memcmp(s->data, "NOTSET", 6))
-		return 0;
-	if (s->len == 5 && !memcmp(s->data, "VALID", 5)) {
-		*valid = 1;
-		return 0;
-	}
+	for (int i = 0; i < 4; i++)
+		if (s->len == strlen(names[i]) && !memcmp(s->data, names[i], s->len)) {
+			*mode = i;
+			return 0;
+		}
 	return onnx_nfail(l, MPC_E_UNSUPPORTED, "auto_pad %.*s is not supported",
 			  (int)(s->len > 32 ? 32 : s->len), s->len ? (const char *)s->data : "");
 }
 
-static int one_attr(struct ld *l, const aproto *a, struct model_node *n, int *valid, int *axis_set)
+static int one_attr(struct ld *l, const aproto *a, struct model_node *n, int *axis_set)
 {
 	const char *nm = a->name;
-	int ign, ret, dil[2];
+	int ign, ret, dil[2] = { 1, 1 };
 	float fign;
 
 	if (!strcmp(nm, "alpha"))
@@ -240,7 +261,9 @@ static int one_attr(struct ld *l, const aproto *a, struct model_node *n, int *va
 		return get_int(l, a, 1, ONNX_ATTR_MAX, &n->group);
 	if (!strcmp(nm, "count_include_pad"))
 		return get_int(l, a, 0, 1, &n->count_include_pad);
-	if (!strcmp(nm, "ceil_mode") || !strcmp(nm, "storage_order") ||
+	if (!strcmp(nm, "ceil_mode"))
+		return get_int(l, a, 0, 1, &n->ceil_mode);
+	if (!strcmp(nm, "storage_order") ||
 	    !strcmp(nm, "training_mode") || !strcmp(nm, "allowzero"))
 		return get_int(l, a, 0, 0, &ign);
 	if (!strcmp(nm, "spatial"))
@@ -250,23 +273,23 @@ static int one_attr(struct ld *l, const aproto *a, struct model_node *n, int *va
 		return get_int(l, a, -FT_MAX_DIMS, FT_MAX_DIMS, &n->axis);
 	}
 	if (!strcmp(nm, "kernel_shape"))
-		return get_ints(l, a, 2, 1, n->kernel);
+		return get_spatial(l, a, 1, 1, n, n->kernel);
 	if (!strcmp(nm, "strides"))
-		return get_ints(l, a, 2, 1, n->strides);
+		return get_spatial(l, a, 1, 1, n, n->strides);
 	if (!strcmp(nm, "pads"))
-		return get_ints(l, a, 4, 0, n->pads);
+		return get_spatial(l, a, 2, 0, n, n->pads);
 	if (!strcmp(nm, "dilations")) {
-		if (n->op == MOP_CONV)
-			return get_ints(l, a, 2, 1, n->dilations);
-		if ((ret = get_ints(l, a, 2, 1, dil)) != 0)
+		if (n->op != MOP_AVGPOOL)
+			return get_spatial(l, a, 1, 1, n, n->dilations);
+		if ((ret = get_spatial(l, a, 1, 1, n, dil)) != 0)
 			return ret;
 		if (dil[0] != 1 || dil[1] != 1)
 			return onnx_nfail(l, MPC_E_UNSUPPORTED,
-					  "dilations other than [1, 1] are not supported");
+					  "AveragePool dilations other than 1 are not supported");
 		return 0;
 	}
 	if (!strcmp(nm, "auto_pad"))
-		return get_auto_pad(l, a, valid);
+		return get_auto_pad(l, a, &n->auto_pad);
 	if ((ret = onnx_tf_attr(l, a, n)) <= 0)
 		return ret;
 	return onnx_nfail(l, MPC_E_INTERNAL, "attribute '%s' has no reader", nm);
@@ -275,7 +298,7 @@ static int one_attr(struct ld *l, const aproto *a, struct model_node *n, int *va
 int onnx_node_attrs(struct ld *l, const Mpconnx__NodeProto *np, const struct onnx_op *oi,
 		    struct model_node *n)
 {
-	int ret, valid = 0, axis_set = 0, pool = n->op == MOP_MAXPOOL || n->op == MOP_AVGPOOL;
+	int ret, axis_set = 0, pool = n->op == MOP_MAXPOOL || n->op == MOP_AVGPOOL;
 	size_t i, j;
 
 	if (np->n_attribute > MAX_ATTRS)
@@ -293,18 +316,17 @@ int onnx_node_attrs(struct ld *l, const Mpconnx__NodeProto *np, const struct onn
 			if (np->attribute[j]->name && !strcmp(np->attribute[j]->name, a->name))
 				return onnx_nfail(l, MPC_E_FORMAT, "attribute '%s' given twice",
 						  a->name);
-		if ((ret = one_attr(l, a, n, &valid, &axis_set)) != 0)
+		if ((ret = one_attr(l, a, n, &axis_set)) != 0)
 			return ret;
 	}
 	if (n->op == MOP_CONCAT && !axis_set)
 		return onnx_nfail(l, MPC_E_FORMAT, "attribute 'axis' is required");
+	if (n->sdims == 1 && n->kernel[1])
+		n->kernel[0] = 1;
 	if (pool && (!n->kernel[0] || !n->kernel[1]))
 		return onnx_nfail(l, MPC_E_FORMAT, "attribute 'kernel_shape' is required");
-	if (valid) {
-		if (n->pads[0] || n->pads[1] || n->pads[2] || n->pads[3])
-			return onnx_nfail(l, MPC_E_FORMAT,
-					  "pads given together with auto_pad VALID");
-	}
+	if (n->auto_pad != MODEL_PAD_NOTSET && (n->pads[0] || n->pads[1] || n->pads[2] || n->pads[3]))
+		return onnx_nfail(l, MPC_E_FORMAT, "pads given together with auto_pad");
 	/* A window made only of padding would have no defined max or mean. */
 	if (pool && (n->pads[0] >= n->kernel[0] || n->pads[2] >= n->kernel[0] ||
 		     n->pads[1] >= n->kernel[1] || n->pads[3] >= n->kernel[1]))

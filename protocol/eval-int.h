@@ -11,6 +11,7 @@ struct ev_val {
 	uint64_t *v; /* run mode: this party's shares */
 	size_t n;
 	int scale;
+	int xb;       /* extra fractional bits: x * 2^(scale f + xb) (a weight-scaled product) */
 	int is_const; /* a weight: shared from the owner at each use */
 	int relu_of;  /* >= 0: a ReLU of that value, deferred past a MaxPool */
 	int keep;     /* still needed by a deferred ReLU: not freed early */
@@ -59,6 +60,19 @@ int ev__out(struct ectx *c, int vid, int scale) MPC_MUST_CHECK;
 int ev__operand(struct ectx *c, int vid, int max_scale, int const_scale,
 		uint64_t **p, int *scale, int *owned) MPC_MUST_CHECK;
 /*
+ * The same, keeping the extra bits (*xb) of a value already at or below
+ * max_scale: for ops that handle them (ReLU fuses them into its
+ * truncation, copies and MaxPool pass them on, Add aligns). ev__operand
+ * always returns xb 0 (truncating once if needed).
+ */
+int ev__operand_x(struct ectx *c, int vid, int max_scale, int const_scale,
+		  uint64_t **p, int *scale, int *xb, int *owned) MPC_MUST_CHECK;
+/* Fractional bits of a value at (scale, xb). */
+#define EV_BITS(c, scale, xb) ((scale) * (c)->frac + (xb))
+/* Floats shared at `bits` fractional bits (ev__share_floats: scale * frac). */
+int ev__share_bits(struct ectx *c, int owner, const float *data, size_t n, int bits,
+		   uint64_t **p) MPC_MUST_CHECK;
+/*
  * Share floats held by `owner` (NULL on the other parties) at a scale:
  * input parts, and weights after a plaintext transform (transpose, alpha).
  */
@@ -85,8 +99,9 @@ int ev__chunk(struct ectx *c, const struct eval_input *inputs, struct eval_out *
 	      struct eval_layer_stats *layers) MPC_MUST_CHECK;
 /* Gemm, MatMul or Conv with a weight as second operand and data as first. */
 int ev__pre_ok(const struct ectx *c, const struct model_node *nd);
-/* A ReLU on n elements at scale s (truncation to scale 1 fused), either mode. */
-int ev__relu(struct ectx *c, const uint64_t *x, size_t n, int s, uint64_t *out) MPC_MUST_CHECK;
+/* A ReLU on n elements at (scale s, xb) (truncation to scale 1 fused), either mode. */
+int ev__relu(struct ectx *c, const uint64_t *x, size_t n, int s, int xb,
+	     uint64_t *out) MPC_MUST_CHECK;
 /* eval_pool.c: MaxPool, AveragePool, GlobalAveragePool, BatchNormalization */
 int ev__pool(struct ectx *c, const struct model_node *nd) MPC_MUST_CHECK;
 int ev__batchnorm(struct ectx *c, const struct model_node *nd) MPC_MUST_CHECK;

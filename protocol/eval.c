@@ -40,6 +40,7 @@ int ev__out(struct ectx *c, int vid, int scale)
 
 	v->n = ev__numel(&c->md->values[vid]);
 	v->scale = scale;
+	v->xb = 0;
 	if (!c->run)
 		return 0;
 	mpc_free_words(v->v, v->n);
@@ -49,10 +50,16 @@ int ev__out(struct ectx *c, int vid, int scale)
 }
 
 static int share_floats_into(struct ectx *c, int owner, const float *data, size_t n,
-			     int scale, uint64_t *dst);
+			     int bits, uint64_t *dst);
 
 int ev__share_floats(struct ectx *c, int owner, const float *data, size_t n, int scale,
 		     uint64_t **p)
+{
+	return ev__share_bits(c, owner, data, n, scale * c->frac, p);
+}
+
+int ev__share_bits(struct ectx *c, int owner, const float *data, size_t n, int bits,
+		   uint64_t **p)
 {
 	uint64_t *sh;
 	int ret;
@@ -62,7 +69,7 @@ int ev__share_floats(struct ectx *c, int owner, const float *data, size_t n, int
 		return 0;
 	if (!(sh = mpc_alloc_raw(n)))
 		return MPC_E_NOMEM;
-	if ((ret = share_floats_into(c, owner, data, n, scale, sh)) != 0) {
+	if ((ret = share_floats_into(c, owner, data, n, bits, sh)) != 0) {
 		mpc_free_words(sh, n);
 		return ret;
 	}
@@ -72,13 +79,13 @@ int ev__share_floats(struct ectx *c, int owner, const float *data, size_t n, int
 
 /* The same into dst (n words, all written). */
 static int share_floats_into(struct ectx *c, int owner, const float *data, size_t n,
-			     int scale, uint64_t *dst)
+			     int bits, uint64_t *dst)
 {
 	uint64_t *enc = NULL;
 	int ret = MPC_E_NOMEM;
 
-	if (scale * c->frac > 62)
-		return ev__fail(c, MPC_E_RANGE, "scale %d too large", scale);
+	if (bits > 62)
+		return ev__fail(c, MPC_E_RANGE, "%d fractional bits is too many", bits);
 	if (c->m->me == owner) {
 		if (!data) {
 			ret = ev__fail(c, MPC_E_ARG, "a weight has no data on its owner");
@@ -86,7 +93,7 @@ static int share_floats_into(struct ectx *c, int owner, const float *data, size_
 		}
 		if (!(enc = mpc_alloc_raw(n)))
 			goto out;
-		if ((ret = fxp_encode(enc, data, n, scale * c->frac)) != 0) {
+		if ((ret = fxp_encode(enc, data, n, bits)) != 0) {
 			ret = ev__fail(c, ret, "%s", mpc_errmsg(ret));
 			goto out;
 		}
@@ -97,14 +104,19 @@ out:
 	return ret;
 }
 
+/* To scale <= target with no extra bits: one truncation at most. */
 static int trunc_to(struct ectx *c, int vid, int target)
 {
 	struct ev_val *v = &c->vals[vid];
-	int shift = (v->scale - target) * c->frac;
+	int shift;
 
-	if (v->scale <= target)
+	if (v->scale <= target && !v->xb)
 		return 0;
+	if (v->scale < target)
+		target = v->scale;
+	shift = (v->scale - target) * c->frac + v->xb;
 	v->scale = target;
+	v->xb = 0;
 	if (!c->run)
 		return trunc_need(c->l, v->n, shift);
 	return mpc_trunc(c->m, v->v, v->n, shift, v->v);
@@ -128,6 +140,21 @@ int ev__operand(struct ectx *c, int vid, int max_scale, int const_scale,
 		return ret;
 	*p = v->v;
 	*scale = v->scale;
+	return 0;
+}
+
+int ev__operand_x(struct ectx *c, int vid, int max_scale, int const_scale,
+		  uint64_t **p, int *scale, int *xb, int *owned)
+{
+	struct ev_val *v = &c->vals[vid];
+
+	*xb = 0;
+	if (v->is_const || v->scale > max_scale)
+		return ev__operand(c, vid, max_scale, const_scale, p, scale, owned);
+	*p = v->v;
+	*scale = v->scale;
+	*xb = v->xb;
+	*owned = 0;
 	return 0;
 }
 
@@ -334,7 +361,7 @@ static int share_input(struct ectx *c, int vid, const struct eval_input *in)
 		c->nd = NULL;
 		if (in->n_parts == 1) {
 			/* One part is the whole tensor: share it in place. */
-			if ((ret = share_floats_into(c, pt->owner, pt->data, n, 1, v->v)) != 0)
+			if ((ret = share_floats_into(c, pt->owner, pt->data, n, c->frac, v->v)) != 0)
 				return mpc_fail_ctx(ret, "input '%s' part %d", mv->name, p);
 			continue;
 		}
@@ -411,7 +438,7 @@ int ev__chunk(struct ectx *c, const struct eval_input *inputs, struct eval_out *
 		}
 		outs[i].share = v->v;
 		outs[i].n = v->n;
-		outs[i].scale = v->scale;
+		outs[i].bits = EV_BITS(c, v->scale, v->xb);
 		v->v = NULL; /* transferred */
 	}
 	ret = 0;

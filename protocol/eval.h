@@ -47,11 +47,11 @@ struct eval_layer_stats {
 	uint64_t rounds;
 };
 
-/* Output shares and their scales (allocated by eval_run). */
+/* Output shares and their fractional bits (allocated by eval_run). */
 struct eval_out {
 	uint64_t *share;
 	size_t n;
-	int scale;
+	int bits; /* the revealed value is x * 2^bits: decode with fxp_decode(.., bits) */
 };
 
 /*

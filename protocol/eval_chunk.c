@@ -130,7 +130,7 @@ static int check_rows(const struct model *md, const struct model *cm, size_t row
 		for (int j = 0; j < nd->n_in; j++)
 			if (nd->in[j] >= 0 && dep[nd->in[j]])
 				dep[nd->out] = 1;
-		if (nd->op == MOP_SOFTMAX && d0 && nd->axis == 0)
+		if ((nd->op == MOP_SOFTMAX || nd->op == MOP_LOGSOFTMAX) && d0 && nd->axis == 0)
 			ret = refuse(nd, "is a softmax over the rows");
 		else if (nd->op == MOP_GEMM && ((d0 && nd->trans_a) || d1))
 			ret = refuse(nd, "multiplies across the rows");

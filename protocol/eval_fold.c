@@ -15,34 +15,6 @@
 
 #include "eval.h"
 
-static size_t consumers(const struct model *md, int vid)
-{
-	size_t n = 0;
-
-	for (size_t k = 0; k < md->n_nodes; k++)
-		for (int j = 0; j < md->nodes[k].n_in; j++)
-			n += md->nodes[k].in[j] == vid;
-	return n + (md->values[vid].is_output ? 1 : 0);
-}
-
-static int is_weight(const struct model *md, int vid)
-{
-	if (vid < 0 || md->values[vid].is_data_input)
-		return 0;
-	for (size_t k = 0; k < md->n_nodes; k++)
-		if (md->nodes[k].out == vid)
-			return 0;
-	return 1;
-}
-
-static struct model_node *producer(struct model *md, int vid)
-{
-	for (size_t k = 0; k < md->n_nodes; k++)
-		if (md->nodes[k].out == vid)
-			return &md->nodes[k];
-	return NULL;
-}
-
 /* A new weight value of shape [n], zeroed; returns its index or < 0. */
 static int add_bias(struct model *md, const char *base, int64_t n)
 {
@@ -73,51 +45,28 @@ static int add_bias(struct model *md, const char *base, int64_t n)
 
 static int fold_one(struct model *md, struct model_node *bn)
 {
+	struct model_node *lin = model_fold_target(md, bn);
 	int x = bn->in[0], wvid, cvid, ret;
-	struct model_node *lin = producer(md, x);
-	const float *sc, *bb, *mu, *var;
 	int64_t ch;
 	float *a = NULL, *b = NULL;
 
-	if (!lin || (lin->op != MOP_CONV && lin->op != MOP_GEMM) || consumers(md, x) != 1)
+	if (!lin)
 		return 0;
 	wvid = lin->in[1];
 	cvid = lin->n_in > 2 ? lin->in[2] : -1;
-	if (!is_weight(md, wvid) || consumers(md, wvid) != 1 ||
-	    (cvid >= 0 && (!is_weight(md, cvid) || consumers(md, cvid) != 1)))
-		return 0;
-	for (int k = 1; k <= 4; k++)
-		if (!is_weight(md, bn->in[k]))
-			return 0;
 	ch = md->values[x].dims[1];
-	if (lin->op == MOP_GEMM) {
-		if (md->values[x].ndim != 2 || lin->beta == 0.0f)
-			return 0;
-		/* Only a bias that is the same for every row can absorb b. */
-		if (cvid >= 0 && !(md->values[cvid].ndim == 1 ||
-				   (md->values[cvid].ndim == 2 && md->values[cvid].dims[0] == 1)))
-			return 0;
-		if (cvid >= 0 && md->values[cvid].ndim < 1)
-			return 0;
-		/* Decided on shapes only: parties without the weights must agree. */
-		if (cvid >= 0 && md->values[cvid].dims[md->values[cvid].ndim - 1] != ch)
-			return 0;
-	}
 	if (cvid < 0) {
 		if ((ret = add_bias(md, bn->name, ch)) < 0)
 			return ret;
 		cvid = ret;
-		lin = producer(md, x); /* values moved; nodes did not */
-		lin->in[2] = cvid;
+		lin->in[2] = cvid; /* values moved; nodes did not */
 		lin->n_in = 3;
 		if (lin->op == MOP_GEMM)
 			lin->beta = 1.0f;
 	}
-	sc = md->values[bn->in[1]].init.data;
-	bb = md->values[bn->in[2]].init.data;
-	mu = md->values[bn->in[3]].init.data;
-	var = md->values[bn->in[4]].init.data;
-	if (sc && bb && mu && var && md->values[wvid].init.data && md->values[cvid].init.data) {
+	if (md->values[bn->in[1]].init.data && md->values[bn->in[2]].init.data &&
+	    md->values[bn->in[3]].init.data && md->values[bn->in[4]].init.data &&
+	    md->values[wvid].init.data && md->values[cvid].init.data) {
 		struct model_value *wv = &md->values[wvid], *cv = &md->values[cvid];
 		size_t wn = wv->init.n;
 
@@ -125,21 +74,10 @@ static int fold_one(struct model *md, struct model_node *bn)
 			free(a);
 			return MPC_E_NOMEM;
 		}
-		for (int64_t i = 0; i < ch; i++) {
-			a[i] = (float)(sc[i] / sqrt((double)var[i] + bn->epsilon));
-			b[i] = (float)(bb[i] - mu[i] * (double)a[i]);
-		}
-		for (size_t i = 0; i < wn; i++) {
-			size_t chan;
-
-			if (lin->op == MOP_CONV)
-				chan = i / (wn / (size_t)ch);
-			else if (lin->trans_b)
-				chan = i / (size_t)wv->dims[1];
-			else
-				chan = i % (size_t)wv->dims[1];
-			wv->init.data[i] *= a[chan];
-		}
+		/* The same floats model_weight_exps bounded (model/model_wexp.c). */
+		model_fold_coeffs(md, bn, a, b);
+		for (size_t i = 0; i < wn; i++)
+			wv->init.data[i] *= a[model_fold_chan(md, lin, i)];
 		for (int64_t i = 0; i < ch; i++)
 			cv->init.data[i] = cv->init.data[i] * a[i] +
 					   b[i] / (lin->op == MOP_GEMM ? lin->beta : 1.0f);

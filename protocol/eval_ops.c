@@ -26,9 +26,34 @@ static int owner_has_data(struct ectx *c)
 	return c->run && c->m->me == c->owner;
 }
 
-static uint64_t upscale(struct ectx *c, int from, int to)
+static uint64_t upscale(int from_bits, int to_bits)
 {
-	return (uint64_t)1 << ((to - from) * c->frac);
+	return (uint64_t)1 << (to_bits - from_bits);
+}
+
+/*
+ * Extra fractional bits for node nd's weight (its second operand, with
+ * data as first): as many as keep every output below 2^62 for any input
+ * under the bound 2^(31 - f), from the owner's published magnitudes
+ * (docs/protocols.md, "Weight scales"): |y| <= 2^(31-f) 2^wexp0 +
+ * 2^wexp1, so at f + fw bits 2^(31 + wexp0 + fw) + 2^(wexp1 + f + fw) <=
+ * 2^62 when fw <= 61 - max(31 + wexp0, wexp1 + f). Never fewer than f
+ * (the activations' own), never more than 31.
+ */
+static int weight_xb(struct ectx *c, const struct model_node *nd)
+{
+	int ew = nd->wexp[0], eb = nd->wexp[1], hi = -(1 << 20), fw;
+
+	if (ew == MODEL_WEXP_UNSET || nd->in[0] < 0 || nd->in[1] < 0 ||
+	    c->vals[nd->in[0]].is_const || !c->vals[nd->in[1]].is_const)
+		return 0;
+	if (ew != MODEL_WEXP_NONE)
+		hi = 31 + ew;
+	if (eb != MODEL_WEXP_NONE && eb + c->frac > hi)
+		hi = eb + c->frac;
+	fw = 61 - hi;
+	fw = fw > 31 ? 31 : fw < c->frac ? c->frac : fw;
+	return fw - c->frac;
 }
 
 static void free_owned(uint64_t *p, size_t n, int owned)
@@ -92,7 +117,7 @@ static int do_bilin(struct ectx *c, const struct bilin *bl, const uint64_t *x,
  * rows x cols. Weights are transformed in plaintext by their owner;
  * computed values are transposed on shares (factor must then be 1).
  */
-static int matrix_operand(struct ectx *c, int vid, int trans, float factor,
+static int matrix_operand(struct ectx *c, int vid, int trans, float factor, int xb,
 			  size_t rows, size_t cols, uint64_t **p)
 {
 	const struct model_value *mv = mval(c, vid);
@@ -112,7 +137,7 @@ static int matrix_operand(struct ectx *c, int vid, int trans, float factor,
 					tmp[trans ? j * rows + i : i * cols + j] =
 						factor * mv->init.data[i * cols + j];
 		}
-		ret = ev__share_floats(c, c->owner, tmp, n, 1, p);
+		ret = ev__share_bits(c, c->owner, tmp, n, c->frac + xb, p);
 		ftensor_wipe_free(tmp, n * sizeof(*tmp)); /* scaled weights */
 		return ret;
 	}
@@ -135,7 +160,7 @@ static int matrix_operand(struct ectx *c, int vid, int trans, float factor,
  * itself the layer stops here (*done) once it took its triple.
  */
 static int second_operand(struct ectx *c, const struct bilin *bl, int vid, int trans,
-			  float factor, size_t rows, size_t cols, uint64_t **p, int *done)
+			  float factor, int xb, size_t rows, size_t cols, uint64_t **p, int *done)
 {
 	int ret;
 
@@ -145,23 +170,24 @@ static int second_operand(struct ectx *c, const struct bilin *bl, int vid, int t
 		return pre_take(c, bl, NULL); /* the weight was shared once, for F */
 	if (!c->weights && pre_of(c)->on)
 		return 0;
-	if ((ret = matrix_operand(c, vid, trans, factor, rows, cols, p)) != 0 || !c->weights)
+	if ((ret = matrix_operand(c, vid, trans, factor, xb, rows, cols, p)) != 0 || !c->weights)
 		return ret;
 	return pre_take(c, bl, *p);
 }
 
 /*
- * out (at scale `scale`, shape of the node output) += sign * factor *
+ * out (at (scale, xb), shape of the node output) += sign * factor *
  * value, broadcast. A weight is shared already multiplied by factor; a
- * computed value is raised to the output's scale (factor must be 1).
+ * computed value (at most as many bits) is raised to the output's bits
+ * (factor must be 1).
  */
-static int accum_operand_as(struct ectx *c, int vid, uint64_t *out, int scale,
+static int accum_operand_as(struct ectx *c, int vid, uint64_t *out, int scale, int xb,
 			    int sign, float factor, int andim, const int64_t *ad)
 {
 	const struct model_value *mv = mval(c, vid), *ov = mval(c, c->nd->out);
 	uint64_t *a = NULL;
 	size_t n = ev__numel(mv);
-	int ret, s, owned = 0;
+	int ret, s, sxb = 0, owned = 0;
 
 	if (c->vals[vid].is_const) {
 		float *tmp = NULL;
@@ -172,30 +198,38 @@ static int accum_operand_as(struct ectx *c, int vid, uint64_t *out, int scale,
 			for (size_t i = 0; i < n; i++)
 				tmp[i] = factor * mv->init.data[i];
 		}
-		ret = ev__share_floats(c, c->owner, tmp, n, scale, &a);
+		ret = ev__share_bits(c, c->owner, tmp, n, EV_BITS(c, scale, xb), &a);
 		ftensor_wipe_free(tmp, n * sizeof(*tmp)); /* scaled weights */
 		s = scale;
+		sxb = xb;
 		owned = c->run;
 	} else {
 		if (factor != 1.0f)
 			return ev__fail(c, MPC_E_UNSUPPORTED,
 					"a factor other than 1 on a computed operand");
-		ret = ev__operand(c, vid, scale, scale, &a, &s, &owned);
+		ret = ev__operand_x(c, vid, scale, scale, &a, &s, &sxb, &owned);
+		/* A computed bias with more extra bits than the product: drop them. */
+		if (!ret && EV_BITS(c, s, sxb) > EV_BITS(c, scale, xb)) {
+			ret = ev__operand(c, vid, scale, scale, &a, &s, &owned);
+			sxb = 0;
+		}
 	}
-	if (!ret && c->run)
-		ev__bcast_accum(out, ov->ndim, ov->dims, a, andim, ad,
-				(sign < 0 ? -upscale(c, s, scale) : upscale(c, s, scale)));
+	if (!ret && c->run) {
+		uint64_t mul = upscale(EV_BITS(c, s, sxb), EV_BITS(c, scale, xb));
+
+		ev__bcast_accum(out, ov->ndim, ov->dims, a, andim, ad, sign < 0 ? -mul : mul);
+	}
 	free_owned(a, n, owned);
 	return ret;
 }
 
 /* The same with the operand's own shape (numpy broadcasting). */
-static int accum_operand(struct ectx *c, int vid, uint64_t *out, int scale,
+static int accum_operand(struct ectx *c, int vid, uint64_t *out, int scale, int xb,
 			 int sign, float factor)
 {
 	const struct model_value *mv = mval(c, vid);
 
-	return accum_operand_as(c, vid, out, scale, sign, factor, mv->ndim, mv->dims);
+	return accum_operand_as(c, vid, out, scale, xb, sign, factor, mv->ndim, mv->dims);
 }
 
 static int op_gemm(struct ectx *c, const struct model_node *nd)
@@ -208,7 +242,7 @@ static int op_gemm(struct ectx *c, const struct model_node *nd)
 	float fa = 1.0f, fb = 1.0f;
 	uint64_t *pa = NULL, *pb = NULL;
 	struct bilin bl;
-	int ret, done;
+	int ret, done, xb = weight_xb(c, nd);
 
 	if (c->vals[nd->in[1]].is_const)
 		fb = nd->alpha;
@@ -219,16 +253,17 @@ static int op_gemm(struct ectx *c, const struct model_node *nd)
 				nd->alpha);
 	if ((ret = bilin_matmul(&bl, m, k, p)) != 0)
 		goto out;
-	if ((ret = second_operand(c, &bl, nd->in[1], tb, fb, (size_t)bv->dims[0],
+	if ((ret = second_operand(c, &bl, nd->in[1], tb, fb, xb, (size_t)bv->dims[0],
 				  (size_t)bv->dims[1], &pb, &done)) != 0 || done)
 		goto out;
-	if ((ret = matrix_operand(c, nd->in[0], ta, fa, (size_t)av->dims[0],
+	if ((ret = matrix_operand(c, nd->in[0], ta, fa, 0, (size_t)av->dims[0],
 				  (size_t)av->dims[1], &pa)) != 0 ||
 	    (ret = ev__out(c, nd->out, 2)) != 0 ||
 	    (ret = do_bilin(c, &bl, pa, pb, c->vals[nd->out].v)) != 0)
 		goto out;
+	c->vals[nd->out].xb = xb;
 	if (has_c)
-		ret = accum_operand(c, nd->in[2], c->vals[nd->out].v, 2, 1, nd->beta);
+		ret = accum_operand(c, nd->in[2], c->vals[nd->out].v, 2, xb, 1, nd->beta);
 out:
 	mpc_free_words(pa, m * k);
 	mpc_free_words(pb, k * p);
@@ -241,7 +276,7 @@ static int op_matmul(struct ectx *c, const struct model_node *nd)
 	size_t k, p, m;
 	uint64_t *pa = NULL, *pb = NULL;
 	struct bilin bl;
-	int ret, done;
+	int ret, done, xb = weight_xb(c, nd);
 
 	if (bv->ndim > 2 && av->ndim >= 2)
 		return ev__bmatmul(c, nd);
@@ -252,11 +287,12 @@ static int op_matmul(struct ectx *c, const struct model_node *nd)
 	m = k ? ev__numel(av) / k : 0;
 	if ((ret = bilin_matmul(&bl, m, k, p)) != 0)
 		goto out;
-	if ((ret = second_operand(c, &bl, nd->in[1], 0, 1.0f, k, p, &pb, &done)) != 0 || done)
+	if ((ret = second_operand(c, &bl, nd->in[1], 0, 1.0f, xb, k, p, &pb, &done)) != 0 || done)
 		goto out;
-	if ((ret = matrix_operand(c, nd->in[0], 0, 1.0f, m, k, &pa)) != 0 ||
+	if ((ret = matrix_operand(c, nd->in[0], 0, 1.0f, 0, m, k, &pa)) != 0 ||
 	    (ret = ev__out(c, nd->out, 2)) != 0)
 		goto out;
+	c->vals[nd->out].xb = xb;
 	ret = do_bilin(c, &bl, pa, pb, c->vals[nd->out].v);
 out:
 	mpc_free_words(pa, m * k);
@@ -271,33 +307,39 @@ static int op_conv(struct ectx *c, const struct model_node *nd)
 	uint64_t *px = NULL, *pw = NULL;
 	size_t wn = ev__numel(wv);
 	struct bilin bl;
-	int ret, done, s, owned = 0;
+	int ret, done, s, owned = 0, xb = weight_xb(c, nd);
 
-	if (xv->ndim != 4 || wv->ndim != 4)
-		return ev__fail(c, MPC_E_UNSUPPORTED, "only 2-D convolution");
+	if ((xv->ndim != 4 && xv->ndim != 3) || wv->ndim != xv->ndim)
+		return ev__fail(c, MPC_E_UNSUPPORTED, "only 1-D and 2-D convolution");
+	/* 1-D [N, C, L] runs as 2-D with height 1 (the node's layout already is). */
 	ret = bilin_conv2d(&bl, (size_t)xv->dims[0], (size_t)xv->dims[1],
-			   (size_t)xv->dims[2], (size_t)xv->dims[3], (size_t)wv->dims[0],
-			   (size_t)wv->dims[2], (size_t)wv->dims[3], nd->strides, nd->pads,
-			   nd->dilations, nd->group);
+			   xv->ndim == 4 ? (size_t)xv->dims[2] : 1, (size_t)xv->dims[xv->ndim - 1],
+			   (size_t)wv->dims[0], wv->ndim == 4 ? (size_t)wv->dims[2] : 1,
+			   (size_t)wv->dims[wv->ndim - 1], nd->strides, nd->pads, nd->dilations,
+			   nd->group);
 	if (ret)
 		return ev__fail(c, ret, "%s", mpc_errmsg(ret));
-	if (bl.oh != (size_t)ov->dims[2] || bl.ow != (size_t)ov->dims[3])
+	if (bl.oh != (ov->ndim == 4 ? (size_t)ov->dims[2] : 1) ||
+	    bl.ow != (size_t)ov->dims[ov->ndim - 1])
 		return ev__fail(c, MPC_E_INTERNAL, "output shape disagrees with shape inference");
-	if ((ret = second_operand(c, &bl, nd->in[1], 0, 1.0f, 1, wn, &pw, &done)) != 0 || done)
+	if ((ret = second_operand(c, &bl, nd->in[1], 0, 1.0f, xb, 1, wn, &pw, &done)) != 0 || done)
 		goto out;
 	if ((ret = ev__operand(c, nd->in[0], 1, 1, &px, &s, &owned)) != 0 ||
 	    (ret = ev__out(c, nd->out, 2)) != 0 ||
 	    (ret = do_bilin(c, &bl, px, pw, c->vals[nd->out].v)) != 0)
 		goto out;
+	c->vals[nd->out].xb = xb;
 	if (nd->n_in > 2 && nd->in[2] >= 0) {
-		/* The bias is per output channel: [M] broadcast as [M, 1, 1]. */
+		/* The bias is per output channel: [M] broadcast as [M, 1, 1] (1-D: [M, 1]). */
 		int64_t bd[3] = { wv->dims[0], 1, 1 };
+		int bnd = ov->ndim - 1;
 
 		if (ev__numel(mval(c, nd->in[2])) != (size_t)wv->dims[0])
 			ret = ev__fail(c, MPC_E_SHAPE, "bias of %zu for %lld channels",
 				       ev__numel(mval(c, nd->in[2])), (long long)wv->dims[0]);
 		else
-			ret = accum_operand_as(c, nd->in[2], c->vals[nd->out].v, 2, 1, 1.0f, 3, bd);
+			ret = accum_operand_as(c, nd->in[2], c->vals[nd->out].v, 2, xb, 1, 1.0f, bnd,
+					       bd);
 	}
 out:
 	free_owned(px, ev__numel(xv), owned);
@@ -305,22 +347,35 @@ out:
 	return ret;
 }
 
-static int scale_of(struct ectx *c, int vid)
+/*
+ * The (scale, xb) with the most bits among computed inputs (1, 0 if none):
+ * where a sum or a concatenation is formed, the others raised to it.
+ */
+static void widest(struct ectx *c, const struct model_node *nd, int *s, int *xb)
 {
-	return c->vals[vid].is_const ? 0 : c->vals[vid].scale;
+	*s = 1;
+	*xb = 0;
+	for (int i = 0; i < nd->n_in; i++) {
+		const struct ev_val *v = &c->vals[nd->in[i]];
+
+		if (!v->is_const && EV_BITS(c, v->scale, v->xb) > EV_BITS(c, *s, *xb)) {
+			*s = v->scale;
+			*xb = v->xb;
+		}
+	}
 }
 
 static int op_addsub(struct ectx *c, const struct model_node *nd)
 {
-	int sa = scale_of(c, nd->in[0]), sb = scale_of(c, nd->in[1]);
-	int s = sa > sb ? sa : sb, ret;
+	int s, xb, ret;
 
-	if (s == 0)
-		s = 1;
-	if ((ret = ev__out(c, nd->out, s)) != 0 ||
-	    (ret = accum_operand(c, nd->in[0], c->vals[nd->out].v, s, 1, 1.0f)) != 0)
+	widest(c, nd, &s, &xb);
+	if ((ret = ev__out(c, nd->out, s)) != 0)
 		return ret;
-	return accum_operand(c, nd->in[1], c->vals[nd->out].v, s,
+	c->vals[nd->out].xb = xb;
+	if ((ret = accum_operand(c, nd->in[0], c->vals[nd->out].v, s, xb, 1, 1.0f)) != 0)
+		return ret;
+	return accum_operand(c, nd->in[1], c->vals[nd->out].v, s, xb,
 			     nd->op == MOP_SUB ? -1 : 1, 1.0f);
 }
 
@@ -346,10 +401,10 @@ out:
 	return ret;
 }
 
-int ev__relu(struct ectx *c, const uint64_t *x, size_t n, int s, uint64_t *out)
+int ev__relu(struct ectx *c, const uint64_t *x, size_t n, int s, int xb, uint64_t *out)
 {
 	/* A ReLU after a product truncates for free (fused). */
-	int shift = (s - 1) * c->frac;
+	int shift = (s - 1) * c->frac + xb;
 
 	return c->run ? mpc_relu(c->m, x, n, shift, out) : relu_need(c->l, n, shift);
 }
@@ -375,7 +430,7 @@ static int op_relu(struct ectx *c, const struct model_node *nd)
 {
 	uint64_t *px = NULL;
 	size_t n = ev__numel(mval(c, nd->in[0]));
-	int ret, s, owned = 0;
+	int ret, s, xb, owned = 0;
 
 	/*
 	 * relu(max(a, b)) = max(relu(a), relu(b)): before a MaxPool the ReLU
@@ -387,10 +442,10 @@ static int op_relu(struct ectx *c, const struct model_node *nd)
 		c->vals[nd->in[0]].keep = 1;
 		return 0;
 	}
-	if ((ret = ev__operand(c, nd->in[0], ANY_SCALE, 1, &px, &s, &owned)) != 0)
+	if ((ret = ev__operand_x(c, nd->in[0], ANY_SCALE, 1, &px, &s, &xb, &owned)) != 0)
 		return ret;
 	if ((ret = ev__out(c, nd->out, 1)) == 0)
-		ret = ev__relu(c, px, n, s, c->vals[nd->out].v);
+		ret = ev__relu(c, px, n, s, xb, c->vals[nd->out].v);
 	free_owned(px, n, owned);
 	return ret;
 }
@@ -400,11 +455,13 @@ static int op_copy(struct ectx *c, const struct model_node *nd)
 {
 	uint64_t *px = NULL;
 	size_t n = ev__numel(mval(c, nd->in[0]));
-	int ret, s, owned = 0;
+	int ret, s, xb, owned = 0;
 
-	if ((ret = ev__operand(c, nd->in[0], ANY_SCALE, 1, &px, &s, &owned)) != 0)
+	if ((ret = ev__operand_x(c, nd->in[0], ANY_SCALE, 1, &px, &s, &xb, &owned)) != 0)
 		return ret;
-	if ((ret = ev__out(c, nd->out, s)) == 0 && c->run)
+	if ((ret = ev__out(c, nd->out, s)) == 0)
+		c->vals[nd->out].xb = xb;
+	if (!ret && c->run)
 		memcpy(c->vals[nd->out].v, px, n * sizeof(*px));
 	free_owned(px, n, owned);
 	return ret;
@@ -414,29 +471,34 @@ static int op_concat(struct ectx *c, const struct model_node *nd)
 {
 	const struct model_value *ov = mval(c, nd->out);
 	size_t outer = 1, off = 0, oinner = 1;
-	int s = 0, ret;
+	int s, xb, ret;
 
-	for (int i = 0; i < nd->n_in; i++)
-		if (scale_of(c, nd->in[i]) > s)
-			s = scale_of(c, nd->in[i]);
-	if (s == 0)
-		s = 1;
+	widest(c, nd, &s, &xb);
 	for (int d = 0; d < nd->axis; d++)
 		outer *= (size_t)ov->dims[d];
 	for (int d = nd->axis; d < ov->ndim; d++)
 		oinner *= (size_t)ov->dims[d];
 	if ((ret = ev__out(c, nd->out, s)) != 0)
 		return ret;
+	c->vals[nd->out].xb = xb;
 	for (int i = 0; i < nd->n_in; i++) {
 		const struct model_value *iv = mval(c, nd->in[i]);
 		size_t n = ev__numel(iv), inner = outer ? n / outer : 0;
 		uint64_t *p = NULL, mul;
-		int si, owned = 0;
+		int si, xi = 0, owned = 0;
 
-		if ((ret = ev__operand(c, nd->in[i], s, s, &p, &si, &owned)) != 0)
+		if (c->vals[nd->in[i]].is_const) {
+			ret = ev__share_bits(c, c->owner, iv->init.data, n, EV_BITS(c, s, xb), &p);
+			si = s;
+			xi = xb;
+			owned = c->run;
+		} else {
+			ret = ev__operand_x(c, nd->in[i], s, s, &p, &si, &xi, &owned);
+		}
+		if (ret)
 			return ret;
 		if (c->run) {
-			mul = upscale(c, si, s);
+			mul = upscale(EV_BITS(c, si, xi), EV_BITS(c, s, xb));
 			for (size_t o = 0; o < outer; o++)
 				for (size_t j = 0; j < inner; j++)
 					c->vals[nd->out].v[o * oinner + off + j] = mul * p[o * inner + j];
@@ -465,24 +527,21 @@ static int op_sigmoid(struct ectx *c, const struct model_node *nd)
 static int op_softmax(struct ectx *c, const struct model_node *nd)
 {
 	const struct model_value *xv = mval(c, nd->in[0]);
-	size_t n = ev__numel(xv), outer = 1, k, inner = 1;
+	size_t n = ev__numel(xv), outer, k, inner;
 	uint64_t *px = NULL;
-	int ret, s, owned = 0;
+	int ret, s, owned = 0, lg = nd->op == MOP_LOGSOFTMAX;
 
 	if (nd->axis < 0 || nd->axis >= xv->ndim)
 		return ev__fail(c, MPC_E_INTERNAL, "axis %d not normalised", nd->axis);
-	for (int d = 0; d < nd->axis; d++)
-		outer *= (size_t)xv->dims[d];
-	k = (size_t)xv->dims[nd->axis];
-	for (int d = nd->axis + 1; d < xv->ndim; d++)
-		inner *= (size_t)xv->dims[d];
+	model_softmax_rows(c->md, nd, &outer, &k, &inner);
 	if (!k)
 		return ev__fail(c, MPC_E_SHAPE, "empty softmax axis");
 	if ((ret = ev__operand(c, nd->in[0], 1, 1, &px, &s, &owned)) != 0)
 		return ret;
 	if ((ret = ev__out(c, nd->out, 1)) == 0)
-		ret = c->run ? mpc_softmax(c->m, px, outer, k, inner, c->vals[nd->out].v) :
-			       softmax_need(c->l, outer, k, inner, c->frac);
+		ret = c->run ? (lg ? mpc_logsoftmax : mpc_softmax)(c->m, px, outer, k, inner,
+								   c->vals[nd->out].v) :
+			       (lg ? logsoftmax_need : softmax_need)(c->l, outer, k, inner, c->frac);
 	free_owned(px, n, owned);
 	return ret;
 }
@@ -519,6 +578,7 @@ int ev__node(struct ectx *c, const struct model_node *nd)
 	case MOP_SIGMOID:
 		return op_sigmoid(c, nd);
 	case MOP_SOFTMAX:
+	case MOP_LOGSOFTMAX:
 		return op_softmax(c, nd);
 	case MOP_COUNT_:
 		break;

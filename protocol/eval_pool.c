@@ -30,10 +30,14 @@ static int windows_make(struct ectx *c, const struct model_node *nd,
 	const struct model_value *xv = &c->md->values[nd->in[0]];
 	const struct model_value *ov = &c->md->values[nd->out];
 	size_t nb = (size_t)xv->dims[0], ch = (size_t)xv->dims[1];
-	size_t h = (size_t)xv->dims[2], wd = (size_t)xv->dims[3];
-	size_t oh = (size_t)ov->dims[2], ow = (size_t)ov->dims[3], p = 0, g = 0;
+	/* A 1-D [N, C, L] pool is the 2-D one with height 1. */
+	size_t h = xv->ndim == 4 ? (size_t)xv->dims[2] : 1, wd = (size_t)xv->dims[xv->ndim - 1];
+	size_t oh = ov->ndim == 4 ? (size_t)ov->dims[2] : 1, ow = (size_t)ov->dims[ov->ndim - 1];
+	size_t p = 0, g = 0;
 	int global = nd->op == MOP_GAVGPOOL;
 	size_t kh = global ? h : (size_t)nd->kernel[0], kw = global ? wd : (size_t)nd->kernel[1];
+	/* count_include_pad counts the window clipped to the padded input. */
+	long hp = (long)h + (global ? 0 : nd->pads[2]), wp = (long)wd + (global ? 0 : nd->pads[3]);
 
 	memset(w, 0, sizeof(*w));
 	w->n = nb * ch * oh * ow;
@@ -50,11 +54,15 @@ static int windows_make(struct ectx *c, const struct model_node *nd,
 				long y0 = global ? 0 : (long)(oy * (size_t)nd->strides[0]) - nd->pads[0];
 				long x0 = global ? 0 : (long)(ox * (size_t)nd->strides[1]) - nd->pads[1];
 
+				long ye = y0 + (long)kh < hp ? y0 + (long)kh : hp;
+				long xe = x0 + (long)kw < wp ? x0 + (long)kw : wp;
+
 				w->start[g] = p;
-				w->full[g] = kh * kw;
+				w->full[g] = (size_t)(ye - y0) * (size_t)(xe - x0);
 				for (size_t ky = 0; ky < kh; ky++)
 					for (size_t kx = 0; kx < kw; kx++) {
-						long iy = y0 + (long)ky, ix = x0 + (long)kx;
+						long iy = y0 + (long)ky * (global ? 1 : nd->dilations[0]);
+						long ix = x0 + (long)kx * (global ? 1 : nd->dilations[1]);
 
 						if (iy < 0 || ix < 0 || iy >= (long)h || ix >= (long)wd)
 							continue;
@@ -70,6 +78,32 @@ static int windows_make(struct ectx *c, const struct model_node *nd,
 	return 0;
 }
 
+/*
+ * Each window's sum times round(2^AVG_SHIFT / count), truncated once by
+ * AVG_SHIFT: the mean at scale 1. The reciprocal has 31 bits whatever the
+ * precision, so its relative error is below count / 2^32 (1.2e-5 for
+ * 224 x 224); the product is the mean at f + 31 bits, below 2^62 for any
+ * mean under the input bound 2^(31 - f) (docs/protocols.md).
+ */
+#define AVG_SHIFT 31
+
+static int avg_windows(struct ectx *c, const struct model_node *nd, const struct windows *w,
+		       const uint64_t *px, uint64_t *out)
+{
+	if (!c->run)
+		return trunc_need(c->l, w->n, AVG_SHIFT);
+	for (size_t g = 0; g < w->n; g++) {
+		size_t cnt = nd->op == MOP_AVGPOOL && !nd->count_include_pad ?
+				     w->start[g + 1] - w->start[g] : w->full[g];
+		uint64_t acc = 0, r = (uint64_t)llround(ldexp(1.0, AVG_SHIFT) / (double)cnt);
+
+		for (size_t j = w->start[g]; j < w->start[g + 1]; j++)
+			acc += px[w->idx[j]];
+		out[g] = acc * r;
+	}
+	return mpc_trunc(c->m, out, w->n, AVG_SHIFT, out);
+}
+
 /* A deferred ReLU: pool its input (any scale), then the ReLU on the result. */
 static int maxpool_then_relu(struct ectx *c, const struct model_node *nd)
 {
@@ -79,18 +113,18 @@ static int maxpool_then_relu(struct ectx *c, const struct model_node *nd)
 	uint64_t *px = NULL, *pooled = NULL;
 	struct cmp_groups g;
 	struct windows w;
-	int ret, s, owned = 0;
+	int ret, s, xb, owned = 0;
 
 	pool.in[0] = src; /* same shape: a ReLU keeps it */
 	if ((ret = windows_make(c, &pool, &w)) != 0)
 		return ret;
 	g = (struct cmp_groups){ .n = w.n, .start = w.start, .idx = w.idx };
-	if ((ret = ev__operand(c, src, 2, 1, &px, &s, &owned)) != 0 ||
+	if ((ret = ev__operand_x(c, src, 2, 1, &px, &s, &xb, &owned)) != 0 ||
 	    (ret = ev__out(c, nd->out, 1)) != 0)
 		goto out;
 	if (!c->run) {
 		if ((ret = max_groups_need(c->l, &g)) == 0)
-			ret = ev__relu(c, NULL, no, s, NULL);
+			ret = ev__relu(c, NULL, no, s, xb, NULL);
 		goto out;
 	}
 	ret = MPC_E_NOMEM;
@@ -98,7 +132,7 @@ static int maxpool_then_relu(struct ectx *c, const struct model_node *nd)
 		goto out;
 	if ((ret = max_groups(c->m, px, &g, pooled)) != 0)
 		goto out;
-	ret = ev__relu(c, pooled, no, s, c->vals[nd->out].v);
+	ret = ev__relu(c, pooled, no, s, xb, c->vals[nd->out].v);
 out:
 	if (owned)
 		mpc_free_words(px, n);
@@ -113,18 +147,20 @@ int ev__pool(struct ectx *c, const struct model_node *nd)
 	size_t n = ev__numel(xv);
 	struct windows w;
 	uint64_t *px = NULL;
-	int ret, s, owned = 0, avg = nd->op != MOP_MAXPOOL;
+	int ret, s, xb = 0, owned = 0, avg = nd->op != MOP_MAXPOOL;
 
-	if (xv->ndim != 4)
-		return ev__fail(c, MPC_E_UNSUPPORTED, "only 2-D pooling of [N, C, H, W]");
+	if (xv->ndim != 4 && xv->ndim != 3)
+		return ev__fail(c, MPC_E_UNSUPPORTED, "only 1-D and 2-D pooling");
 	if (c->vals[nd->in[0]].relu_of >= 0)
 		return maxpool_then_relu(c, nd);
 	if ((ret = windows_make(c, nd, &w)) != 0)
 		return ret;
-	/* Max keeps any scale; an average multiplies by 1/count, so wants 1. */
-	if ((ret = ev__operand(c, nd->in[0], avg ? 1 : 2, 1, &px, &s, &owned)) != 0 ||
-	    (ret = ev__out(c, nd->out, avg ? s + 1 : s)) != 0)
+	/* Max keeps any scale; an average wants 1 (see avg_windows). */
+	ret = avg ? ev__operand(c, nd->in[0], 1, 1, &px, &s, &owned) :
+		    ev__operand_x(c, nd->in[0], 2, 1, &px, &s, &xb, &owned);
+	if (ret || (ret = ev__out(c, nd->out, s)) != 0)
 		goto out;
+	c->vals[nd->out].xb = xb;
 	if (!avg) {
 		struct cmp_groups g = { .n = w.n, .start = w.start, .idx = w.idx };
 
@@ -132,16 +168,7 @@ int ev__pool(struct ectx *c, const struct model_node *nd)
 			       max_groups_need(c->l, &g);
 		goto out;
 	}
-	if (c->run)
-		for (size_t g = 0; g < w.n; g++) {
-			size_t cnt = nd->op == MOP_AVGPOOL && !nd->count_include_pad ?
-					     w.start[g + 1] - w.start[g] : w.full[g];
-			uint64_t acc = 0;
-
-			for (size_t j = w.start[g]; j < w.start[g + 1]; j++)
-				acc += px[w.idx[j]];
-			c->vals[nd->out].v[g] = acc * fxp_from_double(1.0 / (double)cnt, c->frac);
-		}
+	ret = avg_windows(c, nd, &w, px, c->vals[nd->out].v);
 out:
 	if (owned)
 		mpc_free_words(px, n);

@@ -200,6 +200,7 @@ int ev__share_onehot(struct ectx *c, int vid, const struct eval_input *in)
 	mpc_free_words(v->v, v->n);
 	v->n = ev__numel(mv) * nv;
 	v->scale = 0;
+	v->xb = 0;
 	if (!(v->v = mpc_alloc(v->n)))
 		return MPC_E_NOMEM;
 	c->nd = NULL;

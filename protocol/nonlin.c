@@ -98,6 +98,37 @@ out:
 #define EXP_SQ 10
 #define EXP_CLAMP 16.0
 
+static int exp_need(struct corr_list *l, size_t n, int frac)
+{
+	int ret = cmp_select_need(l, n, 1, 0);
+
+	for (int s = 0; s < EXP_SQ && !ret; s++)
+		if ((ret = beaver_mul_need(l, n)) == 0)
+			ret = trunc_need(l, n, frac + EXP_SQ);
+	return ret ? ret : trunc_need(l, n, EXP_SQ);
+}
+
+/*
+ * z (scale f, z <= 0) := exp(max(z, -EXP_CLAMP)) at scale f; t is n words
+ * of scratch. relu(z + clamp) - clamp + 2^EXP_SQ, read at scale f +
+ * EXP_SQ, is 1 + max(z, -clamp) / 2^EXP_SQ, squared EXP_SQ times.
+ */
+static int exp_nonpos(struct mpc *m, uint64_t *z, size_t n, uint64_t *t)
+{
+	uint64_t clamp = fxp_from_double(EXP_CLAMP, m->frac);
+	int ret;
+
+	mpc_add_public_const(m, z, clamp, n);
+	if ((ret = cmp_select(m, z, n, NULL, 1, 0, t)) != 0)
+		return ret;
+	mpc_add_public_const(m, t, ((uint64_t)1 << (m->frac + EXP_SQ)) - clamp, n);
+	for (int sq = 0; sq < EXP_SQ; sq++)
+		if ((ret = beaver_mul(m, t, t, n, z)) != 0 ||
+		    (ret = mpc_trunc(m, z, n, m->frac + EXP_SQ, t)) != 0)
+			return ret;
+	return mpc_trunc(m, t, n, EXP_SQ, z);
+}
+
 /* Newton iterations for 1/s, s in [1, k], from y0 = 2/(k+1). */
 static int recip_iters(size_t k, int frac)
 {
@@ -147,14 +178,7 @@ int softmax_need(struct corr_list *l, size_t outer, size_t k, size_t inner, int 
 		goto out;
 	row_groups(outer, k, inner, start, idx);
 	g = (struct cmp_groups){ .n = rows, .start = start, .idx = idx };
-	if ((ret = max_groups_need(l, &g)) != 0 ||
-	    (ret = cmp_select_need(l, n, 1, 0)) != 0)
-		goto out;
-	for (int s = 0; s < EXP_SQ && !ret; s++)
-		if ((ret = beaver_mul_need(l, n)) != 0 ||
-		    (ret = trunc_need(l, n, frac + EXP_SQ)) != 0)
-			goto out;
-	if ((ret = trunc_need(l, n, EXP_SQ)) != 0)
+	if ((ret = max_groups_need(l, &g)) != 0 || (ret = exp_need(l, n, frac)) != 0)
 		goto out;
 	for (int i = 0; i < it; i++) {
 		/* The first iteration multiplies by the public y0: no triple. */
@@ -181,7 +205,6 @@ int mpc_softmax(struct mpc *m, const uint64_t *x, size_t outer, size_t k,
 	size_t *start = NULL, *idx = NULL;
 	uint64_t *mx = NULL, *z = NULL, *t = NULL, *s = NULL, *y = NULL, *u = NULL;
 	uint64_t one = (uint64_t)1 << m->frac;
-	uint64_t clamp = fxp_from_double(EXP_CLAMP, m->frac);
 	uint64_t y0 = fxp_from_double(2.0 / ((double)k + 1.0), m->frac);
 	struct cmp_groups g;
 	struct bilin bl;
@@ -196,23 +219,10 @@ int mpc_softmax(struct mpc *m, const uint64_t *x, size_t outer, size_t k,
 	g = (struct cmp_groups){ .n = rows, .start = start, .idx = idx };
 	if ((ret = max_groups(m, x, &g, mx)) != 0)
 		goto out;
-	/* z = x - max + clamp >= 0 for the entries that matter. */
 	for (size_t r = 0; r < rows; r++)
 		for (size_t j = start[r]; j < start[r + 1]; j++)
-			z[idx[j]] = x[idx[j]] - mx[r] + (m->me == 0 ? clamp : 0);
-	if ((ret = cmp_select(m, z, n, NULL, 1, 0, t)) != 0)
-		goto out;
-	/*
-	 * relu(z) - clamp + 2^EXP_SQ, read at scale f + EXP_SQ, is
-	 * 1 + max(x - max, -clamp) / 2^EXP_SQ.
-	 */
-	mpc_add_public_const(m, t, ((uint64_t)1 << (m->frac + EXP_SQ)) - clamp, n);
-	for (int sq = 0; sq < EXP_SQ; sq++) {
-		if ((ret = beaver_mul(m, t, t, n, z)) != 0 ||
-		    (ret = mpc_trunc(m, z, n, m->frac + EXP_SQ, t)) != 0)
-			goto out;
-	}
-	if ((ret = mpc_trunc(m, t, n, EXP_SQ, z)) != 0)
+			z[idx[j]] = x[idx[j]] - mx[r];
+	if ((ret = exp_nonpos(m, z, n, t)) != 0)
 		goto out;
 	/* z now holds exp at scale f; s is its row sum, in [1, k]. */
 	for (size_t r = 0; r < rows; r++) {
@@ -259,5 +269,164 @@ out:
 	mpc_free_words(s, rows);
 	mpc_free_words(y, rows);
 	mpc_free_words(u, rows);
+	return ret;
+}
+
+/*
+ * ln(1 + t) on [0, 1]: the degree-6 Chebyshev interpolant, max error
+ * 1.7e-6 (docs/protocols.md, "LogSoftmax").
+ */
+#define LN_DEG 6
+static const double ln_coef[LN_DEG + 1] = {
+	1.6936626599517446e-06, 0.9998325947816061,  -0.497203331219853,  0.3150412799070322,
+	-0.18901954821948916,   0.08152317761403084, -0.017029610587850845,
+};
+
+/* Comparisons s >= 2^j, j = 1..J, for s in [1, k]: J = ceil(log2 k). */
+static int log_steps(size_t k)
+{
+	int j = 0;
+
+	while (j < 62 && ((size_t)1 << j) < k)
+		j++;
+	return j;
+}
+
+int logsoftmax_need(struct corr_list *l, size_t outer, size_t k, size_t inner, int frac)
+{
+	size_t n = outer * k * inner, rows = outer * inner;
+	size_t *start = NULL, *idx = NULL;
+	struct cmp_groups g;
+	int ret = MPC_E_NOMEM, J = log_steps(k);
+
+	if (!(start = malloc((rows + 1) * sizeof(*start))) ||
+	    !(idx = malloc((n ? n : 1) * sizeof(*idx))))
+		goto out;
+	row_groups(outer, k, inner, start, idx);
+	g = (struct cmp_groups){ .n = rows, .start = start, .idx = idx };
+	if ((ret = max_groups_need(l, &g)) != 0 || (ret = exp_need(l, n, frac)) != 0)
+		goto out;
+	if (J && ((ret = cmp_select_need(l, rows * (size_t)J, 2, 0)) != 0 ||
+		  (ret = trunc_need(l, rows, J)) != 0))
+		goto out;
+	for (int d = LN_DEG - 1; d >= 0 && !ret; d--)
+		if ((d == LN_DEG - 1 || (ret = beaver_mul_need(l, rows)) == 0))
+			ret = trunc_need(l, rows, frac);
+out:
+	free(start);
+	free(idx);
+	return ret;
+}
+
+/*
+ * ln s for row sums s in [1, k] at scale f: s = 2^e m with m in [1, 2)
+ * from the comparisons c_j = [s >= 2^j] (e = sum c_j, and as c is
+ * monotone 2^-e = 1 - sum_j c_j 2^-j, so m = s - sum_j c_j s 2^-j,
+ * formed at f + J bits and truncated once), then e ln 2 + ln(1 + t) by
+ * Horner on t = m - 1. lns gets rows words.
+ */
+static int log_rows(struct mpc *m, const uint64_t *s, size_t rows, size_t k, uint64_t *lns)
+{
+	int J = log_steps(k), ret = MPC_E_NOMEM;
+	size_t nj = rows * (size_t)J;
+	uint64_t *x = NULL, *y = NULL, *c = NULL, *e = NULL, *t = NULL, *u = NULL;
+	uint64_t ln2 = fxp_from_double(log(2.0), m->frac), one = (uint64_t)1 << m->frac;
+
+	if (!(x = mpc_alloc(nj ? nj : 1)) || !(y = mpc_alloc(2 * nj + 1)) ||
+	    !(c = mpc_alloc(2 * nj + 1)) || !(e = mpc_alloc(rows)) || !(t = mpc_alloc(rows)) ||
+	    !(u = mpc_alloc(rows)))
+		goto out;
+	for (size_t r = 0; r < rows; r++) {
+		for (int j = 1; j <= J; j++) {
+			size_t i = r * (size_t)J + (size_t)(j - 1);
+
+			x[i] = s[r] - (m->me == 0 ? one << j : 0);
+			y[2 * i] = m->me == 0; /* the integer 1: c_j */
+			y[2 * i + 1] = s[r];   /* c_j s */
+		}
+		e[r] = 0;
+		t[r] = s[r] << J;
+	}
+	if (J && (ret = cmp_select(m, x, nj, y, 2, 0, c)) != 0)
+		goto out;
+	for (size_t r = 0; r < rows; r++)
+		for (int j = 1; j <= J; j++) {
+			size_t i = r * (size_t)J + (size_t)(j - 1);
+
+			e[r] += c[2 * i];
+			t[r] -= c[2 * i + 1] << (J - j);
+		}
+	if (J && (ret = mpc_trunc(m, t, rows, J, t)) != 0)
+		goto out;
+	/* t = m - 1 in [0, 1), then Horner from the top coefficient (public: no product). */
+	mpc_add_public_const(m, t, -one, rows);
+	for (size_t r = 0; r < rows; r++)
+		u[r] = t[r] * fxp_from_double(ln_coef[LN_DEG], m->frac);
+	for (int d = LN_DEG - 1; d >= 0; d--) {
+		if (d != LN_DEG - 1 && (ret = beaver_mul(m, u, t, rows, u)) != 0)
+			goto out;
+		if ((ret = mpc_trunc(m, u, rows, m->frac, u)) != 0)
+			goto out;
+		mpc_add_public_const(m, u, fxp_from_double(ln_coef[d], m->frac), rows);
+	}
+	for (size_t r = 0; r < rows; r++)
+		lns[r] = u[r] + e[r] * ln2;
+	ret = 0;
+out:
+	mpc_free_words(x, nj ? nj : 1);
+	mpc_free_words(y, 2 * nj + 1);
+	mpc_free_words(c, 2 * nj + 1);
+	mpc_free_words(e, rows);
+	mpc_free_words(t, rows);
+	mpc_free_words(u, rows);
+	return ret;
+}
+
+int mpc_logsoftmax(struct mpc *m, const uint64_t *x, size_t outer, size_t k, size_t inner,
+		   uint64_t *out)
+{
+	size_t n = outer * k * inner, rows = outer * inner;
+	size_t *start = NULL, *idx = NULL;
+	uint64_t *mx = NULL, *z = NULL, *t = NULL, *s = NULL;
+	struct cmp_groups g;
+	int ret = MPC_E_NOMEM;
+
+	if (!(start = malloc((rows + 1) * sizeof(*start))) ||
+	    !(idx = malloc((n ? n : 1) * sizeof(*idx))) || !(mx = mpc_alloc(rows)) ||
+	    !(z = mpc_alloc(n)) || !(t = mpc_alloc(n)) || !(s = mpc_alloc(rows)))
+		goto out;
+	row_groups(outer, k, inner, start, idx);
+	g = (struct cmp_groups){ .n = rows, .start = start, .idx = idx };
+	if ((ret = max_groups(m, x, &g, mx)) != 0)
+		goto out;
+	for (size_t r = 0; r < rows; r++)
+		for (size_t j = start[r]; j < start[r + 1]; j++)
+			z[idx[j]] = x[idx[j]] - mx[r];
+	if ((ret = exp_nonpos(m, z, n, t)) != 0)
+		goto out;
+	for (size_t r = 0; r < rows; r++) {
+		uint64_t acc = 0;
+
+		for (size_t j = start[r]; j < start[r + 1]; j++)
+			acc += z[idx[j]];
+		s[r] = acc;
+	}
+	if ((ret = log_rows(m, s, rows, k, t)) != 0)
+		goto out;
+	/* x - max - ln s: exact but for ln s (t holds it per row). */
+	for (size_t r = 0; r < rows; r++) {
+		uint64_t lns = t[r];
+
+		for (size_t j = start[r]; j < start[r + 1]; j++)
+			out[idx[j]] = x[idx[j]] - mx[r] - lns;
+	}
+	ret = 0;
+out:
+	free(start);
+	free(idx);
+	mpc_free_words(mx, rows);
+	mpc_free_words(z, n);
+	mpc_free_words(t, n);
+	mpc_free_words(s, rows);
 	return ret;
 }

@@ -167,4 +167,15 @@ int softmax_need(struct corr_list *l, size_t outer, size_t k, size_t inner,
 int mpc_softmax(struct mpc *m, const uint64_t *x, size_t outer, size_t k,
 		size_t inner, uint64_t *out) MPC_MUST_CHECK;
 
+/*
+ * LogSoftmax at scale f over the middle axis of [outer, k, inner]:
+ * x - max - ln(sum exp(x - max)), the sum as in softmax, its log from
+ * ceil(log2 k) comparisons (the binary exponent) and a degree-6
+ * polynomial of the mantissa (docs/protocols.md, "LogSoftmax").
+ */
+int logsoftmax_need(struct corr_list *l, size_t outer, size_t k, size_t inner,
+		    int frac) MPC_MUST_CHECK;
+int mpc_logsoftmax(struct mpc *m, const uint64_t *x, size_t outer, size_t k,
+		   size_t inner, uint64_t *out) MPC_MUST_CHECK;
+
 #endif

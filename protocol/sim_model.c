@@ -41,7 +41,7 @@ static int chunk_done(void *arg, struct mpc *m, size_t k, size_t first, size_t r
 			ret = mpc_reveal_to(m, s->recipient, outs[i].share, outs[i].n, plain);
 		if (!ret && m->me == s->recipient)
 			fxp_decode(s->outs[i].data + first * per_row, plain, outs[i].n,
-				   outs[i].scale * m->frac);
+				   outs[i].bits);
 		mpc_free_words(plain, outs[i].n ? outs[i].n : 1);
 	}
 	return ret;

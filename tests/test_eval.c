@@ -38,6 +38,7 @@ static void run_both(struct model *m, const struct ftensor *x, int nx, int parti
 	}
 	ASSERT_OK(model_infer(m, (const int64_t(*)[FT_MAX_DIMS])dims, nd));
 	ASSERT_OK(model_ref_eval(m, x, ref));
+	model_weight_exps(m); /* as simulate and a daemon's model owner */
 	ASSERT_OK(eval_fold_batchnorm(m));
 	s.inputs = in;
 	if (sim_model_run(&s) != 0)
@@ -564,6 +565,7 @@ TEST(eval_public_graph_agrees)
 		struct corr_list a = { 0 }, b = { 0 };
 		struct ftensor x;
 		const char *data_inputs[1] = { "input" };
+		char *wexp;
 		int64_t d[1][FT_MAX_DIMS];
 		int nd;
 
@@ -580,6 +582,18 @@ TEST(eval_public_graph_agrees)
 					  own->values[i].name);
 		ASSERT_OK(model_parse_onnx(pub, publen, "public", &other));
 		ASSERT_OK(model_declare_weights(other, data_inputs, 1));
+		/* The owner's weight scales reach the others beside the public graph. */
+		model_weight_exps(own);
+		ASSERT(wexp = model_weight_exps_format(own));
+		ASSERT_OK(model_weight_exps_parse(other, wexp));
+		free(wexp);
+		ASSERT_EQ(own->n_nodes, other->n_nodes);
+		for (size_t k = 0; k < own->n_nodes; k++) {
+			ASSERT_EQ(own->nodes[k].wexp[0], other->nodes[k].wexp[0]);
+			ASSERT_EQ(own->nodes[k].wexp[1], other->nodes[k].wexp[1]);
+		}
+		ASSERT(own->nodes[own->n_nodes - 1].wexp[0] != MODEL_WEXP_UNSET ||
+		       own->nodes[0].wexp[0] != MODEL_WEXP_UNSET);
 		snprintf(p, sizeof(p), "%s/input.npy", fixtures[f]);
 		ASSERT_OK(npy_load(test_fixture(p), &x));
 		nd = x.ndim;

@@ -197,4 +197,76 @@ TEST(proto_softmax)
 	return 0;
 }
 
+static int lsm_need_t(struct ptest *t, struct corr_list *l)
+{
+	return logsoftmax_need(l, t->outer, t->k, t->inner, 16);
+}
+
+static int lsm_run(struct ptest *t, struct mpc *m, const uint64_t *x,
+		   const uint64_t *y, uint64_t *out)
+{
+	(void)y;
+	return mpc_logsoftmax(m, x, t->outer, t->k, t->inner, out);
+}
+
+/* LogSoftmax against double precision: the worst error over the tensor. */
+static double logsoftmax_case(int n, size_t outer, size_t k, size_t inner, double scale)
+{
+	struct ptest t = { .need = lsm_need_t, .run = lsm_run, .outer = outer,
+			   .k = k, .inner = inner };
+	size_t len = outer * k * inner;
+	double worst = 0;
+
+	pt_alloc(&t, len, 0, len);
+	for (size_t i = 0; i < len; i++) {
+		uint64_t r;
+
+		randombytes_buf(&r, sizeof(r));
+		t.x[i] = fxp_from_double(((double)(r % 20001) / 10000.0 - 1.0) * scale, 16);
+	}
+	pt_exec(&t, n);
+	for (size_t o = 0; o < outer; o++)
+		for (size_t in = 0; in < inner; in++) {
+			double mx = -1e300, sum = 0;
+
+			for (size_t j = 0; j < k; j++)
+				mx = fmax(mx, fxp_to_double(t.x[(o * k + j) * inner + in], 16));
+			for (size_t j = 0; j < k; j++)
+				sum += exp(fxp_to_double(t.x[(o * k + j) * inner + in], 16) - mx);
+			for (size_t j = 0; j < k; j++) {
+				size_t at = (o * k + j) * inner + in;
+				double want = fxp_to_double(t.x[at], 16) - mx - log(sum);
+
+				worst = fmax(worst, test_diff(fxp_to_double(t.out[at], 16), want));
+			}
+		}
+	pt_free(&t);
+	return worst;
+}
+
+/*
+ * The bound of docs/protocols.md: ln s within (k - 1) 2.7e-4 / s of the
+ * exact (the exponential's), plus 1e-4 (the logarithm's); random logits
+ * spread over +-scale, down to -80 below the row's maximum.
+ */
+TEST(proto_logsoftmax)
+{
+	static const struct { size_t outer, k, inner; double scale, tol; } c[] = {
+		{ 50, 10, 1, 5.0, 3e-3 }, { 3, 4, 7, 40.0, 1e-3 }, { 5, 1, 2, 3.0, 2e-4 },
+		{ 4, 100, 1, 3.0, 4e-3 }, { 2, 1000, 1, 1.0, 3e-3 },
+	};
+
+	for (int n = 2; n <= 4; n++)
+		for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+			double w = logsoftmax_case(n, c[i].outer, c[i].k, c[i].inner, c[i].scale);
+
+			fprintf(stderr, "# %d parties, [%zu, %zu, %zu] x%g: worst error %.3g\n", n,
+				c[i].outer, c[i].k, c[i].inner, c[i].scale, w);
+			if (!(w < c[i].tol))
+				TEST_FAIL("logsoftmax [%zu, %zu, %zu] x%g: worst error %g >= %g",
+					  c[i].outer, c[i].k, c[i].inner, c[i].scale, w, c[i].tol);
+		}
+	return 0;
+}
+
 /* ---- failure ---- */

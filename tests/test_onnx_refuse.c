@@ -66,8 +66,8 @@ TEST(onnx_refuse_attrs)
 
 	b = one_node("MaxPool", "pool1", &n);
 	ob_ints(b, n, "kernel_shape", 2, 2, 2, 0, 0);
-	ob_i(b, n, "ceil_mode", 1);
-	refuse(b, MPC_E_UNSUPPORTED, "t.onnx: node 'pool1' (MaxPool): ceil_mode 1 is not supported",
+	ob_i(b, n, "ceil_mode", 2);
+	refuse(b, MPC_E_UNSUPPORTED, "t.onnx: node 'pool1' (MaxPool): ceil_mode 2 is not supported",
 	       "");
 
 	b = one_node("MaxPool", "pool2", &n);
@@ -75,10 +75,10 @@ TEST(onnx_refuse_attrs)
 	ob_i(b, n, "storage_order", 1);
 	refuse(b, MPC_E_UNSUPPORTED, "storage_order 1", "pool2");
 
-	b = one_node("MaxPool", "pool3", &n);
+	b = one_node("AveragePool", "pool3", &n);
 	ob_ints(b, n, "kernel_shape", 2, 2, 2, 0, 0);
 	ob_ints(b, n, "dilations", 2, 2, 1, 0, 0);
-	refuse(b, MPC_E_UNSUPPORTED, "dilations", "pool3");
+	refuse(b, MPC_E_UNSUPPORTED, "AveragePool dilations", "pool3");
 
 	b = one_node("AveragePool", "pool4", &n);
 	refuse(b, MPC_E_FORMAT, "kernel_shape", "pool4");
@@ -92,14 +92,14 @@ TEST(onnx_refuse_attrs)
 	n->n_input = 0;
 	n->input[n->n_input++] = "x";
 	n->input[n->n_input++] = "x";
-	ob_s(b, n, "auto_pad", "SAME_UPPER");
-	refuse(b, MPC_E_UNSUPPORTED, "node 'conv1' (Conv): auto_pad SAME_UPPER is not supported",
+	ob_s(b, n, "auto_pad", "SAME");
+	refuse(b, MPC_E_UNSUPPORTED, "node 'conv1' (Conv): auto_pad SAME is not supported",
 	       "");
 
 	b = one_node("Conv", "conv2", &n);
 	n->input[n->n_input++] = "x";
 	ob_ints(b, n, "kernel_shape", 3, 2, 2, 2, 0);
-	refuse(b, MPC_E_UNSUPPORTED, "only 2-D", "conv2");
+	refuse(b, MPC_E_UNSUPPORTED, "only 1-D and 2-D are supported", "conv2");
 
 	b = one_node("Relu", "relu1", &n);
 	ob_i(b, n, "foo", 1);

@@ -210,28 +210,28 @@ TEST(priv_graph_check)
 	spec.n_inputs = 1;
 	spec.inputs = pin;
 	model_public_hash(g, len, hash);
-	ASSERT_OK(job_graph_check(g, len, hash, &spec, &m, why, sizeof(why)));
+	ASSERT_OK(job_graph_check(g, len, hash, NULL, &spec, &m, why, sizeof(why)));
 	ASSERT(m && m->n_outputs == 1);
 	model_free(m);
 	/* A byte altered in transit: refused on the hash, before parsing. */
 	g[len / 2] ^= 0x01;
-	ASSERT_EQ(job_graph_check(g, len, hash, &spec, NULL, why, sizeof(why)), MPC_E_AUTH);
+	ASSERT_EQ(job_graph_check(g, len, hash, NULL, &spec, NULL, why, sizeof(why)), MPC_E_AUTH);
 	HAS(why, "does not match its hash");
 	g[len / 2] ^= 0x01;
 	/* The right bytes under another hash (the proposal named another). */
-	ASSERT_EQ(job_graph_check(g, len, HB, &spec, NULL, why, sizeof(why)), MPC_E_AUTH);
+	ASSERT_EQ(job_graph_check(g, len, HB, NULL, &spec, NULL, why, sizeof(why)), MPC_E_AUTH);
 	/* Two outputs: every party refuses it itself, not only the owner. */
 	model_public_hash(g2, len2, hash);
-	ASSERT(job_graph_check(g2, len2, hash, &spec, NULL, why, sizeof(why)) != 0);
+	ASSERT(job_graph_check(g2, len2, hash, NULL, &spec, NULL, why, sizeof(why)) != 0);
 	HAS(why, "2 outputs");
 	/* The job must bind the model's input by name. */
 	model_public_hash(g, len, hash);
 	in.name = "other";
-	ASSERT(job_graph_check(g, len, hash, &spec, NULL, why, sizeof(why)) != 0);
+	ASSERT(job_graph_check(g, len, hash, NULL, &spec, NULL, why, sizeof(why)) != 0);
 	HAS(why, "input");
 	/* Sizes are checked, never assumed. */
-	ASSERT(job_graph_check(g, 0, hash, &spec, NULL, why, sizeof(why)) != 0);
-	ASSERT(job_graph_check(g, WIRE_MAX_GRAPH + 1, hash, &spec, NULL, why, sizeof(why)) != 0);
+	ASSERT(job_graph_check(g, 0, hash, NULL, &spec, NULL, why, sizeof(why)) != 0);
+	ASSERT(job_graph_check(g, WIRE_MAX_GRAPH + 1, hash, NULL, &spec, NULL, why, sizeof(why)) != 0);
 	free(g);
 	free(g2);
 	return 0;

@@ -64,7 +64,7 @@ static int split_party(struct mpc *m, void *arg)
 	}
 	ret = mpc_reveal_to(m, 0, out.share, out.n, plain);
 	if (!ret && m->me == 0)
-		fxp_decode(s->out.data, plain, out.n, out.scale * m->frac);
+		fxp_decode(s->out.data, plain, out.n, out.bits);
 	mpc_free_words(plain, out.n);
 	eval_out_free(&out);
 	return ret;
@@ -98,12 +98,20 @@ static void check_split(const uint8_t *full, size_t len, int xnd, const int64_t 
 	memcpy(s.xd, xd, (size_t)xnd * sizeof(*xd));
 	ASSERT_OK(model_parse_onnx(full, len, "full.onnx", &s.own));
 	ASSERT_OK(model_public_graph(full, len, s.own, &pub, &plen));
+	model_weight_exps(s.own); /* as a daemon's model owner, who sends them beside the graph */
 	for (int i = 0; i < nsecret; i++) {
 		ASSERT(memmem(full, len, secret[i], slen[i])); /* the check can see it */
 		no_bytes(pub, plen, secret[i], slen[i], "a weight");
 	}
 	ASSERT_OK(model_parse_onnx(pub, plen, "public", &s.pub));
 	ASSERT_OK(model_declare_weights(s.pub, data, 1));
+	{
+		char *t = model_weight_exps_format(s.own);
+
+		ASSERT(t);
+		ASSERT_OK(model_weight_exps_parse(s.pub, t));
+		free(t);
+	}
 	ASSERT_OK(model_check_job(s.pub));
 	ASSERT_OK(model_check_job(s.own));
 	ASSERT_OK(model_infer(s.own, (const int64_t(*)[FT_MAX_DIMS])xd, &xnd));

@@ -11,7 +11,10 @@ cd "$(dirname "$0")/../.." || exit 1
 . tests/cli/lib.sh
 CTL=${1:-bin/mpcctl}
 VERBS="peers submit list status wait approve cancel result"
-plan 74
+# The verbs that need no daemon: their --help too (issue 11: genkey's went
+# to stderr with status 2).
+LOCAL_VERBS="show inspect simulate genkey pubkey"
+plan 88
 # No daemon anywhere: a socket path that does not exist.
 export MPCD_SOCKET=$TMP/none.sock
 ID=0123456789abcdef0123456789abcdef
@@ -51,7 +54,7 @@ expect_arg() {
 }
 
 # --help: usage on stdout, exit 0, nothing on stderr.
-for v in $VERBS; do
+for v in $VERBS $LOCAL_VERBS; do
 	if run_checked "$CTL" $v --help >"$TMP/out" 2>"$TMP/err" &&
 		grep -q "^usage: mpcctl .*$v" "$TMP/out" && [ ! -s "$TMP/err" ]; then
 		ok "$v --help"
@@ -70,6 +73,121 @@ if run_checked "$CTL" --help >"$TMP/out" && grep -q -- '-s SOCKET' "$TMP/out" &&
 	ok "mpcctl --help lists every control verb and -s"
 else
 	not_ok "mpcctl --help lists every control verb and -s" "$(head -c 300 "$TMP/out")"
+fi
+
+# Every verb `mpcctl --help` lists has its section in docs/ctl.md.
+undocumented=""
+for v in $(sed -n 's/^  \([a-z]*\) .*/\1/p' "$TMP/out"); do
+	grep -q "^## mpcctl $v\$" docs/ctl.md || undocumented="$undocumented $v"
+done
+if [ -z "$undocumented" ] && [ "$(sed -n 's/^  \([a-z]*\) .*/\1/p' "$TMP/out" | wc -l)" -ge 13 ]; then
+	ok "every verb of mpcctl --help has its section in docs/ctl.md"
+else
+	not_ok "every verb of mpcctl --help has its section in docs/ctl.md" "missing:$undocumented"
+fi
+
+# The manual pages (man/, installed by make install) say the same: every
+# verb is in mpcctl(1), every key of the commented example in mpcd.conf(5).
+undocumented=""
+for v in $(sed -n 's/^  \([a-z]*\) .*/\1/p' "$TMP/out"); do
+	grep -qE "^\.BR? \"?$v\b|^\.B $v\$|^\.BI \"$v " man/mpcctl.1 ||
+		undocumented="$undocumented $v"
+done
+if [ -z "$undocumented" ]; then
+	ok "every verb of mpcctl --help is in mpcctl(1)"
+else
+	not_ok "every verb of mpcctl --help is in mpcctl(1)" "missing:$undocumented"
+fi
+undocumented=""
+for k in $(sed -n 's/^#\? *\([A-Z][A-Za-z]*\) = .*/\1/p' deploy/examples/alpha.conf | sort -u); do
+	grep -q "^\.B $k\$" man/mpcd.conf.5 || undocumented="$undocumented $k"
+done
+if [ -z "$undocumented" ]; then
+	ok "every key of deploy/examples/alpha.conf is in mpcd.conf(5)"
+else
+	not_ok "every key of deploy/examples/alpha.conf is in mpcd.conf(5)" "missing:$undocumented"
+fi
+
+# The parts per input docs/ctl.md promises are what mpcctl lets through:
+# that many reach the daemon (none here: status 1), one more is refused.
+parts=$(sed -n 's/.*at most \([0-9]*\) parts per input.*/\1/p' docs/ctl.md | head -n 1)
+many() { local i out=x=n0:d; for ((i = 1; i < $1; i++)); do out="$out,n$i:d"; done; echo "$out"; }
+if [ -z "$parts" ]; then
+	not_ok "docs/ctl.md's parts per input reach the daemon" "no 'at most N parts per input' in docs/ctl.md"
+	not_ok "one part more than docs/ctl.md says is refused"
+else
+	run_checked "$CTL" submit --model a:m --output a --input "$(many "$parts")" >"$TMP/out" 2>"$TMP/err"
+	rc=$?
+	if [ $rc -eq 1 ] && grep -q 'cannot reach' "$TMP/err"; then
+		ok "docs/ctl.md's $parts parts per input reach the daemon"
+	else
+		not_ok "docs/ctl.md's $parts parts per input reach the daemon" "exit $rc: $(cat "$TMP/err")"
+	fi
+	expect_arg "one part more than docs/ctl.md says ($((parts + 1))) is refused" \
+		"more than $parts parts" "$CTL" submit --model a:m --output a --input "$(many $((parts + 1)))"
+fi
+
+# What the docs tell users to type to make a key does not warn, under the
+# usual umask 022, and leaves a key file of mode 0600.
+recipes=$(grep -ohE '(\(umask [0-7]+; *)?mpcctl genkey *> *[A-Za-z0-9_.$]+\)?(; *chmod [0-7]+ [A-Za-z0-9_.$]+)?' \
+	README.md docs/*.md deploy/examples/* | sort -u)
+bad=""
+mkdir -p "$TMP/keys" "$TMP/bin"
+ln -sf "$(cd "$(dirname "$CTL")" && pwd)/$(basename "$CTL")" "$TMP/bin/mpcctl"
+while IFS= read -r r; do
+	[ -n "$r" ] || continue
+	rm -f "$TMP/keys"/*
+	(cd "$TMP/keys" && umask 022 && n=alpha PATH="$TMP/bin:$PATH" bash -c "$r" 2>"$TMP/err")
+	f=$(ls "$TMP/keys" | head -n 1)
+	if [ -s "$TMP/err" ] || [ -z "$f" ] || [ "$(stat -c %a "$TMP/keys/$f")" != 600 ]; then
+		bad="$bad [$r: $(head -c 200 "$TMP/err") mode $(stat -c %a "$TMP/keys/$f" 2>/dev/null)]"
+	fi
+done <<<"$recipes"
+if [ -n "$recipes" ] && [ -z "$bad" ]; then
+	ok "the docs' genkey recipes do not warn and make a 0600 file ($(echo "$recipes" | wc -l) recipes)"
+else
+	not_ok "the docs' genkey recipes do not warn and make a 0600 file" "${bad:-no recipe found}"
+fi
+
+# Without -s or MPCD_SOCKET mpcctl takes the only socket in /run/mpcd (mpcd's
+# default is /run/mpcd/NAME.sock), and says so when there are none or several:
+# in a mount namespace of our own with a tmpfs on /run, never the real one.
+discover() {
+	unshare -m --propagation private bash -c '
+		mount -t tmpfs tmpfs /run || exit 99
+		mkdir /run/mpcd
+		for n in "$@"; do /usr/bin/python3 -c "import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])" /run/mpcd/$n.sock || exit 99; done
+		: >/run/mpcd/notes.txt
+		exec env -u MPCD_SOCKET "$0" peers' "$CTL" "$@"
+}
+if ! unshare -m --propagation private bash -c 'mount -t tmpfs tmpfs /run' 2>/dev/null; then
+	skip "one socket in /run/mpcd: mpcctl uses it" "no mount namespace here (needs root)"
+	skip "no socket in /run/mpcd: one line, exit 1" "no mount namespace here (needs root)"
+	skip "several sockets in /run/mpcd: one line naming them, exit 1" "no mount namespace here (needs root)"
+else
+	discover alpha >"$TMP/out" 2>"$TMP/err"
+	rc=$?
+	if [ $rc -eq 1 ] && grep -qF "cannot reach mpcd at /run/mpcd/alpha.sock" "$TMP/err"; then
+		ok "one socket in /run/mpcd: mpcctl uses it"
+	else
+		not_ok "one socket in /run/mpcd: mpcctl uses it" "exit $rc: $(cat "$TMP/err")"
+	fi
+	discover >"$TMP/out" 2>"$TMP/err"
+	rc=$?
+	if [ $rc -eq 1 ] && [ "$(wc -l <"$TMP/err")" -eq 1 ] &&
+		grep -qF "no mpcd control socket in /run/mpcd" "$TMP/err" && grep -q -- "-s" "$TMP/err"; then
+		ok "no socket in /run/mpcd: one line, exit 1"
+	else
+		not_ok "no socket in /run/mpcd: one line, exit 1" "exit $rc: $(cat "$TMP/err")"
+	fi
+	discover alpha beta >"$TMP/out" 2>"$TMP/err"
+	rc=$?
+	if [ $rc -eq 1 ] && [ "$(wc -l <"$TMP/err")" -eq 1 ] && grep -qF "2 mpcd control sockets in /run/mpcd" "$TMP/err" &&
+		grep -q "alpha.sock" "$TMP/err" && grep -q "beta.sock" "$TMP/err" && grep -q -- "-s" "$TMP/err"; then
+		ok "several sockets in /run/mpcd: one line naming them, exit 1"
+	else
+		not_ok "several sockets in /run/mpcd: one line naming them, exit 1" "exit $rc: $(cat "$TMP/err")"
+	fi
 fi
 
 # No daemon: one line naming the socket, with the hint; exit 1.

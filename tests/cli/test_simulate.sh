@@ -14,7 +14,7 @@ cd "$(dirname "$0")/../.." || exit 1
 CTL=${1:-bin/mpcctl}
 F=tests/fixtures
 MODELS="iris_logreg digits_mlp wine_mlp tiny_cnn digits_resavg digits_bn_softmax"
-plan 55
+plan 57
 
 # accurate LOG TOL: the tool's own plaintext check (text or JSON) says its
 # max error is within TOL.
@@ -159,6 +159,27 @@ mal "bad thread count" "--threads" --model $F/digits_mlp/model.onnx --input inpu
 mal "ot not available" "ot" --model $F/digits_mlp/model.onnx --input input=$F/digits_mlp/input.npy --offline ot
 printf 'a,b\n1,2\n3\n' >"$TMP/ragged.csv"
 mal "ragged CSV refused" "ragged.csv" --model $F/iris_logreg/model.onnx --input input=$TMP/ragged.csv
+
+# Range: inputs under the bound whose logits are not: one warning line on
+# stderr naming the node; the fixture's own inputs: none.
+for i in 1 2 3; do echo "30000,-30000,30000,-30000"; done >"$TMP/big.csv"
+run_checked "$CTL" simulate --model $F/iris_logreg/model.onnx --input input="$TMP/big.csv" \
+	-o "$TMP/big.npy" >"$TMP/out" 2>"$TMP/err"
+rc=$?
+if [ $rc -ne 0 ] || [ "$(grep -c warning "$TMP/err")" -ne 1 ] ||
+	! grep -q "warning: node '/0/Gemm' (Gemm) reaches .* beyond 32768, the safe fixed-point range" "$TMP/err"; then
+	not_ok "simulate warns when a value leaves the safe range" "exit $rc: $(head -c 400 "$TMP/err")"
+else
+	ok "simulate warns when a value leaves the safe range"
+fi
+run_checked "$CTL" simulate --model $F/iris_logreg/model.onnx --input input=$F/iris_logreg/input.npy \
+	-o "$TMP/small.npy" >"$TMP/out" 2>"$TMP/err"
+rc=$?
+if [ $rc -ne 0 ] || grep -q warning "$TMP/err"; then
+	not_ok "simulate does not warn within the range" "exit $rc: $(head -c 400 "$TMP/err")"
+else
+	ok "simulate does not warn within the range"
+fi
 
 # Keys: genkey/pubkey round trip, and a garbage key refused.
 umask 077
