@@ -32,6 +32,8 @@
 #define CLI_TIMEOUT_MS 30000
 #define NAME_LEN_MAX 32
 #define NAME_RULE "1 to 32 of A-Z a-z 0-9 _ . -"
+/* An input is named as in the model (wire_valid_input_name). */
+#define INPUT_NAME_MAX 256
 /* The daemon's own bounds (wire.h), checked before any round trip. */
 #define SUBMIT_INPUTS_MAX WIRE_MAX_INPUTS
 #define SUBMIT_PARTS_MAX WIRE_MAX_PARTS
@@ -336,16 +338,21 @@ static int check_ref(const char *verb, const char *opt, const char *arg, const c
 
 static int check_input(const char *verb, const char *arg, char **seen, size_t n_seen)
 {
-	const char *eq = strchr(arg, '='), *p;
-	char clean[160];
+	/*
+	 * The input's name is the model's (any ONNX name: 'onnx::Gemm_0',
+	 * 'input.1'); node and dataset names have no '=', so the last one ends it.
+	 */
+	const char *eq = strrchr(arg, '='), *p;
+	char clean[160], name[INPUT_NAME_MAX + 1];
 	int comma, plus, parts = 0, ret;
 
 	cli_clean(clean, sizeof(clean), arg);
 	if (!eq || eq == arg)
 		return cli_error(verb, NULL, "--input '%s': expected NAME=NODE:DATASET", clean);
-	if (!valid_name(arg, (size_t)(eq - arg)))
-		return cli_error(verb, NULL, "--input '%s': '%.*s' is not a valid input name (%s)",
-				 clean, (int)(eq - arg), arg, NAME_RULE);
+	snprintf(name, sizeof(name), "%.*s", (int)(eq - arg), arg);
+	if ((size_t)(eq - arg) > INPUT_NAME_MAX || !wire_valid_input_name(name))
+		return cli_error(verb, NULL, "--input '%s': the input name must be 1 to %d "
+				 "characters without control characters", clean, INPUT_NAME_MAX);
 	for (size_t i = 0; i < n_seen; i++)
 		if (!strncmp(seen[i], arg, (size_t)(eq - arg) + 1))
 			return cli_error(verb, NULL, "--input '%s': input '%.*s' is given twice",

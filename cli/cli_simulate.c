@@ -100,6 +100,78 @@ static int parse_input(char *spec, struct input_arg *ia)
 	return 0;
 }
 
+/* A data input's declared shape: "[?, 4]" ('?' symbolic), "(no shape)" if undeclared. */
+static const char *input_decl(const struct model_value *v, char *buf, size_t len)
+{
+	size_t used = 0;
+
+	if (v->init.ndim < 0)
+		return "(no shape)";
+	used += (size_t)snprintf(buf, len, "[");
+	for (int d = 0; d < v->init.ndim && used < len; d++)
+		used += (size_t)(v->init.dims[d] < 0 ?
+			 snprintf(buf + used, len - used, "%s?", d ? ", " : "") :
+			 snprintf(buf + used, len - used, "%s%lld", d ? ", " : "",
+				  (long long)v->init.dims[d]));
+	if (used < len)
+		snprintf(buf + used, len - used, "]");
+	return buf;
+}
+
+/* A model value no node computes and no constant holds: a graph input. */
+static int is_graph_input(const struct model *m, size_t v)
+{
+	if (m->values[v].init.data)
+		return 0;
+	for (size_t k = 0; k < m->n_nodes; k++)
+		if (m->nodes[k].out == (int)v)
+			return 0;
+	return 1;
+}
+
+/*
+ * More or fewer --input than data inputs: name the data inputs, and say
+ * which of the given names are weights (for --weights) or no input at all.
+ */
+static void input_count_error(const struct model *m, const struct input_arg *ia, int n_ia,
+			      int have_weights)
+{
+	fprintf(stderr, "mpcctl simulate: the model has %zu data input%s (", m->n_inputs,
+		m->n_inputs == 1 ? "" : "s");
+	for (size_t i = 0; i < m->n_inputs; i++)
+		fprintf(stderr, "%s'%s'", i ? ", " : "", m->values[m->inputs[i]].name);
+	fprintf(stderr, "), %d --input given", n_ia);
+	for (int pass = 0; pass < 2; pass++) {
+		int n = 0;
+
+		for (int k = 0; k < n_ia; k++) {
+			size_t v;
+			int weight;
+
+			if (!ia[k].name)
+				continue;
+			for (v = 0; v < m->n_values; v++)
+				if (!strcmp(m->values[v].name, ia[k].name))
+					break;
+			weight = v < m->n_values && is_graph_input(m, v) &&
+				 !m->values[v].is_data_input;
+			if (pass ? weight : v == m->n_values || !is_graph_input(m, v))
+				fprintf(stderr, "%s'%s'", n++ ? ", " : "; ", ia[k].name);
+		}
+		if (n && !pass)
+			fprintf(stderr, " %s not an input of the model", n > 1 ? "are" : "is");
+		if (n && pass)
+			fprintf(stderr, " %s: give %s in a safetensors file with --weights",
+				n > 1 ? "are weights (layer parameters)" :
+					"is a weight (a layer parameter)",
+				n > 1 ? "them" : "it");
+	}
+	if (!have_weights && (size_t)n_ia < m->n_inputs)
+		fprintf(stderr, "; if some of them are weights, give those in a safetensors file "
+			"with --weights");
+	fprintf(stderr, "\n");
+}
+
 static void human(char *buf, size_t len, uint64_t b)
 {
 	if (b < 10000)
@@ -202,9 +274,13 @@ static void report(const struct sim_model *s, const struct check *chk,
 		struct eval_layer_stats l = s->layers[k];
 
 		human(b, sizeof(b), l.bytes_sent);
-		printf("%-24s %-18s %10.2f %12s %8llu\n", md->nodes[k].name,
-		       model_op_name(md->nodes[k].op), l.secs * 1e3, b,
-		       (unsigned long long)l.rounds);
+		if (md->nodes[k].folded) /* a shape computation: every party, in the clear */
+			printf("%-24s %-18s %10s %12s %8s\n", md->nodes[k].name,
+			       model_op_name(md->nodes[k].op), "public", "-", "-");
+		else
+			printf("%-24s %-18s %10.2f %12s %8llu\n", md->nodes[k].name,
+			       model_op_name(md->nodes[k].op), l.secs * 1e3, b,
+			       (unsigned long long)l.rounds);
 	}
 	printf("\nplaintext check: max |secure - plaintext| = %.3g", chk->max_err);
 	if (chk->rows)
@@ -453,8 +529,7 @@ int simulate_main(int argc, char **argv)
 		goto out;
 	}
 	if ((size_t)n_ia != s.md->n_inputs) {
-		fprintf(stderr, "mpcctl simulate: the model has %zu data input(s), %d --input given\n",
-			s.md->n_inputs, n_ia);
+		input_count_error(s.md, ia, n_ia, weights != NULL);
 		goto out;
 	}
 	/* Bind each --input to a model input by name (or the only one). */
@@ -471,6 +546,16 @@ int simulate_main(int argc, char **argv)
 				mv->name, mv->name);
 			goto out;
 		}
+		for (int p = 0; p < a->n; p++)
+			if (a->part[p].ndim == 0) {
+				char decl[160];
+
+				fprintf(stderr, "mpcctl simulate: --input %s: '%s' holds a scalar (rank 0), "
+					"the model declares %s: save the data with the rows on its "
+					"first axis, e.g. shape (1,) or (rows, columns)\n",
+					mv->name, a->path[p], input_decl(mv, decl, sizeof(decl)));
+				goto out;
+			}
 		if (a->axis < 0)
 			a->axis = a->part[0].ndim - 1;
 		if ((ret = ftensor_concat(a->part, a->n, a->axis, &full[i])) != 0) {

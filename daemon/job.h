@@ -179,6 +179,12 @@ void job__maybe_start(struct job *j);
 void job__on_data(struct server *s, struct peer *from, const Mpcpb__JobData *d);
 
 /*
+ * Every input the spec binds names a graph input of m, or why says which
+ * and lists the model's data inputs (MPC_E_ARG): a wrong name is refused
+ * here, not later as a missing weight or a count of inputs.
+ */
+int job_bind_check(const struct model *m, const Mpcpb__JobSpec *spec, char *why, size_t wlen);
+/*
  * job_graph.c: the public graph, straight from the model owner to each
  * party (docs/wire.md). Check a public graph received for a job: its
  * SHA-256 is hash, it parses, and it fits the job (one output, the

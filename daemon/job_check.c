@@ -11,6 +11,42 @@
 
 #include "job.h"
 
+/* A model's graph input: neither a constant nor computed. */
+static int graph_input(const struct model *m, size_t v)
+{
+	if (m->values[v].init.data)
+		return 0;
+	for (size_t k = 0; k < m->n_nodes; k++)
+		if (m->nodes[k].out == (int)v)
+			return 0;
+	return 1;
+}
+
+int job_bind_check(const struct model *m, const Mpcpb__JobSpec *spec, char *why, size_t wlen)
+{
+	char list[160] = "";
+	size_t used = 0;
+
+	for (size_t i = 0; i < m->n_inputs && used < sizeof(list); i++)
+		used += (size_t)snprintf(list + used, sizeof(list) - used, "%s'%.48s'",
+					 i ? ", " : "", m->values[m->inputs[i]].name);
+	for (size_t k = 0; k < spec->n_inputs; k++) {
+		const char *name = spec->inputs[k]->name;
+		size_t v;
+
+		for (v = 0; v < m->n_values; v++)
+			if (!strcmp(m->values[v].name, name))
+				break;
+		if (v < m->n_values && graph_input(m, v))
+			continue;
+		snprintf(why, wlen, "the job binds '%.64s', which is not an input of the model; "
+			 "its data input%s %s", name, m->n_inputs == 1 ? " is" : "s are",
+			 m->n_inputs ? list : "(none)");
+		return MPC_E_ARG;
+	}
+	return 0;
+}
+
 int job_graph_check(const uint8_t *graph, size_t len, const char *hash, const char *wexp,
 		    const Mpcpb__JobSpec *spec, struct model **out, char *why, size_t wlen)
 {
@@ -37,9 +73,13 @@ int job_graph_check(const uint8_t *graph, size_t len, const char *hash, const ch
 	}
 	for (size_t i = 0; i < spec->n_inputs; i++)
 		names[i] = spec->inputs[i]->name;
-	if ((ret = model_parse_onnx(graph, len, "public graph", &m)) != 0 ||
-	    (ret = model_declare_weights(m, names, spec->n_inputs)) != 0 ||
+	if ((ret = model_parse_onnx(graph, len, "public graph", &m)) != 0)
+		goto failmsg;
+	if ((ret = job_bind_check(m, spec, why, wlen)) != 0)
+		goto fail;
+	if ((ret = model_declare_weights(m, names, spec->n_inputs)) != 0 ||
 	    (ret = model_weight_exps_parse(m, wexp ? wexp : "")) != 0) {
+failmsg:
 		/* Messages about the public graph and the spec quote only them. */
 		snprintf(why, wlen, "%s", mpc_errmsg(ret));
 		goto fail;

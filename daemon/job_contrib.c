@@ -75,6 +75,9 @@ static int load_model(struct job_load *L)
 		goto out;
 	}
 	model_public_hash(L->graph, L->graph_len, L->graph_hash);
+	/* A wrong input name, named with the model's real ones, before anything runs. */
+	if ((ret = job_bind_check(L->model, L->spec, L->why, sizeof(L->why))) != 0)
+		goto out;
 	/* The weight scales this node runs with and sends beside the graph. */
 	model_weight_exps(L->model);
 	if (!(L->wexp = model_weight_exps_format(L->model))) {

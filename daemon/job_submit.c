@@ -298,7 +298,8 @@ void job__graph_ready(struct job *j)
 static int parse_input(const char *arg, Mpcpb__InputBinding *in, Mpcpb__Part *parts,
 		       Mpcpb__Part **pp, char (*names)[2][NAMEBUF], char *err, size_t errlen)
 {
-	const char *eq = strchr(arg, '='), *p;
+	/* Node and dataset names have no '=': the last one ends the model's input name. */
+	const char *eq = strrchr(arg, '='), *p;
 	int comma, plus;
 	size_t n = 0;
 
@@ -477,7 +478,7 @@ int job_submit(struct server *s, const Mpcctlpb__Submit *req, char *id, char *er
 				       err, errlen)) != 0)
 			return ret;
 		{
-			size_t nlen = strcspn(req->inputs[i], "=");
+			size_t nlen = (size_t)(strrchr(req->inputs[i], '=') - req->inputs[i]);
 			static char in_names[WIRE_MAX_INPUTS][257];
 
 			snprintf(in_names[i], sizeof(in_names[i]), "%.*s", (int)nlen, req->inputs[i]);

@@ -37,7 +37,19 @@ const char *model_op_name(enum model_op op)
 		[MOP_SIGMOID] = "Sigmoid",
 		[MOP_SOFTMAX] = "Softmax",
 		[MOP_LOGSOFTMAX] = "LogSoftmax",
+		[MOP_TRANSPOSE] = "Transpose",
+		[MOP_SLICE] = "Slice",
+		[MOP_SQUEEZE] = "Squeeze",
+		[MOP_UNSQUEEZE] = "Unsqueeze",
+		[MOP_EXPAND] = "Expand",
+		[MOP_GATHER] = "Gather",
+		[MOP_SHAPE] = "Shape",
+		[MOP_CAST] = "Cast",
 		[MOP_DIV] = "Div",
+		[MOP_CONSTOFSHAPE] = "ConstantOfShape",
+		[MOP_RANGE] = "Range",
+		[MOP_EQUAL] = "Equal",
+		[MOP_WHERE] = "Where",
 		[MOP_POW] = "Pow",
 		[MOP_SQRT] = "Sqrt",
 		[MOP_ERF] = "Erf",
@@ -47,10 +59,36 @@ const char *model_op_name(enum model_op op)
 		[MOP_REDUCESUM] = "ReduceSum",
 		[MOP_REDUCEMAX] = "ReduceMax",
 		[MOP_LAYERNORM] = "LayerNormalization",
-		[MOP_GATHER] = "Gather",
 	};
 
 	return (unsigned)op < MOP_COUNT_ ? names[op] : "?";
+}
+
+const char *model_type_name(int type)
+{
+	static const char *const names[] = {
+		"UNDEFINED", "FLOAT", "UINT8", "INT8", "UINT16", "INT16", "INT32", "INT64",
+		"STRING", "BOOL", "FLOAT16", "DOUBLE", "UINT32", "UINT64", "COMPLEX64",
+		"COMPLEX128", "BFLOAT16", "FLOAT8E4M3FN", "FLOAT8E4M3FNUZ", "FLOAT8E5M2",
+		"FLOAT8E5M2FNUZ", "UINT4", "INT4",
+	};
+
+	if (type < 0 || type >= (int)(sizeof(names) / sizeof(names[0])))
+		return "an unknown type";
+	return names[type];
+}
+
+void model_fold_free(struct model *m)
+{
+	if (!m->fold)
+		return;
+	for (size_t i = 0; i < m->n_values; i++) {
+		if (m->fold[i] && m->values[i].known == m->fold[i])
+			m->values[i].known = NULL;
+		free(m->fold[i]);
+	}
+	free(m->fold);
+	m->fold = NULL;
 }
 
 void model_free(struct model *m)
@@ -59,9 +97,12 @@ void model_free(struct model *m)
 
 	if (!m)
 		return;
+	model_fold_free(m);
 	if (m->values) {
 		for (i = 0; i < m->n_values; i++) {
 			free(m->values[i].name);
+			/* an integer weight's values are as secret as a float one's */
+			ftensor_wipe_free(m->values[i].ints, m->values[i].init.n * sizeof(int64_t));
 			ftensor_free(&m->values[i].init); /* weights: wiped */
 		}
 	}

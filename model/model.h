@@ -24,6 +24,8 @@
  */
 
 #define MODEL_MAX_IN 8
+/* Most outputs of a Split. */
+#define MODEL_MAX_SPLIT 64
 
 enum model_op {
 	MOP_GEMM,      /* in: A, B[, C]; alpha, beta, trans_a, trans_b */
@@ -38,14 +40,28 @@ enum model_op {
 	MOP_GAVGPOOL,  /* GlobalAveragePool: [N,C,H,W] -> [N,C,1,1], [N,C,L] -> [N,C,1] */
 	MOP_BATCHNORM, /* in: X, scale, B, mean, var (all constants but X); epsilon */
 	MOP_FLATTEN,   /* axis */
-	MOP_RESHAPE,   /* shape resolved into node->shape at import (0 and -1 handled by model_infer) */
+	MOP_RESHAPE,   /* in: X, shape (public; resolved into node->shape by model_infer, 0 and -1 too) */
 	MOP_CONCAT,    /* axis (normalised to >= 0 by model_infer) */
 	MOP_IDENTITY,  /* Identity and Dropout (inference: identity) */
 	MOP_SIGMOID,
 	MOP_SOFTMAX,   /* axis, normalised >= 0; rows: model_softmax_rows */
 	MOP_LOGSOFTMAX, /* axis, as Softmax */
-	/* transformer ops (model_infer_tf.c, model_ref_tf.c, protocol/eval_tf.c) */
-	MOP_DIV,       /* in: A, B, broadcasting; B a weight or a computed value */
+	/* Data movement (model_layout.c): the same elements, moved; local on shares. */
+	MOP_TRANSPOSE, /* perm */
+	MOP_SLICE,     /* Slice, and each output of a Split (split_n > 0): sl_* after model_infer */
+	MOP_SQUEEZE,   /* axes (attribute, or input 1 from opset 13) */
+	MOP_UNSQUEEZE, /* axes (attribute, or input 1 from opset 13) */
+	MOP_EXPAND,    /* in: X, shape (public) */
+	MOP_GATHER,    /* in: data, indices: public (model_layout.c), or secret ids into a weight table (eval_tf_norm.c) */
+	/* Public structure only: folded by model_infer (node->folded), never secret. */
+	MOP_SHAPE,     /* shape_start, shape_end (opset 15) */
+	MOP_CAST,      /* to; on a secret tensor only to a float type (identity) */
+	MOP_DIV,       /* public integers: folded; else A / B on shares (eval_tf.c) */
+	MOP_CONSTOFSHAPE, /* fill (an integer value) */
+	MOP_RANGE,
+	MOP_EQUAL,
+	MOP_WHERE,
+	/* transformer ops (model_infer_tf.c, model_ref_tf.c, protocol/eval_tf*.c) */
 	MOP_POW,       /* in: X; exponent 2, 3 or 0.5 from its constant input */
 	MOP_SQRT,
 	MOP_ERF,
@@ -55,7 +71,6 @@ enum model_op {
 	MOP_REDUCESUM,
 	MOP_REDUCEMAX,
 	MOP_LAYERNORM, /* in: X, Scale[, B]; axis (normalised >= 0), epsilon */
-	MOP_GATHER,    /* in: table (a weight), indices (a data input); axis 0 */
 	MOP_COUNT_
 };
 
@@ -84,7 +99,18 @@ struct model_value {
 	int64_t dims[FT_MAX_DIMS]; /* after model_infer(): all >= 0 */
 	struct ftensor init;       /* constant data (initializer / bound weight); init.data NULL if none */
 	int is_data_input;         /* a graph input the user supplies (not a weight) */
+	/*
+	 * Public integers (docs/security.md): an integer constant's exact
+	 * values (INT64, INT32, BOOL initializers; owned, init.n of them),
+	 * is_public when the value is such a constant or computed only from
+	 * them and from shapes (set at import), and after model_infer() the
+	 * values of every public one in known (ints, or folded).
+	 */
+	int64_t *ints;
+	int is_public;
+	const int64_t *known;
 	int is_output;             /* a graph output */
+	int decl_type;             /* a graph input's or output's declared ONNX element type, 0 if none */
 	int shape_only;            /* a weight known by its declared shape, no data (another party's) */
 };
 
@@ -122,14 +148,29 @@ struct model_node {
 	 * activations' scale).
 	 */
 	int wexp[2];
-	/* Reshape: target shape from the constant second input */
+	/* Reshape and Expand: target shape from the public second input (model_infer) */
 	int shape_n;
 	int64_t shape[FT_MAX_DIMS];
+	/* Computed in public by model_infer (Shape, and every op on public integers only): skipped by the evaluators. */
+	int folded;
+	/* Transpose */
+	int perm_n, perm[FT_MAX_DIMS];
+	/* Squeeze/Unsqueeze (opset < 13) and Slice (opset < 10) attributes; axes_n -1 if absent */
+	int axes_n, starts_n, ends_n;
+	int64_t axes[FT_MAX_DIMS], starts[FT_MAX_DIMS], ends[FT_MAX_DIMS];
+	/* Split lowered to Slices: output split_k of split_n; sizes from split (attribute) or input 1 */
+	int split_n, split_k, split_attr_n;
+	int64_t split_attr[FT_MAX_DIMS];
+	/* Slice/Split after model_infer: per input axis, first element and step */
+	int64_t sl_start[FT_MAX_DIMS], sl_step[FT_MAX_DIMS];
+	/* Shape (opset 15), Cast, ConstantOfShape */
+	int64_t shape_start, shape_end; /* shape_end INT64_MAX: to the end */
+	int cast_to;
+	int64_t fill;
 	/* Pow: the exponent, from its constant second input */
 	float exponent;
-	/* ReduceMean/Sum/Max: axes (attribute or constant input; none: all) */
-	int axes_n, keepdims, noop_empty;
-	int64_t axes[FT_MAX_DIMS];
+	/* ReduceMean/Sum/Max: axes above (attribute or constant input), keepdims */
+	int keepdims, noop_empty;
 	/* Gelu */
 	int gelu_tanh;
 	/*
@@ -157,6 +198,7 @@ struct model {
 	int *outputs;
 	int64_t opset;
 	char *path;               /* where it was loaded from, for messages */
+	int64_t **fold;           /* per value: folded values made by model_infer (owned) */
 };
 
 /*
@@ -168,8 +210,11 @@ struct model {
  * value fails with MPC_E_UNSUPPORTED and a message naming the node, the op
  * and what is missing, e.g.
  *   "model.onnx: node 'einsum0': unsupported operator 'Einsum'".
- * Constant nodes become initializers; the shape input of Reshape must be a
- * constant. Graph inputs that are initializers are weights.
+ * Constant nodes become initializers. Integer constants and what is
+ * computed from them and from Shape are public (value.is_public, folded
+ * nodes, model_fold.c): a shape, axes, slice bounds or Gather indices must
+ * be public, or the node is refused. A Split becomes one Slice per output.
+ * Graph inputs that are initializers are weights.
  */
 int model_load_onnx(const char *path, struct model **out);
 int model_parse_onnx(const uint8_t *buf, size_t len, const char *name, struct model **out);
@@ -187,7 +232,10 @@ int model_bind_safetensors(struct model *m, const char *path);
  * every value's dims. Checks that each declared input shape is compatible
  * (a symbolic or -1 dim accepts anything, others must match) and every
  * op's operand shapes; also fails if a non-data graph input still has no
- * weight ("weight '0.weight' is not bound: pass --weights").
+ * weight ("weight '0.weight' is not bound: pass --weights"). Folds every
+ * public node for these shapes (value.known; Reshape and Expand targets
+ * into node.shape, Slice bounds into node.sl_*): call it again for other
+ * rows, a chunk's Shape is the chunk's.
  * Errors: MPC_E_SHAPE "node 'Gemm_0' (Gemm): A [64, 13] and B [8, 12] ..."
  */
 int model_infer(struct model *m, const int64_t (*in_dims)[FT_MAX_DIMS], const int *in_ndim);
@@ -212,8 +260,9 @@ int model_ref_eval_range(const struct model *m, const struct ftensor *inputs,
  * lists it): the nodes, their scalar and list attributes, the data inputs
  * and outputs with their declared shapes, every weight (any value no node
  * computes: initializers of every type, Constant nodes, bound safetensors)
- * as a graph input with its shape and no data, and as the only data
- * Reshape's target shapes. No doc strings, metadata, producer or unknown
+ * as a graph input with its shape and no data, and as the only data the
+ * public integer constants (Reshape targets, axes, indices, the inputs of
+ * shape computations) as INT64. No doc strings, metadata, producer or unknown
  * fields. The same graph and weight shapes give the same bytes however
  * the weights are stored. m is the model imported from onnx (weights
  * bound: they tell weights from data), or NULL to import it here. Refused
@@ -285,5 +334,19 @@ void model_fold_coeffs(const struct model *m, const struct model_node *bn, float
 size_t model_fold_chan(const struct model *m, const struct model_node *lin, size_t i);
 
 void model_free(struct model *m);
+/* Frees what model_infer() folded (m->fold); known pointers into it are cleared. */
+void model_fold_free(struct model *m);
+
+/*
+ * Data movement (Transpose, Slice, Expand, Gather) after model_infer():
+ * for each output element (C order) the index of the input element it
+ * copies, map has the output's element count. The plaintext reference,
+ * the folding of public integers and the secure evaluator all use it.
+ */
+int model_layout_map(const struct model *m, const struct model_node *n, size_t *map);
+/* 1 when input slot i of op n takes public structure (a shape, axes, indices), not data. */
+int model_public_slot(const struct model_node *n, int i);
+/* The name of an ONNX element type ("INT64"), "type N" if unknown. */
+const char *model_type_name(int type);
 
 #endif

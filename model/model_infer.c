@@ -279,8 +279,12 @@ static int infer_reshape(struct ictx *c)
 	const struct model_value *x = IN(c, 0);
 	struct model_node *n = c->n;
 	int64_t d[FT_MAX_DIMS], known = 1;
-	int i, neg = -1, ok = 1;
+	int i, neg = -1, ok = 1, ret;
 	size_t cnt = ftensor_count(x->ndim, x->dims, &ok);
+
+	/* The target: a constant, or computed from shapes (x.view(x.size(0), -1)). */
+	if ((ret = model_public_list(c->m, n, 1, "shape", n->shape, &n->shape_n)) != 0)
+		return ret;
 
 	for (i = 0; i < n->shape_n; i++) {
 		d[i] = n->shape[i];
@@ -386,7 +390,6 @@ static int infer_node(struct ictx *c)
 	case MOP_ADD:
 	case MOP_SUB:
 	case MOP_MUL:
-	case MOP_DIV:
 		return infer_binary(c);
 	case MOP_CONV:
 	case MOP_MAXPOOL:
@@ -415,6 +418,25 @@ static int infer_node(struct ictx *c)
 	case MOP_GELU:
 		set_out(c, x->ndim, x->dims);
 		return 0;
+	case MOP_DIV:
+	case MOP_EQUAL:
+		return infer_binary(c);
+	case MOP_TRANSPOSE:
+	case MOP_SLICE:
+	case MOP_SQUEEZE:
+	case MOP_UNSQUEEZE:
+	case MOP_EXPAND:
+		return model_infer_layout(c->m, c->n);
+	case MOP_GATHER: /* secret indices: a one-hot product (model_infer_tf.c) */
+		if (!IN(c, 1)->known)
+			return model_infer_tf(c->m, c->n);
+		return model_infer_layout(c->m, c->n);
+	case MOP_SHAPE:
+	case MOP_CAST:
+	case MOP_CONSTOFSHAPE:
+	case MOP_RANGE:
+	case MOP_WHERE:
+		return model_infer_public(c->m, c->n);
 	default:
 		return model_infer_tf(c->m, c->n);
 	}
@@ -458,7 +480,9 @@ int model_infer(struct model *m, const int64_t (*in_dims)[FT_MAX_DIMS], const in
 	size_t i, cnt;
 	int ret = MPC_E_INTERNAL, ok = 1;
 
-	if (!(made = calloc(m->n_values + 1, 1))) {
+	model_fold_free(m);
+	if (!(made = calloc(m->n_values + 1, 1)) ||
+	    !(m->fold = calloc(m->n_values + 1, sizeof(*m->fold)))) {
 		ret = mpc_fail(MPC_E_NOMEM, "out of memory");
 		goto out;
 	}
@@ -469,6 +493,7 @@ int model_infer(struct model *m, const int64_t (*in_dims)[FT_MAX_DIMS], const in
 
 		v->ndim = -1;
 		memset(v->dims, 0, sizeof(v->dims));
+		v->known = v->init.data ? v->ints : NULL;
 		if (v->init.data || v->shape_only) {
 			v->ndim = v->init.ndim;
 			memcpy(v->dims, v->init.dims, sizeof(v->dims));
@@ -490,6 +515,9 @@ int model_infer(struct model *m, const int64_t (*in_dims)[FT_MAX_DIMS], const in
 				    shp(&c, 0, OUT(&c)));
 			goto out;
 		}
+		/* Public integers: computed here, by every party, for these rows. */
+		if (c.n->folded && (ret = model_fold_node(m, c.n)) != 0)
+			goto out;
 	}
 	for (i = 0; i < m->n_outputs; i++) {
 		const struct model_value *v = &m->values[m->outputs[i]];

@@ -45,7 +45,7 @@ static void set_out(struct model *m, const struct model_node *n, int ndim, const
 void model_reduce_sel(const struct model_node *n, int r, int sel[FT_MAX_DIMS])
 {
 	for (int i = 0; i < FT_MAX_DIMS; i++)
-		sel[i] = !n->axes_n && !n->noop_empty && i < r;
+		sel[i] = n->axes_n <= 0 && !n->noop_empty && i < r;
 	for (int i = 0; i < n->axes_n; i++) {
 		int64_t ax = n->axes[i] < 0 ? n->axes[i] + r : n->axes[i];
 

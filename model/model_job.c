@@ -37,11 +37,14 @@ int model_declare_weights(struct model *m, const char *const *data_inputs, size_
 			continue;
 		/* A weight: the importer's guess, or an input the job binds no data to. */
 		if (v->init.ndim < 0)
-			return mpc_fail(MPC_E_SHAPE, "weight '%s' has no declared shape", v->name);
+			return mpc_fail(MPC_E_SHAPE, "graph input '%s' is bound to no data and, as "
+					"a weight, has no declared shape (is it a data input?)",
+					v->name);
 		for (int d = 0; d < v->init.ndim; d++)
 			if (v->init.dims[d] < 0)
-				return mpc_fail(MPC_E_SHAPE, "weight '%s' has a symbolic dimension",
-						v->name);
+				return mpc_fail(MPC_E_SHAPE, "graph input '%s' is bound to no data and, "
+						"as a weight, has a symbolic dimension (is it a data "
+						"input?)", v->name);
 		v->is_data_input = 0;
 		v->shape_only = 1;
 	}

@@ -21,10 +21,16 @@
  *   - graph inputs: the data inputs in graph order, then every weight (any
  *     value no node computes, whatever its type or origin) as a FLOAT
  *     input with its fixed shape and no data, in order of first use;
- *   - initializers: only Reshape's target shapes (and Pow's exponent and
- *     Reduce's axes when they are inputs), as INT64 vectors rebuilt
- *     from the values the importer read, and only when used by nothing
- *     else (a shape also used as an operand is refused);
+ *   - initializers: only public integer constants (docs/security.md):
+ *     integer tensors used as public structure (a Reshape or Expand
+ *     shape, Slice's starts, axes, Gather's indices, any input of a node
+ *     computed in public, such as Shape -> Gather -> Concat), as INT64
+ *     rebuilt from the values the importer read, and only when used by
+ *     nothing else (public structure also used as an operand is refused).
+ *     ConstantOfShape's integer value is rebuilt the same way; so are
+ *     Pow's exponent (FLOAT) and Reduce's axes read at import;
+ *   - a Split (imported as one Slice per output) is written back as one
+ *     Split node with its outputs;
  *   - graph outputs: name, element type and shape (symbolic dims by name).
  * Nothing else: no doc strings, names of the graph, producer, metadata or
  * unknown fields. The result depends on the graph and the weights' shapes
@@ -63,9 +69,10 @@ struct pg {
 	struct decl *decls;
 	viproto **pin, **pout;
 	Mpconnx__TensorProto *inits, **pinits;
+	Mpconnx__TensorProto *fills; /* per node: ConstantOfShape's value */
 	int *state; /* per value: 0 not seen, 1 weight declared, 2 shape emitted */
-	int *shape_of; /* per value: index + 1 of a Reshape node using it as its shape */
-	int *operand;  /* per value: used as an operand by some node */
+	int *operand;  /* per value: used as an operand (not as public structure) by some node */
+	int *pubuse;   /* per value: used as public structure (a shape, indices, a folded input) */
 	size_t n_decl;
 };
 
@@ -203,20 +210,25 @@ static int attr_copy(struct pg *p, const struct model_node *n, const aproto *a, 
 	}
 }
 
-/* Reshape's target, rebuilt from what the importer read: INT64 [n]. */
-static void shape_init(struct pg *p, const struct model_node *n, int v)
+/* A public integer constant, rebuilt from the values the importer read: INT64, its dims. */
+static int int_init(struct pg *p, int v)
 {
+	const struct model_value *mv = &p->m->values[v];
 	Mpconnx__TensorProto *t = &p->inits[p->graph.n_initializer];
 
+	if (!mv->ints)
+		return mpc_fail(MPC_E_INTERNAL, "%s: '%s' is no integer constant", p->m->path,
+				mv->name);
 	mpconnx__tensor_proto__init(t);
-	t->name = p->m->values[v].name;
+	t->name = mv->name;
 	t->has_data_type = 1;
 	t->data_type = MPCONNX__TENSOR_PROTO__DATA_TYPE__INT64;
-	t->n_dims = 1;
-	t->dims = (int64_t *)&p->m->values[v].init.dims[0]; /* == shape_n, checked */
-	t->n_int64_data = (size_t)n->shape_n;
-	t->int64_data = (int64_t *)n->shape;
+	t->n_dims = (size_t)mv->init.ndim;
+	t->dims = (int64_t *)mv->init.dims;
+	t->n_int64_data = mv->init.n;
+	t->int64_data = mv->ints;
 	p->pinits[p->graph.n_initializer++] = t;
+	return 0;
 }
 
 /*
@@ -273,35 +285,18 @@ static int const_input(struct pg *p, size_t k, const Mpconnx__NodeProto *fn, cha
 	return 0;
 }
 
-/* The input name of node k (file node fn) in slot i, declaring what it needs. */
-static int node_input(struct pg *p, size_t k, const Mpconnx__NodeProto *fn, int i, char **name)
+/* Slot i of node n reads public structure: a folded node's input, or a shape, axes, indices. */
+static int public_use(const struct model_node *n, int i)
+{
+	return n->op != MOP_SHAPE && (n->folded || model_public_slot(n, i));
+}
+
+/* The input name of node k in slot i, declaring what it needs. */
+static int node_input(struct pg *p, size_t k, int i, char **name)
 {
 	const struct model_node *n = &p->m->nodes[k];
 	int v = n->in[i];
 
-	if (n->op == MOP_RESHAPE && i == 1) {
-		/* The importer consumed the shape input: find it by its file name. */
-		if (fn->n_input < 2 || (v = model_find_value(p->m, fn->input[1])) < 0)
-			return mpc_fail(MPC_E_INTERNAL, "%s: node '%s': shape input not found",
-					p->m->path, n->name);
-		if (p->operand[v])
-			return mpc_fail(MPC_E_UNSUPPORTED,
-					"%s: tensor '%s' is both Reshape's shape and an operand; "
-					"the public graph would have to show it",
-					p->m->path, vname(p, v));
-		if (p->m->values[v].init.ndim != 1 ||
-		    p->m->values[v].init.dims[0] != p->m->nodes[k].shape_n)
-			return mpc_fail(MPC_E_INTERNAL, "%s: node '%s': shape '%s' has no rank-1 data",
-					p->m->path, n->name, vname(p, v));
-		if (!p->state[v]) {
-			p->state[v] = 2;
-			shape_init(p, n, v);
-		}
-		*name = p->m->values[v].name;
-		return 0;
-	}
-	if (n->const_in && i == 1)
-		return const_input(p, k, fn, name);
 	if (v < 0) {
 		*name = (char *)"";
 		return 0;
@@ -309,8 +304,35 @@ static int node_input(struct pg *p, size_t k, const Mpconnx__NodeProto *fn, int 
 	*name = p->m->values[v].name;
 	if (p->state[v] || p->m->values[v].is_data_input || model_produced(p->m, v))
 		return 0;
+	if (p->pubuse[v]) {
+		/* Public structure every party folds alike; never a weight's bytes. */
+		if (p->operand[v])
+			return mpc_fail(MPC_E_UNSUPPORTED,
+					"%s: tensor '%s' is both public structure (a shape, axes "
+					"or indices of node '%s') and an operand; the public graph "
+					"would have to show it",
+					p->m->path, vname(p, v), n->name);
+		p->state[v] = 2;
+		return int_init(p, v);
+	}
 	p->state[v] = 1;
 	return decl_weight(p, v);
+}
+
+/* ConstantOfShape's value, rebuilt from the integer the importer read. */
+static void fill_attr(struct pg *p, size_t k, aproto *o)
+{
+	static const int64_t one = 1;
+	Mpconnx__TensorProto *t = &p->fills[k];
+
+	mpconnx__tensor_proto__init(t);
+	t->has_data_type = 1;
+	t->data_type = MPCONNX__TENSOR_PROTO__DATA_TYPE__INT64;
+	t->n_dims = 1;
+	t->dims = (int64_t *)&one;
+	t->n_int64_data = 1;
+	t->int64_data = (int64_t *)&p->m->nodes[k].fill;
+	o->t = t;
 }
 
 static int one_node(struct pg *p, size_t k, const Mpconnx__NodeProto *fn, char **names,
@@ -319,32 +341,48 @@ static int one_node(struct pg *p, size_t k, const Mpconnx__NodeProto *fn, char *
 	const struct model_node *n = &p->m->nodes[k];
 	Mpconnx__NodeProto *o = &p->nodes[k];
 	const char *op = model_op_name(n->op), *fop = fn->op_type ? fn->op_type : "";
-	int n_in = n->op == MOP_RESHAPE || n->const_in ? 2 : n->n_in, ret;
+	int n_in = n->const_in ? 2 : n->n_in, n_out = n->split_n ? n->split_n : 1, ret;
 
+	if (n->split_n)
+		op = "Split"; /* imported as one Slice per output */
 	if (strcmp(op, fop) && !(n->op == MOP_IDENTITY && !strcmp(fop, "Dropout")))
 		return mpc_fail(MPC_E_ARG, "%s: the model was not imported from this file (node "
 				"'%s')", p->m->path, n->name);
+	if (k + (size_t)n_out > p->m->n_nodes)
+		return mpc_fail(MPC_E_ARG, "%s: the model was not imported from this file",
+				p->m->path);
 	mpconnx__node_proto__init(o);
 	o->op_type = (char *)op;
 	o->name = n->name;
 	o->input = names;
 	o->n_input = (size_t)n_in;
 	for (int i = 0; i < n_in; i++)
-		if ((ret = node_input(p, k, fn, i, &names[i])) != 0)
+		if ((ret = n->const_in && i == 1 ? const_input(p, k, fn, &names[i]) :
+						      node_input(p, k, i, &names[i])) != 0)
 			return ret;
 	/* Omitted optional inputs at the end are simply absent. */
 	while (o->n_input && !*names[o->n_input - 1])
 		o->n_input--;
-	names[n_in] = p->m->values[n->out].name;
+	for (int j = 0; j < n_out; j++)
+		names[n_in + j] = p->m->values[p->m->nodes[k + (size_t)j].out].name;
 	o->output = &names[n_in];
-	o->n_output = 1;
+	o->n_output = (size_t)n_out;
 	/* Dropout becomes Identity: its attributes would not be Identity's. */
 	if (strcmp(op, fop))
 		return 0;
 	o->attribute = pattrs;
 	for (size_t a = 0; a < fn->n_attribute; a++) {
-		if ((ret = attr_copy(p, n, fn->attribute[a], &attrs[a])) != 0)
+		const aproto *fa = fn->attribute[a];
+
+		if (n->op == MOP_CONSTOFSHAPE && fa->name && !strcmp(fa->name, "value")) {
+			mpconnx__attribute_proto__init(&attrs[a]);
+			attrs[a].name = fa->name;
+			attrs[a].has_type = 1;
+			attrs[a].type = MPCONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TENSOR;
+			fill_attr(p, k, &attrs[a]);
+		} else if ((ret = attr_copy(p, n, fa, &attrs[a])) != 0) {
 			return ret;
+		}
 		pattrs[o->n_attribute++] = &attrs[a];
 	}
 	return 0;
@@ -360,7 +398,7 @@ static int build(struct pg *p, const Mpconnx__ModelProto *file)
 	for (size_t i = 0; i < g->n_node; i++)
 		if (strcmp(g->node[i]->op_type ? g->node[i]->op_type : "", "Constant")) {
 			n_attr += g->node[i]->n_attribute;
-			n_names += MODEL_MAX_IN + 1;
+			n_names += MODEL_MAX_IN + MODEL_MAX_SPLIT;
 		}
 	if (!(p->nodes = calloc(m->n_nodes + 1, sizeof(*p->nodes))) ||
 	    !(p->pnodes = calloc(m->n_nodes + 1, sizeof(*p->pnodes))) ||
@@ -370,10 +408,12 @@ static int build(struct pg *p, const Mpconnx__ModelProto *file)
 	    !(p->decls = calloc(m->n_values + m->n_outputs + 1, sizeof(*p->decls))) ||
 	    !(p->pin = calloc(m->n_values + 1, sizeof(*p->pin))) ||
 	    !(p->pout = calloc(m->n_outputs + 1, sizeof(*p->pout))) ||
-	    !(p->inits = calloc(m->n_nodes + 1, sizeof(*p->inits))) ||
-	    !(p->pinits = calloc(m->n_nodes + 1, sizeof(*p->pinits))) ||
+	    !(p->inits = calloc(m->n_values + 1, sizeof(*p->inits))) ||
+	    !(p->pinits = calloc(m->n_values + 1, sizeof(*p->pinits))) ||
+	    !(p->fills = calloc(m->n_nodes + 1, sizeof(*p->fills))) ||
 	    !(p->state = calloc(m->n_values + 1, sizeof(*p->state))) ||
-	    !(p->operand = calloc(m->n_values + 1, sizeof(*p->operand))))
+	    !(p->operand = calloc(m->n_values + 1, sizeof(*p->operand))) ||
+	    !(p->pubuse = calloc(m->n_values + 1, sizeof(*p->pubuse))))
 		return mpc_fail(MPC_E_NOMEM, "%s: public graph", m->path);
 	mpconnx__model_proto__init(&p->mp);
 	mpconnx__graph_proto__init(&p->graph);
@@ -390,10 +430,18 @@ static int build(struct pg *p, const Mpconnx__ModelProto *file)
 	p->graph.input = p->pin;
 	p->graph.output = p->pout;
 	p->graph.initializer = p->pinits;
+	/* Shape reads only a shape, which the declaration shows anyway. */
 	for (size_t i = 0; i < m->n_nodes; i++)
-		for (int j = 0; j < m->nodes[i].n_in; j++)
-			if (m->nodes[i].in[j] >= 0)
-				p->operand[m->nodes[i].in[j]] = 1;
+		for (int j = 0; j < m->nodes[i].n_in; j++) {
+			int v = m->nodes[i].in[j];
+
+			if (v < 0 || m->nodes[i].op == MOP_SHAPE)
+				continue;
+			if (public_use(&m->nodes[i], j))
+				p->pubuse[v] = 1;
+			else
+				p->operand[v] = 1;
+		}
 	for (size_t i = 0; i < m->n_inputs; i++) {
 		int v = m->inputs[i];
 
@@ -414,14 +462,13 @@ static int build(struct pg *p, const Mpconnx__ModelProto *file)
 					m->path);
 		if ((ret = one_node(p, k, fn, &p->names[nn], &p->attrs[na], &p->pattrs[na])) != 0)
 			return ret;
-		p->pnodes[k] = &p->nodes[k];
-		k++;
-		nn += MODEL_MAX_IN + 1;
+		p->pnodes[p->graph.n_node++] = &p->nodes[k];
+		k += m->nodes[k].split_n ? (size_t)m->nodes[k].split_n : 1;
+		nn += MODEL_MAX_IN + MODEL_MAX_SPLIT;
 		na += fn->n_attribute;
 	}
 	if (k != m->n_nodes)
 		return mpc_fail(MPC_E_ARG, "%s: the model was not imported from this file", m->path);
-	p->graph.n_node = k;
 	for (size_t i = 0; i < m->n_outputs; i++) {
 		const char *s = vname(p, m->outputs[i]);
 
@@ -472,8 +519,10 @@ out:
 	free(p.pout);
 	free(p.inits);
 	free(p.pinits);
+	free(p.fills);
 	free(p.state);
 	free(p.operand);
+	free(p.pubuse);
 	if (file)
 		mpconnx__model_proto__free_unpacked(file, NULL);
 	model_free(own);

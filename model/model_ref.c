@@ -429,9 +429,34 @@ static int k_unary(struct rctx *c)
 	return 0;
 }
 
+/* Transpose, Slice, Expand, Gather: each output element copies one input element. */
+static int k_layout(struct rctx *c)
+{
+	size_t n = count(YV(c)), *map = malloc((n ? n : 1) * sizeof(*map));
+	const double *x = INB(c, 0);
+	double *y = YB(c);
+	int ret;
+
+	if (!map)
+		return mpc_fail(MPC_E_NOMEM, "out of memory");
+	if ((ret = model_layout_map(c->m, c->n, map)) == 0)
+		for (size_t i = 0; i < n; i++)
+			y[i] = x[map[i]];
+	free(map);
+	return ret;
+}
+
 static int run_node(struct rctx *c)
 {
 	switch (c->n->op) {
+	case MOP_GATHER: /* secret indices: model_ref_tf.c */
+		if (!VAL(c, 1)->known)
+			return model_ref_tf(c->m, c->n, c->buf);
+		return k_layout(c);
+	case MOP_TRANSPOSE:
+	case MOP_SLICE:
+	case MOP_EXPAND:
+		return k_layout(c);
 	case MOP_GEMM:
 		return k_gemm(c);
 	case MOP_MATMUL:
@@ -457,14 +482,18 @@ static int run_node(struct rctx *c)
 	case MOP_SOFTMAX:
 	case MOP_LOGSOFTMAX:
 		return k_softmax(c);
-	case MOP_RELU:
-	case MOP_SIGMOID:
-	case MOP_IDENTITY:
-	case MOP_FLATTEN:
-	case MOP_RESHAPE:
-		return k_unary(c);
-	default:
+	case MOP_POW:
+	case MOP_SQRT:
+	case MOP_ERF:
+	case MOP_TANH:
+	case MOP_GELU:
+	case MOP_REDUCEMEAN:
+	case MOP_REDUCESUM:
+	case MOP_REDUCEMAX:
+	case MOP_LAYERNORM:
 		return model_ref_tf(c->m, c->n, c->buf);
+	default:
+		return k_unary(c);
 	}
 }
 
@@ -494,7 +523,7 @@ static float to_float(double d)
 static int elementwise(enum model_op op)
 {
 	return op == MOP_RELU || op == MOP_SIGMOID || op == MOP_IDENTITY || op == MOP_FLATTEN ||
-	       op == MOP_RESHAPE;
+	       op == MOP_RESHAPE || op == MOP_SQUEEZE || op == MOP_UNSQUEEZE || op == MOP_CAST;
 }
 
 /* Data inputs and constants as doubles. */
@@ -581,6 +610,8 @@ int model_ref_eval_range(const struct model *m, const struct ftensor *inputs,
 		int inplace;
 
 		c.n = &m->nodes[i];
+		if (c.n->folded)
+			continue; /* public: its value is in known, read where it is used */
 		n = count(YV(&c));
 		inplace = elementwise(c.n->op) && last[c.n->in[0]] == i && !VAL(&c, 0)->init.data;
 		if (inplace) {
@@ -609,6 +640,12 @@ int model_ref_eval_range(const struct model *m, const struct ftensor *inputs,
 	for (nout = 0; nout < m->n_outputs; nout++) {
 		const struct model_value *v = &m->values[m->outputs[nout]];
 
+		if (!c.buf[m->outputs[nout]]) {
+			ret = mpc_fail(MPC_E_UNSUPPORTED,
+				       "output '%s' is computed from shapes only, not from the data",
+				       v->name);
+			goto out;
+		}
 		if ((ret = ftensor_alloc(&outputs[nout], v->ndim, v->dims)) != 0)
 			goto out;
 		for (k = 0; k < outputs[nout].n; k++)

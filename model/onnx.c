@@ -15,6 +15,7 @@
 
 #include "err.h"
 #include "model.h"
+#include "model_int.h"
 #include "npy.h"
 #include "onnx_int.h"
 
@@ -70,7 +71,6 @@ static int add_value(struct ld *l, const char *name, int kind, int *idx)
 	v->ndim = -1;
 	v->init.ndim = -1; /* no declared shape yet */
 	l->vi[m->n_values].kind = kind;
-	l->vi[m->n_values].n_int = -1;
 	for (i = hash_str(name) & l->hmask; l->hash[i]; i = (i + 1) & l->hmask)
 		;
 	l->hash[i] = (int)m->n_values + 1;
@@ -123,6 +123,28 @@ static int load_constant(struct ld *l, const nproto *np, int idx)
 	return onnx_load_tensor(l, &t, idx);
 }
 
+/* Inputs a node may leave out (an empty name). */
+static int optional_slot(enum model_op op, int i)
+{
+	switch (op) {
+	case MOP_GEMM:
+	case MOP_CONV:
+		return i == 2;
+	case MOP_SLICE: /* axes, steps; Split's sizes */
+		return i >= 1;
+	case MOP_SQUEEZE:
+		return i == 1;
+	case MOP_LAYERNORM: /* B */
+		return i == 2;
+	case MOP_REDUCEMEAN: /* axes */
+	case MOP_REDUCESUM:
+	case MOP_REDUCEMAX:
+		return i == 1;
+	default:
+		return 0;
+	}
+}
+
 /* Each node input: a value defined earlier (graph order must be topological). */
 static int node_inputs(struct ld *l, const nproto *np, const struct onnx_op *oi,
 		       struct model_node *n)
@@ -138,9 +160,7 @@ static int node_inputs(struct ld *l, const nproto *np, const struct onnx_op *oi,
 		int v;
 
 		if (!*s) {
-			if (!oi->dropout && !((n->op == MOP_GEMM || n->op == MOP_CONV ||
-					       n->op == MOP_LAYERNORM) && i == 2) &&
-			    !(n->op >= MOP_REDUCEMEAN && n->op <= MOP_REDUCEMAX && i == 1))
+			if (!oi->dropout && !optional_slot(n->op, (int)i))
 				return onnx_nfail(l, MPC_E_FORMAT, "input %zu is missing", i + 1);
 			n->in[i] = -1;
 			continue;
@@ -201,20 +221,45 @@ static int dropout_check(struct ld *l, struct model_node *n)
 	return 0;
 }
 
-static int reshape_shape(struct ld *l, struct model_node *n)
+/*
+ * Split: one Slice per output (output k of n), so that every node has one
+ * output; the public graph writes them back as the one Split.
+ */
+static int split_outputs(struct ld *l, const nproto *np, struct model_node *n)
 {
-	const struct vinfo *vi = &l->vi[n->in[1]];
+	struct model *m = l->m;
+	int ret, idx;
 
-	if (vi->kind != V_CONST || vi->n_int < 0 || l->m->values[n->in[1]].init.ndim != 1)
-		return onnx_nfail(
-			l, MPC_E_UNSUPPORTED,
-			"the shape input must be a constant int64 vector of at most %d dims",
-			FT_MAX_DIMS);
-	n->shape_n = vi->n_int;
-	memcpy(n->shape, vi->ints, sizeof(n->shape));
-	l->vi[n->in[1]].uses--;
-	n->in[1] = -1;
-	n->n_in = 1;
+	if (np->n_output < 1 || np->n_output > ONNX_MAX_SPLIT)
+		return onnx_nfail(l, MPC_E_UNSUPPORTED, "%zu outputs (1 to %d are supported)",
+				  np->n_output, ONNX_MAX_SPLIT);
+	if (n->split_attr_n >= 0 && n->split_attr_n && (size_t)n->split_attr_n != np->n_output)
+		return onnx_nfail(l, MPC_E_FORMAT, "split has %d sizes for %zu outputs",
+				  n->split_attr_n, np->n_output);
+	n->split_n = (int)np->n_output;
+	for (size_t k = 0; k < np->n_output; k++) {
+		struct model_node *p = n;
+
+		if (!*np->output[k])
+			return onnx_nfail(l, MPC_E_FORMAT, "output %zu is missing", k + 1);
+		if (k) {
+			p = &m->nodes[m->n_nodes];
+			*p = *n;
+			if (!(p->name = strdup(n->name)))
+				return mpc_fail(MPC_E_NOMEM, "%s: out of memory", l->file);
+			m->n_nodes++;
+			for (int i = 0; i < p->n_in; i++)
+				if (p->in[i] >= 0)
+					l->vi[p->in[i]].uses++;
+		}
+		p->split_k = (int)k;
+		if (find_value(l, np->output[k]) >= 0)
+			return onnx_nfail(l, MPC_E_FORMAT, "value '%s' is defined twice",
+					  np->output[k]);
+		if ((ret = add_value(l, np->output[k], V_NODE, &idx)) != 0)
+			return ret;
+		p->out = idx;
+	}
 	return 0;
 }
 
@@ -253,10 +298,10 @@ static int load_node(struct ld *l, const nproto *np, size_t index)
 		return ret;
 	if ((ret = onnx_node_attrs(l, np, oi, n)) != 0)
 		return ret;
-	if (n->op == MOP_RESHAPE && (ret = reshape_shape(l, n)) != 0)
-		return ret;
 	if ((ret = onnx_tf_node(l, n)) != 0)
 		return ret;
+	if (!strcmp(oi->name, "Split"))
+		return split_outputs(l, np, n);
 	if (oi->dropout && (ret = dropout_check(l, n)) != 0)
 		return ret;
 	if ((ret = node_output(l, np, oi->dropout, &idx)) != 0)
@@ -352,7 +397,7 @@ static int classify_inputs(struct ld *l)
 static int load_graph(struct ld *l, const Mpconnx__GraphProto *g)
 {
 	struct model *m = l->m;
-	size_t i, cap, hcap = 16;
+	size_t i, cap, hcap = 16, extra = 0;
 	int ret, v;
 
 	if (!g)
@@ -361,7 +406,11 @@ static int load_graph(struct ld *l, const Mpconnx__GraphProto *g)
 		return mpc_fail(MPC_E_UNSUPPORTED, "%s: sparse initializers are not supported",
 				l->file);
 	/* Each count is bounded by the file size, so the sum cannot wrap. */
-	cap = g->n_initializer + g->n_input + g->n_node;
+	for (i = 0; i < g->n_node; i++)
+		if (g->node[i]->op_type && !strcmp(g->node[i]->op_type, "Split") &&
+		    g->node[i]->n_output > 1 && g->node[i]->n_output <= ONNX_MAX_SPLIT)
+			extra += g->node[i]->n_output - 1;
+	cap = g->n_initializer + g->n_input + g->n_node + extra;
 	if (cap > (size_t)1 << 26)
 		return mpc_fail(MPC_E_TOOBIG, "%s: %zu values", l->file, cap);
 	while (hcap < 2 * cap)
@@ -372,7 +421,7 @@ static int load_graph(struct ld *l, const Mpconnx__GraphProto *g)
 	    !(l->vi = calloc(cap + 1, sizeof(*l->vi))) ||
 	    !(l->hash = calloc(hcap, sizeof(*l->hash))) ||
 	    !(l->dead = calloc(g->n_node + 1, sizeof(*l->dead))) ||
-	    !(m->nodes = calloc(g->n_node + 1, sizeof(*m->nodes))))
+	    !(m->nodes = calloc(g->n_node + extra + 1, sizeof(*m->nodes))))
 		return mpc_fail(MPC_E_NOMEM, "%s: out of memory", l->file);
 	for (i = 0; i < g->n_initializer; i++) {
 		if ((ret = add_value(l, g->initializer[i]->name, V_CONST, &v)) != 0 ||
@@ -394,7 +443,9 @@ static int load_graph(struct ld *l, const Mpconnx__GraphProto *g)
 			return ret;
 	if ((ret = load_outputs(l, g)) != 0)
 		return ret;
-	return classify_inputs(l);
+	if ((ret = classify_inputs(l)) != 0)
+		return ret;
+	return model_mark_public(m, l->file);
 }
 
 /* protobuf-c's copies of the weights (raw_data, float_data) are wiped when the unpacked model is freed. */

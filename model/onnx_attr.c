@@ -37,7 +37,20 @@ static const struct onnx_op ops[] = {
 	{ "Sigmoid", MOP_SIGMOID, 1, 1, 0, "" },
 	{ "Softmax", MOP_SOFTMAX, 1, 1, 0, "axis" },
 	{ "LogSoftmax", MOP_LOGSOFTMAX, 1, 1, 0, "axis" },
+	{ "Transpose", MOP_TRANSPOSE, 1, 1, 0, "perm" },
+	{ "Slice", MOP_SLICE, 1, 5, 0, "starts ends axes" },
+	{ "Split", MOP_SLICE, 1, 2, 0, "axis split num_outputs" }, /* one Slice per output */
+	{ "Squeeze", MOP_SQUEEZE, 1, 2, 0, "axes" },
+	{ "Unsqueeze", MOP_UNSQUEEZE, 1, 2, 0, "axes" },
+	{ "Expand", MOP_EXPAND, 2, 2, 0, "" },
+	{ "Gather", MOP_GATHER, 2, 2, 0, "axis" },
+	{ "Shape", MOP_SHAPE, 1, 1, 0, "start end" },
+	{ "Cast", MOP_CAST, 1, 1, 0, "to saturate" },
 	{ "Div", MOP_DIV, 2, 2, 0, "" },
+	{ "ConstantOfShape", MOP_CONSTOFSHAPE, 1, 1, 0, "value" },
+	{ "Range", MOP_RANGE, 3, 3, 0, "" },
+	{ "Equal", MOP_EQUAL, 2, 2, 0, "" },
+	{ "Where", MOP_WHERE, 3, 3, 0, "" },
 	{ "Pow", MOP_POW, 2, 2, 0, "" },
 	{ "Sqrt", MOP_SQRT, 1, 1, 0, "" },
 	{ "Erf", MOP_ERF, 1, 1, 0, "" },
@@ -47,7 +60,6 @@ static const struct onnx_op ops[] = {
 	{ "ReduceSum", MOP_REDUCESUM, 1, 2, 0, "axes keepdims noop_with_empty_axes" },
 	{ "ReduceMax", MOP_REDUCEMAX, 1, 2, 0, "axes keepdims noop_with_empty_axes" },
 	{ "LayerNormalization", MOP_LAYERNORM, 2, 3, 0, "axis epsilon stash_type" },
-	{ "Gather", MOP_GATHER, 2, 2, 0, "axis" },
 };
 
 const struct onnx_op *onnx_op_find(const char *name)
@@ -71,8 +83,6 @@ int onnx_param_slot(enum model_op op, int i)
 	case MOP_BATCHNORM:
 	case MOP_LAYERNORM:
 		return i >= 1;
-	case MOP_GATHER:
-		return i == 0;
 	default:
 		return 0;
 	}
@@ -92,6 +102,8 @@ void onnx_node_defaults(struct model_node *n, const struct onnx_op *oi, int64_t 
 	n->dilations[0] = n->dilations[1] = 1;
 	n->group = 1;
 	n->epsilon = 1e-5f;
+	n->axes_n = n->starts_n = n->ends_n = n->perm_n = -1;
+	n->shape_end = INT64_MAX;
 	n->wexp[0] = n->wexp[1] = MODEL_WEXP_UNSET;
 	if (oi->op == MOP_FLATTEN)
 		n->axis = 1;
@@ -215,6 +227,71 @@ static int get_spatial(struct ld *l, const aproto *a, int per_dim, int lo, struc
 	return 0;
 }
 
+/* A list of at most FT_MAX_DIMS integers (axes, perm, starts, ends, split). */
+static int get_list(struct ld *l, const aproto *a, int64_t *out, int *n)
+{
+	int ret;
+
+	if ((ret = want_type(l, a, MPCONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS)) != 0)
+		return ret;
+	if (a->n_ints > FT_MAX_DIMS)
+		return onnx_nfail(l, MPC_E_UNSUPPORTED, "%s has %zu values (at most %d)", a->name,
+				  a->n_ints, FT_MAX_DIMS);
+	for (size_t i = 0; i < a->n_ints; i++)
+		out[i] = a->ints[i];
+	*n = (int)a->n_ints;
+	return 0;
+}
+
+/* Cast's target: any type; model_infer decides what a value may become. */
+static int get_to(struct ld *l, const aproto *a, struct model_node *n)
+{
+	int ret;
+
+	if ((ret = want_type(l, a, MPCONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT)) != 0)
+		return ret;
+	if (a->i < 1 || a->i > 22)
+		return onnx_nfail(l, MPC_E_FORMAT, "to %lld is not an element type",
+				  (long long)a->i);
+	n->cast_to = (int)a->i;
+	return 0;
+}
+
+/* ConstantOfShape's one-element value: an integer (public structure) only. */
+static int get_fill(struct ld *l, const aproto *a, struct model_node *n)
+{
+	const Mpconnx__TensorProto *t = a->t;
+	int ret;
+
+	if ((ret = want_type(l, a, MPCONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TENSOR)) != 0)
+		return ret;
+	if (!t || (t->data_type != MPCONNX__TENSOR_PROTO__DATA_TYPE__INT64 &&
+		   t->data_type != MPCONNX__TENSOR_PROTO__DATA_TYPE__INT32 &&
+		   t->data_type != MPCONNX__TENSOR_PROTO__DATA_TYPE__BOOL))
+		return onnx_nfail(l, MPC_E_UNSUPPORTED,
+				  "a value of type %s is not supported: only integer fills "
+				  "(shape computations) are",
+				  model_type_name(t ? t->data_type : 0));
+	if (t->has_raw_data) {
+		size_t w = t->data_type == MPCONNX__TENSOR_PROTO__DATA_TYPE__INT64 ? 8 :
+			   t->data_type == MPCONNX__TENSOR_PROTO__DATA_TYPE__INT32 ? 4 : 1;
+		uint64_t v = 0;
+
+		if (t->raw_data.len != w)
+			return onnx_nfail(l, MPC_E_FORMAT, "value must hold one element");
+		for (size_t i = w; i--;)
+			v = (v << 8) | t->raw_data.data[i];
+		n->fill = w == 8 ? (int64_t)v : w == 4 ? (int32_t)(uint32_t)v : v != 0;
+	} else if (t->n_int64_data == 1 && !t->n_int32_data) {
+		n->fill = t->int64_data[0];
+	} else if (t->n_int32_data == 1 && !t->n_int64_data) {
+		n->fill = t->int32_data[0];
+	} else {
+		return onnx_nfail(l, MPC_E_FORMAT, "value must hold one element");
+	}
+	return 0;
+}
+
 static int get_auto_pad(struct ld *l, const aproto *a, int *mode)
 {
 	static const char *const names[] = { "NOTSET", "VALID", "SAME_UPPER", "SAME_LOWER" };
@@ -230,6 +307,17 @@ static int get_auto_pad(struct ld *l, const aproto *a, int *mode)
 		}
 	return onnx_nfail(l, MPC_E_UNSUPPORTED, "auto_pad %.*s is not supported",
 			  (int)(s->len > 32 ? 32 : s->len), s->len ? (const char *)s->data : "");
+}
+
+static int perm_copy(struct ld *l, const aproto *a, struct model_node *n)
+{
+	for (int i = 0; i < n->perm_n; i++) {
+		if (a->ints[i] < 0 || a->ints[i] >= n->perm_n)
+			return onnx_nfail(l, MPC_E_FORMAT, "perm value %lld is out of range",
+					  (long long)a->ints[i]);
+		n->perm[i] = (int)a->ints[i];
+	}
+	return 0;
 }
 
 static int one_attr(struct ld *l, const aproto *a, struct model_node *n, int *axis_set)
@@ -268,6 +356,33 @@ static int one_attr(struct ld *l, const aproto *a, struct model_node *n, int *ax
 		return get_int(l, a, 0, 0, &ign);
 	if (!strcmp(nm, "spatial"))
 		return get_int(l, a, 1, 1, &ign);
+	if (!strcmp(nm, "perm")) {
+		int64_t perm[FT_MAX_DIMS];
+
+		if ((ret = get_list(l, a, perm, &n->perm_n)) != 0)
+			return ret;
+		return perm_copy(l, a, n);
+	}
+	if (!strcmp(nm, "axes"))
+		return get_list(l, a, n->axes, &n->axes_n);
+	if (!strcmp(nm, "starts"))
+		return get_list(l, a, n->starts, &n->starts_n);
+	if (!strcmp(nm, "ends"))
+		return get_list(l, a, n->ends, &n->ends_n);
+	if (!strcmp(nm, "split"))
+		return get_list(l, a, n->split_attr, &n->split_attr_n);
+	if (!strcmp(nm, "num_outputs") || !strcmp(nm, "saturate"))
+		return get_int(l, a, 0, ONNX_MAX_SPLIT, &ign);
+	if (!strcmp(nm, "to"))
+		return get_to(l, a, n);
+	if (!strcmp(nm, "value"))
+		return get_fill(l, a, n);
+	if (!strcmp(nm, "start") || !strcmp(nm, "end")) {
+		if ((ret = want_type(l, a, MPCONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT)) != 0)
+			return ret;
+		*(nm[0] == 's' ? &n->shape_start : &n->shape_end) = a->i;
+		return 0;
+	}
 	if (!strcmp(nm, "axis")) {
 		*axis_set = 1;
 		return get_int(l, a, -FT_MAX_DIMS, FT_MAX_DIMS, &n->axis);
@@ -321,6 +436,8 @@ int onnx_node_attrs(struct ld *l, const Mpconnx__NodeProto *np, const struct onn
 	}
 	if (n->op == MOP_CONCAT && !axis_set)
 		return onnx_nfail(l, MPC_E_FORMAT, "attribute 'axis' is required");
+	if (n->op == MOP_CAST && !n->cast_to)
+		return onnx_nfail(l, MPC_E_FORMAT, "attribute 'to' is required");
 	if (n->sdims == 1 && n->kernel[1])
 		n->kernel[0] = 1;
 	if (pool && (!n->kernel[0] || !n->kernel[1]))

@@ -13,6 +13,8 @@
 
 /* Largest kernel, stride, pad, dilation or group taken from a file. */
 #define ONNX_ATTR_MAX (1 << 20)
+/* Most outputs of a Split. */
+#define ONNX_MAX_SPLIT MODEL_MAX_SPLIT
 
 struct onnx_op {
 	const char *name;
@@ -28,8 +30,6 @@ enum { V_INPUT, V_CONST, V_NODE };
 struct vinfo {
 	int kind;
 	int uses, param_uses;
-	int n_int; /* small rank-1 integer constant (Reshape shapes): count, else -1 */
-	int64_t ints[FT_MAX_DIMS];
 };
 
 struct ld {

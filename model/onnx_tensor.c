@@ -7,6 +7,7 @@
  */
 #include <float.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "err.h"
@@ -116,16 +117,16 @@ static double typed_elem(const tproto *t, int type, size_t i)
 	}
 }
 
-/* Exact value of element i of an INT64 or INT32 tensor (Reshape shapes). */
+/* Exact value of element i of an INT64, INT32 or BOOL tensor (public integers). */
 static int64_t int_elem(const tproto *t, int type, size_t i)
 {
-	int wide = type == MPCONNX__TENSOR_PROTO__DATA_TYPE__INT64;
-
-	if (!t->has_raw_data)
-		return wide ? t->int64_data[i] : t->int32_data[i];
-	if (wide)
-		return (int64_t)le_get(t->raw_data.data + i * 8, 8);
-	return (int32_t)(uint32_t)le_get(t->raw_data.data + i * 4, 4);
+	if (type == MPCONNX__TENSOR_PROTO__DATA_TYPE__BOOL)
+		return t->has_raw_data ? t->raw_data.data[i] != 0 : t->int32_data[i] != 0;
+	if (type == MPCONNX__TENSOR_PROTO__DATA_TYPE__INT64)
+		return t->has_raw_data ? (int64_t)le_get(t->raw_data.data + i * 8, 8)
+				       : t->int64_data[i];
+	return t->has_raw_data ? (int32_t)(uint32_t)le_get(t->raw_data.data + i * 4, 4)
+			       : t->int32_data[i];
 }
 
 /*
@@ -135,12 +136,12 @@ static int64_t int_elem(const tproto *t, int type, size_t i)
 int onnx_load_tensor(struct ld *l, const tproto *t, int idx)
 {
 	struct model_value *v = &l->m->values[idx];
-	struct vinfo *vi = &l->vi[idx];
 	int64_t dims[FT_MAX_DIMS];
 	size_t n, i, esz, nsrc;
 	int type = t->data_type, ok = 1, ret;
 	int is_int = type == MPCONNX__TENSOR_PROTO__DATA_TYPE__INT64 ||
-		     type == MPCONNX__TENSOR_PROTO__DATA_TYPE__INT32;
+		     type == MPCONNX__TENSOR_PROTO__DATA_TYPE__INT32 ||
+		     type == MPCONNX__TENSOR_PROTO__DATA_TYPE__BOOL;
 
 	if ((t->has_data_location &&
 	     t->data_location == MPCONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL) ||
@@ -155,8 +156,9 @@ int onnx_load_tensor(struct ld *l, const tproto *t, int idx)
 				v->name);
 	if (!(esz = elem_size(type)))
 		return mpc_fail(MPC_E_UNSUPPORTED,
-				"%s: tensor '%s': element type %d is not supported", l->file,
-				v->name, type);
+				"%s: tensor '%s': element type %s is not supported (FLOAT, DOUBLE, "
+				"FLOAT16, INT64, INT32 and BOOL are)",
+				l->file, v->name, model_type_name(type));
 	if (t->n_dims > FT_MAX_DIMS)
 		return mpc_fail(MPC_E_UNSUPPORTED, "%s: tensor '%s': rank %zu (at most %d)",
 				l->file, v->name, t->n_dims, FT_MAX_DIMS);
@@ -184,6 +186,8 @@ int onnx_load_tensor(struct ld *l, const tproto *t, int idx)
 				l->file, v->name, n);
 	if ((ret = ftensor_alloc(&v->init, (int)t->n_dims, dims)) != 0)
 		return mpc_fail_ctx(ret, "%s: tensor '%s'", l->file, v->name);
+	if (is_int && !(v->ints = calloc(n, sizeof(*v->ints))))
+		return mpc_fail(MPC_E_NOMEM, "%s: tensor '%s'", l->file, v->name);
 	for (i = 0; i < n; i++) {
 		double d = t->has_raw_data ? raw_elem(t->raw_data.data + i * esz, type)
 					   : typed_elem(t, type, i);
@@ -193,11 +197,9 @@ int onnx_load_tensor(struct ld *l, const tproto *t, int idx)
 					"%s: tensor '%s': element %zu is not a finite float",
 					l->file, v->name, i);
 		v->init.data[i] = (float)d;
-		if (is_int && t->n_dims <= 1 && n <= FT_MAX_DIMS)
-			vi->ints[i] = int_elem(t, type, i);
+		if (is_int)
+			v->ints[i] = int_elem(t, type, i);
 	}
-	if (is_int && t->n_dims <= 1 && n <= FT_MAX_DIMS)
-		vi->n_int = (int)n;
 	v->ndim = v->init.ndim;
 	memcpy(v->dims, v->init.dims, sizeof(v->dims));
 	return 0;
@@ -222,8 +224,12 @@ int onnx_load_decl(struct ld *l, const viproto *vp, int idx)
 	    tt->elem_type != MPCONNX__TENSOR_PROTO__DATA_TYPE__INT32)
 		return mpc_fail(
 			MPC_E_UNSUPPORTED,
-			"%s: graph value '%s': element type %d is not supported (float or integer)",
-			l->file, v->name, tt->elem_type);
+			"%s: graph %s '%s': element type %s is not supported (FLOAT, DOUBLE, "
+			"FLOAT16%s)",
+			l->file, v->is_output ? "output" : "input", v->name,
+			model_type_name(tt->elem_type),
+			v->is_output ? "" : ", or INT64 and INT32 such as token ids");
+	v->decl_type = tt->has_elem_type ? tt->elem_type : 0;
 	if (!tt->shape)
 		return 0;
 	if (tt->shape->n_dim > FT_MAX_DIMS)

@@ -31,7 +31,7 @@ static int int01(struct ld *l, const aproto *a, int *out)
 
 static int set_axes(struct ld *l, struct model_node *n, const int64_t *v, size_t k)
 {
-	if (n->axes_n)
+	if (n->axes_n > 0)
 		return onnx_nfail(l, MPC_E_FORMAT, "axes given twice");
 	if (!k || k > FT_MAX_DIMS)
 		return onnx_nfail(l, MPC_E_UNSUPPORTED, "%zu axes (1 to %d)", k, FT_MAX_DIMS);
@@ -53,11 +53,6 @@ int onnx_tf_attr(struct ld *l, const aproto *a, struct model_node *n)
 		return int01(l, a, &n->keepdims);
 	if (!strcmp(nm, "noop_with_empty_axes"))
 		return int01(l, a, &n->noop_empty);
-	if (!strcmp(nm, "axes")) {
-		if (a->type != MPCONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS)
-			return onnx_nfail(l, MPC_E_FORMAT, "attribute 'axes' must be INTS");
-		return set_axes(l, n, a->ints, a->n_ints);
-	}
 	if (!strcmp(nm, "stash_type")) {
 		if (a->type != MPCONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT || a->i != 1)
 			return onnx_nfail(l, MPC_E_UNSUPPORTED,
@@ -111,7 +106,7 @@ static int pow_exponent(struct ld *l, struct model_node *n)
 
 static int reduce_axes(struct ld *l, struct model_node *n)
 {
-	const struct vinfo *vi;
+	const struct model_value *v;
 	int ret;
 
 	if (n->n_in < 2)
@@ -120,12 +115,12 @@ static int reduce_axes(struct ld *l, struct model_node *n)
 		n->n_in = 1;
 		return 0;
 	}
-	vi = &l->vi[n->in[1]];
-	if (vi->kind != V_CONST || vi->n_int < 1 || l->m->values[n->in[1]].init.ndim != 1)
+	v = &l->m->values[n->in[1]];
+	if (l->vi[n->in[1]].kind != V_CONST || !v->ints || v->init.ndim != 1 || v->init.n < 1)
 		return onnx_nfail(l, MPC_E_UNSUPPORTED,
 				  "the axes input must be a constant int64 vector of 1 to %d axes",
 				  FT_MAX_DIMS);
-	if ((ret = set_axes(l, n, vi->ints, (size_t)vi->n_int)) != 0)
+	if ((ret = set_axes(l, n, v->ints, v->init.n)) != 0)
 		return ret;
 	consume(l, n);
 	return 0;

@@ -105,5 +105,7 @@ int ev__relu(struct ectx *c, const uint64_t *x, size_t n, int s, int xb,
 /* eval_pool.c: MaxPool, AveragePool, GlobalAveragePool, BatchNormalization */
 int ev__pool(struct ectx *c, const struct model_node *nd) MPC_MUST_CHECK;
 int ev__batchnorm(struct ectx *c, const struct model_node *nd) MPC_MUST_CHECK;
+/* eval_layout.c: Transpose, Slice, Expand, Gather with public indices (local, no traffic) */
+int ev__layout(struct ectx *c, const struct model_node *nd) MPC_MUST_CHECK;
 
 #endif

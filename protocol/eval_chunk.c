@@ -20,6 +20,7 @@ static void cm_free(struct model *cm)
 {
 	if (!cm)
 		return;
+	model_fold_free(cm);
 	free(cm->values);
 	free(cm->nodes);
 	free(cm);
@@ -36,6 +37,7 @@ static int cm_make(const struct model *md, size_t rows, struct model **out)
 	if (!cm || !dims || !nd)
 		goto fail;
 	*cm = *md;
+	cm->fold = NULL; /* its own: a chunk's Shape gives the chunk's rows */
 	cm->values = malloc((md->n_values + 1) * sizeof(*cm->values));
 	cm->nodes = malloc((md->n_nodes + 1) * sizeof(*cm->nodes));
 	if (!cm->values || !cm->nodes)
@@ -107,6 +109,23 @@ static int rows_in_batch(const struct model *md, const struct model_node *nd)
 	return a->ndim >= 3 && a->ndim == b->ndim && a->dims[0] == b->dims[0];
 }
 
+/* A data movement that reorders, picks or repeats along axis 0 (md inferred). */
+static int moves_rows(const struct model *md, const struct model_node *nd)
+{
+	const struct model_value *x = &md->values[nd->in[0]], *y = &md->values[nd->out];
+
+	switch (nd->op) {
+	case MOP_TRANSPOSE:
+		return nd->perm_n < 0 ? x->ndim > 1 : nd->perm[0] != 0;
+	case MOP_GATHER:
+		return nd->axis == 0;
+	case MOP_SLICE:
+		return nd->sl_start[0] != 0 || nd->sl_step[0] != 1 || y->dims[0] != x->dims[0];
+	default:
+		return 0;
+	}
+}
+
 /*
  * Rows stay independent: no op reads across rows (checked on md alone,
  * cm NULL, before the chunk's shapes are inferred), every value computed
@@ -127,6 +146,8 @@ static int check_rows(const struct model *md, const struct model *cm, size_t row
 		int d0 = nd->in[0] >= 0 && dep[nd->in[0]];
 		int d1 = nd->n_in > 1 && nd->in[1] >= 0 && dep[nd->in[1]];
 
+		if (nd->folded)
+			continue; /* public: shapes, not rows */
 		for (int j = 0; j < nd->n_in; j++)
 			if (nd->in[j] >= 0 && dep[nd->in[j]])
 				dep[nd->out] = 1;
@@ -141,6 +162,8 @@ static int check_rows(const struct model *md, const struct model *cm, size_t row
 		else if ((nd->op == MOP_CONCAT || nd->op == MOP_FLATTEN) && d0 &&
 			 nd->axis == 0)
 			ret = refuse(nd, "works on axis 0");
+		else if (d0 && moves_rows(md, nd))
+			ret = refuse(nd, "moves data across the rows");
 	}
 	if (!cm)
 		goto out;
@@ -175,8 +198,10 @@ int eval_model_rows(const struct model *md, size_t rows, struct model **out)
 		return ret;
 	if (rows >= all)
 		return cm_make(md, all, out);
-	if ((ret = check_rows(md, NULL, all, rows)) != 0 || (ret = cm_make(md, rows, out)) != 0)
+	if ((ret = check_rows(md, NULL, all, rows)) != 0)
 		return ret;
+	if ((ret = cm_make(md, rows, out)) != 0)
+		return mpc_fail_ctx(ret, "the rows cannot run in chunks of %zu", rows);
 	if ((ret = check_rows(md, *out, all, rows)) != 0) {
 		cm_free(*out);
 		*out = NULL;
@@ -288,6 +313,22 @@ static int total_of(const struct model *md, int frac, int n_parties, int ph, int
 	return ret;
 }
 
+/*
+ * A chunk of one row keeps the rows on axis 0 of every data value: shapes
+ * checked, not only ops (an Unsqueeze, Expand or Reshape may move them).
+ */
+static int rows_split(const struct model *md, size_t rows)
+{
+	struct model *cm = NULL;
+	int ok;
+
+	if (rows <= 1)
+		return 1;
+	ok = cm_make(md, 1, &cm) == 0 && check_rows(md, cm, rows, 1) == 0;
+	cm_free(cm);
+	return ok;
+}
+
 int eval_plan_pick(const struct model *md, int frac, int n_parties, int parties_here,
 		   int dealer_here, size_t budget, size_t held, size_t *chunk_rows)
 {
@@ -302,7 +343,7 @@ int eval_plan_pick(const struct model *md, int frac, int n_parties, int parties_
 	budget = held < budget ? budget - held : 0;
 	if ((ret = batch_rows(md, &rows)) != 0)
 		return ret;
-	if (check_rows(md, NULL, rows, 0) != 0) {
+	if (check_rows(md, NULL, rows, 0) != 0 || !rows_split(md, rows)) {
 		/* Rows that cannot be split: all of them in one chunk, if it fits. */
 		if ((ret = total_of(md, frac, n_parties, parties_here, dealer_here, rows, &t)) != 0)
 			return ret;

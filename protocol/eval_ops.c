@@ -549,6 +549,8 @@ static int op_softmax(struct ectx *c, const struct model_node *nd)
 int ev__node(struct ectx *c, const struct model_node *nd)
 {
 	c->nd = nd;
+	if (nd->folded)
+		return 0; /* public, computed by every party at shape inference */
 	switch (nd->op) {
 	case MOP_GEMM:
 		return op_gemm(c, nd);
@@ -572,7 +574,25 @@ int ev__node(struct ectx *c, const struct model_node *nd)
 	case MOP_FLATTEN:
 	case MOP_RESHAPE:
 	case MOP_IDENTITY:
+	case MOP_SQUEEZE:
+	case MOP_UNSQUEEZE:
+	case MOP_CAST: /* to a float type: the same values */
 		return op_copy(c, nd);
+	case MOP_GATHER: /* secret indices: a one-hot product (eval_tf_norm.c) */
+		if (!c->md->values[nd->in[1]].known)
+			return ev__tf_node(c, nd);
+		return ev__layout(c, nd);
+	case MOP_TRANSPOSE:
+	case MOP_SLICE:
+	case MOP_EXPAND:
+		return ev__layout(c, nd);
+	case MOP_DIV: /* on shares (eval_tf.c); public integers are folded */
+		return ev__tf_node(c, nd);
+	case MOP_SHAPE:
+	case MOP_CONSTOFSHAPE:
+	case MOP_RANGE:
+	case MOP_EQUAL:
+	case MOP_WHERE:
 	case MOP_CONCAT:
 		return op_concat(c, nd);
 	case MOP_SIGMOID:

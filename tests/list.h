@@ -12,6 +12,7 @@
 #include "list_model.h"
 #include "list_protocol.h"
 #include "list_eval.h"
+#include "list_layout.h"
 #include "list_pool.h"
 #include "list_chunk.h"
 #include "list_cfg.h"

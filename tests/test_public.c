@@ -223,6 +223,15 @@ TEST(public_int64_initializer)
 	ASSERT_OK(model_public_graph(full, len, own, &pub, &plen));
 	ASSERT_OK(model_parse_onnx(pub, plen, "public", &pm));
 	ASSERT_EQ(pm->n_inputs, 1);
+	{
+		const char *data[1] = { "x" };
+		int64_t d[1][FT_MAX_DIMS] = { { 2, 2, 2 } };
+		int rank = 3;
+
+		/* Shapes are resolved at inference (a computed one needs the rows). */
+		ASSERT_OK(model_declare_weights(pm, data, 1));
+		ASSERT_OK(model_infer(pm, (const int64_t(*)[FT_MAX_DIMS])d, &rank));
+	}
 	ASSERT_EQ(pm->nodes[0].shape_n, 2);
 	ASSERT_EQ(pm->nodes[0].shape[1], 4);
 	model_free(pm);

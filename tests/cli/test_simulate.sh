@@ -14,7 +14,7 @@ cd "$(dirname "$0")/../.." || exit 1
 CTL=${1:-bin/mpcctl}
 F=tests/fixtures
 MODELS="iris_logreg digits_mlp wine_mlp tiny_cnn digits_resavg digits_bn_softmax"
-plan 57
+plan 63
 
 # accurate LOG TOL: the tool's own plaintext check (text or JSON) says its
 # max error is within TOL.
@@ -180,6 +180,27 @@ if [ $rc -ne 0 ] || grep -q warning "$TMP/err"; then
 else
 	ok "simulate does not warn within the range"
 fi
+
+# Issue 10: PyTorch exports as a user writes them, and refusals that say what to do.
+G=$F/graph_view
+sim "simulate graph_view (x.view(x.size(0), -1), dynamic batch) in chunks of 5" $G/expected.npy -- \
+	--model $G/model.onnx --input input=$G/input.npy --parties 3 --chunk-rows 5 -o "$TMP/o.npy"
+G=$F/graph_cls
+sim "simulate graph_cls (a CLS row expanded to the batch: ConstantOfShape, Equal, Where, Expand, Concat)" \
+	$G/expected.npy -- --model $G/model.onnx --input x=$G/input.npy --parties 3 -o "$TMP/o.npy"
+G=$F/graph_plain
+sim "simulate graph_plain: input 'onnx::Gemm_0' of a plain export, 2 column parts" $G/expected.npy -- \
+	--model $G/model.onnx --input "onnx::Gemm_0=$G/input_part0.npy,$G/input_part1.npy" -o "$TMP/o.npy"
+{ printf '\x93NUMPY\x01\x00\x76\x00%s%62s\n' "{'descr': '<f4', 'fortran_order': False, 'shape': (), }" ""
+  printf '\x00\x00\x80\x3f'; } >"$TMP/scalar.npy"
+mal "scalar input: says to save the rows on the first axis" "holds a scalar (rank 0), the model declares \[?, 4\]" \
+	--model $F/iris_logreg/model.onnx --input input="$TMP/scalar.npy"
+D=$F/digits_mlp
+mal "weights given as --input: names them, says --weights" "'0.weight', '2.bias' are weights.*--weights" \
+	--model $D/model_noweights.onnx --input input=$D/input.npy --input 0.weight=$D/input.npy \
+	--input 2.bias=$D/input.npy
+mal "an input the model does not have: named with the real ones" "data input ('input'), 2 --input given; 'pixels' is not an input" \
+	--model $D/model.onnx --input input=$D/input.npy --input pixels=$D/input.npy
 
 # Keys: genkey/pubkey round trip, and a garbage key refused.
 umask 077

@@ -18,7 +18,7 @@ set -u
 cd "$(dirname "$0")/../.." || exit 1
 . tests/cli/lib.sh
 . tests/daemon/helpers.sh "$@"
-plan 54
+plan 58
 
 # ---- consortium A: jobs, policy, approval, bad requests ----
 
@@ -65,6 +65,11 @@ consortium_a() {
 	model gamma tiny_cnn "$F/tiny_cnn/$s" "$F/tiny_cnn/weights.safetensors"
 	model beta bn_softmax "$F/digits_bn_softmax/$s" "$F/digits_bn_softmax/weights.safetensors"
 	model alpha digits_mlp "$F/digits_mlp/model.onnx"
+	model gamma graph_view "$F/graph_view/model.onnx"
+	model gamma graph_plain "$F/graph_plain/model.onnx"
+	dataset beta gview "$F/graph_view/input.npy"
+	dataset alpha gplain0 "$F/graph_plain/input_part0.npy"
+	dataset beta gplain1 "$F/graph_plain/input_part1.npy"
 	for s in alpha beta gamma delta epsilon kappa dealer; do echo "MaxFrame = 64K" >"$d/$s.node"; done
 	# alpha proposes ChaCha20-Poly1305 and is the only one to dial its
 	# links; the others propose AES-GCM where the CPU has it.
@@ -118,6 +123,23 @@ fixture_jobs() {
 	fixture_job "digits_bn_softmax (BatchNorm, Softmax; model on beta)" alpha alpha \
 		"$F/digits_bn_softmax/expected.npy" --model beta:bn_softmax --input input=gamma:digits \
 		--output alpha
+}
+
+# Issue 10: models as torch.onnx.export writes them. The flatten's shape
+# is computed from Shape (folded by every party, per chunk of rows); a
+# plain export names its input 'onnx::Gemm_0'; a binding to a name the
+# model does not have is refused naming the real one, before any byte moves.
+export_jobs() {
+	fixture_job "graph_view: x.view(x.size(0), -1) with a dynamic batch, chunks of 5 rows" \
+		alpha alpha "$F/graph_view/expected.npy" --model gamma:graph_view \
+		--input input=beta:gview --output alpha --chunk-rows 5
+	fixture_job "graph_plain: the input 'onnx::Gemm_0' of a plain export, in 2 column parts" \
+		alpha alpha "$F/graph_plain/expected.npy" --model gamma:graph_plain \
+		--input "onnx::Gemm_0=alpha:gplain0,beta:gplain1" --output alpha
+	refused "a binding to an input the model does not have names the model's inputs" alpha \
+		"the job binds 'input', which is not an input of the model; its data input is 'onnx::Gemm_0'" \
+		alpha,beta,gamma,dealer --model gamma:graph_plain \
+		--input "input=alpha:gplain0,beta:gplain1" --output alpha
 }
 
 # Parties are numbered in name order and the dealer's corrections go to the
@@ -285,6 +307,7 @@ if consortium_a; then
 	ok "consortium A: seven daemons connect"
 	cipher_check
 	fixture_jobs
+	export_jobs
 	party_jobs
 	policy_tests
 	approval_tests
