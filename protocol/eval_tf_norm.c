@@ -69,7 +69,7 @@ int ev__layernorm(struct ectx *c, const struct model_node *nd)
 	uint64_t *px = NULL, *d = NULL, *sq = NULL, *mu = NULL, *var = NULL, *rs = NULL;
 	uint64_t *pg = NULL, *pb = NULL;
 	struct model_value rv = *xv; /* the shape of one value per row */
-	int ret = MPC_E_NOMEM, s, owned = 0, xk = ev__var_xb(c);
+	int ret = MPC_E_NOMEM, s, owned = 0, xk = ev__var_xb(c), sg, og = 0, sb = 2, ob = 0;
 
 	for (int i = nd->axis; i < xv->ndim; i++) {
 		inner *= (size_t)xv->dims[i];
@@ -102,17 +102,17 @@ int ev__layernorm(struct ectx *c, const struct model_node *nd)
 	if (ret || (ret = ev__mul_bcast(c, d, xv, rs, &rv, sq)) != 0)
 		goto out;
 	ret = c->run ? mpc_trunc(c->m, sq, n, c->frac, sq) : trunc_need(c->l, n, c->frac);
-	if (ret || (ret = ev__share_floats(c, c->owner, gv->init.data, ev__numel(gv), 1, &pg)) ||
+	/* Scale and B are weights, or computed (PyTorch shares equal weights through Identity). */
+	if (ret || (ret = ev__operand(c, nd->in[1], 1, 1, &pg, &sg, &og)) != 0 ||
 	    (ret = ev__out(c, nd->out, 2)) != 0 ||
 	    (ret = ev__mul_bcast(c, sq, xv, pg, gv, c->vals[nd->out].v)) != 0)
 		goto out;
 	if (nd->n_in > 2 && nd->in[2] >= 0) {
 		const struct model_value *bv = ev__mv(c, nd->in[2]);
 
-		if ((ret = ev__share_floats(c, c->owner, bv->init.data, ev__numel(bv), 2, &pb)) == 0 &&
-		    c->run)
+		if ((ret = ev__operand(c, nd->in[2], 2, 2, &pb, &sb, &ob)) == 0 && c->run)
 			ev__bcast_accum(c->vals[nd->out].v, ov->ndim, ov->dims, pb, bv->ndim,
-					bv->dims, 1);
+					bv->dims, (uint64_t)1 << ((2 - sb) * c->frac));
 	}
 out:
 	ev__free_owned(px, n, owned);
@@ -121,9 +121,9 @@ out:
 	mpc_free_words(mu, rows);
 	mpc_free_words(var, rows);
 	mpc_free_words(rs, rows);
-	mpc_free_words(pg, c->run ? ev__numel(gv) : 0);
+	ev__free_owned(pg, ev__numel(gv), og);
 	if (nd->n_in > 2 && nd->in[2] >= 0)
-		mpc_free_words(pb, c->run ? ev__numel(ev__mv(c, nd->in[2])) : 0);
+		ev__free_owned(pb, ev__numel(ev__mv(c, nd->in[2])), ob);
 	return ret;
 }
 

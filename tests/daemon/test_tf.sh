@@ -5,7 +5,9 @@
 # decomposition and opset 17's op), GELU (erf and tanh forms), Tanh, Div,
 # Pow, Sqrt, ReduceMean, and an embedding whose token ids are secret
 # (Gather as a one-hot product), each result against PyTorch's output
-# (max abs error 0.02, argmax where the margin exceeds 0.01). Usage:
+# (max abs error 0.02, argmax where the margin exceeds 0.01), and a
+# transformer encoder layer (nn.TransformerEncoderLayer, 2 heads, GELU)
+# at opsets 14 and 17. Usage:
 #
 #   tests/daemon/test_tf.sh MPCCTL [MPCD]
 #
@@ -17,7 +19,7 @@ set -u
 cd "$(dirname "$0")/../.." || exit 1
 . tests/cli/lib.sh
 . tests/daemon/helpers.sh "$@"
-plan 7
+plan 9
 
 T=$PWD/tests/daemon/tf
 
@@ -30,9 +32,12 @@ consortium() {
 	dataset beta ids_bottom "$d/ids_bottom.npy"
 	dataset beta x "$T/x.npy"
 	dataset beta ids "$T/ids.npy"
+	dataset beta seq "$T/seq.npy"
 	model gamma ln14 "$T/ln14.onnx"
 	model alpha ln17 "$T/ln17.onnx"
 	model gamma emb "$T/emb.onnx"
+	model gamma enc14 "$T/enc14.onnx"
+	model alpha enc17 "$T/enc17.onnx"
 	start_all || return 1
 	for n in alpha beta gamma; do cluster_wait_peers $n 3 || return 1; done
 }
@@ -50,6 +55,11 @@ jobs() {
 	fixture_job "embedding, ids from alpha and beta by rows, 3 parties, chunks of 4" gamma gamma \
 		"$T/emb_expected.npy" --model gamma:emb --input ids=alpha:ids_top+beta:ids_bottom \
 		--output gamma --chunk-rows 4
+	fixture_job "transformer encoder layer (2 heads, GELU) opset 14, 3 parties" alpha alpha \
+		"$T/enc_expected.npy" --model gamma:enc14 --input input=beta:seq --output alpha
+	# one chunk: PyTorch's attention transposes the batch off axis 0
+	fixture_job "the same at opset 17, 2 parties" alpha alpha \
+		"$T/enc_expected.npy" --model alpha:enc17 --input input=beta:seq --output alpha
 }
 
 # ---- main ----
@@ -60,7 +70,7 @@ if consortium; then
 	jobs
 else
 	not_ok "four daemons connect" "$(tail -n 3 "$CL_DIR"/*.log)"
-	for i in 1 2 3 4 5; do not_ok "job $i" "no consortium"; done
+	for i in 1 2 3 4 5 6 7; do not_ok "job $i" "no consortium"; done
 fi
 stop_clean "every daemon exits 0 on SIGTERM, no sanitizer report"
 finish

@@ -47,3 +47,27 @@ np.save("ids.npy", ids.numpy())
 torch.onnx.export(e, ids, "emb.onnx", opset_version=14, input_names=["ids"],
                   output_names=["out"], dynamic_axes={"ids": {0: "batch"}})
 np.save("emb_expected.npy", e(ids).detach().numpy())
+
+# A transformer encoder layer (2 heads, GELU, LayerNorm; attention through
+# Shape/Gather/Reshape/Transpose and batched MatMuls) and a linear head.
+torch.manual_seed(1)
+
+
+class Enc(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.l = nn.TransformerEncoderLayer(d_model=16, nhead=2, dim_feedforward=32, dropout=0.0,
+                                            activation="gelu", batch_first=True)
+        self.h = nn.Linear(16, 3)
+
+    def forward(self, x):
+        return self.h(self.l(x).mean(dim=1))
+
+
+enc = Enc().eval()
+xs = torch.randn(6, 5, 16)
+np.save("seq.npy", xs.numpy())
+for opset in (14, 17):
+    torch.onnx.export(enc, xs, "enc%d.onnx" % opset, opset_version=opset, input_names=["input"],
+                      output_names=["out"], dynamic_axes={"input": {0: "batch"}})
+np.save("enc_expected.npy", enc(xs).detach().numpy())
