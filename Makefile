@@ -141,7 +141,7 @@ fuzz-long:
 # The whole soak (200 jobs back to back, 200 4 at a time); CI runs 100.
 soak: deps
 	@$(MAKE) --no-print-directory all
-	@SOAK_RSS=1 bash tests/daemon/test_soak.sh $(BIN)/mpcctl $(BIN)/mpcd
+	@bash tests/daemon/test_soak.sh $(BIN)/mpcctl $(BIN)/mpcd
 
 demo: deps
 	@$(MAKE) --no-print-directory all
@@ -175,6 +175,7 @@ install: $(BIN)/mpcctl $(BIN)/mpcd
 	$(Q)install -m 0644 man/mpcd.conf.5 $(DESTDIR)$(MANDIR)/man5/mpcd.conf.5
 	$(Q)install -m 0644 man/mpcd.8 $(DESTDIR)$(MANDIR)/man8/mpcd.8
 	$(Q)sed -e 's|^ExecStart=[^ ]*/mpcd |ExecStart=$(SBINDIR)/mpcd |' \
+		-e 's|/usr/local/sbin/mpcd|$(SBINDIR)/mpcd|g; s|/usr/local/bin/mpcctl|$(BINDIR)/mpcctl|g' \
 		-e 's|/etc/mpcd|$(SYSCONFDIR)/mpcd|g' \
 		-e 's|/usr/share/doc/mpcd|$(DOCDIR)|g' deploy/mpcd@.service >$(DESTDIR)$(UNITDIR)/mpcd@.service
 	$(Q)chmod 0644 $(DESTDIR)$(UNITDIR)/mpcd@.service

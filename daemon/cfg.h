@@ -111,6 +111,7 @@ struct cfg_node {
 	uint32_t rekey_after;		/* seconds, 1..3600, default 120: session keys' age */
 	uint32_t result_retention;	/* seconds, 1..366d, default 7d: ended jobs, results */
 	char *audit_log;		/* default <DataDir>/audit.log */
+	struct cfg_endpoint metrics_listen; /* unset (default): no metrics endpoint */
 	unsigned line;			/* of the [Node] header */
 };
 

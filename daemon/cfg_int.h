@@ -54,7 +54,7 @@ struct cfg_key {
 	const char *const *choices;
 };
 
-#define CFG_NKEYS_MAX 32
+#define CFG_NKEYS_MAX 48
 extern const struct cfg_key cfg__keys[];
 extern const size_t cfg__nkeys;
 

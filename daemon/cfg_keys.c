@@ -69,6 +69,8 @@ const struct cfg_key cfg__keys[] = {
 	ROW(NODE, "ResultRetention", SECONDS, cfg_node, result_retention, 1, 366 * 86400, "7d",
 	    0, NULL),
 	ROW(NODE, "AuditLog", PATH, cfg_node, audit_log, 0, 0, "{DataDir}/audit.log", 0, NULL),
+	/* Off unless set: the Prometheus endpoint (daemon/metrics.c). */
+	ROW(NODE, "MetricsListen", ENDPOINT, cfg_node, metrics_listen, 0, 0, NULL, 0, NULL),
 
 	ROW(PEER, "Name", NAME, cfg_peer, name, 0, 0, NULL, CFG_REQUIRED, NULL),
 	ROW(PEER, "PublicKey", KEY, cfg_peer, pub, 0, 0, NULL, CFG_REQUIRED, NULL),

@@ -222,14 +222,29 @@ void job__release(struct job *j)
 	j->wexp = NULL;
 }
 
+/* Loop thread: a job reaching its end (was: the state before), counted once. */
+void job__count_end(struct job *j, enum job_state was)
+{
+	if (was == JOB_FINISHED || was == JOB_ABORTED)
+		return;
+	if (j->state == JOB_FINISHED)
+		j->srv->stats.jobs_finished++;
+	else if (j->state == JOB_ABORTED)
+		j->srv->stats.jobs_aborted++;
+}
+
 void job__set_state(struct job *j, enum job_state st, const char *reason)
 {
+	enum job_state was;
+
 	pthread_mutex_lock(&j->mu);
+	was = j->state;
 	j->state = st;
 	if (reason && !j->reason[0])
 		snprintf(j->reason, sizeof(j->reason), "%.*s", WIRE_MAX_REASON, reason);
 	pthread_mutex_unlock(&j->mu);
 	j->updated = time(NULL);
+	job__count_end(j, was);
 }
 
 /*

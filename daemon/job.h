@@ -154,6 +154,8 @@ void job_msg_free(struct jmsg *m);
 /* Tell the proposer this node refuses (the reason is cut to WIRE_MAX_REASON). */
 void job__answer_refuse(struct server *s, struct peer *to, const char *id, const char *why);
 void job__set_state(struct job *j, enum job_state st, const char *reason);
+/* Loop thread: count a job that reached finished or aborted from `was` (srv->stats). */
+void job__count_end(struct job *j, enum job_state was);
 void job__abort(struct job *j, const char *reason, int broadcast);
 /*
  * A failure here: peers get pub (a public, fixed-format line), the local

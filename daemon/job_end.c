@@ -77,8 +77,22 @@ static void release_memory(struct server *s)
 	for (struct job *j = s->jobs; j; j = j->next)
 		if (j->thread_started)
 			return;
+	link_release_buffers(s);
 	ring_release_cache();
 	malloc_trim(0);
+}
+
+/* The phases this node's part of the job went through, for the metrics. */
+static void count_phases(struct server *s, const struct job *j)
+{
+	for (int ph = 0; ph < NET_PH_COUNT; ph++) {
+		const struct net_stats *st = &j->st[ph];
+
+		if (st->secs > 0 || st->rounds || st->bytes_sent || st->bytes_recv) {
+			srv_hist_observe(&s->stats.phase_secs[ph], st->secs);
+			s->stats.phase_rounds[ph] += st->rounds;
+		}
+	}
 }
 
 /* Job threads report their end through the event queue. */
@@ -97,6 +111,7 @@ void job_drain_events(struct server *s)
 		pthread_join(j->thread, NULL);
 		j->thread_started = 0;
 		job__release(j);
+		count_phases(s, j);
 		if (j->thread_ret == 0 && j->state == JOB_RUNNING && j->me == j->n) {
 			/* Dealer: offline done; Done or Abort from the parties ends it. */
 			log_info("job %.8s: dealer's part done", j->id);

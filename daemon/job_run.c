@@ -174,14 +174,18 @@ static const struct net_ops jnet_ops = { .send = jnet_send, .recv = jnet_recv,
 
 void job__abort_local(struct job *j, const char *reason)
 {
+	enum job_state was;
+
 	pthread_mutex_lock(&j->mu);
 	if (!j->reason[0])
 		snprintf(j->reason, sizeof(j->reason), "%.*s", WIRE_MAX_REASON, reason);
+	was = j->state;
 	j->state = JOB_ABORTED;
 	j->aborted = 1;
 	pthread_cond_broadcast(&j->cv);
 	pthread_mutex_unlock(&j->mu);
 	j->updated = time(NULL);
+	job__count_end(j, was);
 }
 
 int job__result_path(struct job *j, char *buf, size_t len)

@@ -17,6 +17,11 @@ enum link_state { LK_CONNECT, LK_HS, LK_HELLO, LK_UP, LK_CLOSING };
 #define HS2_TYPE 2
 #define HS1_AES_TYPE 3 /* Noise_IK_25519_AESGCM_SHA256 */
 #define FRAME_HDR 4
+/*
+ * Receive buffers up to this size (what link__on_alloc asks for first)
+ * stay with their link when jobs end; larger ones are freed (link_release_buffers).
+ */
+#define LINK_RBUF_KEEP (64 * 1024)
 #define WIRE_VERSION 7 /* 2: raw data frames; 3: rekeying; 4: the graph from its owner; 5: weight masks kept per job (corr); 6: JobSpec.chunk_rows; 7: JobModel.weight_exp */
 
 struct outframe {
@@ -27,7 +32,8 @@ struct outframe {
 };
 
 struct link {
-	uv_tcp_t tcp;                /* first: handle.data is the link */
+	enum srv_tcp_kind kind;      /* first: SRV_TCP_LINK (tcp.data is the link) */
+	uv_tcp_t tcp;
 	struct server *srv;
 	struct peer *peer;           /* set when we dial, or once authenticated */
 	int initiator;
@@ -44,7 +50,17 @@ struct link {
 	uv_connect_t creq;
 	uv_getaddrinfo_t gai;
 	struct pa_ticket pa;         /* incoming, until authenticated (preauth.h) */
+	enum srv_hs_fail fail;       /* why, when it closes before it is up */
 };
+
+/* A handle of the loop that is a link (not the listener, not another TCP handle). */
+static inline struct link *link__of(uv_handle_t *h, const struct server *s)
+{
+	if (h->type != UV_TCP || h == (const uv_handle_t *)&s->listener || !h->data ||
+	    *(const enum srv_tcp_kind *)h->data != SRV_TCP_LINK)
+		return NULL;
+	return h->data;
+}
 
 
 /* why NULL: close without a log line (a connection refused at accept, already logged). */

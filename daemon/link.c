@@ -77,6 +77,10 @@ void link__close(struct link *l, const char *why)
 
 	if (l->state == LK_CLOSING)
 		return;
+	/* A handshake that failed, counted by reason (metrics.c). */
+	if ((l->state == LK_HS || l->state == LK_HELLO) && !l->srv->stopping &&
+	    l->fail < SRV_HS_COUNT)
+		l->srv->stats.hs_fail[l->fail]++;
 	preauth_done(l->srv, &l->pa, NULL);
 	/*
 	 * The responder drops a handshake it cannot authenticate without a
@@ -85,10 +89,15 @@ void link__close(struct link *l, const char *why)
 	 */
 	if (why && l->initiator && l->state == LK_HS && p && strcmp(why, "handshake timed out")) {
 		keys_b64_encode(l->srv->pub, ours);
-		snprintf(hint, sizeof(hint), "%s during the handshake: %s's PublicKey here is not "
-			 "its key, or %s's [Peer] %s does not hold ours, %s (`mpcctl peers` on %s "
-			 "says which)", why, p->cfg->name, p->cfg->name, l->srv->cfg->node.name,
-			 ours, p->cfg->name);
+		if (p->key_problem[0] && p->key_refused)
+			snprintf(hint, sizeof(hint), "%s during the handshake: [Peer] %s PublicKey "
+				 "here is not %s's key (its own handshakes show another)", why,
+				 p->cfg->name, p->cfg->name);
+		else
+			snprintf(hint, sizeof(hint), "%s during the handshake: %s's PublicKey here "
+				 "is not its key, or %s's [Peer] %s does not hold ours, %s (`mpcctl "
+				 "peers` on %s says which)", why, p->cfg->name, p->cfg->name,
+				 l->srv->cfg->node.name, ours, p->cfg->name);
 		why = hint;
 	}
 	if (p) {
@@ -133,9 +142,10 @@ closing:
 static void close_unowned(uv_handle_t *h, void *arg)
 {
 	struct server *s = arg;
+	struct link *l = link__of(h, s);
 
-	if (h->type == UV_TCP && h != (uv_handle_t *)&s->listener && !uv_is_closing(h))
-		link__close(h->data, "daemon stopping");
+	if (l && !uv_is_closing(h))
+		link__close(l, "daemon stopping");
 }
 
 void link_close_all(struct server *s, const char *why)
@@ -194,6 +204,27 @@ void link__on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *b)
 	*b = uv_buf_init((char *)l->rbuf + l->rlen, (unsigned)(l->rcap - l->rlen));
 }
 
+/*
+ * A link's receive buffer grows to hold the largest frame it met (up to
+ * twice MaxFrame, doubling) and would keep that size for the link's life:
+ * after a few jobs every link holds megabytes it no longer uses, and the
+ * daemon's RSS creeps up towards the worst case as different frame sizes
+ * meet different links. The jobs' layer calls this once no job runs (a
+ * buffer holding part of a frame is kept).
+ */
+void link_release_buffers(struct server *s)
+{
+	for (size_t i = 0; i < s->n_peers; i++) {
+		struct link *l = s->peers[i].link;
+
+		if (l && l->roff == l->rlen && l->rcap > LINK_RBUF_KEEP) {
+			free(l->rbuf);
+			l->rbuf = NULL;
+			l->roff = l->rlen = l->rcap = 0;
+		}
+	}
+}
+
 /* The link is authenticated and greeted: publish it, replacing an old one. */
 static void link_up(struct link *l)
 {
@@ -213,6 +244,7 @@ static void link_up(struct link *l)
 		int fresh = srv_now(l->srv) - old->t_up < 2.0;
 
 		if (fresh && l->initiator != mine_smaller) {
+			l->fail = SRV_HS_NONE;
 			link__close(l, "duplicate link");
 			return;
 		}
@@ -283,9 +315,10 @@ static void key_problem(struct link *l, const uint8_t *presented)
 			 "this node's public key %s", l->pa.from, p->cfg->name, s->cfg->node.name,
 			 ours);
 	}
-	if (p)
+	if (p) {
 		p->key_problem_at = time(NULL);
-	else if (presented)
+		p->key_refused = presented != NULL;
+	} else if (presented)
 		s->key_problem_at = time(NULL);
 }
 
@@ -304,10 +337,12 @@ static int on_hs1(struct link *l, const uint8_t *msg)
 	 * (preauth.h), so a flood takes neither the CPU nor the peers' turn.
 	 */
 	if (!preauth_handshake(s, &l->pa)) {
+		l->fail = SRV_HS_RATE_LIMITED;
 		link__close(l, "too many handshakes: rate limited");
 		return -1;
 	}
 	if ((ret = chan_hs_consume_init(&l->hs, s->priv, s->pub, msg, peer_pub, &ts)) != 0) {
+		l->fail = SRV_HS_AUTH;
 		key_problem(l, NULL);
 		link__close(l, "handshake: message 1 does not authenticate");
 		return -1;
@@ -317,12 +352,14 @@ static int on_hs1(struct link *l, const uint8_t *msg)
 
 		keys_b64_encode(peer_pub, b64);
 		log_warn_rl("refused a link from unknown key %s (from %s)", b64, l->pa.from);
+		l->fail = SRV_HS_UNKNOWN_KEY;
 		key_problem(l, peer_pub);
 		link__close(l, "unknown key");
 		return -1;
 	}
 	p = srv_peer_by_name(s, cp->name);
 	if (ts <= p->last_ts) {
+		l->fail = SRV_HS_REPLAYED;
 		link__close(l, "replayed handshake");
 		return -1;
 	}
@@ -347,6 +384,7 @@ static int on_hs1(struct link *l, const uint8_t *msg)
 static int on_hs2(struct link *l, const uint8_t *msg)
 {
 	if (chan_hs_consume_resp(&l->hs, l->srv->priv, msg, &l->sess) != 0) {
+		l->fail = SRV_HS_AUTH;
 		link__close(l, "handshake: message 2 does not authenticate (wrong key?)");
 		return -1;
 	}
@@ -394,6 +432,7 @@ static int on_chunk(struct link *l, uint8_t *m, size_t clen)
 		return -1;
 	}
 	l->peer->bytes_recv += FRAME_HDR + clen;
+	l->peer->msgs_recv += l->chunk.last;
 	return 0;
 }
 
@@ -410,10 +449,12 @@ static int on_frame(struct link *l, const uint8_t *pt, size_t len)
 	why[0] = '\0';
 	if (l->state == LK_HELLO) {
 		if (f->msg_case != MPCPB__FRAME__MSG_HELLO || !f->hello->name ||
-		    strcmp(f->hello->name, p->cfg->name) || f->hello->version != WIRE_VERSION)
+		    strcmp(f->hello->name, p->cfg->name) || f->hello->version != WIRE_VERSION) {
 			snprintf(why, sizeof(why), "expected hello from %s", p->cfg->name);
-		else
+			l->fail = SRV_HS_HELLO;
+		} else {
 			link_up(l);
+		}
 	} else if (f->msg_case == MPCPB__FRAME__MSG_PING) {
 		Mpcpb__Frame r = MPCPB__FRAME__INIT;
 		Mpcpb__Pong pong = MPCPB__PONG__INIT;
@@ -458,6 +499,7 @@ static int process(struct link *l)
 				break;
 			if (l->initiator ? m[0] != HS2_TYPE :
 					   m[0] != HS1_TYPE && m[0] != HS1_AES_TYPE) {
+				l->fail = SRV_HS_MALFORMED;
 				link__close(l, "not an mpcd handshake");
 				return -1;
 			}
@@ -497,6 +539,7 @@ static int process(struct link *l)
 			}
 			if (chan_open(&l->sess, m, FRAME_HDR, m + FRAME_HDR, clen, pt) != 0) {
 				free(pt);
+				l->fail = SRV_HS_AUTH;
 				link__close(l, "frame fails authentication (tampered, replayed or reordered)");
 				return -1;
 			}
@@ -524,6 +567,7 @@ void link__on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b)
 
 	(void)b;
 	if (n < 0) {
+		l->fail = SRV_HS_CLOSED;
 		link__close(l, n == UV_EOF ? "connection closed by peer" : uv_strerror((int)n));
 		return;
 	}

@@ -26,6 +26,7 @@ static struct link *link_new(struct server *s, int initiator)
 
 	if (!l)
 		return NULL;
+	l->kind = SRV_TCP_LINK;
 	l->srv = s;
 	l->initiator = initiator;
 	l->t_start = l->t_rx = l->t_tx = srv_now(s);
@@ -117,6 +118,7 @@ static void on_connection(uv_stream_t *server, int status)
 	if (status < 0) {
 		/* libuv accepted and closed the connection (out of descriptors). */
 		log_warn_rl("accepting a connection: %s", uv_strerror(status));
+		s->stats.hs_fail[SRV_HS_REFUSED]++;
 		return;
 	}
 	if (s->stopping || !(l = link_new(s, 0)))
@@ -129,6 +131,7 @@ static void on_connection(uv_stream_t *server, int status)
 		snprintf(why, sizeof(why), "%s", uv_strerror(r));
 	if (r < 0 || preauth_accept(s, (struct sockaddr *)&ss, &l->pa, why, sizeof(why)) != 0) {
 		log_warn_rl("refused a connection from %s: %s", l->pa.from[0] ? l->pa.from : "?", why);
+		l->fail = SRV_HS_REFUSED;
 		link__close(l, NULL);
 		return;
 	}
@@ -160,14 +163,15 @@ int link_listen(struct server *s)
 static void walk_handshakes(uv_handle_t *h, void *arg)
 {
 	struct server *s = arg;
-	struct link *l;
+	struct link *l = link__of(h, s);
 
-	if (h->type != UV_TCP || h == (uv_handle_t *)&s->listener || uv_is_closing(h))
+	if (!l || uv_is_closing(h))
 		return;
-	l = h->data;
 	if (l->state != LK_UP && l->state != LK_CLOSING &&
-	    srv_now(s) - l->t_start > s->cfg->node.handshake_timeout)
+	    srv_now(s) - l->t_start > s->cfg->node.handshake_timeout) {
+		l->fail = SRV_HS_TIMEOUT;
 		link__close(l, "handshake timed out");
+	}
 }
 
 /* Every second: handshake and idle timeouts, rekeys (link_rekey.c), heartbeats, redials. */

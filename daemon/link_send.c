@@ -177,8 +177,10 @@ int peer_send_data(struct peer *p, const Mpcpb__Frame *hdr, const void *data, si
 		/* Cannot fail short of 2^64 frames. */
 		if ((ret = seal_at(p->link, hdr, lens[0], o->data)) == 0 &&
 		    (ret = chan_seal(&p->link->sess, raw, FRAME_HDR, data, len,
-				     raw + FRAME_HDR)) == 0)
+				     raw + FRAME_HDR)) == 0) {
 			link__enqueue(p->link, o);
+			p->msgs_sent += hdr->msg_case == MPCPB__FRAME__MSG_DATA && hdr->data->last;
+		}
 	}
 	pthread_mutex_unlock(&p->mu);
 	if (ret) {

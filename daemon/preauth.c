@@ -265,6 +265,9 @@ int preauth_init(struct server *s)
 	/* Each peer: a link up and one being dialled; then the pre-auth pool of its addresses. */
 	fixed = PA_FD_BASE + 2 * (uint64_t)s->n_peers + known_max + 2 * SRV_CTL_MAX +
 		PA_FD_PER_JOB * (uint64_t)n->max_jobs;
+	/* The metrics endpoint: its listener, its scrapes and one being refused. */
+	if (n->metrics_listen.set)
+		fixed += SRV_METRICS_MAX + 2;
 	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
 		return mpc_fail(MPC_E_IO, "RLIMIT_NOFILE: cannot read it");
 	have = rl.rlim_cur;

@@ -25,3 +25,18 @@ void srv_wake(struct server *s)
 {
 	uv_async_send(&s->wake);
 }
+
+/* From 10 ms (a small job's phase) to an hour (a large one's). */
+const double srv_hist_le[SRV_HIST_BUCKETS] = { 0.01, 0.05, 0.1, 0.25, 0.5, 1,
+					       2.5, 5, 10, 60, 600, 3600 };
+
+void srv_hist_observe(struct srv_hist *h, double v)
+{
+	for (int i = 0; i < SRV_HIST_BUCKETS; i++)
+		if (v <= srv_hist_le[i]) {
+			h->bucket[i]++;
+			break;
+		}
+	h->count++;
+	h->sum += v;
+}

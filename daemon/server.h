@@ -18,6 +18,7 @@
 
 #include "cfg.h"
 #include "chan.h"
+#include "net.h"
 #include "wire.h"
 #include "wire.pb-c.h"
 
@@ -26,6 +27,56 @@ struct job;
 struct audit;
 struct preauth;
 struct ctl_conn;
+struct metrics;
+
+/*
+ * What a TCP handle's data points at begins with this tag: link.c's walks
+ * over the loop's handles act on links alone (the metrics endpoint's
+ * handles are TCP too).
+ */
+enum srv_tcp_kind { SRV_TCP_LINK = 0x4c4e4b31, SRV_TCP_METRICS = 0x4d545231 };
+
+/*
+ * Why a link failed before it was up (the metrics' fixed set of reasons,
+ * metrics.c names them). SRV_HS_NONE: not a failure (a duplicate link
+ * giving way).
+ */
+enum srv_hs_fail {
+	SRV_HS_OTHER = 0,
+	SRV_HS_REFUSED,      /* pre-authentication limits or no descriptor left */
+	SRV_HS_RATE_LIMITED, /* message 1 over the handshake rate */
+	SRV_HS_MALFORMED,    /* not an mpcd handshake */
+	SRV_HS_AUTH,         /* a handshake message or frame does not authenticate */
+	SRV_HS_UNKNOWN_KEY,
+	SRV_HS_REPLAYED,
+	SRV_HS_HELLO,        /* the greeting: another name or wire version */
+	SRV_HS_TIMEOUT,
+	SRV_HS_CLOSED,       /* the other side closed during the handshake */
+	SRV_HS_COUNT,
+	SRV_HS_NONE = SRV_HS_COUNT
+};
+
+/* Seconds: the bucket bounds of the job phase histograms. */
+#define SRV_HIST_BUCKETS 12
+extern const double srv_hist_le[SRV_HIST_BUCKETS];
+
+struct srv_hist {
+	uint64_t bucket[SRV_HIST_BUCKETS]; /* observations <= srv_hist_le[i], > the one before */
+	uint64_t count;
+	double sum;
+};
+
+/*
+ * Counters the lower layers keep and the metrics endpoint reads (loop
+ * thread only): links count handshake failures, jobs their ends and, when
+ * a job's thread has ended, each phase's time and rounds.
+ */
+struct srv_stats {
+	uint64_t hs_fail[SRV_HS_COUNT];
+	uint64_t jobs_finished, jobs_aborted;
+	struct srv_hist phase_secs[NET_PH_COUNT];
+	uint64_t phase_rounds[NET_PH_COUNT];
+};
 
 /*
  * Control connections at once, and the seconds one may stay open (a
@@ -35,6 +86,8 @@ struct ctl_conn;
  */
 #define SRV_CTL_MAX 16
 #define SRV_CTL_TIMEOUT 10
+/* Scrape connections at once on the metrics endpoint (metrics.h); more are closed. */
+#define SRV_METRICS_MAX 4
 
 struct peer {
 	struct server *srv;
@@ -48,6 +101,7 @@ struct peer {
 	time_t since;           /* when it connected or disconnected */
 	char last_error[320];
 	uint64_t bytes_sent, bytes_recv;
+	uint64_t msgs_sent, msgs_recv; /* jobs' protocol messages (sent: under mu) */
 	uint32_t rekeys;        /* session keys replaced on the current link */
 	time_t last_handshake;  /* keys last agreed with it: the link's handshake or a rekey */
 	const char *cipher;     /* the AEAD of its link (chan_cipher_name), set when it came up */
@@ -58,6 +112,7 @@ struct peer {
 	 */
 	char key_problem[400];
 	time_t key_problem_at;
+	int key_refused;        /* key_problem: it presented a key not configured here */
 };
 
 /*
@@ -118,6 +173,8 @@ struct server {
 	uv_timer_t ctl_timer;   /* closes control connections past SRV_CTL_TIMEOUT */
 	pthread_mutex_t mu;     /* guards events */
 	struct server_event *events;
+	struct srv_stats stats; /* loop thread */
+	struct metrics *metrics; /* the metrics endpoint (metrics.h), or NULL */
 };
 
 /* server.c: the shared state's own helpers, below every other module. */
@@ -125,6 +182,7 @@ double srv_now(struct server *s);
 struct peer *srv_peer_by_name(struct server *s, const char *name);
 /* Ask the loop to run (drain send queues and job events). Thread-safe. */
 void srv_wake(struct server *s);
+void srv_hist_observe(struct srv_hist *h, double v);
 
 /* link.c */
 void link_start_dials(struct server *s);
@@ -139,6 +197,8 @@ int peer_send(struct peer *p, const Mpcpb__Frame *f);
 /* A JobData header and, right behind it, its `len` bytes as a raw frame. */
 int peer_send_data(struct peer *p, const Mpcpb__Frame *hdr, const void *data, size_t len);
 void link_close_all(struct server *s, const char *why);
+/* Loop thread, no job running: free the links' grown receive buffers. */
+void link_release_buffers(struct server *s);
 
 /* job.c: called on the loop thread (frames arrive through s->on_link) */
 void job_cron(struct server *s);

@@ -8,6 +8,8 @@ set -euo pipefail
 # man-db: the manual pages rendered by tests/daemon/test_install.sh.
 pkgs=(gcc make pkg-config libsodium-dev libuv1-dev libprotobuf-c-dev
       protobuf-c-compiler libjansson-dev iproute2 groff-base man-db)
+# prometheus (with promtool), curl, jq: tests/daemon/test_metrics.sh scrapes the daemons.
+pkgs+=(prometheus curl jq)
 [ "${MPC_WITH_FUZZ:-0}" = 1 ] && pkgs+=(clang libclang-rt-14-dev)
 
 missing=()

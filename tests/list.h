@@ -19,4 +19,5 @@
 #include "list_privacy.h"
 #include "list_threads.h"
 #include "list_preauth.h"
+#include "list_metrics.h"
 #include "list_tf.h"

@@ -14,7 +14,7 @@ VERBS="peers submit list status wait approve cancel result"
 # The verbs that need no daemon: their --help too (issue 11: genkey's went
 # to stderr with status 2).
 LOCAL_VERBS="show inspect simulate genkey pubkey"
-plan 91
+plan 92
 # No daemon anywhere: a socket path that does not exist.
 export MPCD_SOCKET=$TMP/none.sock
 ID=0123456789abcdef0123456789abcdef
@@ -90,7 +90,9 @@ fi
 # verb is in mpcctl(1), every key of the commented example in mpcd.conf(5).
 undocumented=""
 for v in $(sed -n 's/^  \([a-z]*\) .*/\1/p' "$TMP/out"); do
-	grep -qE "^\.BR? \"?$v\b|^\.B $v\$|^\.BI \"$v " man/mpcctl.1 ||
+	# A tagged paragraph of its own: the line after a .TP starts with the verb.
+	awk 'prev == ".TP" { print } { prev = $0 }' man/mpcctl.1 |
+		grep -qE "^\.(B|BR|BI) \"?$v( |\"|\$)" ||
 		undocumented="$undocumented $v"
 done
 if [ -z "$undocumented" ]; then
@@ -106,6 +108,19 @@ if [ -z "$undocumented" ]; then
 	ok "every key of deploy/examples/alpha.conf is in mpcd.conf(5)"
 else
 	not_ok "every key of deploy/examples/alpha.conf is in mpcd.conf(5)" "missing:$undocumented"
+fi
+
+# Each manual page renders without a warning (groff -ww, and man -l as a
+# reader runs it); test_install.sh checks the installed copies too.
+bad=""
+for f in man/*.[158]; do
+	w=$(groff -man -ww -z "$f" 2>&1; LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -l "$f" 2>&1 >/dev/null)
+	[ -z "$w" ] || bad="$bad $f: $w"
+done
+if [ -z "$bad" ] && [ "$(ls man/*.[158] | wc -l)" -eq 3 ]; then
+	ok "man/mpcd.8, mpcctl.1 and mpcd.conf.5 render without a warning"
+else
+	not_ok "the manual pages render without a warning" "${bad:-not 3 pages in man/}"
 fi
 
 # The parts per input docs/ctl.md promises are what mpcctl lets through:
