@@ -27,7 +27,7 @@ HDR
 f() { grep -o "\"$2\": *\"\\?[^,\"}]*" <<<"$1" | head -n1 | sed 's/.*: *"\?//'; }
 while read -r l; do
 	[ -z "$l" ] && continue
-	case "$l" in *peak_memory* | *inproc-threads* | *daemon-rows*) continue ;; esac
+	case "$l" in *peak_memory* | *inproc-threads* | *daemon-rows* | *simulate-rows*) continue ;; esac
 	pl=$(f "$l" plaintext_s)
 	printf '| %s | %s | %s | %s | %.1f | %.1f | %.2f | %.1f | %.1f | %.2f | %s | %s |\n' \
 		"$(f "$l" path)" "$(f "$l" workload)" "$(f "$l" parties)" "$(f "$l" batch)" \
@@ -68,7 +68,7 @@ if grep -q inproc-threads "$IN"; then
 			"$(f "$l" online_rounds)"
 	done
 fi
-if grep -q daemon-rows "$IN"; then
+if grep -qE 'daemon-rows|simulate-rows' "$IN"; then
 	echo
 	echo "## Real-sized jobs (rows in chunks)"
 	echo
@@ -77,14 +77,20 @@ if grep -q daemon-rows "$IN"; then
 	echo "\`mpcctl wait\` returning (setup, offline, the weights phase, every chunk)."
 	echo "Peak RSS: each daemon's VmHWM after the job. Issue 9's targets: LeNet over"
 	echo "10,000 rows in at most 30 s with 2 parties, every daemon at most 512 MiB,"
-	echo "3 parties within 2x."
+	echo "3 parties within 2x. Threads: [Node] Threads on every node (default: the"
+	echo "machine's cores); lenet_threads is the same job at 1 and 2, its bytes and"
+	echo "rounds unchanged. resavg28: \`mpcctl simulate\`, 3 parties in one process"
+	echo "(its peak RSS; issue 9's bound: 2 GiB)."
 	echo
-	echo "| workload | parties | rows | chunk rows | chunks | end to end s | rows/s | peak RSS per daemon (MiB) |"
-	echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
-	grep daemon-rows "$IN" | while read -r l; do
-		printf '| %s | %s | %s | %s | %s | %.1f | %s | %s |\n' "$(f "$l" workload)" \
-			"$(f "$l" parties)" "$(f "$l" rows)" "$(f "$l" chunk_rows)" "$(f "$l" chunks)" \
+	echo "| workload | parties | threads | rows | chunk rows | chunks | end to end s | rows/s | online MB sent by a party | online rounds | peak RSS (MiB) |"
+	echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
+	grep -E 'daemon-rows|simulate-rows' "$IN" | while read -r l; do
+		printf '| %s | %s | %s | %s | %s | %s | %.1f | %s | %s | %s | %s |\n' "$(f "$l" workload)" \
+			"$(f "$l" parties)" "$(f "$l" threads | sed 's/^0$/cores/')" "$(f "$l" rows)" \
+			"$(f "$l" chunk_rows)" "$(f "$l" chunks)" \
 			"$(f "$l" wall_s)" "$(f "$l" rows_per_s)" \
+			"$(awk -v x="$(f "$l" online_bytes_sent)" 'BEGIN{ if (x == "") print "-"; else printf "%.1f", x/1e6 }')" \
+			"$(x=$(f "$l" online_rounds); echo "${x:--}")" \
 			"$(grep -o '"peak_rss_kb": {[^}]*}' <<<"$l" | sed 's/.*{//; s/}//; s/"//g' |
 				awk -F', ' '{ for (i = 1; i <= NF; i++) { split($i, a, ": "); sep = (i > 1) ? ", " : ""; printf "%s%s %.0f", sep, a[1], a[2] / 1024 } }')"
 	done

@@ -15,6 +15,14 @@ struct cli_verb {
 };
 
 int simulate_main(int argc, char **argv);
+
+struct model;
+struct model_value;
+/* cli_inputs.c: a data input's declared shape ("[?, 4]"), into buf. */
+const char *cli_input_decl(const struct model_value *v, char *buf, size_t len);
+/* More or fewer --input than data inputs (given: their names, NULL if none): one line on stderr. */
+void cli_input_count_error(const struct model *m, const char *const *given, int n_ia,
+			   int have_weights);
 int inspect_main(int argc, char **argv);
 int show_main(int argc, char **argv);
 int genkey_main(int argc, char **argv);
@@ -95,5 +103,11 @@ int cli_job_id(const char *verb, const char *arg, char id[static JOB_ID_MAX + 1]
 /* cli_status.c: the job's state is s; ", 123.4 rows/s, ETA 3m05s" once rows moved, else "". */
 int cli_job_is(const Mpcctlpb__JobInfo *j, const char *s);
 void cli_job_rate(char *buf, size_t len, const Mpcctlpb__JobInfo *j);
+
+/* cli_status.c: one job as a JSON object (status --json, list, submit, wait). */
+#define CLI_PARTIES_MAX 17
+void cli_json_job(const Mpcctlpb__JobInfo *j, const char *indent);
+/* Whom a proposed job waits for: "approval by beta; the answer of gamma". */
+void cli_job_waiting(char *buf, size_t len, const Mpcctlpb__JobInfo *j);
 
 #endif

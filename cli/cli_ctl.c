@@ -288,9 +288,10 @@ static const char submit_usage[] =
 	"              --input NAME=NODE:DATASET[,NODE:DATASET...]\n"
 	"                    | NAME=NODE:DATASET[+NODE:DATASET...]\n"
 	"              --output NODE[,NODE...] [--offline dealer[:NODE]|ot] [--frac-bits F]\n"
-	"              [--chunk-rows N]\n"
+	"              [--chunk-rows N] [--json]\n"
 	"\n"
-	"Proposes a job to the parties and prints its id. --input and --output may be\n"
+	"Proposes a job to the parties and prints its id (--json: the id and the job\n"
+	"as proposed, one object). --input and --output may be\n"
 	"given more than once. Parts joined with ',' are columns of the same rows (joined\n"
 	"on the last axis, in this order); parts joined with '+' are more rows (joined on\n"
 	"the first axis). --output names the nodes the results are revealed to.\n"
@@ -416,6 +417,7 @@ int submit_main(int argc, char **argv)
 		{ "offline", required_argument, NULL, 'O' },
 		{ "frac-bits", required_argument, NULL, 'f' },
 		{ "chunk-rows", required_argument, NULL, 'c' },
+		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -428,7 +430,7 @@ int submit_main(int argc, char **argv)
 	size_t n_in = 0, n_out = 0;
 	long frac = 0;
 	unsigned long long chunk = 0;
-	int c, ret;
+	int c, ret, json = 0;
 
 	optind = 0;
 	opterr = 0;
@@ -485,6 +487,9 @@ int submit_main(int argc, char **argv)
 						 "integer from 1 to %llu",
 						 cli_clean(clean, sizeof(clean), optarg), 1ull << 28);
 			break;
+		case 'j':
+			json = 1;
+			break;
 		case 'h':
 			fputs(submit_usage, stdout);
 			return 0;
@@ -517,6 +522,16 @@ int submit_main(int argc, char **argv)
 	if (!r->job_id || !*r->job_id) {
 		fprintf(stderr, "mpcctl %s: mpcd accepted the job but sent no id\n", verb);
 		ret = 1;
+	} else if (json) {
+		/* The id, and what was proposed as the daemon took it. */
+		printf("{\"id\": ");
+		cli_json_str(r->job_id);
+		if (r->submitted) {
+			printf(", \"proposed\": ");
+			cli_json_job(r->submitted, " ");
+		}
+		printf("}\n");
+		ret = cli_flush(verb);
 	} else {
 		printf("%s\n", cli_clean(clean, sizeof(clean), r->job_id));
 		ret = cli_flush(verb);

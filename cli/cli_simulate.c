@@ -52,7 +52,10 @@ static void usage(FILE *f)
 		"(default 1024) for the whole process: every party, the dealer and their\n"
 		"correlated randomness. A job whose single row does not fit is refused.\n"
 		"--threads: the pool all parties' local arithmetic shares (default: the\n"
-		"machine's cores); results do not depend on it.\n");
+		"machine's cores); results do not depend on it.\n"
+		"\n"
+		"A value the model computes on these inputs at or beyond 2^(31 - F), the\n"
+		"fixed point's safe range, is one warning line on stderr naming the node.\n");
 }
 
 static int fail(const char *what, int ret)
@@ -98,78 +101,6 @@ static int parse_input(char *spec, struct input_arg *ia)
 	if (!ia->n)
 		return mpc_fail(MPC_E_ARG, "--input %s: no file", spec);
 	return 0;
-}
-
-/* A data input's declared shape: "[?, 4]" ('?' symbolic), "(no shape)" if undeclared. */
-static const char *input_decl(const struct model_value *v, char *buf, size_t len)
-{
-	size_t used = 0;
-
-	if (v->init.ndim < 0)
-		return "(no shape)";
-	used += (size_t)snprintf(buf, len, "[");
-	for (int d = 0; d < v->init.ndim && used < len; d++)
-		used += (size_t)(v->init.dims[d] < 0 ?
-			 snprintf(buf + used, len - used, "%s?", d ? ", " : "") :
-			 snprintf(buf + used, len - used, "%s%lld", d ? ", " : "",
-				  (long long)v->init.dims[d]));
-	if (used < len)
-		snprintf(buf + used, len - used, "]");
-	return buf;
-}
-
-/* A model value no node computes and no constant holds: a graph input. */
-static int is_graph_input(const struct model *m, size_t v)
-{
-	if (m->values[v].init.data)
-		return 0;
-	for (size_t k = 0; k < m->n_nodes; k++)
-		if (m->nodes[k].out == (int)v)
-			return 0;
-	return 1;
-}
-
-/*
- * More or fewer --input than data inputs: name the data inputs, and say
- * which of the given names are weights (for --weights) or no input at all.
- */
-static void input_count_error(const struct model *m, const struct input_arg *ia, int n_ia,
-			      int have_weights)
-{
-	fprintf(stderr, "mpcctl simulate: the model has %zu data input%s (", m->n_inputs,
-		m->n_inputs == 1 ? "" : "s");
-	for (size_t i = 0; i < m->n_inputs; i++)
-		fprintf(stderr, "%s'%s'", i ? ", " : "", m->values[m->inputs[i]].name);
-	fprintf(stderr, "), %d --input given", n_ia);
-	for (int pass = 0; pass < 2; pass++) {
-		int n = 0;
-
-		for (int k = 0; k < n_ia; k++) {
-			size_t v;
-			int weight;
-
-			if (!ia[k].name)
-				continue;
-			for (v = 0; v < m->n_values; v++)
-				if (!strcmp(m->values[v].name, ia[k].name))
-					break;
-			weight = v < m->n_values && is_graph_input(m, v) &&
-				 !m->values[v].is_data_input;
-			if (pass ? weight : v == m->n_values || !is_graph_input(m, v))
-				fprintf(stderr, "%s'%s'", n++ ? ", " : "; ", ia[k].name);
-		}
-		if (n && !pass)
-			fprintf(stderr, " %s not an input of the model", n > 1 ? "are" : "is");
-		if (n && pass)
-			fprintf(stderr, " %s: give %s in a safetensors file with --weights",
-				n > 1 ? "are weights (layer parameters)" :
-					"is a weight (a layer parameter)",
-				n > 1 ? "them" : "it");
-	}
-	if (!have_weights && (size_t)n_ia < m->n_inputs)
-		fprintf(stderr, "; if some of them are weights, give those in a safetensors file "
-			"with --weights");
-	fprintf(stderr, "\n");
 }
 
 static void human(char *buf, size_t len, uint64_t b)
@@ -529,7 +460,11 @@ int simulate_main(int argc, char **argv)
 		goto out;
 	}
 	if ((size_t)n_ia != s.md->n_inputs) {
-		input_count_error(s.md, ia, n_ia, weights != NULL);
+		const char *given[MAX_INPUTS];
+
+		for (int k = 0; k < n_ia; k++)
+			given[k] = ia[k].name;
+		cli_input_count_error(s.md, given, n_ia, weights != NULL);
 		goto out;
 	}
 	/* Bind each --input to a model input by name (or the only one). */
@@ -553,7 +488,7 @@ int simulate_main(int argc, char **argv)
 				fprintf(stderr, "mpcctl simulate: --input %s: '%s' holds a scalar (rank 0), "
 					"the model declares %s: save the data with the rows on its "
 					"first axis, e.g. shape (1,) or (rows, columns)\n",
-					mv->name, a->path[p], input_decl(mv, decl, sizeof(decl)));
+					mv->name, a->path[p], cli_input_decl(mv, decl, sizeof(decl)));
 				goto out;
 			}
 		if (a->axis < 0)

@@ -56,7 +56,7 @@ static const char status_usage[] =
 	"\n"
 	"Every field of one job. JOB is its id or a unique prefix of at least 6 hex digits.\n";
 
-static void json_job(const Mpcctlpb__JobInfo *j, const char *indent)
+void cli_json_job(const Mpcctlpb__JobInfo *j, const char *indent)
 {
 	static const struct {
 		const char *key;
@@ -77,6 +77,11 @@ static void json_job(const Mpcctlpb__JobInfo *j, const char *indent)
 	cli_json_strs(j->parties, j->n_parties);
 	printf(", \"recipients\": ");
 	cli_json_strs(j->recipients, j->n_recipients);
+	printf(", \"waiting_for\": ");
+	cli_json_strs(j->waiting_for, j->n_waiting_for);
+	printf(", \"waiting_approval\": ");
+	cli_json_strs(j->waiting_approval, j->n_waiting_approval);
+	printf(", \"restored\": %s", j->restored ? "true" : "false");
 	printf(",\n%s \"layer\": %u, \"layers\": %u, \"bytes_sent\": %llu, \"bytes_recv\": %llu, "
 	       "\"created\": %lld, \"updated\": %lld, \"result_here\": %s, "
 	       "\"needs_approval\": %s,\n%s \"offline_seconds\": %.6f, \"online_seconds\": %.6f, "
@@ -119,15 +124,24 @@ static const char *join(char *buf, size_t len, char **v, size_t n)
 	return n ? buf : "-";
 }
 
+/* "online 4/9", "chunk 3/17", "offline", "approval", "done", "-". */
 static const char *progress(char *buf, size_t len, const Mpcctlpb__JobInfo *j)
 {
 	char ph[32];
 
-	if (!strcmp(j->state, "running") && j->layers && !strcmp(j->phase, "online"))
+	if (cli_job_is(j, "running") && j->chunks > 1)
+		snprintf(buf, len, "chunk %u/%u", j->chunk ? j->chunk : 1, j->chunks);
+	else if (cli_job_is(j, "running") && j->layers && !strcmp(j->phase, "online"))
 		snprintf(buf, len, "online %u/%u", j->layer, j->layers);
-	else if (!strcmp(j->state, "running") && *j->phase)
+	else if (cli_job_is(j, "running") && *j->phase)
 		snprintf(buf, len, "%s", cli_clean(ph, sizeof(ph), j->phase));
-	else if (!strcmp(j->state, "finished"))
+	else if (cli_job_is(j, "running"))
+		snprintf(buf, len, "starting");
+	else if (j->needs_approval || j->n_waiting_approval)
+		snprintf(buf, len, "approval");
+	else if (cli_job_is(j, "proposed") || cli_job_is(j, "accepted"))
+		snprintf(buf, len, "answers");
+	else if (cli_job_is(j, "finished"))
 		snprintf(buf, len, "done");
 	else
 		snprintf(buf, len, "-");
@@ -175,7 +189,7 @@ int list_main(int argc, char **argv)
 		printf("{\"jobs\": [");
 		for (size_t i = 0; i < r->n_jobs; i++) {
 			fputs(i ? ",\n  " : "\n  ", stdout);
-			json_job(r->jobs[i], "  ");
+			cli_json_job(r->jobs[i], "  ");
 		}
 		printf("%s]}\n", r->n_jobs ? "\n" : "");
 	} else {
@@ -260,9 +274,29 @@ static void status_text(const Mpcctlpb__JobInfo *j)
 	kv("dealer:", cli_clean(buf, sizeof(buf), j->dealer));
 	kv("model:", cli_clean(buf, sizeof(buf), j->model));
 	kv("model hash:", cli_clean(buf, sizeof(buf), j->model_hash)); /* the public graph hash */
-	kv("phase:", cli_clean(buf, sizeof(buf), j->phase));
-	snprintf(buf, sizeof(buf), "%u of %u done", j->layer, j->layers);
-	kv("layers:", buf);
+	/* An ended job shows the phase it ended in; one not started has none. */
+	if (j->phase && *j->phase && !cli_job_is(j, "running")) {
+		char ph[32];
+
+		snprintf(buf, sizeof(buf), "%s (%s there)", cli_clean(ph, sizeof(ph), j->phase),
+			 cli_job_is(j, "finished") ? "finished" : "ended");
+		kv("phase:", buf);
+	} else {
+		kv("phase:", *j->phase ? cli_clean(buf, sizeof(buf), j->phase) :
+			     cli_job_is(j, "running") ? "starting" : "not started");
+	}
+	if (j->layers) {
+		snprintf(buf, sizeof(buf), "%u of %u done", j->layer, j->layers);
+		kv("layers:", buf);
+	}
+	if (j->n_waiting_for) {
+		char w[256];
+
+		cli_job_waiting(w, sizeof(w), j);
+		kv("waiting for:", w);
+	}
+	if (j->restored)
+		kv("restored:", "yes: the record of a job from before the daemon restarted");
 	if (j->rows_total) {
 		char rt[96];
 
@@ -322,7 +356,7 @@ int status_main(int argc, char **argv)
 		goto out;
 	}
 	if (a.json) {
-		json_job(r->jobs[0], "");
+		cli_json_job(r->jobs[0], "");
 		putchar('\n');
 	} else {
 		status_text(r->jobs[0]);
@@ -331,4 +365,25 @@ int status_main(int argc, char **argv)
 out:
 	mpcctlpb__reply__free_unpacked(r, NULL);
 	return ret;
+}
+
+/* "approval by beta; the answer of gamma, dealer": whom a proposed job waits for. */
+void cli_job_waiting(char *buf, size_t len, const Mpcctlpb__JobInfo *j)
+{
+	char a[128], o[128], *others[CLI_PARTIES_MAX];
+	size_t no = 0;
+
+	for (size_t i = 0; i < j->n_waiting_for && no < CLI_PARTIES_MAX; i++) {
+		int held = 0;
+
+		for (size_t k = 0; k < j->n_waiting_approval; k++)
+			held |= !strcmp(j->waiting_for[i], j->waiting_approval[k]);
+		if (!held)
+			others[no++] = j->waiting_for[i];
+	}
+	join(a, sizeof(a), j->waiting_approval, j->n_waiting_approval);
+	join(o, sizeof(o), others, no);
+	snprintf(buf, len, "%s%s%s%s%s", j->n_waiting_approval ? "approval by " : "",
+		 j->n_waiting_approval ? a : "", j->n_waiting_approval && no ? "; " : "",
+		 no ? "the answer of " : "", no ? o : "");
 }

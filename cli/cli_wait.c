@@ -5,9 +5,11 @@
  * (list and status: cli_status.c). JOB on the command line is an id or a
  * unique prefix of at least 6 hex digits (the daemon resolves it).
  *
- * wait polls the status until the job ends. On a terminal, one line
- * rewritten in place; into a file or a pipe, one line per change of
- * state, phase or layer, so the log of a long job stays short. It exits 0
+ * wait polls the status until the job ends, asking each time for the
+ * progress steps after the last one it saw, so every phase and layer
+ * shows once and in order however fast the job runs. On a terminal, one
+ * line rewritten in place; into a file or a pipe, one line per change;
+ * --json, one object per change and then the job's final state. It exits 0
  * when finished; 1 when aborted or refused (with the reason), timed out,
  * or the daemon could not be asked; 2 when the command line is wrong.
  */
@@ -50,13 +52,14 @@ int cli_job_id(const char *verb, const char *arg, char id[static JOB_ID_MAX + 1]
 #define POLL_MS 200
 
 static const char wait_usage[] =
-	"usage: mpcctl [-s SOCKET] wait JOB [--timeout SECONDS]\n"
+	"usage: mpcctl [-s SOCKET] wait JOB [--timeout SECONDS] [--json]\n"
 	"\n"
 	"Wait until the job has finished (exit 0) or was aborted or refused (exit 1,\n"
-	"with the reason). Shows its progress: on a terminal one updating line, else\n"
-	"a line for each change of state, phase or layer. --timeout gives up with\n"
-	"exit 1 (the job goes on). JOB is its id or a unique prefix of at least 6 hex\n"
-	"digits.\n";
+	"with the reason). Shows each change once, in order: the state, whom a job\n"
+	"not started waits for, every phase, every layer (a job in chunks: every\n"
+	"chunk). On a terminal one updating line, else a line per change; --json: one\n"
+	"object per change, then the job's final state. --timeout gives up with exit 1\n"
+	"(the job goes on). JOB is its id or a unique prefix of at least 6 hex digits.\n";
 
 static double now_mono(void)
 {
@@ -77,35 +80,28 @@ static void sleep_secs(double s)
 
 
 /*
- * "running online, layer 4/9, sent 12.3 MB"; in chunks "running online,
- * chunk 3/17, rows 1200 of 10000, 512.0 rows/s, ETA 17s, sent 1.2 GB".
+ * A job that is not running: "proposed, waiting for approval by beta",
+ * "finished, sent 1.2 MB, received 1.1 MB", ... (running: step_line).
  */
 static void describe(char *buf, size_t len, const Mpcctlpb__JobInfo *j, const char *id)
 {
-	char sent[32], recv[32], st[64], ph[64], rt[96];
+	char sent[32], recv[32], st[64], rt[96], w[256];
 
 	cli_bytes(sent, sizeof(sent), j->bytes_sent);
 	cli_bytes(recv, sizeof(recv), j->bytes_recv);
 	cli_clean(st, sizeof(st), j->state);
-	cli_clean(ph, sizeof(ph), j->phase);
 	cli_job_rate(rt, sizeof(rt), j);
-	if (cli_job_is(j, "running") && j->chunks > 1)
-		snprintf(buf, len, "job %s: running %s, chunk %u/%u, rows %llu of %llu%s, sent %s", id,
-			 *ph ? ph : "(setup)", j->chunk ? j->chunk : 1, j->chunks,
-			 (unsigned long long)j->rows_done, (unsigned long long)j->rows_total, rt, sent);
-	else if (cli_job_is(j, "running") && j->layers && !strcmp(ph, "online"))
-		snprintf(buf, len, "job %s: running online, layer %u/%u, sent %s", id, j->layer,
-			 j->layers, sent);
-	else if (cli_job_is(j, "running"))
-		snprintf(buf, len, "job %s: running %s, sent %s", id, *ph ? ph : "(setup)", sent);
-	else if (j->needs_approval)
+	cli_job_waiting(w, sizeof(w), j);
+	if (j->needs_approval)
 		snprintf(buf, len, "job %s: waiting for approval here (mpcctl approve)", id);
-	else if (cli_job_is(j, "pending-approval"))
-		snprintf(buf, len, "job %s: waiting for approval", id);
-	else if (cli_job_is(j, "proposed"))
+	else if (cli_job_is(j, "proposed") && j->n_waiting_for)
+		snprintf(buf, len, "job %s: proposed, waiting for %s", id, w);
+	else if (cli_job_is(j, "proposed") || cli_job_is(j, "pending-approval"))
 		snprintf(buf, len, "job %s: proposed, waiting for the parties to accept", id);
 	else if (cli_job_is(j, "accepted"))
 		snprintf(buf, len, "job %s: accepted, waiting to start", id);
+	else if (cli_job_is(j, "running"))
+		snprintf(buf, len, "job %s: running", id);
 	else if (cli_job_is(j, "finished") && j->rows_total)
 		snprintf(buf, len, "job %s: finished, %llu rows in %u chunk%s%s, sent %s, received %s",
 			 id, (unsigned long long)j->rows_total, j->chunks, j->chunks == 1 ? "" : "s",
@@ -114,6 +110,70 @@ static void describe(char *buf, size_t len, const Mpcctlpb__JobInfo *j, const ch
 		snprintf(buf, len, "job %s: finished, sent %s, received %s", id, sent, recv);
 	else
 		snprintf(buf, len, "job %s: %s", id, *st ? st : "(no state)");
+}
+
+/*
+ * One progress step of a running job: "running offline", "running online,
+ * layer 4/9"; in chunks "running, chunk 3/17 done, rows 1200 of 10000".
+ */
+static void step_line(char *buf, size_t len, const Mpcctlpb__Step *s,
+		      const Mpcctlpb__JobInfo *j, const char *id)
+{
+	char ph[32];
+
+	cli_clean(ph, sizeof(ph), s->phase);
+	if (s->chunks > 1 && s->chunk)
+		snprintf(buf, len, "job %s: running, chunk %u/%u done, rows %llu of %llu", id,
+			 s->chunk, s->chunks, (unsigned long long)s->rows_done,
+			 (unsigned long long)j->rows_total);
+	else if (s->layers)
+		snprintf(buf, len, "job %s: running %s, layer %u/%u", id, ph, s->layer, s->layers);
+	else
+		snprintf(buf, len, "job %s: running %s", id, ph);
+}
+
+static void json_step(const Mpcctlpb__Step *s, const char *id)
+{
+	printf("{\"id\": \"%s\", \"state\": \"running\", \"phase\": ", id);
+	cli_json_str(s->phase);
+	printf(", \"layer\": %u, \"layers\": %u, \"chunk\": %u, \"chunks\": %u, "
+	       "\"rows_done\": %llu}\n", s->layer, s->layers, s->chunk, s->chunks,
+	       (unsigned long long)s->rows_done);
+}
+
+static void json_state(const Mpcctlpb__JobInfo *j, const char *id)
+{
+	printf("{\"id\": \"%s\", \"state\": ", id);
+	cli_json_str(j->state);
+	printf(", \"needs_approval\": %s, \"waiting_for\": ", j->needs_approval ? "true" : "false");
+	cli_json_strs(j->waiting_for, j->n_waiting_for);
+	printf(", \"waiting_approval\": ");
+	cli_json_strs(j->waiting_approval, j->n_waiting_approval);
+	printf("}\n");
+}
+
+/* How wait shows a change: one line (a pipe), a line redrawn (a terminal), or JSON. */
+struct shown {
+	int tty, json, open_line;
+	size_t width;
+	char last[512];
+};
+
+static void show_line(struct shown *o, const char *line)
+{
+	if (!strcmp(line, o->last))
+		return; /* one line per change */
+	snprintf(o->last, sizeof(o->last), "%s", line);
+	if (o->tty) {
+		size_t n = strlen(line);
+
+		/* Blank out what is left of a longer previous line. */
+		printf("\r%s%*s", line, o->width > n ? (int)(o->width - n) : 0, "");
+		o->width = n;
+		o->open_line = 1;
+	} else {
+		printf("%s\n", line);
+	}
 }
 
 /* An error goes below the progress line, not glued onto it. */
@@ -148,55 +208,75 @@ int wait_main(int argc, char **argv)
 	Mpcctlpb__JobRef ref = MPCCTLPB__JOB_REF__INIT;
 	Mpcctlpb__Reply *r = NULL;
 	const char *verb = argv[0];
-	char id[JOB_ID_MAX + 1], shown_id[16], line[512], key[256], last[256] = "";
+	char id[JOB_ID_MAX + 1], shown_id[16], line[512], state_key[512] = "";
 	char err[1024], st[64], why[512], det[512];
-	int tty = isatty(STDOUT_FILENO), open_line = 0, ret;
-	size_t width = 0;
+	struct shown o = { .tty = isatty(STDOUT_FILENO) };
 	double start = now_mono(), left;
 	struct cli_args a;
+	int ret;
 
-	if ((ret = cli_parse(argc, argv, wait_usage, CLI_JOB | CLI_TIMEOUT, &a)) != CLI_GO)
+	if ((ret = cli_parse(argc, argv, wait_usage, CLI_JOB | CLI_TIMEOUT | CLI_JSON, &a)) != CLI_GO)
 		return ret;
 	if ((ret = cli_job_id(verb, a.job, id)) != 0)
 		return ret;
+	o.json = a.json;
+	o.tty = o.tty && !o.json;
 	ref.id = id;
 	req.req_case = MPCCTLPB__REQUEST__REQ_STATUS;
 	req.status = &ref;
 	ret = 1;
 	for (;;) {
 		const Mpcctlpb__JobInfo *j;
+		const char *sid;
 
 		if (cli_request(verb, &req, &r, err, sizeof(err))) {
-			end_line(&open_line);
+			end_line(&o.open_line);
 			fprintf(stderr, "%s\n", err);
 			goto out;
 		}
 		if (!(j = the_job(r, id))) {
-			end_line(&open_line);
+			end_line(&o.open_line);
 			fprintf(stderr, "mpcctl %s: mpcd sent no status for job %s\n", verb, id);
 			goto out;
 		}
 		/* A terminal line has room for a short id; a log wants the whole one. */
 		snprintf(shown_id, sizeof(shown_id), "%.8s\u2026", id);
-		describe(line, sizeof(line), j, tty ? shown_id : id);
-		if (tty) {
-			size_t n = strlen(line);
+		sid = o.tty ? shown_id : id;
+		/* The state first when it changed (a job that ended shows its steps before). */
+		describe(line, sizeof(line), j, sid);
+		if (strcmp(line, state_key) && !cli_job_is(j, "finished") &&
+		    !cli_job_is(j, "aborted")) {
+			snprintf(state_key, sizeof(state_key), "%s", line);
+			if (o.json)
+				json_state(j, id);
+			else if (!cli_job_is(j, "running"))
+				show_line(&o, line);
+		}
+		if (j->steps_lost && !o.json) {
+			snprintf(line, sizeof(line), "job %s: (%llu progress steps not shown)", sid,
+				 (unsigned long long)j->steps_lost);
+			show_line(&o, line);
+		}
+		for (size_t k = 0; k < j->n_steps; k++) {
+			const Mpcctlpb__Step *s = j->steps[k];
 
-			/* Blank out what is left of a longer previous line. */
-			printf("\r%s%*s", line, width > n ? (int)(width - n) : 0, "");
-			width = n;
-			open_line = 1;
-		} else {
-			/* In chunks, a line per chunk: not per phase and layer of each. */
-			if (j->chunks > 1 && cli_job_is(j, "running"))
-				snprintf(key, sizeof(key), "running|%u|%llu", j->chunk,
-					 (unsigned long long)j->rows_done);
-			else
-				snprintf(key, sizeof(key), "%s|%s|%u|%d", j->state ? j->state : "",
-					 j->phase ? j->phase : "", j->layer, j->needs_approval);
-			if (strcmp(key, last)) {
-				printf("%s\n", line);
-				memcpy(last, key, sizeof(last));
+			if (s->seq <= ref.since)
+				continue;
+			ref.since = s->seq;
+			if (o.json) {
+				json_step(s, id);
+				continue;
+			}
+			step_line(line, sizeof(line), s, j, sid);
+			show_line(&o, line);
+		}
+		if (cli_job_is(j, "finished") || cli_job_is(j, "aborted")) {
+			if (o.json) {
+				cli_json_job(j, "");
+				putchar('\n');
+			} else if (cli_job_is(j, "finished")) {
+				describe(line, sizeof(line), j, sid);
+				show_line(&o, line);
 			}
 		}
 		fflush(stdout);
@@ -205,7 +285,7 @@ int wait_main(int argc, char **argv)
 			goto out;
 		}
 		if (cli_job_is(j, "aborted") || cli_job_is(j, "refused")) {
-			end_line(&open_line);
+			end_line(&o.open_line);
 			/* One line; this node's own detail of a failure here follows it. */
 			fprintf(stderr, "mpcctl %s: job %s %s: %s%s%s%s\n", verb, id,
 				cli_clean(st, sizeof(st), j->state),
@@ -217,7 +297,7 @@ int wait_main(int argc, char **argv)
 		}
 		left = a.timeout > 0 ? a.timeout - (now_mono() - start) : POLL_MS / 1e3;
 		if (left <= 0) {
-			end_line(&open_line);
+			end_line(&o.open_line);
 			fprintf(stderr, "mpcctl %s: job %s is still %s after %g s\n", verb, id,
 				cli_clean(st, sizeof(st), j->state), a.timeout);
 			goto out;
@@ -227,7 +307,7 @@ int wait_main(int argc, char **argv)
 		sleep_secs(left < POLL_MS / 1e3 ? left : POLL_MS / 1e3);
 	}
 out:
-	end_line(&open_line);
+	end_line(&o.open_line);
 	if (r)
 		mpcctlpb__reply__free_unpacked(r, NULL);
 	if (fflush(stdout) && !ret) {

@@ -174,6 +174,22 @@ int chan_seal(struct chan_session *s, const uint8_t *ad, size_t adlen, const uin
 	      size_t len, uint8_t *ct) MPC_MUST_CHECK;
 
 /*
+ * The same in two steps, for frames sealed at once on several threads:
+ * chan_seal_reserve takes `frames` counters, [*first, *first + frames),
+ * for `bytes` of plaintext in all (MPC_E_RANGE past the key's limits, as
+ * chan_seal); chan_seal_at seals with counter n from them and only reads
+ * the session, so threads may seal different counters at the same time.
+ * The frames are chan_seal's in counter order. The caller holds the lock
+ * it seals under from the reservation until every frame is sealed (no
+ * rekey may switch the key in between) and sends them in counter order;
+ * a reserved counter left unsealed breaks the link (the peer expects it).
+ */
+int chan_seal_reserve(struct chan_session *s, size_t frames, size_t bytes,
+		      uint64_t *first) MPC_MUST_CHECK;
+int chan_seal_at(const struct chan_session *s, uint64_t n, const uint8_t *ad, size_t adlen,
+		 const uint8_t *pt, size_t len, uint8_t *ct) MPC_MUST_CHECK;
+
+/*
  * The reverse: len is the ciphertext length (plaintext len - CHAN_TAGBYTES
  * into pt). MPC_E_AUTH on a short, oversize, forged, replayed, reordered or
  * out-of-sequence frame; recv_n advances only on success, so after a

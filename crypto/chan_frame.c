@@ -37,28 +37,55 @@ static const char *rk_name(enum chan_rekey_state st)
 	return st == CHAN_RK_OFFERED ? "offered" : st == CHAN_RK_ANSWERED ? "answered" : "idle";
 }
 
-int chan_seal(struct chan_session *s, const uint8_t *ad, size_t adlen, const uint8_t *pt,
-	      size_t len, uint8_t *ct)
+static int frame_fits(size_t len)
 {
-	uint8_t nonce[12];
-
 	if (len > CHAN_FRAME_MAX)
 		return mpc_fail(MPC_E_TOOBIG, "frame: %zu bytes over the %zu-byte limit", len,
 				CHAN_FRAME_MAX);
+	return 0;
+}
+
+int chan_seal_reserve(struct chan_session *s, size_t frames, size_t bytes, uint64_t *first)
+{
 	/* REJECT_AFTER: a key that was not replaced in time is not used further. */
-	if (s->send_n >= CHAN_REJECT_AFTER_FRAMES || len > CHAN_REJECT_AFTER_BYTES - s->send_bytes)
+	if (frames > CHAN_REJECT_AFTER_FRAMES - s->send_n ||
+	    bytes > CHAN_REJECT_AFTER_BYTES - s->send_bytes)
 		return mpc_fail(MPC_E_RANGE, "frame: send key used up (%llu frames) without a rekey",
 				(unsigned long long)s->send_n);
-	chan__make_nonce(nonce, s->send_n, s->cipher);
+	*first = s->send_n;
+	s->send_n += frames;
+	s->send_bytes += bytes;
+	return 0;
+}
+
+int chan_seal_at(const struct chan_session *s, uint64_t n, const uint8_t *ad, size_t adlen,
+		 const uint8_t *pt, size_t len, uint8_t *ct)
+{
+	uint8_t nonce[12];
+	int ret;
+
+	if ((ret = frame_fits(len)) != 0)
+		return ret;
+	chan__make_nonce(nonce, n, s->cipher);
 	if (s->cipher == CHAN_AESGCM)
 		crypto_aead_aes256gcm_encrypt_afternm(ct, NULL, pt, len, ad, adlen, NULL, nonce,
 						      &s->send_st);
 	else
 		crypto_aead_chacha20poly1305_ietf_encrypt(ct, NULL, pt, len, ad, adlen, NULL,
 							  nonce, s->send_key);
-	s->send_n++;
-	s->send_bytes += len;
 	return 0;
+}
+
+int chan_seal(struct chan_session *s, const uint8_t *ad, size_t adlen, const uint8_t *pt,
+	      size_t len, uint8_t *ct)
+{
+	uint64_t n = 0;
+	int ret;
+
+	/* Before the counter is taken: a frame refused leaves no gap. */
+	if ((ret = frame_fits(len)) != 0 || (ret = chan_seal_reserve(s, 1, len, &n)) != 0)
+		return ret;
+	return chan_seal_at(s, n, ad, adlen, pt, len, ct);
 }
 
 int chan_open(struct chan_session *s, const uint8_t *ad, size_t adlen, const uint8_t *ct,

@@ -336,12 +336,39 @@ static int fold_range(void *arg, size_t a, size_t b)
 	return 0;
 }
 
-static void fold(struct corr_mat *sum, const struct corr_mat *part)
+/* sum's first `words` words op= part's. */
+static void fold(struct corr_mat *sum, const struct corr_mat *part, size_t words)
 {
 	struct fold_job j = { .dst = sum->buf, .src = part->buf };
 
 	xor_run(&sum->req, &j.lo, &j.hi);
-	pool_run(sum->len, FOLD_MIN, fold_range, &j);
+	pool_run(words, FOLD_MIN, fold_range, &j);
+}
+
+/*
+ * The sum of every party's expansion but party n-1's outputs (which it
+ * never draws: the dealer corrects them), into sum. Party 0 expands
+ * straight into sum; each later party into part, folded on top; the last
+ * party's inputs only. Every word of sum is written: no clearing first.
+ */
+static int sum_parties(const struct corr_req *q, struct prg *party, int n, struct corr_mat *sum,
+		       struct corr_mat *part)
+{
+	size_t in_len = corr_mat_len(q) - corr_fix_len(q);
+	int ret;
+
+	if (n < 2)
+		return mpc_fail(MPC_E_ARG, "%d parties: the dealer needs at least 2", n);
+	if ((ret = corr_mat_alloc(sum, q)) != 0 || (ret = corr_mat_alloc(part, q)) != 0)
+		return ret;
+	corr_expand(sum, &party[0], 0);
+	for (int i = 1; i < n; i++) {
+		int last = i == n - 1;
+
+		corr_expand(part, &party[i], last);
+		fold(sum, part, last ? in_len : part->len);
+	}
+	return 0;
 }
 
 int corr_deal(const struct corr_req *q, struct prg *party, int n, uint64_t *fix)
@@ -354,19 +381,9 @@ int corr_deal(const struct corr_req *q, struct prg *party, int n, uint64_t *fix)
 	if (q->kind == CORR_WMASK || q->kind == CORR_BILIN_KB)
 		return mpc_fail(MPC_E_INTERNAL, "%s: the dealer needs the kept weight mask",
 				corr_kind_name(q->kind));
-	if ((ret = corr_mat_alloc(&sum, q)) != 0 ||
-	    (ret = corr_mat_alloc(&part, q)) != 0)
+	if ((ret = sum_parties(q, party, n, &sum, &part)) != 0)
 		goto out;
-	memset(sum.buf, 0, sum.len * sizeof(uint64_t));
 	in_len = sum.len - flen;
-	for (int i = 0; i < n; i++) {
-		int last = i == n - 1;
-
-		corr_expand(&part, &party[i], last);
-		if (last)
-			memset(corr_fix_part(&part), 0, flen * sizeof(uint64_t));
-		fold(&sum, &part);
-	}
 	ret = MPC_E_NOMEM;
 	truth = ring_alloc(flen * sizeof(uint64_t));
 	if (!truth)
@@ -469,15 +486,8 @@ int corr_deal_kb(const struct corr_req *q, struct prg *party, int n, const uint6
 	if (q->kind != CORR_BILIN_KB)
 		return mpc_fail(MPC_E_INTERNAL, "%s is not a kept-mask triple",
 				corr_kind_name(q->kind));
-	if ((ret = corr_mat_alloc(&sum, q)) != 0 || (ret = corr_mat_alloc(&part, q)) != 0)
+	if ((ret = sum_parties(q, party, n, &sum, &part)) != 0)
 		goto out;
-	memset(sum.buf, 0, sum.len * sizeof(uint64_t));
-	for (int i = 0; i < n; i++) {
-		corr_expand(&part, &party[i], i == n - 1);
-		if (i == n - 1)
-			memset(part.c, 0, zl * sizeof(uint64_t));
-		fold(&sum, &part);
-	}
 	if (sl && !(scratch = malloc(sl * sizeof(uint64_t)))) {
 		ret = mpc_fail(MPC_E_NOMEM, "%s: %zu words", corr_kind_name(q->kind), sl);
 		goto out;

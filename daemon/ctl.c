@@ -120,6 +120,7 @@ static void do_peers(struct ctl_conn *c)
 	Mpcctlpb__PeerInfo *info = calloc(s->n_peers + 1, sizeof(*info));
 	Mpcctlpb__PeerInfo **pi = calloc(s->n_peers + 1, sizeof(*pi));
 	char (*ep)[300] = calloc(s->n_peers + 1, sizeof(*ep));
+	size_t k = 0;
 
 	if (!info || !pi || !ep) {
 		reply_error(c, "out of memory");
@@ -128,6 +129,8 @@ static void do_peers(struct ctl_conn *c)
 	for (size_t i = 0; i < s->n_peers; i++) {
 		struct peer *p = &s->peers[i];
 
+		if (p->removed)
+			continue; /* no longer configured (a reload) */
 		mpcctlpb__peer_info__init(&info[i]);
 		info[i].name = (char *)p->cfg->name;
 		info[i].role = (char *)cfg_role_name(p->cfg->role);
@@ -145,10 +148,10 @@ static void do_peers(struct ctl_conn *c)
 		info[i].cipher = (char *)(p->link && p->cipher ? p->cipher : "");
 		info[i].key_problem = p->key_problem;
 		info[i].key_problem_at = p->key_problem[0] ? p->key_problem_at : 0;
-		pi[i] = &info[i];
+		pi[k++] = &info[i];
 	}
 	r.ok = 1;
-	r.n_peers = s->n_peers;
+	r.n_peers = k;
 	r.peers = pi;
 	r.key_problem = s->key_problem;
 	r.key_problem_at = s->key_problem[0] ? s->key_problem_at : 0;
@@ -179,13 +182,15 @@ static struct job *find_job(struct server *s, const char *id, char *err, size_t 
 	return count == 1 ? hit : NULL;
 }
 
-static void do_jobs(struct ctl_conn *c, const char *id)
+/* One job's status (id: with its progress steps after since), or every job's. */
+static void do_jobs(struct ctl_conn *c, const char *id, uint64_t since)
 {
 	struct server *s = c->srv;
 	Mpcctlpb__Reply r = MPCCTLPB__REPLY__INIT;
 	size_t n = 0, k = 0;
 	Mpcctlpb__JobInfo *info = NULL, **pi = NULL;
-	char (*bufs)[80] = NULL, err[200];
+	Mpcctlpb__Step *st = NULL, **pst = NULL;
+	char (*bufs)[80] = NULL, err[200], **names = NULL;
 	struct job *one = NULL;
 
 	if (id && !(one = find_job(s, id, err, sizeof(err)))) {
@@ -197,7 +202,10 @@ static void do_jobs(struct ctl_conn *c, const char *id)
 	info = calloc(n + 1, sizeof(*info));
 	pi = calloc(n + 1, sizeof(*pi));
 	bufs = calloc(n + 1, sizeof(*bufs));
-	if (!info || !pi || !bufs) {
+	names = calloc((n + 1) * 2 * JOB_MAX_EP, sizeof(*names));
+	st = calloc(one ? JOB_STEPS : 1, sizeof(*st));
+	pst = calloc(one ? JOB_STEPS : 1, sizeof(*pst));
+	if (!info || !pi || !bufs || !names || !st || !pst) {
 		reply_error(c, "out of memory");
 		goto out;
 	}
@@ -206,6 +214,9 @@ static void do_jobs(struct ctl_conn *c, const char *id)
 			continue;
 		mpcctlpb__job_info__init(&info[k]);
 		job_info(j, &info[k], bufs[k], sizeof(bufs[k]));
+		/* The steps only for one job: a list shows where each is now. */
+		job_info_progress(j, one ? since : UINT64_MAX - 1, &info[k], st, pst,
+				  names + k * 2 * JOB_MAX_EP);
 		pi[k] = &info[k];
 		k++;
 	}
@@ -217,6 +228,9 @@ out:
 	free(info);
 	free(pi);
 	free(bufs);
+	free(names);
+	free(st);
+	free(pst);
 }
 
 static void do_result(struct ctl_conn *c, const char *id)
@@ -276,13 +290,23 @@ static void dispatch(struct ctl_conn *c, const Mpcctlpb__Request *q)
 		}
 		r.ok = 1;
 		r.job_id = id;
+		/* What was proposed, for `submit --json`. */
+		if ((j = job_find(c->srv, id)) != NULL) {
+			Mpcctlpb__JobInfo info = MPCCTLPB__JOB_INFO__INIT;
+			char model[80];
+
+			job_info(j, &info, model, sizeof(model));
+			r.submitted = &info;
+			send_reply(c, &r);
+			return;
+		}
 		send_reply(c, &r);
 		return;
 	case MPCCTLPB__REQUEST__REQ_LIST:
-		do_jobs(c, NULL);
+		do_jobs(c, NULL, 0);
 		return;
 	case MPCCTLPB__REQUEST__REQ_STATUS:
-		do_jobs(c, q->status->id);
+		do_jobs(c, q->status->id, q->status->since);
 		return;
 	case MPCCTLPB__REQUEST__REQ_APPROVE:
 	case MPCCTLPB__REQUEST__REQ_CANCEL: {

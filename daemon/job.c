@@ -117,6 +117,8 @@ void job__free(struct job *j)
 	job__release(j);
 	if (j->spec)
 		mpcpb__job_spec__free_unpacked(j->spec, NULL);
+	if (j->record)
+		mpcctlpb__job_info__free_unpacked(j->record, NULL);
 	pthread_mutex_destroy(&j->mu);
 	pthread_cond_destroy(&j->cv);
 	free(j);
@@ -245,6 +247,8 @@ void job__set_state(struct job *j, enum job_state st, const char *reason)
 	pthread_mutex_unlock(&j->mu);
 	j->updated = time(NULL);
 	job__count_end(j, was);
+	if (st == JOB_RUNNING || st == JOB_FINISHED || st == JOB_ABORTED)
+		job__record_save(j);
 }
 
 /*
@@ -265,6 +269,7 @@ void job__abort(struct job *j, const char *reason, int broadcast)
 		job__drop_result(j);
 	log_info("job %.8s: aborted: %s", j->id, j->reason);
 	job__audit(j, "aborted", j->reason);
+	job__record_save(j);
 	if (broadcast) {
 		ab.id = j->id;
 		ab.reason = j->reason;
@@ -295,6 +300,7 @@ static void on_abort(struct job *j, struct peer *from, const char *reason)
 	snprintf(j->reason, sizeof(j->reason), "%.*s", WIRE_MAX_REASON, reason);
 	pthread_mutex_unlock(&j->mu);
 	job__audit(j, "aborted", j->reason);
+	job__record_save(j);
 }
 
 void job__fail(struct job *j, const char *pub, const char *detail)
@@ -382,14 +388,13 @@ static void on_propose(struct server *s, struct peer *from, const Mpcpb__JobProp
 		log_info("job %.8s from %s refused: %s", j->id, from->cfg->name, why);
 		return;
 	}
-	/* Asked at once: the operator can look at the graph before approving. */
+	/*
+	 * Everything this node can check is checked before its operator sees
+	 * the job (job_answer.c): the graph, then this node's part read and
+	 * its shapes; a job that cannot run is refused, never held.
+	 */
+	j->manual = manual;
 	job__graph_request(j);
-	if (manual) {
-		j->state = JOB_PENDING;
-		j->approve_deadline = time(NULL) + s->cfg->policy.approve_timeout;
-		log_info("job %.8s from %s waits for `mpcctl approve`", j->id, from->cfg->name);
-		return;
-	}
 	(void)job__answer_when_ready(j);
 }
 

@@ -52,6 +52,19 @@ struct jqueue {
 
 #define JOB_MAX_EP (WIRE_MAX_PARTIES + 1)
 
+/*
+ * Progress steps kept per job, so `mpcctl wait` (polling) shows every
+ * phase and layer once and in order: a slower poller loses the oldest.
+ */
+#define JOB_STEPS 128
+
+struct job_step {
+	uint64_t seq;
+	uint64_t rows_done;
+	uint32_t layer, layers, chunk, chunks;
+	int phase;
+};
+
 struct job {
 	struct job *next;              /* (loop) */
 	struct server *srv;
@@ -67,6 +80,9 @@ struct job {
 	char detail[WIRE_MAX_REASON + 1]; /* (mu) local only: values, paths, cells */
 	time_t created, updated, approve_deadline;
 	int answered[JOB_MAX_EP];      /* (loop) proposer */
+	int pending[JOB_MAX_EP];       /* (loop) proposer: held for that node's approval */
+	int restored;                  /* (loop) a record from DataDir, from before a restart */
+	Mpcctlpb__JobInfo *record;     /* (loop) restored: what status shows */
 	uint64_t ep_memory[JOB_MAX_EP]; /* (loop) proposer: each one's JobMemory (answers; 0 unknown) */
 	/* this node's contribution */
 	struct model *model;           /* the owner's, with weights */
@@ -80,7 +96,8 @@ struct job {
 	char graph_hash[WIRE_HASH_LEN + 1];
 	char *wexp;                    /* the owner's weight magnitudes (JobModel.weight_exp) */
 	int graph_asked;               /* (loop) JobGetModel sent */
-	int approved;                  /* (loop) policy and operator said yes */
+	int approved;                  /* (loop) policy said yes: read this node's part */
+	int manual;                    /* (loop) held for `mpcctl approve` once checked */
 	int loading;                   /* (loop) a worker reads this node's part (job_contrib.c) */
 	struct ftensor parts[WIRE_MAX_INPUTS][WIRE_MAX_PARTS]; /* my parts' data */
 	/* thread side */
@@ -94,9 +111,12 @@ struct job {
 	int thread_ret;                /* set by the thread before its event */
 	char thread_err[WIRE_MAX_REASON + 1];    /* public: mpc_errpub */
 	char thread_detail[WIRE_MAX_REASON + 1]; /* local: mpc_errmsg */
-	/* progress (mu) */
+	/* progress (mu): the phase never goes back within a chunk (job_progress.c) */
 	int phase;
+	int ran;                       /* phase is set: the thread began */
 	uint32_t layer, layers;
+	struct job_step steps[JOB_STEPS];
+	uint64_t step_seq;             /* steps recorded; steps[(seq - 1) % JOB_STEPS] is the newest */
 	uint64_t bytes_sent, bytes_recv;
 	int result_here;
 	/*
@@ -134,6 +154,13 @@ int job_approve(struct server *s, const char *id, char *err, size_t errlen);
 int job_cancel(struct server *s, const char *id, char *err, size_t errlen);
 struct job *job_find(struct server *s, const char *id);
 void job_info(struct job *j, Mpcctlpb__JobInfo *info, char *buf, size_t buflen);
+/*
+ * job_progress.c: the steps after `since` into info (st and pst hold
+ * JOB_STEPS each), and whom a job not running yet waits for (names holds
+ * 2 * JOB_MAX_EP pointers).
+ */
+void job_info_progress(struct job *j, uint64_t since, Mpcctlpb__JobInfo *info,
+		       Mpcctlpb__Step *st, Mpcctlpb__Step **pst, char **names);
 const char *job_state_name(enum job_state st);
 
 /* Internal to job*.c */
@@ -174,6 +201,14 @@ typedef void job_loaded_fn(struct job *j, int ret, const char *why, const char *
 int job__contribute_async(struct job *j, job_loaded_fn *done);
 int job__policy(struct job *j, int *manual, char *why, size_t len);
 int job__answer(struct job *j);
+/*
+ * job_answer.c: once this node's part is read, what else it can check: its
+ * parts' shapes against the model's inputs, and a link up to every
+ * participant (why: a public line).
+ */
+int job__check_ready(struct job *j, char *why, size_t len);
+/* job_answer.c: the operator's approval of a checked job: the accept goes out (err: why not). */
+int job__approve_send(struct job *j, char *err, size_t errlen);
 void job__on_answer(struct job *j, struct peer *from, const Mpcpb__JobAnswer *a);
 /* Proposer: Start once every endpoint answered (this node too). */
 void job__maybe_start(struct job *j);
@@ -199,6 +234,14 @@ int job_bind_check(const struct model *m, const Mpcpb__JobSpec *spec, char *why,
  */
 int job_graph_check(const uint8_t *graph, size_t len, const char *hash, const char *wexp,
 		    const Mpcpb__JobSpec *spec, struct model **out, char *why, size_t wlen);
+/*
+ * This node's parts (parts[input][part], read) against the model's
+ * declared input shapes: the rank, and every declared dim but the
+ * joined axis of a pooled input. 0, or a public line (names and shapes)
+ * in why.
+ */
+int job_parts_check(const struct model *m, const Mpcpb__JobSpec *spec, const char *self,
+		    const struct ftensor (*parts)[WIRE_MAX_PARTS], char *why, size_t wlen);
 /* Ask the model owner for the graph (once). */
 void job__graph_request(struct job *j);
 /* The graph is here and checked, or this node owns it: go on. */
@@ -209,6 +252,22 @@ void job__on_model(struct server *s, struct peer *from, const Mpcpb__JobModel *m
 void job__propose_rest(struct job *j);
 /* This node's datasets read, checked and answered (or refused). */
 int job__answer_when_ready(struct job *j);
+
+/* job_progress.c: the job thread's progress hooks (struct net on_phase, mpc on_layer). */
+void job__on_phase(void *arg, enum net_phase ph);
+void job__on_layer(void *arg, size_t done, size_t total);
+/* Under j->mu: a chunk was revealed (chunks_done counts it). */
+void job__chunk_step_locked(struct job *j);
+
+/*
+ * job_record.c: DataDir/jobs/ID.job, written atomically when a job starts
+ * and whenever it ends (a restored job's record is not rewritten), removed
+ * with the job (ResultRetention, JobHistory).
+ */
+void job__record_save(struct job *j);
+void job__record_drop(struct job *j);
+/* At start: every record into the job list; a corrupt one is skipped with a log line. */
+int job_records_load(struct server *s);
 
 /* job_end.c: a JobDone from a participant. */
 void job__on_done(struct job *j, struct peer *from);

@@ -116,3 +116,61 @@ fail:
 	model_free(m);
 	return ret;
 }
+
+/* "[?, 1, 8, 8]": a declared shape, '?' for a symbolic dim. */
+static const char *decl_str(const struct ftensor *d, char *buf, size_t len)
+{
+	size_t o = 0;
+
+	o += (size_t)snprintf(buf, len, "[");
+	for (int i = 0; i < d->ndim && o < len; i++) {
+		if (d->dims[i] < 0)
+			o += (size_t)snprintf(buf + o, len - o, "%s?", i ? ", " : "");
+		else
+			o += (size_t)snprintf(buf + o, len - o, "%s%lld", i ? ", " : "",
+					      (long long)d->dims[i]);
+	}
+	if (o < len)
+		snprintf(buf + o, len - o, "]");
+	return buf;
+}
+
+int job_parts_check(const struct model *m, const Mpcpb__JobSpec *spec, const char *self,
+		    const struct ftensor (*parts)[WIRE_MAX_PARTS], char *why, size_t wlen)
+{
+	char got[96], want[96];
+
+	for (size_t i = 0; i < spec->n_inputs; i++) {
+		const Mpcpb__InputBinding *in = spec->inputs[i];
+		const struct ftensor *decl = NULL;
+
+		for (size_t v = 0; v < m->n_inputs && !decl; v++)
+			if (!strcmp(m->values[m->inputs[v]].name, in->name))
+				decl = &m->values[m->inputs[v]].init;
+		if (!decl) {
+			snprintf(why, wlen, "the model has no data input '%.64s'", in->name);
+			return MPC_E_ARG;
+		}
+		if (decl->ndim < 0)
+			continue; /* undeclared: model_infer decides at the start */
+		for (size_t k = 0; k < in->n_parts; k++) {
+			const struct ftensor *t = &parts[i][k];
+			int axis = in->axis < 0 ? decl->ndim - 1 : in->axis, ok = t->ndim == decl->ndim;
+
+			if (strcmp(in->parts[k]->node, self) || !t->data)
+				continue;
+			/* A part of a pooled input holds some of the joined axis. */
+			for (int d = 0; ok && d < decl->ndim; d++)
+				ok = decl->dims[d] < 0 || (in->n_parts > 1 && d == axis) ||
+				     t->dims[d] == decl->dims[d];
+			if (!ok) {
+				snprintf(why, wlen, "input '%.64s' part %zu (dataset '%s') has shape %s, "
+					 "the model declares %s", in->name, k, in->parts[k]->dataset,
+					 ftensor_shape_str(t->ndim, t->dims, got, sizeof(got)),
+					 decl_str(decl, want, sizeof(want)));
+				return MPC_E_SHAPE;
+			}
+		}
+	}
+	return 0;
+}

@@ -271,9 +271,6 @@ int job__chunk_done(void *arg, struct mpc *m, size_t k, size_t first, size_t row
 	if (n_outs != 1 || r->written + n > r->total)
 		return mpc_fail(MPC_E_INTERNAL, "chunk %zu: %zu outputs of %zu values, %zu of %zu "
 				"written", k, n_outs, n, r->written, r->total);
-	pthread_mutex_lock(&j->mu);
-	j->phase = NET_PH_OUTPUT;
-	pthread_mutex_unlock(&j->mu);
 	net_set_phase(m->net, NET_PH_OUTPUT);
 	if (!(plain = mpc_alloc(n ? n : 1)) || (r->mine && !(dec = malloc((n ? n : 1) * 4)))) {
 		ret = mpc_fail(MPC_E_NOMEM, "chunk %zu: the output", k);
@@ -290,11 +287,9 @@ int job__chunk_done(void *arg, struct mpc *m, size_t k, size_t first, size_t row
 	pthread_mutex_lock(&j->mu);
 	j->rows_done += rows;
 	j->chunks_done = (uint32_t)k + 1;
-	/* The next chunk starts with its material (the dealer's, made meanwhile). */
-	if (j->chunks_done < j->chunks)
-		j->phase = NET_PH_OFFLINE;
 	j->mat_peak = m->mat_peak;
 	j->rows_at = net_now();
+	job__chunk_step_locked(j);
 	pthread_mutex_unlock(&j->mu);
 out:
 	if (dec) {

@@ -38,6 +38,8 @@ static void prune_history(struct server *s, time_t now)
 				log_info("job %.8s: expired (ResultRetention)", j->id);
 				job__drop_result(j);
 			}
+			/* The record goes with the job, and with its result. */
+			job__record_drop(j);
 			*pp = j->next;
 			job__free(j);
 			continue;
@@ -47,11 +49,11 @@ static void prune_history(struct server *s, time_t now)
 }
 
 /*
- * Result files older than ResultRetention, whether a job record still
- * names them or not (a restart forgets the records, not the files), and
- * temporary files a crash left behind.
+ * Files in DataDir/SUB older than ResultRetention, whether a job still
+ * names them or not: result files and records of jobs whose record was
+ * corrupt, and temporary files a crash left behind.
  */
-static void sweep_results(struct server *s, time_t now)
+static void sweep_dir(struct server *s, const char *sub, time_t now)
 {
 	char dir[4096], path[4400];
 	struct dirent *e;
@@ -59,7 +61,7 @@ static void sweep_results(struct server *s, time_t now)
 	size_t n = 0;
 	DIR *d;
 
-	snprintf(dir, sizeof(dir), "%s/results", s->cfg->node.data_dir);
+	snprintf(dir, sizeof(dir), "%s/%s", s->cfg->node.data_dir, sub);
 	if (!(d = opendir(dir)))
 		return;
 	while ((e = readdir(d)) != NULL) {
@@ -76,7 +78,7 @@ static void sweep_results(struct server *s, time_t now)
 	}
 	closedir(d);
 	if (n)
-		log_info("removed %zu result files older than ResultRetention", n);
+		log_info("removed %zu files from %s older than ResultRetention", n, dir);
 }
 
 void job_cron(struct server *s)
@@ -87,7 +89,8 @@ void job_cron(struct server *s)
 
 	prune_history(s, now);
 	if (now - swept >= (s->cfg->node.result_retention < 60 ? 1 : 60)) {
-		sweep_results(s, now);
+		sweep_dir(s, "results", now);
+		sweep_dir(s, "jobs", now);
 		swept = now;
 	}
 
@@ -125,12 +128,12 @@ int job_approve(struct server *s, const char *id, char *err, size_t errlen)
 		return MPC_E_ARG;
 	}
 	if (j->state != JOB_PENDING) {
-		snprintf(err, errlen, "job %s is %s, not waiting for approval", id,
-			 job_state_name(j->state));
+		snprintf(err, errlen, "job %s is %s, not waiting for approval%s%s", id,
+			 job_state_name(j->state), j->reason[0] ? ": " : "", j->reason);
 		return MPC_E_ARG;
 	}
 	job__audit(j, "approved", NULL);
-	return job__answer_when_ready(j);
+	return job__approve_send(j, err, errlen);
 }
 
 int job_cancel(struct server *s, const char *id, char *err, size_t errlen)
@@ -183,6 +186,18 @@ void job_free_all(struct server *s)
 
 void job_info(struct job *j, Mpcctlpb__JobInfo *in, char *buf, size_t buflen)
 {
+	if (j->record) {
+		/* From before a restart: what was recorded (borrowed). */
+		*in = *j->record;
+		in->state = (char *)job_state_name(j->state);
+		if (j->reason[0])
+			in->reason = j->reason;
+		in->result_here = j->state == JOB_FINISHED && j->result_here;
+		in->updated = j->updated;
+		(void)buf;
+		(void)buflen;
+		return;
+	}
 	pthread_mutex_lock(&j->mu);
 	in->id = j->id;
 	in->state = (char *)job_state_name(j->state);
@@ -197,8 +212,11 @@ void job_info(struct job *j, Mpcctlpb__JobInfo *in, char *buf, size_t buflen)
 	snprintf(buf, buflen, "%s:%s", j->spec->model_node, j->spec->model_name);
 	in->model = buf;
 	in->model_hash = j->graph_hash; /* the public graph hash (AllowModels) */
-	/* The protocol's own names: a table here fell behind when a phase was added. */
-	in->phase = (char *)(j->state == JOB_RUNNING ? net_phase_name(j->phase) : "");
+	/*
+	 * The protocol's own names (a table here fell behind when a phase was
+	 * added); an ended job keeps the phase it ended in.
+	 */
+	in->phase = (char *)(j->ran ? net_phase_name(j->phase) : "");
 	in->layer = j->layer;
 	in->layers = j->layers;
 	in->bytes_sent = j->bytes_sent;

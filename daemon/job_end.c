@@ -143,6 +143,7 @@ void job_drain_events(struct server *s)
 			job__fail(j, j->thread_err, j->thread_detail);
 		} else {
 			job__drop_result(j); /* written before the abort reached the thread */
+			job__record_save(j); /* with what the thread counted */
 		}
 		free(ev);
 		ev = nx;

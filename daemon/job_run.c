@@ -18,6 +18,7 @@
 #include "chan.h"
 #include "eval.h"
 #include "job.h"
+#include "pool.h"
 #include "log.h"
 
 /* Bytes per data chunk: a raw frame of at most MaxFrame (and the channel's limit). */
@@ -33,34 +34,52 @@ static int abort_error(struct job *j)
 	return mpc_fail(MPC_E_ABORTED, "%s", j->reason[0] ? j->reason : "aborted");
 }
 
+/*
+ * A message in data chunks, as many at a time as the pool has threads:
+ * they are sealed side by side (peer_send_data), and the loop writes one
+ * batch while the next is sealed.
+ */
 static int jnet_send(void *ctx, int to, const void *buf, size_t len)
 {
 	struct job *j = ctx;
 	const uint8_t *p = buf;
 	size_t off = 0, chunk = chunk_size(j);
-	int ret;
+	int ret, batch = pool_threads();
 
 	if (to < 0 || to >= j->n_ep || to == j->me)
 		mpc_bug("job: bad destination");
+	batch = batch < 1 ? 1 : batch > PEER_SEND_MAX ? PEER_SEND_MAX : batch;
 	do {
-		Mpcpb__Frame f = MPCPB__FRAME__INIT;
-		Mpcpb__JobData d = MPCPB__JOB_DATA__INIT;
-		size_t k = len - off < chunk ? len - off : chunk;
+		Mpcpb__Frame f[PEER_SEND_MAX];
+		Mpcpb__JobData d[PEER_SEND_MAX];
+		const Mpcpb__Frame *hdrs[PEER_SEND_MAX];
+		const uint8_t *data[PEER_SEND_MAX];
+		size_t lens[PEER_SEND_MAX];
+		int k = 0;
 
 		pthread_mutex_lock(&j->mu);
 		ret = j->aborted;
 		pthread_mutex_unlock(&j->mu);
 		if (ret)
 			return abort_error(j);
-		d.id = j->id;
-		d.last = off + k == len;
-		d.total = off ? 0 : len;
-		d.raw = (uint32_t)k;
-		f.msg_case = MPCPB__FRAME__MSG_DATA;
-		f.data = &d;
-		if ((ret = peer_send_data(j->ep_peer[to], &f, p + off, k)) != 0)
+		for (; k < batch && (off < len || !k); k++) {
+			size_t n = len - off < chunk ? len - off : chunk;
+
+			mpcpb__frame__init(&f[k]);
+			mpcpb__job_data__init(&d[k]);
+			d[k].id = j->id;
+			d[k].last = off + n == len;
+			d[k].total = off ? 0 : len;
+			d[k].raw = (uint32_t)n;
+			f[k].msg_case = MPCPB__FRAME__MSG_DATA;
+			f[k].data = &d[k];
+			hdrs[k] = &f[k];
+			data[k] = p + off;
+			lens[k] = n;
+			off += n;
+		}
+		if ((ret = peer_send_data(j->ep_peer[to], k, hdrs, data, lens)) != 0)
 			return ret;
-		off += k;
 	} while (off < len);
 	pthread_mutex_lock(&j->mu);
 	j->bytes_sent += len;
@@ -206,24 +225,6 @@ void job__drop_result(struct job *j)
 		log_warn("job %.8s: cannot remove %s: %s", j->id, path, strerror(errno));
 }
 
-static void set_phase(struct job *j, int phase)
-{
-	pthread_mutex_lock(&j->mu);
-	j->phase = phase;
-	pthread_mutex_unlock(&j->mu);
-}
-
-static void on_layer(void *arg, size_t done, size_t total)
-{
-	struct job *j = arg;
-
-	pthread_mutex_lock(&j->mu);
-	j->phase = NET_PH_ONLINE;
-	j->layer = (uint32_t)done;
-	j->layers = (uint32_t)total;
-	pthread_mutex_unlock(&j->mu);
-}
-
 int job__model(struct job *j, int public_only, struct model **out)
 {
 	const Mpcpb__JobSpec *sp = j->spec;
@@ -289,7 +290,7 @@ static int run_party(struct job *j, struct net *nt, const struct eval_plan *plan
 
 	if ((ret = mpc_init(&m, nt, sp->frac_bits)) != 0)
 		return ret;
-	m.on_layer = on_layer;
+	m.on_layer = job__on_layer;
 	m.on_layer_arg = j;
 	/* Bind the job's parts to the model's inputs, in the model's order. */
 	for (size_t i = 0; i < md->n_inputs; i++) {
@@ -323,9 +324,8 @@ static int run_party(struct job *j, struct net *nt, const struct eval_plan *plan
 		mpc_free(&m);
 		return ret;
 	}
-	set_phase(j, NET_PH_SETUP);
+	net_set_phase(nt, NET_PH_SETUP);
 	if ((ret = mpc_setup(&m)) == 0) {
-		set_phase(j, NET_PH_OFFLINE);
 		pthread_mutex_lock(&j->mu);
 		j->rows_t0 = net_now();
 		pthread_mutex_unlock(&j->mu);
@@ -348,7 +348,8 @@ static void *job_main(void *arg)
 	struct job *j = arg;
 	struct eval_plan plan = { 0 };
 	struct model *md = NULL;
-	struct net nt = { .n_parties = j->n, .me = j->me, .ops = &jnet_ops, .ctx = j };
+	struct net nt = { .n_parties = j->n, .me = j->me, .ops = &jnet_ops, .ctx = j,
+			  .on_phase = job__on_phase, .on_phase_arg = j };
 	struct server_event *ev;
 	int ret;
 
@@ -358,9 +359,9 @@ static void *job_main(void *arg)
 	if (j->me == j->n) {
 		struct prg party[MPC_MAX_PARTIES];
 
-		set_phase(j, NET_PH_SETUP);
+		net_set_phase(&nt, NET_PH_SETUP);
 		ret = dealer_setup(&nt, party);
-		set_phase(j, NET_PH_OFFLINE);
+		net_set_phase(&nt, NET_PH_OFFLINE);
 		if (!ret)
 			ret = eval_plan_deal(&plan, &nt, party);
 		for (int i = 0; i < j->n; i++)
@@ -369,6 +370,7 @@ static void *job_main(void *arg)
 		ret = run_party(j, &nt, &plan);
 	}
 out:
+	nt.on_phase = NULL;
 	net_set_phase(&nt, nt.phase); /* closes the last phase's clock */
 	pthread_mutex_lock(&j->mu);
 	memcpy(j->st, nt.st, sizeof(j->st));

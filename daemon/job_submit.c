@@ -45,78 +45,6 @@ int job__policy(struct job *j, int *manual, char *why, size_t len)
 	return ret;
 }
 
-/* This node's parts with their shapes, for an Answer. */
-static size_t own_parts(struct job *j, Mpcpb__Part *parts, Mpcpb__Part **pp)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < j->spec->n_inputs; i++)
-		for (size_t k = 0; k < j->spec->inputs[i]->n_parts; k++) {
-			const Mpcpb__Part *p = j->spec->inputs[i]->parts[k];
-
-			if (!j->parts[i][k].data && strcmp(p->node, j->srv->cfg->node.name))
-				continue;
-			mpcpb__part__init(&parts[n]);
-			parts[n].node = p->node;
-			parts[n].dataset = p->dataset;
-			parts[n].n_dims = (size_t)j->parts[i][k].ndim;
-			parts[n].dims = j->parts[i][k].dims;
-			pp[n] = &parts[n];
-			n++;
-		}
-	return n;
-}
-
-/* This node's part read (or not): accept with its shapes, or refuse. */
-static void answer_loaded(struct job *j, int ret, const char *why, const char *detail)
-{
-	Mpcpb__Frame f = MPCPB__FRAME__INIT;
-	Mpcpb__JobAnswer a = MPCPB__JOB_ANSWER__INIT;
-	Mpcpb__Part parts[WIRE_MAX_INPUTS * WIRE_MAX_PARTS];
-	Mpcpb__Part *pp[WIRE_MAX_INPUTS * WIRE_MAX_PARTS];
-	struct peer *prop = srv_peer_by_name(j->srv, j->spec->proposer);
-	char r[REASON_BUF];
-
-	a.id = j->id;
-	f.msg_case = MPCPB__FRAME__MSG_ANSWER;
-	f.answer = &a;
-	if (ret != 0) {
-		snprintf(r, sizeof(r), "%s: %s", j->srv->cfg->node.name, why);
-		r[WIRE_MAX_REASON] = '\0';
-		a.reason = r;
-		if (prop)
-			(void)peer_send(prop, &f);
-		pthread_mutex_lock(&j->mu);
-		snprintf(j->detail, sizeof(j->detail), "%s", detail);
-		pthread_mutex_unlock(&j->mu);
-		job__set_state(j, JOB_ABORTED, r);
-		job__audit(j, "refused", r);
-		log_info("job %.8s refused here: %s%s%s", j->id, r, detail[0] ? "; detail: " : "",
-			 detail);
-		job__release(j);
-		return;
-	}
-	a.accept = 1;
-	a.n_parts = own_parts(j, parts, pp);
-	a.parts = pp;
-	a.graph_hash = j->graph_hash;
-	a.job_memory = j->srv->cfg->node.job_memory;
-	job__set_state(j, JOB_ACCEPTED, NULL);
-	job__audit(j, "accepted", NULL);
-	if (!prop || peer_send(prop, &f) != 0)
-		log_warn("job %.8s: cannot answer %s", j->id, j->spec->proposer);
-}
-
-int job__answer(struct job *j)
-{
-	int ret;
-
-	/* The read runs off the loop thread; answer_loaded answers. */
-	if ((ret = job__contribute_async(j, answer_loaded)) != 0)
-		answer_loaded(j, ret, "out of memory", "");
-	return ret;
-}
-
 static int set_dims(Mpcpb__Part *p, const int64_t *dims, size_t n)
 {
 	int64_t *d = malloc((n ? n : 1) * sizeof(*d));
@@ -201,6 +129,11 @@ void job__on_answer(struct job *j, struct peer *from, const Mpcpb__JobAnswer *a)
 
 	if (!j->proposer_here || j->state != JOB_PROPOSED || e < 0 || j->answered[e])
 		return;
+	if (!a->accept && a->pending) {
+		/* Checked there, and held for its operator: `mpcctl wait` says whose. */
+		j->pending[e] = 1;
+		return;
+	}
 	if (!a->accept) {
 		job__abort(j, a->reason && *a->reason ? a->reason : "refused", 1);
 		return;
@@ -265,12 +198,17 @@ void job__maybe_start(struct job *j)
 
 static void proposer_loaded(struct job *j, int ret, const char *why, const char *detail)
 {
-	char r[REASON_BUF], d[REASON_BUF];
+	char r[REASON_BUF], d[REASON_BUF], w[WIRE_MAX_REASON + 1];
 
 	if (ret != 0) {
 		snprintf(r, sizeof(r), "%s: %s", j->srv->cfg->node.name, why);
 		snprintf(d, sizeof(d), "%s: %s", j->srv->cfg->node.name, detail);
 		job__fail(j, r, detail[0] ? d : NULL);
+		return;
+	}
+	if (job__check_ready(j, w, sizeof(w)) != 0) {
+		snprintf(r, sizeof(r), "%s: %s", j->srv->cfg->node.name, w);
+		job__fail(j, r, NULL);
 		return;
 	}
 	j->answered[j->me] = 1;
@@ -383,7 +321,7 @@ static int pick_dealer(struct server *s, const char *offline, char *dealer,
 		return 0;
 	}
 	for (size_t i = 0; i < s->n_peers; i++)
-		if (s->peers[i].cfg->role == CFG_ROLE_DEALER) {
+		if (!s->peers[i].removed && s->peers[i].cfg->role == CFG_ROLE_DEALER) {
 			only = &s->peers[i];
 			n++;
 		}
@@ -413,12 +351,17 @@ static int send_propose(struct job *j, struct peer *to)
 static void owner_loaded(struct job *j, int ret, const char *why, const char *detail)
 {
 	const char *self = j->srv->cfg->node.name;
-	char r[REASON_BUF], d[REASON_BUF];
+	char r[REASON_BUF], d[REASON_BUF], w[WIRE_MAX_REASON + 1];
 
 	if (ret != 0) {
 		snprintf(r, sizeof(r), "%s: %s", self, why);
 		snprintf(d, sizeof(d), "%s: %s", self, detail);
 		job__fail(j, r, detail[0] ? d : NULL);
+		return;
+	}
+	if (job__check_ready(j, w, sizeof(w)) != 0) {
+		snprintf(r, sizeof(r), "%s: %s", self, w);
+		job__fail(j, r, NULL);
 		return;
 	}
 	j->answered[j->me] = 1;

@@ -22,7 +22,7 @@ enum link_state { LK_CONNECT, LK_HS, LK_HELLO, LK_UP, LK_CLOSING };
  * stay with their link when jobs end; larger ones are freed (link_release_buffers).
  */
 #define LINK_RBUF_KEEP (64 * 1024)
-#define WIRE_VERSION 7 /* 2: raw data frames; 3: rekeying; 4: the graph from its owner; 5: weight masks kept per job (corr); 6: JobSpec.chunk_rows; 7: JobModel.weight_exp */
+#define WIRE_VERSION 8 /* 2: raw data frames; 3: rekeying; 4: the graph from its owner; 5: weight masks kept per job (corr); 6: JobSpec.chunk_rows; 7: JobModel.weight_exp; 8: JobAnswer.pending */
 
 struct outframe {
 	struct outframe *next;

@@ -204,3 +204,14 @@ void link_cron(struct server *s)
 			dial(p);
 	}
 }
+
+void link_drop(struct peer *p, const char *why)
+{
+	if (p->link)
+		link__close(p->link, why);
+	if (p->dialing)
+		link__close(p->dialing, why);
+	/* The new Endpoint (or key) is tried at once, not after a back-off. */
+	p->backoff = 1;
+	p->next_dial = srv_now(p->srv);
+}

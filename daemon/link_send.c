@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "link-int.h"
+#include "pool.h"
 
 static void on_frame_written(uv_write_t *w, int status)
 {
@@ -153,39 +154,79 @@ int peer_send(struct peer *p, const Mpcpb__Frame *f)
 	return ret;
 }
 
-/*
- * The header and its raw frame in one buffer (one write, one segment on
- * the wire, one wake-up of the receiver), sealed under one lock so that
- * nothing comes between them; the raw bytes are sealed from the caller's
- * buffer, no copy before the cipher.
- */
-int peer_send_data(struct peer *p, const Mpcpb__Frame *hdr, const void *data, size_t len)
-{
-	size_t lens[2] = { mpcpb__frame__get_packed_size(hdr), len };
-	struct outframe *o = NULL;
-	uint8_t *raw;
-	int ret = 0;
+/* Pieces of a message sealed at once: counters 2i (header) and 2i + 1 (raw). */
+struct seal_v {
+	struct link *l;
+	uint64_t first;
+	struct outframe **o;
+	const Mpcpb__Frame *const *hdrs;
+	const uint8_t *const *data;
+	const size_t *lens, *hlens;
+};
 
+static int seal_piece(void *arg, size_t lo, size_t hi)
+{
+	const struct seal_v *v = arg;
+
+	for (size_t i = lo; i < hi; i++) {
+		uint8_t *at = v->o[i]->data, *raw = at + FRAME_HDR + v->hlens[i] + CHAN_TAGBYTES;
+
+		link__put_len(at, v->hlens[i]);
+		mpcpb__frame__pack(v->hdrs[i], at + FRAME_HDR);
+		link__put_len(raw, v->lens[i]);
+		if (chan_seal_at(&v->l->sess, v->first + 2 * i, at, FRAME_HDR, at + FRAME_HDR,
+				 v->hlens[i], at + FRAME_HDR) ||
+		    chan_seal_at(&v->l->sess, v->first + 2 * i + 1, raw, FRAME_HDR, v->data[i],
+				 v->lens[i], raw + FRAME_HDR))
+			return MPC_E_INTERNAL;
+	}
+	return 0;
+}
+
+/*
+ * Each piece: the header and its raw frame in one buffer (one write, one
+ * segment on the wire, one wake-up of the receiver), the raw bytes sealed
+ * from the caller's buffer, no copy before the cipher. The k pieces take
+ * their counters at once and are sealed side by side on the pool (their
+ * frames are those of sealing them one by one), under the one lock so
+ * that nothing comes between them, then queued in order.
+ */
+int peer_send_data(struct peer *p, int k, const Mpcpb__Frame *const *hdrs,
+		   const uint8_t *const *data, const size_t *lens)
+{
+	struct outframe *o[PEER_SEND_MAX] = { NULL };
+	size_t hl[PEER_SEND_MAX], bytes = 0;
+	struct seal_v v = { .o = o, .hdrs = hdrs, .data = data, .lens = lens, .hlens = hl };
+	int ret = 0, n = 0;
+
+	if (k < 1 || k > PEER_SEND_MAX)
+		return mpc_fail(MPC_E_INTERNAL, "%d pieces in one send", k);
 	pthread_mutex_lock(&p->mu);
-	if (!p->link) {
+	if (!(v.l = p->link)) {
 		pthread_mutex_unlock(&p->mu);
 		return mpc_fail(MPC_E_PEER_GONE, "no link to %s", p->cfg->name);
 	}
-	if ((o = frames_alloc(p->link, lens, 2, &ret)) != NULL) {
-		raw = o->data + FRAME_HDR + lens[0] + CHAN_TAGBYTES;
-		link__put_len(raw, len);
-		/* Cannot fail short of 2^64 frames. */
-		if ((ret = seal_at(p->link, hdr, lens[0], o->data)) == 0 &&
-		    (ret = chan_seal(&p->link->sess, raw, FRAME_HDR, data, len,
-				     raw + FRAME_HDR)) == 0) {
-			link__enqueue(p->link, o);
-			p->msgs_sent += hdr->msg_case == MPCPB__FRAME__MSG_DATA && hdr->data->last;
-		}
+	for (; n < k && !ret; n++) {
+		size_t two[2] = { mpcpb__frame__get_packed_size(hdrs[n]), lens[n] };
+
+		hl[n] = two[0];
+		bytes += two[0] + two[1];
+		o[n] = frames_alloc(v.l, two, 2, &ret);
+	}
+	/* Cannot fail short of 2^64 frames; a failed seal leaves a gap: the link closes. */
+	if (!ret && (ret = chan_seal_reserve(&v.l->sess, 2 * (size_t)k, bytes, &v.first)) == 0 &&
+	    (ret = pool_for((size_t)k, 1, seal_piece, &v)) != 0)
+		link__close(v.l, "sealing failed");
+	for (int i = 0; i < k && !ret; i++) {
+		link__enqueue(v.l, o[i]);
+		p->msgs_sent += hdrs[i]->msg_case == MPCPB__FRAME__MSG_DATA && hdrs[i]->data->last;
 	}
 	pthread_mutex_unlock(&p->mu);
 	if (ret) {
-		free(o);
-		return ret;
+		for (int i = 0; i < n; i++)
+			free(o[i]);
+		return ret == MPC_E_INTERNAL ? mpc_fail(ret, "sealing a frame to %s failed",
+							p->cfg->name) : ret;
 	}
 	srv_wake(p->srv);
 	return 0;

@@ -4,14 +4,17 @@
  * mpcd: one daemon per institution. `mpcd -c FILE` runs in the foreground,
  * logs to stderr, and stops cleanly on SIGTERM or SIGINT: running jobs
  * abort with a reason on every party, every handle is closed, and the loop
- * must close with nothing left.
+ * must close with nothing left. SIGHUP re-reads the configuration
+ * (reload.c).
  *
  * The cron (every second) checks: link handshake and idle timeouts,
  * heartbeats, redials with back-off (link.c); approval expiry (job.c).
  * The control socket and the metrics endpoint (metrics.c) time out their
  * connections on timers of their own.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <malloc.h>
 #include <signal.h>
@@ -25,6 +28,7 @@
 #include <unistd.h>
 
 #include "audit.h"
+#include "files_check.h"
 #include "job.h"
 #include "keys.h"
 #include "log.h"
@@ -33,6 +37,7 @@
 #include "node_check.h"
 #include "pool.h"
 #include "preauth.h"
+#include "reload.h"
 #include "server.h"
 #include "state.h"
 
@@ -52,6 +57,16 @@ static void on_cron(uv_timer_t *t)
 
 	link_cron(s);
 	job_cron(s);
+	reload_cron(s);
+}
+
+static void on_sighup(uv_signal_t *sig, int signum)
+{
+	struct server *s = sig->data;
+
+	(void)signum;
+	if (!s->stopping)
+		reload_request(s);
 }
 
 static void on_close_walk(uv_handle_t *h, void *arg)
@@ -90,6 +105,40 @@ static void on_signal(uv_signal_t *sig, int signum)
 }
 
 /*
+ * A result is written to results/ID.npy.part as its chunks finish and
+ * renamed at the end; a daemon killed mid-job (or a machine that lost
+ * power) leaves the .part behind, a recipient's plaintext that no job
+ * will finish: removed at start-up, before any job can write one.
+ */
+static int clean_partial(const char *dir)
+{
+	static const char suffix[] = ".npy.part";
+	size_t sl = sizeof(suffix) - 1;
+	struct dirent *e;
+	struct stat st;
+	DIR *d;
+
+	if (!(d = opendir(dir)))
+		return mpc_fail(MPC_E_IO, "%s: %s", dir, strerror(errno));
+	while ((e = readdir(d)) != NULL) {
+		size_t len = strlen(e->d_name);
+
+		if (len <= sl || strcmp(e->d_name + len - sl, suffix) ||
+		    fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !S_ISREG(st.st_mode))
+			continue;
+		if (unlinkat(dirfd(d), e->d_name, 0) < 0)
+			log_warn("%s/%s: cannot remove the partial result: %s", dir, e->d_name,
+				 strerror(errno));
+		else
+			log_info("removed %s/%s: the partial result of a job this node did not "
+				 "finish", dir, e->d_name);
+	}
+	closedir(d);
+	return 0;
+}
+
+/*
  * DataDir holds results, graphs and handshake timestamps: only the daemon
  * may read it. One made by hand (mode 0755, say) is tightened, and said so.
  */
@@ -119,7 +168,7 @@ static int make_dirs(struct server *s)
 	snprintf(p, sizeof(p), "%s/results", s->cfg->node.data_dir);
 	if (mkdir(p, 0700) < 0 && errno != EEXIST)
 		return mpc_fail(MPC_E_IO, "%s: %s", p, strerror(errno));
-	return 0;
+	return clean_partial(p);
 }
 
 /*
@@ -141,12 +190,21 @@ static int no_core_dumps(void)
 	return 0;
 }
 
+static void report_file(void *arg, const char *line)
+{
+	if (*(const int *)arg)
+		fprintf(stderr, "mpcd: %s\n", line);
+	else
+		log_err("%s", line);
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: mpcd -c CONFIG [--check]\n"
 		   "  -c, --config FILE  the node's configuration (docs/config.md)\n"
-		   "      --check        check the configuration, the key and the directories\n"
-		   "                     (DataDir, the control socket's), print it, exit\n");
+		   "      --check        check the configuration, the key, the directories\n"
+		   "                     (DataDir, the control socket's) and every model and\n"
+		   "                     dataset file, print the configuration, exit\n");
 }
 
 int main(int argc, char **argv)
@@ -161,6 +219,7 @@ int main(int argc, char **argv)
 	struct server s;
 	uint8_t priv[CHAN_KEYBYTES];
 	int c, check = 0, ret, status = 1;
+	size_t bad_files;
 
 	memset(&s, 0, sizeof(s));
 	while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
@@ -235,6 +294,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "mpcd: %s\n", mpc_errmsg(ret));
 		goto out;
 	}
+	/*
+	 * Every [Model] and [Dataset] as a job would read it (--check reads
+	 * datasets whole and fails on any problem; a daemon logs each and
+	 * starts: its jobs refuse what they cannot read before any approval).
+	 */
+	bad_files = files_check(s.cfg, check, report_file, &check);
 	if (check) {
 		/* What start-up would make: --check passing means it can. */
 		char dir[4096];
@@ -247,7 +312,7 @@ int main(int argc, char **argv)
 			goto out;
 		}
 		cfg_dump(s.cfg, stdout);
-		status = 0;
+		status = bad_files ? 1 : 0;
 		goto out;
 	}
 	/* Every job's local arithmetic shares one pool of [Node] Threads. */
@@ -257,12 +322,14 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	s.n_peers = s.cfg->n_peers;
-	s.peers = calloc(s.n_peers + 1, sizeof(*s.peers));
+	s.peers_cap = s.n_peers + SRV_RELOAD_PEERS;
+	s.peers = calloc(s.peers_cap, sizeof(*s.peers));
 	if (!s.peers)
 		goto out;
 	for (size_t i = 0; i < s.n_peers; i++) {
 		s.peers[i].srv = &s;
-		s.peers[i].cfg = &s.cfg->peers[i];
+		s.peers[i].cfgv = s.cfg->peers[i];
+		s.peers[i].cfg = &s.peers[i].cfgv;
 		s.peers[i].since = time(NULL);
 		pthread_mutex_init(&s.peers[i].mu, NULL);
 	}
@@ -271,7 +338,8 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	pthread_mutex_init(&s.mu, NULL);
-	if ((ret = preauth_init(&s)) != 0) {
+	/* Records last: a start refused above logs its one line only. */
+	if ((ret = preauth_init(&s)) != 0 || (ret = job_records_load(&s)) != 0) {
 		fprintf(stderr, "mpcd: %s\n", mpc_errmsg(ret));
 		goto out;
 	}
@@ -291,6 +359,9 @@ int main(int argc, char **argv)
 	s.sigterm.data = s.sigint.data = &s;
 	uv_signal_start(&s.sigterm, on_signal, SIGTERM);
 	uv_signal_start(&s.sigint, on_signal, SIGINT);
+	uv_signal_init(s.loop, &s.sighup);
+	s.sighup.data = &s;
+	uv_signal_start(&s.sighup, on_sighup, SIGHUP);
 	uv_timer_init(s.loop, &s.cron);
 	s.cron.data = &s;
 	uv_timer_start(&s.cron, on_cron, 1000, 1000);

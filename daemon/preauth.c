@@ -253,14 +253,15 @@ int preauth_init(struct server *s)
 	uint64_t fixed, have, room;
 	uint32_t known_max = 2 * (uint32_t)s->n_peers + 8;
 
-	if (!pa || !(pa->known = calloc(s->n_peers + 1, sizeof(*pa->known)))) {
+	/* A slot for every peer a reload may add too (server.h). */
+	if (!pa || !(pa->known = calloc(s->peers_cap + 1, sizeof(*pa->known)))) {
 		free(pa);
 		return mpc_fail(MPC_E_NOMEM, "pre-authentication limits: out of memory");
 	}
 	s->preauth = pa;
 	crypto_shorthash_keygen(pa->hkey);
 	pa->all.tokens = PA_ALL_BURST;
-	for (size_t i = 0; i < s->n_peers; i++)
+	for (size_t i = 0; i < s->peers_cap; i++)
 		pa->known[i].b.tokens = PA_SRC_BURST;
 	/* Each peer: a link up and one being dialled; then the pre-auth pool of its addresses. */
 	fixed = PA_FD_BASE + 2 * (uint64_t)s->n_peers + known_max + 2 * SRV_CTL_MAX +

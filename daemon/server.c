@@ -16,7 +16,7 @@ double srv_now(struct server *s)
 struct peer *srv_peer_by_name(struct server *s, const char *name)
 {
 	for (size_t i = 0; i < s->n_peers; i++)
-		if (!strcmp(s->peers[i].cfg->name, name))
+		if (!s->peers[i].removed && !strcmp(s->peers[i].cfg->name, name))
 			return &s->peers[i];
 	return NULL;
 }

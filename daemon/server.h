@@ -86,12 +86,20 @@ struct srv_stats {
  */
 #define SRV_CTL_MAX 16
 #define SRV_CTL_TIMEOUT 10
+/* Peers a reload may add beyond those configured at start (then: restart). */
+#define SRV_RELOAD_PEERS 32
 /* Scrape connections at once on the metrics endpoint (metrics.h); more are closed. */
 #define SRV_METRICS_MAX 4
 
 struct peer {
 	struct server *srv;
+	/*
+	 * cfg is &cfgv, this peer's own copy of its [Peer] section: a reload
+	 * (reload.c) replaces it under mu, and job threads read the name.
+	 */
 	const struct cfg_peer *cfg;
+	struct cfg_peer cfgv;
+	int removed;            /* no longer configured (a reload): no link, no new job */
 	pthread_mutex_t mu;     /* guards link (the pointer) and the link's send side */
 	struct link *link;      /* authenticated and greeted, or NULL */
 	struct link *dialing;   /* our outgoing attempt, not yet up */
@@ -158,8 +166,11 @@ struct server {
 	uv_signal_t sigterm, sigint;
 	uv_timer_t cron;
 	uv_async_t wake;
-	struct peer *peers;
-	size_t n_peers;
+	struct peer *peers;     /* stable: jobs and preauth point into it */
+	size_t n_peers;         /* slots in use, removed peers too */
+	size_t peers_cap;       /* slots: a reload adds peers up to it (SRV_RELOAD_PEERS) */
+	uv_signal_t sighup;
+	int reload_pending;     /* SIGHUP seen: applied once no job is reading (reload.c) */
 	struct job *jobs;
 	struct audit *audit;
 	const struct link_handlers *on_link; /* set before link_listen */
@@ -194,9 +205,17 @@ void link_drain_all(struct server *s);
  * peer has no link up.
  */
 int peer_send(struct peer *p, const Mpcpb__Frame *f);
-/* A JobData header and, right behind it, its `len` bytes as a raw frame. */
-int peer_send_data(struct peer *p, const Mpcpb__Frame *hdr, const void *data, size_t len);
+/*
+ * k pieces of a message (1..PEER_SEND_MAX), each a JobData header and,
+ * right behind it, its lens[i] bytes as a raw frame; sealed side by side
+ * on the thread pool (crypto/pool.h), queued in order.
+ */
+#define PEER_SEND_MAX 16
+int peer_send_data(struct peer *p, int k, const Mpcpb__Frame *const *hdrs,
+		   const uint8_t *const *data, const size_t *lens);
 void link_close_all(struct server *s, const char *why);
+/* Close p's link and dial (its [Peer] changed or went, reload.c); redial at once when it has an Endpoint. */
+void link_drop(struct peer *p, const char *why);
 /* Loop thread, no job running: free the links' grown receive buffers. */
 void link_release_buffers(struct server *s);
 

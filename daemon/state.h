@@ -20,6 +20,9 @@
 /* At start: every peer's last_ts from its file (none: 0). */
 int state_load(struct server *s) MPC_MUST_CHECK;
 
+/* One peer's (a peer a reload added); p->srv and p->cfg set. */
+int state_load_peer(struct peer *p) MPC_MUST_CHECK;
+
 /* Record ts as p's newest accepted timestamp; p->last_ts set only on success. */
 int state_save_ts(struct peer *p, uint64_t ts) MPC_MUST_CHECK;
 

@@ -165,7 +165,7 @@ void wire_check_frame(const Mpcpb__Frame *f, char *why, size_t len)
 		return;
 	case MPCPB__FRAME__MSG_ANSWER:
 		if (!wire_valid_id(f->answer->id) || !reason_ok(f->answer->reason) ||
-		    !hash_ok(f->answer->graph_hash))
+		    !hash_ok(f->answer->graph_hash) || (f->answer->pending && f->answer->accept))
 			BAD("bad answer");
 		if (f->answer->n_parts > WIRE_MAX_PARTS * WIRE_MAX_INPUTS)
 			BAD("answer too large");

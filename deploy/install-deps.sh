@@ -5,9 +5,12 @@
 set -euo pipefail
 
 # iproute2: ip netns and tc for tests/daemon/test_netns.sh; groff-base and
-# man-db: the manual pages rendered by tests/daemon/test_install.sh.
+# man-db: the manual pages rendered by tests/daemon/test_install.sh;
+# python3-onnx and python3-numpy: ONNX's backend node tests
+# (tests/onnx_node/run.sh).
 pkgs=(gcc make pkg-config libsodium-dev libuv1-dev libprotobuf-c-dev
-      protobuf-c-compiler libjansson-dev iproute2 groff-base man-db)
+      protobuf-c-compiler libjansson-dev iproute2 groff-base man-db
+      python3-onnx python3-numpy)
 # prometheus (with promtool), curl, jq: tests/daemon/test_metrics.sh scrapes the daemons.
 pkgs+=(prometheus curl jq)
 [ "${MPC_WITH_FUZZ:-0}" = 1 ] && pkgs+=(clang libclang-rt-14-dev)

@@ -37,6 +37,7 @@ const char *model_op_name(enum model_op op)
 		[MOP_SIGMOID] = "Sigmoid",
 		[MOP_SOFTMAX] = "Softmax",
 		[MOP_LOGSOFTMAX] = "LogSoftmax",
+		[MOP_PAD] = "Pad",
 		[MOP_TRANSPOSE] = "Transpose",
 		[MOP_SLICE] = "Slice",
 		[MOP_SQUEEZE] = "Squeeze",

@@ -46,6 +46,7 @@ enum model_op {
 	MOP_SIGMOID,
 	MOP_SOFTMAX,   /* axis, normalised >= 0; rows: model_softmax_rows */
 	MOP_LOGSOFTMAX, /* axis, as Softmax */
+	MOP_PAD,        /* constant 0; pads (all begins, then all ends) in shape[], shape_n */
 	/* Data movement (model_layout.c): the same elements, moved; local on shares. */
 	MOP_TRANSPOSE, /* perm */
 	MOP_SLICE,     /* Slice, and each output of a Split (split_n > 0): sl_* after model_infer */
@@ -139,16 +140,17 @@ struct model_node {
 	/* BatchNormalization */
 	float epsilon;
 	/*
-	 * Gemm, MatMul, Conv with a weight as second operand: the model
-	 * owner's published magnitudes (docs/security.md), as the evaluator
-	 * uses the weights (alpha, beta applied; BatchNormalization folded):
-	 * wexp[0] = ceil(log2 of the largest L1 norm of the weights one output
-	 * sums), wexp[1] = ceil(log2 max |bias|); MODEL_WEXP_NONE for none or
-	 * all zeros. MODEL_WEXP_UNSET: not published (the weights take the
-	 * activations' scale).
+	 * Gemm, MatMul, Conv with a weight as second operand, Mul by a weight,
+	 * BatchNormalization not folded (wexp: max |a|, max |b|):
+	 * the model owner's published magnitudes (docs/security.md), as the
+	 * evaluator uses the weights (alpha, beta applied; BatchNormalization
+	 * folded): wexp[0] = ceil(log2 of the largest L1 norm of the weights
+	 * one output sums; for Mul max |c|), wexp[1] = ceil(log2 max |bias|);
+	 * MODEL_WEXP_NONE for none or all zeros. MODEL_WEXP_UNSET: not
+	 * published (the weights take the activations' scale).
 	 */
 	int wexp[2];
-	/* Reshape and Expand: target shape from the public second input (model_infer) */
+	/* Reshape and Expand: target shape from the public second input (model_infer); Pad: its pads */
 	int shape_n;
 	int64_t shape[FT_MAX_DIMS];
 	/* Computed in public by model_infer (Shape, and every op on public integers only): skipped by the evaluators. */

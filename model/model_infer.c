@@ -378,6 +378,34 @@ void model_softmax_rows(const struct model *m, const struct model_node *n, size_
 	}
 }
 
+/* Pad: zeros around every axis but the rows (axis 0), none removed; pads kept in shape[]. */
+static int infer_pad(struct ictx *c)
+{
+	const struct model_value *x = IN(c, 0);
+	struct model_node *n = c->n;
+	int64_t d[FT_MAX_DIMS];
+	int r = x->ndim, ret;
+
+	if ((ret = model_public_list(c->m, n, 1, "pads", n->shape, &n->shape_n)) != 0)
+		return ret;
+	if (n->shape_n != 2 * r)
+		return ifail(c, MPC_E_SHAPE, "%d pads for X %s (2 per axis)", n->shape_n,
+			     shp(c, 0, x));
+	for (int i = 0; i < r; i++) {
+		int64_t b = n->shape[i], e = n->shape[r + i];
+
+		if (b < 0 || e < 0)
+			return ifail(c, MPC_E_UNSUPPORTED, "negative pads (cropping) are not supported");
+		if (i == 0 && (b || e))
+			return ifail(c, MPC_E_UNSUPPORTED, "padding axis 0 (the rows) is not supported");
+		if (b > (int64_t)FT_MAX_ELEMS || e > (int64_t)FT_MAX_ELEMS)
+			return ifail(c, MPC_E_TOOBIG, "pads of %lld", (long long)(b > e ? b : e));
+		d[i] = x->dims[i] + b + e;
+	}
+	set_out(c, r, d);
+	return 0;
+}
+
 static int infer_node(struct ictx *c)
 {
 	const struct model_value *x = IN(c, 0);
@@ -408,6 +436,8 @@ static int infer_node(struct ictx *c)
 	case MOP_SOFTMAX:
 	case MOP_LOGSOFTMAX:
 		return infer_softmax(c);
+	case MOP_PAD:
+		return infer_pad(c);
 	case MOP_RELU:
 	case MOP_IDENTITY:
 	case MOP_SIGMOID:

@@ -29,6 +29,8 @@ int model_public_slot(const struct model_node *n, int i)
 		return i == 1;
 	case MOP_SLICE:
 		return i >= 1;
+	case MOP_PAD:
+		return i == 1;
 	case MOP_CONSTOFSHAPE:
 	case MOP_RANGE:
 		return 1;

@@ -406,6 +406,31 @@ static int k_softmax(struct rctx *c)
 	return 0;
 }
 
+/* Pad: each input row (last axis) lands at its offset in a zeroed output. */
+static int k_pad(struct rctx *c)
+{
+	const struct model_value *xv = VAL(c, 0), *yv = YV(c);
+	const struct model_node *n = c->n;
+	size_t total = count(yv), inner, rows, idx[FT_MAX_DIMS] = { 0 };
+	int r = xv->ndim;
+
+	memset(YB(c), 0, total * sizeof(double));
+	if (r == 0 || !count(xv))
+		return 0;
+	inner = (size_t)xv->dims[r - 1];
+	rows = count(xv) / inner;
+	for (size_t i = 0; i < rows; i++) {
+		size_t off = 0;
+
+		for (int d = 0; d < r; d++)
+			off = off * (size_t)yv->dims[d] + (d < r - 1 ? idx[d] : 0) + (size_t)n->shape[d];
+		memcpy(YB(c) + off, INB(c, 0) + i * inner, inner * sizeof(double));
+		for (int d = r - 2; d >= 0 && ++idx[d] == (size_t)xv->dims[d]; d--)
+			idx[d] = 0;
+	}
+	return 0;
+}
+
 static int k_unary(struct rctx *c)
 {
 	size_t n = count(YV(c)), i;
@@ -482,6 +507,8 @@ static int run_node(struct rctx *c)
 	case MOP_SOFTMAX:
 	case MOP_LOGSOFTMAX:
 		return k_softmax(c);
+	case MOP_PAD:
+		return k_pad(c);
 	case MOP_POW:
 	case MOP_SQRT:
 	case MOP_ERF:

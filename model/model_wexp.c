@@ -136,6 +136,56 @@ static int has_data(const struct model *m, int vid)
 	return vid >= 0 && m->values[vid].init.data && !m->values[vid].shape_only;
 }
 
+/* Mul by a weight (on either side): every output is one product, bounded by max |c|. */
+static void mul_exps(const struct model *m, const struct model_node *n, int out[2])
+{
+	int a = n->in[0], b = n->in[1], w = is_weight(m, b) && !is_weight(m, a) ? b :
+					   is_weight(m, a) && !is_weight(m, b) ? a : -1;
+	double mx = 0;
+
+	if (w < 0 || !has_data(m, w))
+		return;
+	for (size_t i = 0; i < m->values[w].init.n; i++)
+		mx = fmax(mx, fabs((double)m->values[w].init.data[i]));
+	out[0] = log2_up(mx);
+	out[1] = MODEL_WEXP_NONE;
+}
+
+/*
+ * A BatchNormalization left as y = a x + b per channel (not folded): max |a|
+ * and max |b|, with a and b as the evaluator computes them.
+ */
+static void bn_exps(const struct model *m, const struct model_node *n, int out[2])
+{
+	size_t ch;
+	float *a, *b;
+	double ma = 0, mb = 0;
+
+	if (model_fold_target(m, n) || n->in[0] < 0 || is_weight(m, n->in[0]))
+		return;
+	for (int k = 1; k <= 4; k++)
+		if (!is_weight(m, n->in[k]) || !has_data(m, n->in[k]))
+			return;
+	ch = m->values[n->in[1]].init.n;
+	for (int k = 2; k <= 4; k++)
+		if (m->values[n->in[k]].init.n != ch)
+			return;
+	a = malloc((ch ? ch : 1) * sizeof(*a));
+	b = malloc((ch ? ch : 1) * sizeof(*b));
+	if (a && b) {
+		model_fold_coeffs(m, n, a, b);
+		for (size_t i = 0; i < ch; i++) {
+			ma = fmax(ma, fabs((double)a[i]));
+			mb = fmax(mb, fabs((double)b[i]));
+		}
+		out[0] = log2_up(ma);
+		out[1] = log2_up(mb);
+	}
+	/* derived from the weights */
+	ftensor_wipe_free(a, (ch ? ch : 1) * sizeof(*a));
+	ftensor_wipe_free(b, (ch ? ch : 1) * sizeof(*b));
+}
+
 /*
  * Node k's two exponents: the weight as the evaluator shares it (alpha
  * times B, or the folded W a) with each element's output, and the bias
@@ -151,6 +201,14 @@ static void node_exps(const struct model *m, const struct model_node *n, int out
 	size_t nout, ch = 0;
 
 	out[0] = out[1] = MODEL_WEXP_UNSET;
+	if (n->op == MOP_MUL) {
+		mul_exps(m, n, out);
+		return;
+	}
+	if (n->op == MOP_BATCHNORM) {
+		bn_exps(m, n, out);
+		return;
+	}
 	if ((n->op != MOP_GEMM && n->op != MOP_MATMUL && n->op != MOP_CONV) || n->in[0] < 0 ||
 	    !is_weight(m, wv) || is_weight(m, n->in[0]) || !has_data(m, wv) ||
 	    m->values[wv].init.ndim != (n->op == MOP_CONV ? m->values[wv].init.ndim : 2) ||
@@ -207,9 +265,10 @@ static void node_exps(const struct model *m, const struct model_node *n, int out
 	}
 	out[1] = log2_up(bmax);
 out:
-	free(l1);
-	free(a);
-	free(b);
+	/* derived from the weights */
+	ftensor_wipe_free(l1, (nout ? nout : 1) * sizeof(*l1));
+	ftensor_wipe_free(a, (ch ? ch : 1) * sizeof(*a));
+	ftensor_wipe_free(b, (ch ? ch : 1) * sizeof(*b));
 }
 
 void model_weight_exps_of(const struct model *m, int (*exps)[2])
@@ -275,7 +334,8 @@ int model_weight_exps_parse(struct model *m, const char *text)
 		    !wexp_value(&s, &b) || (*s && (*s++ != ';' || !*s)))
 			return mpc_fail(MPC_E_FORMAT, "the weight magnitudes are malformed");
 		n = &m->nodes[k];
-		if (n->op != MOP_GEMM && n->op != MOP_MATMUL && n->op != MOP_CONV)
+		if (n->op != MOP_GEMM && n->op != MOP_MATMUL && n->op != MOP_CONV &&
+		    n->op != MOP_MUL && n->op != MOP_BATCHNORM)
 			return mpc_fail(MPC_E_FORMAT,
 					"the weight magnitudes name node '%s' (%s), not a linear layer",
 					n->name, model_op_name(n->op));

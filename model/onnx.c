@@ -134,6 +134,8 @@ static int optional_slot(enum model_op op, int i)
 		return i >= 1;
 	case MOP_SQUEEZE:
 		return i == 1;
+	case MOP_PAD: /* constant_value */
+		return i == 2;
 	case MOP_LAYERNORM: /* B */
 		return i == 2;
 	case MOP_REDUCEMEAN: /* axes */
@@ -263,6 +265,30 @@ static int split_outputs(struct ld *l, const nproto *np, struct model_node *n)
 	return 0;
 }
 
+/*
+ * Pad: its pads (input 2) are public structure like Reshape's shape
+ * (model_public_slot); a constant_value must be a constant 0 (what zero
+ * padding of shares computes) and is dropped, so that the public graph
+ * does not declare it as a weight.
+ */
+static int pad_value(struct ld *l, struct model_node *n)
+{
+	int c = n->n_in > 2 ? n->in[2] : -1;
+
+	if (n->n_in < 2)
+		return onnx_nfail(l, MPC_E_UNSUPPORTED,
+				  "Pad before opset 11 (pads as an attribute) is not supported");
+	if (c >= 0 && (l->vi[c].kind != V_CONST || l->m->values[c].init.n != 1 ||
+		       l->m->values[c].init.data[0] != 0))
+		return onnx_nfail(l, MPC_E_UNSUPPORTED, "constant_value must be a constant 0");
+	if (c >= 0) {
+		l->vi[c].uses--;
+		n->in[2] = -1;
+	}
+	n->n_in = 2;
+	return 0;
+}
+
 static int load_node(struct ld *l, const nproto *np, size_t index)
 {
 	struct model *m = l->m;
@@ -302,6 +328,8 @@ static int load_node(struct ld *l, const nproto *np, size_t index)
 		return ret;
 	if (!strcmp(oi->name, "Split"))
 		return split_outputs(l, np, n);
+	if (n->op == MOP_PAD && (ret = pad_value(l, n)) != 0)
+		return ret;
 	if (oi->dropout && (ret = dropout_check(l, n)) != 0)
 		return ret;
 	if ((ret = node_output(l, np, oi->dropout, &idx)) != 0)

@@ -37,6 +37,7 @@ static const struct onnx_op ops[] = {
 	{ "Sigmoid", MOP_SIGMOID, 1, 1, 0, "" },
 	{ "Softmax", MOP_SOFTMAX, 1, 1, 0, "axis" },
 	{ "LogSoftmax", MOP_LOGSOFTMAX, 1, 1, 0, "axis" },
+	{ "Pad", MOP_PAD, 1, 3, 0, "mode pads value" },
 	{ "Transpose", MOP_TRANSPOSE, 1, 1, 0, "perm" },
 	{ "Slice", MOP_SLICE, 1, 5, 0, "starts ends axes" },
 	{ "Split", MOP_SLICE, 1, 2, 0, "axis split num_outputs" }, /* one Slice per output */
@@ -386,6 +387,18 @@ static int one_attr(struct ld *l, const aproto *a, struct model_node *n, int *ax
 	if (!strcmp(nm, "axis")) {
 		*axis_set = 1;
 		return get_int(l, a, -FT_MAX_DIMS, FT_MAX_DIMS, &n->axis);
+	}
+	if (n->op == MOP_PAD) {
+		if (strcmp(nm, "mode"))
+			return onnx_nfail(l, MPC_E_UNSUPPORTED,
+					  "Pad before opset 11 (pads as an attribute) is not supported");
+		if ((ret = want_type(l, a, MPCONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRING)) != 0)
+			return ret;
+		if (a->s.len != 8 || memcmp(a->s.data, "constant", 8))
+			return onnx_nfail(l, MPC_E_UNSUPPORTED, "mode %.*s is not supported (constant only)",
+					  (int)(a->s.len > 32 ? 32 : a->s.len),
+					  a->s.len ? (const char *)a->s.data : "");
+		return 0;
 	}
 	if (!strcmp(nm, "kernel_shape"))
 		return get_spatial(l, a, 1, 1, n, n->kernel);

@@ -99,6 +99,12 @@ int ev__chunk(struct ectx *c, const struct eval_input *inputs, struct eval_out *
 	      struct eval_layer_stats *layers) MPC_MUST_CHECK;
 /* Gemm, MatMul or Conv with a weight as second operand and data as first. */
 int ev__pre_ok(const struct ectx *c, const struct model_node *nd);
+/*
+ * Extra fractional bits for node nd's weight (Gemm, MatMul, Conv: the
+ * second operand; Mul: either; BatchNormalization: its scale) from the
+ * owner's magnitudes, 0 when unset (docs/protocols.md, "Weight scales").
+ */
+int ev__weight_xb(struct ectx *c, const struct model_node *nd);
 /* A ReLU on n elements at (scale s, xb) (truncation to scale 1 fused), either mode. */
 int ev__relu(struct ectx *c, const uint64_t *x, size_t n, int s, int xb,
 	     uint64_t *out) MPC_MUST_CHECK;

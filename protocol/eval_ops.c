@@ -40,12 +40,15 @@ static uint64_t upscale(int from_bits, int to_bits)
  * 2^62 when fw <= 61 - max(31 + wexp0, wexp1 + f). Never fewer than f
  * (the activations' own), never more than 31.
  */
-static int weight_xb(struct ectx *c, const struct model_node *nd)
+int ev__weight_xb(struct ectx *c, const struct model_node *nd)
 {
-	int ew = nd->wexp[0], eb = nd->wexp[1], hi = -(1 << 20), fw;
+	int ew = nd->wexp[0], eb = nd->wexp[1], hi = -(1 << 20), fw, x = nd->in[0], w = nd->in[1];
 
-	if (ew == MODEL_WEXP_UNSET || nd->in[0] < 0 || nd->in[1] < 0 ||
-	    c->vals[nd->in[0]].is_const || !c->vals[nd->in[1]].is_const)
+	if (nd->op == MOP_MUL && x >= 0 && c->vals[x].is_const) {
+		x = nd->in[1]; /* Mul: the weight on either side */
+		w = nd->in[0];
+	}
+	if (ew == MODEL_WEXP_UNSET || x < 0 || w < 0 || c->vals[x].is_const || !c->vals[w].is_const)
 		return 0;
 	if (ew != MODEL_WEXP_NONE)
 		hi = 31 + ew;
@@ -242,7 +245,7 @@ static int op_gemm(struct ectx *c, const struct model_node *nd)
 	float fa = 1.0f, fb = 1.0f;
 	uint64_t *pa = NULL, *pb = NULL;
 	struct bilin bl;
-	int ret, done, xb = weight_xb(c, nd);
+	int ret, done, xb = ev__weight_xb(c, nd);
 
 	if (c->vals[nd->in[1]].is_const)
 		fb = nd->alpha;
@@ -276,7 +279,7 @@ static int op_matmul(struct ectx *c, const struct model_node *nd)
 	size_t k, p, m;
 	uint64_t *pa = NULL, *pb = NULL;
 	struct bilin bl;
-	int ret, done, xb = weight_xb(c, nd);
+	int ret, done, xb = ev__weight_xb(c, nd);
 
 	if (bv->ndim > 2 && av->ndim >= 2)
 		return ev__bmatmul(c, nd);
@@ -307,7 +310,7 @@ static int op_conv(struct ectx *c, const struct model_node *nd)
 	uint64_t *px = NULL, *pw = NULL;
 	size_t wn = ev__numel(wv);
 	struct bilin bl;
-	int ret, done, s, owned = 0, xb = weight_xb(c, nd);
+	int ret, done, s, owned = 0, xb = ev__weight_xb(c, nd);
 
 	if ((xv->ndim != 4 && xv->ndim != 3) || wv->ndim != xv->ndim)
 		return ev__fail(c, MPC_E_UNSUPPORTED, "only 1-D and 2-D convolution");
@@ -379,21 +382,33 @@ static int op_addsub(struct ectx *c, const struct model_node *nd)
 			     nd->op == MOP_SUB ? -1 : 1, 1.0f);
 }
 
+/* A Mul operand at scale 1, a weight with the node's extra bits (xb > 0 only for one). */
+static int mul_operand(struct ectx *c, int vid, int xb, uint64_t **p, int *s, int *owned)
+{
+	if (!xb || !c->vals[vid].is_const)
+		return ev__operand(c, vid, 1, 1, p, s, owned);
+	*s = 1;
+	*owned = c->run;
+	return ev__share_bits(c, c->owner, mval(c, vid)->init.data, ev__numel(mval(c, vid)),
+			      c->frac + xb, p);
+}
+
 static int op_mul(struct ectx *c, const struct model_node *nd)
 {
 	const struct model_value *av = mval(c, nd->in[0]), *bv = mval(c, nd->in[1]);
 	const struct model_value *ov = mval(c, nd->out);
 	uint64_t *pa = NULL, *pb = NULL;
-	int ret, sa, sb, oa = 0, ob = 0;
+	int ret, sa, sb, oa = 0, ob = 0, xb = ev__weight_xb(c, nd);
 	struct bilin bl;
 
 	if ((ret = bilin_mul(&bl, ov->ndim, ov->dims, av->ndim, av->dims, bv->ndim,
 			     bv->dims)) != 0)
 		return ev__fail(c, ret, "%s", mpc_errmsg(ret));
-	if ((ret = ev__operand(c, nd->in[0], 1, 1, &pa, &sa, &oa)) != 0 ||
-	    (ret = ev__operand(c, nd->in[1], 1, 1, &pb, &sb, &ob)) != 0 ||
+	if ((ret = mul_operand(c, nd->in[0], xb, &pa, &sa, &oa)) != 0 ||
+	    (ret = mul_operand(c, nd->in[1], xb, &pb, &sb, &ob)) != 0 ||
 	    (ret = ev__out(c, nd->out, sa + sb)) != 0)
 		goto out;
+	c->vals[nd->out].xb = xb;
 	ret = do_bilin(c, &bl, pa, pb, c->vals[nd->out].v);
 out:
 	free_owned(pa, ev__numel(av), oa);
@@ -463,6 +478,39 @@ static int op_copy(struct ectx *c, const struct model_node *nd)
 		c->vals[nd->out].xb = xb;
 	if (!ret && c->run)
 		memcpy(c->vals[nd->out].v, px, n * sizeof(*px));
+	free_owned(px, n, owned);
+	return ret;
+}
+
+/* Pad: local, zeros are shares of zero at any scale (infer_pad refuses axis 0). */
+static int op_pad(struct ectx *c, const struct model_node *nd)
+{
+	const struct model_value *xv = mval(c, nd->in[0]), *ov = mval(c, nd->out);
+	size_t n = ev__numel(xv), inner, rows, idx[FT_MAX_DIMS] = { 0 };
+	uint64_t *px = NULL;
+	int ret, s, xb, owned = 0, r = xv->ndim;
+
+	if ((ret = ev__operand_x(c, nd->in[0], ANY_SCALE, 1, &px, &s, &xb, &owned)) != 0)
+		return ret;
+	if ((ret = ev__out(c, nd->out, s)) != 0)
+		goto out;
+	c->vals[nd->out].xb = xb;
+	if (!c->run || !n || !r)
+		goto out;
+	memset(c->vals[nd->out].v, 0, ev__numel(ov) * sizeof(uint64_t));
+	inner = (size_t)xv->dims[r - 1];
+	rows = n / inner;
+	for (size_t i = 0; i < rows; i++) {
+		size_t off = 0;
+
+		for (int d = 0; d < r; d++)
+			off = off * (size_t)ov->dims[d] + (d < r - 1 ? idx[d] : 0) +
+			      (size_t)nd->shape[d];
+		memcpy(c->vals[nd->out].v + off, px + i * inner, inner * sizeof(*px));
+		for (int d = r - 2; d >= 0 && ++idx[d] == (size_t)xv->dims[d]; d--)
+			idx[d] = 0;
+	}
+out:
 	free_owned(px, n, owned);
 	return ret;
 }
@@ -595,6 +643,8 @@ int ev__node(struct ectx *c, const struct model_node *nd)
 	case MOP_WHERE:
 	case MOP_CONCAT:
 		return op_concat(c, nd);
+	case MOP_PAD:
+		return op_pad(c, nd);
 	case MOP_SIGMOID:
 		return op_sigmoid(c, nd);
 	case MOP_SOFTMAX:

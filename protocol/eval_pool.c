@@ -189,7 +189,7 @@ int ev__batchnorm(struct ectx *c, const struct model_node *nd)
 	uint64_t *px = NULL, *pa = NULL, *pb = NULL;
 	int64_t ad[FT_MAX_DIMS];
 	struct bilin bl;
-	int ret, s, owned = 0, and;
+	int ret, s, owned = 0, and, xb = ev__weight_xb(c, nd);
 
 	if (xv->ndim < 2)
 		return ev__fail(c, MPC_E_SHAPE, "input needs a channel axis");
@@ -221,10 +221,11 @@ int ev__batchnorm(struct ectx *c, const struct model_node *nd)
 		}
 	}
 	if ((ret = ev__operand(c, nd->in[0], 1, 1, &px, &s, &owned)) != 0 ||
-	    (ret = ev__share_floats(c, c->owner, a, ch, 1, &pa)) != 0 ||
-	    (ret = ev__share_floats(c, c->owner, b, ch, s + 1, &pb)) != 0 ||
+	    (ret = ev__share_bits(c, c->owner, a, ch, EV_BITS(c, 1, xb), &pa)) != 0 ||
+	    (ret = ev__share_bits(c, c->owner, b, ch, EV_BITS(c, s + 1, xb), &pb)) != 0 ||
 	    (ret = ev__out(c, nd->out, s + 1)) != 0)
 		goto out;
+	c->vals[nd->out].xb = xb;
 	if (!c->run) {
 		ret = beaver_bilin_need(c->l, &bl);
 		goto out;

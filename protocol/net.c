@@ -20,6 +20,8 @@ void net_set_phase(struct net *nt, enum net_phase ph)
 		nt->st[nt->phase].secs += now - nt->phase_t0;
 	nt->phase_t0 = now;
 	nt->phase = ph;
+	if (nt->on_phase)
+		nt->on_phase(nt->on_phase_arg, ph);
 }
 
 void net_clock_stop(struct net *nt)

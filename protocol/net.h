@@ -59,6 +59,9 @@ struct net {
 	enum net_phase phase;
 	struct net_stats st[NET_PH_COUNT];
 	double phase_t0; /* when the current phase began */
+	/* Optional: told of every phase entered (a daemon's progress for `mpcctl wait`). */
+	void (*on_phase)(void *arg, enum net_phase ph);
+	void *on_phase_arg;
 };
 
 const char *net_phase_name(enum net_phase ph);

@@ -5,6 +5,8 @@
 #   1. unit, protocol and model tests (bin/test-runner), optimised build;
 #   2. the same under ASan/UBSan (the 10^7-truncation test only once, above);
 #   3. command-line suites (tests/cli/test_*.sh MPCCTL), plain and sanitized;
+#      ONNX's backend node tests (tests/onnx_node/run.sh; skipped where
+#      python3-onnx is missing);
 #   4. daemon suites (tests/daemon/test_*.sh MPCCTL MPCD; test_netns.sh
 #      across network namespaces, skipped where they cannot be made):
 #      every test with the optimised build, DAEMON_TESTS=quick with
@@ -83,6 +85,7 @@ for t in tests/cli/test_*.sh; do
 	run "$(basename "$t" .sh)" 300 bash "$t" bin/mpcctl
 	run "$(basename "$t" .sh) (ASan/UBSan)" 600 bash "$t" build/san/bin/mpcctl
 done
+run "ONNX node tests (tests/onnx_node/run.sh)" 300 bash tests/onnx_node/run.sh bin/mpcctl
 # ThreadSanitizer: reports go to stderr (the daemons' logs, watched by the
 # suites); the daemon goes on and exits 66 at the end. No suppressions:
 # none has been needed (libuv, libsodium and glibc gave no report).

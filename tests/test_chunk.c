@@ -400,3 +400,41 @@ TEST(chunk_refuse_mixed)
 	}
 	return 0;
 }
+
+/*
+ * The proposer's pick on rows that only look independent: a weight with
+ * the rows' count on its first axis (an Add that broadcasts one row
+ * against it) and a Reshape to fixed dims. Both run as one chunk (the
+ * pick aborted on them, and ONNX's node tests with them).
+ */
+TEST(chunk_pick_whole)
+{
+	static const int64_t dx[] = { 3, 4 }, dr[] = { 2, 3, 4 }, shape[] = { 4, 2, 3 };
+
+	for (int reshape = 0; reshape < 2; reshape++) {
+		struct ob *b = ob_new(13);
+		int64_t d[1][FT_MAX_DIMS] = { { 3, 4 } };
+		int nd = 2;
+		struct model *m;
+		size_t cr;
+
+		ob_io(b, 1, "y", -1, NULL);
+		if (reshape) {
+			ob_io(b, 0, "x", 3, dr);
+			ob_shape_const(b, "s", 3, shape);
+			ob_node(b, "Reshape", "r", "x,s", "y");
+			memcpy(d[0], dr, sizeof(dr));
+			nd = 3;
+		} else {
+			ob_io(b, 0, "x", 2, dx);
+			ob_const(b, "W", 2, dx, consts);
+			ob_node(b, "Add", "a", "x,W", "y");
+		}
+		m = ob_load(b);
+		ASSERT_OK(model_infer(m, (const int64_t(*)[FT_MAX_DIMS])d, &nd));
+		ASSERT_OK(eval_plan_pick(m, 16, 2, 2, 1, (size_t)1 << 30, 0, &cr));
+		ASSERT_EQ(cr, (size_t)d[0][0]);
+		model_free(m);
+	}
+	return 0;
+}

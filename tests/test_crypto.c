@@ -2,6 +2,8 @@
 /* Copyright (C) 2026 The mpcd authors. */
 #include <math.h>
 #include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "bilin.h"
 #include "corr.h"
@@ -127,6 +129,28 @@ TEST(prg_deterministic)
 		crypto_stream_chacha20(ks, 8, nonce, seed);
 		ASSERT(!memcmp(ks, x, 8));
 	}
+	return 0;
+}
+
+/* Whatever the length and the split (pieces, pool ranges): one keystream call's bytes. */
+TEST(prg_fill_stream)
+{
+	static const size_t lens[] = { 1, 63, 64, 65, 16383, 16384, 16385, 200000,
+				       (3 << 20) + 13 };
+	uint8_t seed[PRG_SEEDBYTES] = { 5 }, nonce[8] = { 0 };
+	uint8_t *a = malloc((3 << 20) + 13), *b = malloc((3 << 20) + 13);
+	struct prg g;
+
+	ASSERT(a && b);
+	prg_init(&g, seed);
+	for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+		nonce[0] = (uint8_t)i; /* call i's nonce: the PRG's counter */
+		prg_fill(&g, a, lens[i]);
+		crypto_stream_chacha20(b, lens[i], nonce, seed);
+		ASSERT(!memcmp(a, b, lens[i]));
+	}
+	free(a);
+	free(b);
 	return 0;
 }
 

@@ -641,3 +641,227 @@ TEST(evpool_mixed_bits)
 	ftensor_free(&x);
 	return 0;
 }
+
+/*
+ * The same model with the standardisation as its own layers, (x - mean) *
+ * (1 / sd): the Mul's weights span 3e-4 .. 3e2 (at 16 bits 3e-4 is 22
+ * units, 2 % off).
+ */
+static float std_mu[TAB_K], std_inv[TAB_K], std_w0[TAB_K * TAB_H], std_b0[TAB_H];
+
+static struct ob *b_standardised(void)
+{
+	static const int64_t dx[] = { TAB_N, TAB_K }, dk[] = { TAB_K }, dw1[] = { TAB_K, TAB_H },
+			     db1[] = { TAB_H }, dw2[] = { TAB_H, TAB_O }, db2[] = { TAB_O };
+	struct ob *b = ob_new(13);
+
+	ob_io(b, 0, "x", 2, dx);
+	ob_io(b, 1, "y", -1, NULL);
+	ob_const(b, "mu", 1, dk, std_mu);
+	ob_const(b, "inv_sd", 1, dk, std_inv);
+	ob_const(b, "W1", 2, dw1, std_w0);
+	ob_const(b, "B1", 1, db1, std_b0);
+	ob_const(b, "W2", 2, dw2, tab_w2);
+	ob_const(b, "B2", 1, db2, tab_b2);
+	ob_node(b, "Sub", "center", "x,mu", "c");
+	ob_node(b, "Mul", "scale", "c,inv_sd", "z");
+	ob_node(b, "Gemm", "fc1", "z,W1,B1", "h");
+	ob_node(b, "Relu", "relu", "h", "r");
+	ob_node(b, "Gemm", "fc2", "r,W2,B2", "y");
+	return b;
+}
+
+TEST(evpool_standardise_layer)
+{
+	static const int64_t dx[] = { TAB_N, TAB_K };
+	struct ftensor x = ob_tensor(2, dx, NULL);
+
+	tab_data(&x);
+	for (int j = 0; j < TAB_K; j++) {
+		double mag = pow(10.0, -2.0 + 6.0 * j / (TAB_K - 1));
+
+		std_mu[j] = (float)mag;
+		std_inv[j] = (float)(1.0 / (mag * 0.5 / sqrt(3.0)));
+	}
+	rand_fill(std_w0, TAB_K * TAB_H, -1, 1);
+	rand_fill(std_b0, TAB_H, -0.5, 0.5);
+	compare("(x - mean) / sd on raw features, then an MLP", b_standardised, &x, 0.02);
+	ftensor_free(&x);
+	return 0;
+}
+
+/* Mul's magnitude goes out and comes back like a Gemm's (the owner's max |1/sd|). */
+TEST(evpool_weight_exps_mul)
+{
+	struct model *m, *o;
+	char *t;
+
+	for (int j = 0; j < TAB_K; j++)
+		std_inv[j] = (float)(1.0 / (0.29 * pow(10.0, -2.0 + 6.0 * j / (TAB_K - 1))));
+	m = ob_load(b_standardised());
+	o = ob_load(b_standardised());
+	model_weight_exps(m);
+	ASSERT_EQ(m->nodes[1].wexp[0], 9); /* max 1/sd = 345 <= 2^9 */
+	ASSERT_EQ(m->nodes[0].wexp[0], MODEL_WEXP_UNSET); /* Sub: none */
+	ASSERT(t = model_weight_exps_format(m));
+	ASSERT_OK(model_weight_exps_parse(o, t));
+	for (size_t k = 0; k < m->n_nodes; k++) {
+		ASSERT_EQ(m->nodes[k].wexp[0], o->nodes[k].wexp[0]);
+		ASSERT_EQ(m->nodes[k].wexp[1], o->nodes[k].wexp[1]);
+	}
+	free(t);
+	model_free(m);
+	model_free(o);
+	return 0;
+}
+
+/*
+ * The standardisation as a BatchNormalization of the raw inputs (a
+ * PyTorch BatchNorm1d in front of an MLP): not foldable, so a per-channel
+ * y = a x + b with a from 3e-4 to 3e2.
+ */
+static float bn_scale[TAB_K], bn_bias[TAB_K], bn_mean[TAB_K], bn_var[TAB_K];
+
+static struct ob *b_bn_input(void)
+{
+	static const int64_t dx[] = { TAB_N, TAB_K }, dk[] = { TAB_K }, dw1[] = { TAB_K, TAB_H },
+			     db1[] = { TAB_H }, dw2[] = { TAB_H, TAB_O }, db2[] = { TAB_O };
+	struct ob *b = ob_new(13);
+
+	ob_io(b, 0, "x", 2, dx);
+	ob_io(b, 1, "y", -1, NULL);
+	ob_const(b, "s", 1, dk, bn_scale);
+	ob_const(b, "b", 1, dk, bn_bias);
+	ob_const(b, "m", 1, dk, bn_mean);
+	ob_const(b, "v", 1, dk, bn_var);
+	ob_const(b, "W1", 2, dw1, std_w0);
+	ob_const(b, "B1", 1, db1, std_b0);
+	ob_const(b, "W2", 2, dw2, tab_w2);
+	ob_const(b, "B2", 1, db2, tab_b2);
+	ob_node(b, "BatchNormalization", "bn", "x,s,b,m,v", "z");
+	ob_node(b, "Gemm", "fc1", "z,W1,B1", "h");
+	ob_node(b, "Relu", "relu", "h", "r");
+	ob_node(b, "Gemm", "fc2", "r,W2,B2", "y");
+	return b;
+}
+
+TEST(evpool_batchnorm_input)
+{
+	static const int64_t dx[] = { TAB_N, TAB_K };
+	struct ftensor x = ob_tensor(2, dx, NULL);
+
+	tab_data(&x);
+	for (int j = 0; j < TAB_K; j++) {
+		double mag = pow(10.0, -2.0 + 6.0 * j / (TAB_K - 1)), sd = mag * 0.5 / sqrt(3.0);
+
+		bn_mean[j] = (float)mag;
+		bn_var[j] = (float)(sd * sd);
+		rand_fill(&bn_scale[j], 1, 0.5, 1.5);
+		rand_fill(&bn_bias[j], 1, -0.5, 0.5);
+	}
+	rand_fill(std_w0, TAB_K * TAB_H, -1, 1);
+	rand_fill(std_b0, TAB_H, -0.5, 0.5);
+	compare("BatchNormalization of raw features, then an MLP", b_bn_input, &x, 0.02);
+	ftensor_free(&x);
+	return 0;
+}
+
+/* ---- Pad (PyTorch exports AvgPool with count_include_pad as Pad + AveragePool) ---- */
+
+static struct ob *pad_model(int opset, int ndim, const int64_t *dx, int np, const int64_t *pads,
+			    int with_value, float value)
+{
+	static float v[1];
+	struct ob *b = ob_new(opset);
+	Mpconnx__NodeProto *n;
+
+	v[0] = value;
+	ob_io(b, 0, "x", ndim, dx);
+	ob_io(b, 1, "y", -1, NULL);
+	ob_shape_const(b, "pads", np, pads);
+	if (with_value) {
+		static const int64_t d1[] = { 1 };
+
+		ob_const(b, "cv", 0, d1, v);
+	}
+	n = ob_node(b, "Pad", "pad", with_value ? "x,pads,cv" : "x,pads", "y");
+	ob_s(b, n, "mode", "constant");
+	return b;
+}
+
+TEST(evpool_ref_pad)
+{
+	static const float x[] = { 1, 2, 3, 4, 5, 6 };
+	/* [1, 2, 3] padded by (0, 1, 2) before and (0, 0, 1) after: [1, 3, 6]. */
+	static const float y[] = { 0, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3, 0, 0, 0, 4, 5, 6, 0 };
+	static const int64_t dx[] = { 1, 2, 3 }, dy[] = { 1, 3, 6 }, pads[] = { 0, 1, 2, 0, 0, 1 },
+			     rows[] = { 1, 0, 0, 0, 0, 0 }, neg[] = { 0, -1, 0, 0, 0, 0 };
+	struct model *m = NULL;
+	struct ob *b;
+	int nd = 3;
+
+	ob_run1(ob_load(pad_model(13, 3, dx, 6, pads, 1, 0.0f)), 3, dx, x, 3, dy, y);
+	b = pad_model(13, 3, dx, 6, pads, 1, 1.0f);
+	ASSERT_FAIL(ob_parse(b, &m), MPC_E_UNSUPPORTED, "node 'pad' (Pad): constant_value must be a constant 0");
+	ob_free(b);
+	for (int k = 0; k < 2; k++) {
+		m = ob_load(pad_model(13, 3, dx, 6, k ? neg : rows, 0, 0));
+		ASSERT_FAIL(model_infer(m, (const int64_t(*)[FT_MAX_DIMS])dx, &nd), MPC_E_UNSUPPORTED,
+			    k ? "cropping" : "axis 0");
+		model_free(m);
+	}
+	return 0;
+}
+
+/* What PyTorch 1.13 writes for AvgPool2d(3, 2, padding=1): Pad, then AveragePool. */
+static struct ob *b_torch_avgpool(void)
+{
+	static const int64_t dx[] = { 2, 3, 7, 6 }, pads[] = { 0, 0, 1, 1, 0, 0, 1, 1 };
+	struct ob *b = ob_new(13);
+	Mpconnx__NodeProto *n;
+
+	ob_io(b, 0, "x", 4, dx);
+	ob_io(b, 1, "y", -1, NULL);
+	ob_shape_const(b, "pads", 8, pads);
+	n = ob_node(b, "Pad", "pad", "x,pads", "p");
+	ob_s(b, n, "mode", "constant");
+	n = ob_node(b, "AveragePool", "ap", "p", "y");
+	ob_ints(b, n, "kernel_shape", 2, 3, 3, 0, 0);
+	ob_ints(b, n, "strides", 2, 2, 2, 0, 0);
+	ob_i(b, n, "ceil_mode", 1);
+	return b;
+}
+
+TEST(evpool_secure_pad)
+{
+	static const int64_t dx[] = { 2, 3, 7, 6 };
+	struct ftensor x = ob_tensor(4, dx, NULL);
+	struct ob *b = b_torch_avgpool();
+	struct model *own = NULL, *other = NULL;
+	const char *data[1] = { "x" };
+	uint8_t *buf, *pub = NULL;
+	size_t len, plen;
+	int nd = 4;
+
+	rand_fill(x.data, x.n, -10, 10);
+	compare("Pad + AveragePool (PyTorch's AvgPool2d with padding)", b_torch_avgpool, &x, 1e-3);
+	/* The pads travel in the public graph like Reshape's shape: the others infer the same shapes. */
+	buf = ob_pack(b, &len);
+	ob_free(b);
+	ASSERT_OK(model_parse_onnx(buf, len, "pad.onnx", &own));
+	ASSERT_OK(model_public_graph(buf, len, own, &pub, &plen));
+	ASSERT_OK(model_parse_onnx(pub, plen, "public", &other));
+	ASSERT_OK(model_declare_weights(other, data, 1));
+	ASSERT_OK(model_infer(own, (const int64_t(*)[FT_MAX_DIMS])dx, &nd));
+	ASSERT_OK(model_infer(other, (const int64_t(*)[FT_MAX_DIMS])dx, &nd));
+	for (size_t i = 0; i < own->n_nodes; i++)
+		for (int d = 0; d < 4; d++)
+			ASSERT_EQ(own->values[own->nodes[i].out].dims[d],
+				  other->values[other->nodes[i].out].dims[d]);
+	model_free(own);
+	model_free(other);
+	free(buf);
+	free(pub);
+	ftensor_free(&x);
+	return 0;
+}

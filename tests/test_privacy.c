@@ -236,3 +236,62 @@ TEST(priv_graph_check)
 	free(g2);
 	return 0;
 }
+
+/* Before it answers, a node checks its own parts against the model's declared inputs. */
+TEST(priv_parts_check)
+{
+	Mpcpb__Part a = MPCPB__PART__INIT, b = MPCPB__PART__INIT, *pp[2] = { &a, &b };
+	Mpcpb__InputBinding in = MPCPB__INPUT_BINDING__INIT, *pin[1] = { &in };
+	Mpcpb__JobSpec spec = MPCPB__JOB_SPEC__INIT;
+	static struct ftensor parts[WIRE_MAX_INPUTS][WIRE_MAX_PARTS];
+	char hash[MODEL_HASH_HEX], why[WIRE_MAX_REASON + 1];
+	struct model *m = NULL;
+	size_t len;
+	uint8_t *g = graph_bytes(0, &len);
+	float data[60] = { 0 };
+
+	a.node = "beta";
+	a.dataset = "iris";
+	b.node = "gamma";
+	b.dataset = "more";
+	in.name = "input";
+	in.n_parts = 1;
+	in.axis = 0;
+	in.parts = pp;
+	spec.n_inputs = 1;
+	spec.inputs = pin;
+	model_public_hash(g, len, hash);
+	ASSERT_OK(job_graph_check(g, len, hash, NULL, &spec, &m, why, sizeof(why)));
+	parts[0][0] = (struct ftensor){ .ndim = 2, .dims = { 10, 4 }, .n = 40, .data = data };
+	ASSERT_OK(job_parts_check(m, &spec, "beta", (const struct ftensor (*)[WIRE_MAX_PARTS])parts,
+				  why, sizeof(why)));
+	/* A column too many: refused with both shapes, the declared batch as '?'. */
+	parts[0][0].dims[1] = 5;
+	ASSERT_EQ(job_parts_check(m, &spec, "beta", (const struct ftensor (*)[WIRE_MAX_PARTS])parts,
+				  why, sizeof(why)), MPC_E_SHAPE);
+	HAS(why, "input 'input' part 0 (dataset 'iris') has shape [10, 5], the model declares [?, 4]");
+	/* Another rank. */
+	parts[0][0] = (struct ftensor){ .ndim = 3, .dims = { 10, 2, 2 }, .n = 40, .data = data };
+	ASSERT_EQ(job_parts_check(m, &spec, "beta", (const struct ftensor (*)[WIRE_MAX_PARTS])parts,
+				  why, sizeof(why)), MPC_E_SHAPE);
+	/* Columns pooled (axis 1): beta's part holds some of them; gamma's is not beta's to check. */
+	in.n_parts = 2;
+	in.axis = 1;
+	parts[0][0] = (struct ftensor){ .ndim = 2, .dims = { 10, 2 }, .n = 20, .data = data };
+	ASSERT_OK(job_parts_check(m, &spec, "beta", (const struct ftensor (*)[WIRE_MAX_PARTS])parts,
+				  why, sizeof(why)));
+	parts[0][0].dims[1] = 4;
+	parts[0][0].dims[0] = 10;
+	parts[0][0].ndim = 1;
+	ASSERT_EQ(job_parts_check(m, &spec, "beta", (const struct ftensor (*)[WIRE_MAX_PARTS])parts,
+				  why, sizeof(why)), MPC_E_SHAPE);
+	/* An input the model does not have. */
+	parts[0][0].ndim = 2;
+	in.name = "other";
+	ASSERT_EQ(job_parts_check(m, &spec, "beta", (const struct ftensor (*)[WIRE_MAX_PARTS])parts,
+				  why, sizeof(why)), MPC_E_ARG);
+	memset(parts, 0, sizeof(parts));
+	model_free(m);
+	free(g);
+	return 0;
+}

@@ -230,6 +230,11 @@ TEST(wire_other_frames)
 	expect(&f, 0, "an answer with too many parts");
 	an.n_parts = 0;
 	expect(&f, 1, "an answer without parts");
+	an.pending = 1;
+	expect(&f, 1, "a pending answer (held for approval there)");
+	an.accept = 1;
+	expect(&f, 0, "an answer both pending and accepting");
+	an.accept = an.pending = 0;
 	f.msg_case = MPCPB__FRAME__MSG__NOT_SET;
 	expect(&f, 0, "a frame without a message");
 	return 0;

@@ -266,7 +266,7 @@ expect_usage "status: two jobs" "unexpected argument" "$CTL" status $ID $ID
 expect_usage "status: unknown option" "unknown option '-x'" "$CTL" status $ID -x
 expect_usage "wait: missing JOB" "missing JOB" "$CTL" wait
 expect_usage "wait: --timeout without a value" "needs a value" "$CTL" wait $ID --timeout
-expect_usage "wait: --json is not a wait option" "unknown option '--json'" "$CTL" wait $ID --json
+expect_usage "wait: -o is not a wait option" "unknown option '-o'" "$CTL" wait $ID -o x.npy
 expect_usage "approve: missing JOB" "missing JOB" "$CTL" approve
 expect_usage "cancel: extra argument" "unexpected argument '1'" "$CTL" cancel $ID 1
 expect_usage "result: missing JOB" "missing JOB" "$CTL" result -o "$TMP/o.npy"

@@ -11,12 +11,13 @@
 # and by columns, each result against its expected.npy; the progress in
 # rows; a model one row of which does not fit in mu's JobMemory, refused
 # with the numbers on every node (mu proposing, and mu asked) with no byte
-# moved; then SIGTERM. The same in every mode (DAEMON_TESTS=quick too).
+# moved; a recipient killed mid-job leaves its .part, removed when it
+# starts again; then SIGTERM. The same in every mode (DAEMON_TESTS=quick too).
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 . tests/cli/lib.sh
 . tests/daemon/helpers.sh "$@"
-plan 22
+plan 24
 
 consortium() {
 	local d=$TMP/c n
@@ -32,6 +33,7 @@ consortium() {
 		return 1
 	# LeNet on 16 rows: over mu's 16 MiB in one chunk, a few rows fit.
 	"$TMP/npycmp" --random 3 "$d/r16.npy" 16 1 28 28 &&
+		"$TMP/npycmp" --random 4 "$d/r2k.npy" 2000 1 28 28 &&
 		run_checked "$MPCCTL" simulate --model bench/models/lenet.onnx --input input="$d/r16.npy" \
 			--parties 3 -o "$d/lenet_r16.npy" >"$d/sim.log" 2>&1 || return 1
 	dataset alpha tiny_top "$d/tiny_top.npy"
@@ -39,6 +41,7 @@ consortium() {
 	dataset beta tiny_bottom "$d/tiny_bottom.npy"
 	dataset beta digits "$F/digits_mlp/input.npy"
 	dataset beta iris "$F/iris_logreg/input.npy"
+	dataset beta r2k "$d/r2k.npy"
 	dataset beta tiny "$F/tiny_cnn/input.npy"
 	dataset gamma cols_b "$F/wine_mlp/input_party1.npy"
 	dataset mu wide_rows "$d/part0.npy"
@@ -179,6 +182,39 @@ too_big() {
 	no_traffic "no bytes of that job on any node" "$id" alpha gamma mu dealer
 }
 
+part_left() { [ -n "$(find "$CL_DIR/alpha/results" -name '*.npy.part')" ]; }
+
+# alpha, a recipient, killed while its result is being written: the .part
+# stays; alpha removes it when it starts again (and says so).
+killed_part() {
+	local id n from
+	if ! id=$(submit alpha --model gamma:lenet --input input=beta:r2k --output alpha \
+		--chunk-rows 8); then
+		not_ok "a recipient killed mid-job leaves its .part" "submit: $(cat "$TMP/err")"
+		not_ok "the .part is removed at start-up" "no job"
+		return
+	fi
+	if wait_until 120 part_left; then
+		cluster_kill alpha
+	fi
+	if part_left && [ ! -e "$CL_DIR/alpha/results/$id.npy" ]; then
+		ok "a recipient killed mid-job leaves results/ID.npy.part"
+	else
+		not_ok "a recipient killed mid-job leaves results/ID.npy.part" \
+			"$(ls "$CL_DIR/alpha/results"; ctl alpha status "$id" 2>&1 | head -n 3)"
+	fi
+	for n in beta gamma dealer; do wait_until 60 ended "$n" "$id"; done
+	from=$(($(wc -c <"$CL_DIR/alpha.log") + 1))
+	if cluster_start alpha && ! part_left &&
+		tail -c +"$from" "$CL_DIR/alpha.log" | grep -q "removed .*/results/$id.npy.part: the partial result"; then
+		ok "alpha removes the .part when it starts again, and logs it"
+	else
+		not_ok "alpha removes the .part when it starts again" \
+			"$(ls "$CL_DIR/alpha/results"; tail -c +"$from" "$CL_DIR/alpha.log" | tail -n 3)"
+	fi
+	for n in beta gamma mu; do wait_until 30 connected alpha "$n"; done
+}
+
 bad_chunk_rows() {
 	USAGE=0 expect_bad "submit --chunk-rows 0 is refused by mpcctl" "--chunk-rows '0'" \
 		--model gamma:iris --input input=beta:iris --output alpha --chunk-rows 0
@@ -194,6 +230,7 @@ if consortium; then
 	wait_lines
 	too_big
 	bad_chunk_rows
+	killed_part
 else
 	not_ok "five daemons connect" "$(cat "$TMP/cc.err" 2>/dev/null; tail -n 3 "$CL_DIR"/*.log)"
 fi
