@@ -636,13 +636,15 @@ int ev__node(struct ectx *c, const struct model_node *nd)
 		return ev__layout(c, nd);
 	case MOP_DIV: /* on shares (eval_tf.c); public integers are folded */
 		return ev__tf_node(c, nd);
+	case MOP_CONCAT:
+		return op_concat(c, nd);
 	case MOP_SHAPE:
 	case MOP_CONSTOFSHAPE:
 	case MOP_RANGE:
 	case MOP_EQUAL:
 	case MOP_WHERE:
-	case MOP_CONCAT:
-		return op_concat(c, nd);
+		/* model_mark_public folds these or refuses the model at import */
+		return ev__fail(c, MPC_E_INTERNAL, "a public shape computation was not folded");
 	case MOP_PAD:
 		return op_pad(c, nd);
 	case MOP_SIGMOID:
