@@ -21,13 +21,18 @@ static int mul_ok(size_t a, size_t b, size_t *r)
 	return *r <= BILIN_MAX_ELEMS;
 }
 
+static size_t nbatch(const struct bilin *b)
+{
+	return b->batch ? b->batch : 1;
+}
+
 size_t bilin_x_len(const struct bilin *b)
 {
 	size_t n = 1;
 
 	switch (b->kind) {
 	case BILIN_MATMUL:
-		return b->m * b->k;
+		return nbatch(b) * b->m * b->k;
 	case BILIN_CONV2D:
 		return b->n * b->c * b->h * b->w;
 	case BILIN_MUL:
@@ -44,7 +49,7 @@ size_t bilin_y_len(const struct bilin *b)
 
 	switch (b->kind) {
 	case BILIN_MATMUL:
-		return b->k * b->p;
+		return nbatch(b) * b->k * b->p;
 	case BILIN_CONV2D:
 		return b->mo * (b->c / (size_t)b->group) * b->kh * b->kw;
 	case BILIN_MUL:
@@ -61,7 +66,7 @@ size_t bilin_z_len(const struct bilin *b)
 
 	switch (b->kind) {
 	case BILIN_MATMUL:
-		return b->m * b->p;
+		return nbatch(b) * b->m * b->p;
 	case BILIN_CONV2D:
 		return b->n * b->mo * b->oh * b->ow;
 	case BILIN_MUL:
@@ -96,6 +101,20 @@ int bilin_matmul(struct bilin *b, size_t m, size_t k, size_t p)
 	if (!mul_ok(m, k, &t) || !mul_ok(k, p, &t) || !mul_ok(m, p, &t))
 		return mpc_fail(MPC_E_TOOBIG, "matmul [%zu, %zu] x [%zu, %zu] too large",
 				m, k, k, p);
+	return 0;
+}
+
+int bilin_bmatmul(struct bilin *b, size_t batch, size_t m, size_t k, size_t p)
+{
+	size_t t;
+	int ret;
+
+	if ((ret = bilin_matmul(b, m, k, p)) != 0)
+		return ret;
+	b->batch = batch;
+	if (!mul_ok(batch, m * k, &t) || !mul_ok(batch, k * p, &t) || !mul_ok(batch, m * p, &t))
+		return mpc_fail(MPC_E_TOOBIG, "%zu matmuls [%zu, %zu] x [%zu, %zu] too large",
+				batch, m, k, k, p);
 	return 0;
 }
 
@@ -319,7 +338,9 @@ void bilin_apply(const struct bilin *b, const uint64_t *x, const uint64_t *y,
 {
 	switch (b->kind) {
 	case BILIN_MATMUL:
-		ring_matmul(z, x, y, b->m, b->k, b->p, acc);
+		for (size_t i = 0; i < nbatch(b); i++)
+			ring_matmul(z + i * b->m * b->p, x + i * b->m * b->k, y + i * b->k * b->p,
+				    b->m, b->k, b->p, acc);
 		return;
 	case BILIN_CONV2D:
 		apply_conv(b, x, y, z, acc, scratch);

@@ -16,15 +16,15 @@
 #define BILIN_MAX_DIMS 8
 
 enum bilin_kind {
-	BILIN_MATMUL, /* X [m, k] . Y [k, p] -> [m, p] */
+	BILIN_MATMUL, /* X [batch, m, k] . Y [batch, k, p] -> [batch, m, p] */
 	BILIN_CONV2D, /* X [N, C, H, W] * Y [M, C/g, kh, kw] -> [N, M, OH, OW] */
 	BILIN_MUL,    /* X, Y broadcast to Z's shape (numpy rules) */
 };
 
 struct bilin {
 	enum bilin_kind kind;
-	/* MATMUL */
-	size_t m, k, p;
+	/* MATMUL: batch 0 means one product (bilin_matmul) */
+	size_t m, k, p, batch;
 	/* CONV2D */
 	size_t n, c, h, w, mo, kh, kw, oh, ow;
 	int sh, sw, dh, dw, pt, pl, group;
@@ -51,6 +51,8 @@ int bilin_same(const struct bilin *a, const struct bilin *b);
 
 /* Builders; return 0 or MPC_E_SHAPE / MPC_E_TOOBIG with a message. */
 int bilin_matmul(struct bilin *b, size_t m, size_t k, size_t p);
+/* batch independent products, slice by slice: one triple, one round for all. */
+int bilin_bmatmul(struct bilin *b, size_t batch, size_t m, size_t k, size_t p);
 int bilin_conv2d(struct bilin *b, size_t n, size_t c, size_t h, size_t w,
 		 size_t mo, size_t kh, size_t kw, const int strides[2],
 		 const int pads[4], const int dil[2], int group);

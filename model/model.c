@@ -51,6 +51,15 @@ const char *model_op_name(enum model_op op)
 		[MOP_RANGE] = "Range",
 		[MOP_EQUAL] = "Equal",
 		[MOP_WHERE] = "Where",
+		[MOP_POW] = "Pow",
+		[MOP_SQRT] = "Sqrt",
+		[MOP_ERF] = "Erf",
+		[MOP_TANH] = "Tanh",
+		[MOP_GELU] = "Gelu",
+		[MOP_REDUCEMEAN] = "ReduceMean",
+		[MOP_REDUCESUM] = "ReduceSum",
+		[MOP_REDUCEMAX] = "ReduceMax",
+		[MOP_LAYERNORM] = "LayerNormalization",
 	};
 
 	return (unsigned)op < MOP_COUNT_ ? names[op] : "?";

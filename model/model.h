@@ -53,15 +53,25 @@ enum model_op {
 	MOP_SQUEEZE,   /* axes (attribute, or input 1 from opset 13) */
 	MOP_UNSQUEEZE, /* axes (attribute, or input 1 from opset 13) */
 	MOP_EXPAND,    /* in: X, shape (public) */
-	MOP_GATHER,    /* in: data, indices (public); axis */
+	MOP_GATHER,    /* in: data, indices: public (model_layout.c), or secret ids into a weight table (eval_tf_norm.c) */
 	/* Public structure only: folded by model_infer (node->folded), never secret. */
 	MOP_SHAPE,     /* shape_start, shape_end (opset 15) */
 	MOP_CAST,      /* to; on a secret tensor only to a float type (identity) */
-	MOP_DIV,       /* integer division of public integers */
+	MOP_DIV,       /* public integers: folded; else A / B on shares (eval_tf.c) */
 	MOP_CONSTOFSHAPE, /* fill (an integer value) */
 	MOP_RANGE,
 	MOP_EQUAL,
 	MOP_WHERE,
+	/* transformer ops (model_infer_tf.c, model_ref_tf.c, protocol/eval_tf*.c) */
+	MOP_POW,       /* in: X; exponent 2, 3 or 0.5 from its constant input */
+	MOP_SQRT,
+	MOP_ERF,
+	MOP_TANH,
+	MOP_GELU,      /* gelu_tanh: approximate="tanh" */
+	MOP_REDUCEMEAN, /* axes as in the file (model_reduce_sel), keepdims */
+	MOP_REDUCESUM,
+	MOP_REDUCEMAX,
+	MOP_LAYERNORM, /* in: X, Scale[, B]; axis (normalised >= 0), epsilon */
 	MOP_COUNT_
 };
 
@@ -159,7 +169,25 @@ struct model_node {
 	int64_t shape_start, shape_end; /* shape_end INT64_MAX: to the end */
 	int cast_to;
 	int64_t fill;
+	/* Pow: the exponent, from its constant second input */
+	float exponent;
+	/* ReduceMean/Sum/Max: axes above (attribute or constant input), keepdims */
+	int keepdims, noop_empty;
+	/* Gelu */
+	int gelu_tanh;
+	/*
+	 * 1 when input 2 of the file's node (Pow's exponent, Reduce's axes)
+	 * was a constant read at import: the public graph carries it.
+	 */
+	int const_in;
 };
+
+/*
+ * sel[d] = 1 for each axis d a Reduce node reduces, for an input of rank
+ * r (checked by model_infer): its axes, or all when it has none (unless
+ * noop_with_empty_axes, then none).
+ */
+void model_reduce_sel(const struct model_node *n, int r, int sel[FT_MAX_DIMS]);
 
 struct model {
 	size_t n_values;

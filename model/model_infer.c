@@ -99,6 +99,8 @@ static int infer_matmul(struct ictx *c)
 	const struct model_value *a = IN(c, 0), *b = IN(c, 1);
 	int64_t d[FT_MAX_DIMS];
 
+	if (a->ndim >= 2 && b->ndim > 2)
+		return model_infer_tf(c->m, c->n);
 	if (a->ndim < 2 || b->ndim != 2)
 		return ifail(c, MPC_E_UNSUPPORTED,
 			     "A %s times B %s: only A of rank >= 2 times a matrix B is supported",
@@ -439,6 +441,11 @@ static int infer_node(struct ictx *c)
 	case MOP_RELU:
 	case MOP_IDENTITY:
 	case MOP_SIGMOID:
+	case MOP_POW:
+	case MOP_SQRT:
+	case MOP_ERF:
+	case MOP_TANH:
+	case MOP_GELU:
 		set_out(c, x->ndim, x->dims);
 		return 0;
 	case MOP_DIV:
@@ -449,7 +456,10 @@ static int infer_node(struct ictx *c)
 	case MOP_SQUEEZE:
 	case MOP_UNSQUEEZE:
 	case MOP_EXPAND:
-	case MOP_GATHER:
+		return model_infer_layout(c->m, c->n);
+	case MOP_GATHER: /* secret indices: a one-hot product (model_infer_tf.c) */
+		if (!IN(c, 1)->known)
+			return model_infer_tf(c->m, c->n);
 		return model_infer_layout(c->m, c->n);
 	case MOP_SHAPE:
 	case MOP_CAST:
@@ -458,7 +468,7 @@ static int infer_node(struct ictx *c)
 	case MOP_WHERE:
 		return model_infer_public(c->m, c->n);
 	default:
-		return ifail(c, MPC_E_INTERNAL, "unknown op %d", (int)c->n->op);
+		return model_infer_tf(c->m, c->n);
 	}
 }
 

@@ -37,5 +37,12 @@ int model_infer_layout(struct model *m, struct model_node *n);
 int model_mark_public(struct model *m, const char *file);
 int model_infer_public(struct model *m, struct model_node *n);
 int model_fold_node(struct model *m, struct model_node *n);
+/*
+ * The transformer ops (model_infer_tf.c, model_ref_tf.c): shape inference
+ * of Reduce*, LayerNormalization, Gather and batched MatMul, and their
+ * plaintext kernels with those of the element-wise ones (buf: per value).
+ */
+int model_infer_tf(struct model *m, struct model_node *n);
+int model_ref_tf(const struct model *m, const struct model_node *n, double **buf);
 
 #endif

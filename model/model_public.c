@@ -27,7 +27,8 @@
  *     computed in public, such as Shape -> Gather -> Concat), as INT64
  *     rebuilt from the values the importer read, and only when used by
  *     nothing else (public structure also used as an operand is refused).
- *     ConstantOfShape's integer value is rebuilt the same way;
+ *     ConstantOfShape's integer value is rebuilt the same way; so are
+ *     Pow's exponent (FLOAT) and Reduce's axes read at import;
  *   - a Split (imported as one Slice per output) is written back as one
  *     Split node with its outputs;
  *   - graph outputs: name, element type and shape (symbolic dims by name).
@@ -230,6 +231,60 @@ static int int_init(struct pg *p, int v)
 	return 0;
 }
 
+/*
+ * Pow's exponent (FLOAT, its shape) or Reduce's axes (INT64 [k]), rebuilt
+ * from what the importer read: public facts, like Reshape's target.
+ */
+static void const_init(struct pg *p, const struct model_node *n, int v)
+{
+	const struct model_value *mv = &p->m->values[v];
+	Mpconnx__TensorProto *t = &p->inits[p->graph.n_initializer];
+
+	mpconnx__tensor_proto__init(t);
+	t->name = mv->name;
+	t->has_data_type = 1;
+	if (n->op == MOP_POW) {
+		t->data_type = MPCONNX__TENSOR_PROTO__DATA_TYPE__FLOAT;
+		t->n_dims = (size_t)mv->init.ndim;
+		t->dims = (int64_t *)mv->init.dims;
+		t->n_float_data = 1;
+		t->float_data = (float *)&n->exponent;
+	} else {
+		t->data_type = MPCONNX__TENSOR_PROTO__DATA_TYPE__INT64;
+		t->n_dims = 1;
+		t->dims = (int64_t *)&mv->init.dims[0]; /* == axes_n, checked */
+		t->n_int64_data = (size_t)n->axes_n;
+		t->int64_data = (int64_t *)n->axes;
+	}
+	p->pinits[p->graph.n_initializer++] = t;
+}
+
+static int const_input(struct pg *p, size_t k, const Mpconnx__NodeProto *fn, char **name)
+{
+	const struct model_node *n = &p->m->nodes[k];
+	int v;
+
+	if (fn->n_input < 2 || (v = model_find_value(p->m, fn->input[1])) < 0)
+		return mpc_fail(MPC_E_INTERNAL, "%s: node '%s': constant input not found",
+				p->m->path, n->name);
+	if (p->operand[v] || p->state[v] == 1)
+		return mpc_fail(MPC_E_UNSUPPORTED,
+				"%s: tensor '%s' is both node '%s''s %s and an operand; the public "
+				"graph would have to show it",
+				p->m->path, vname(p, v), n->name,
+				n->op == MOP_POW ? "exponent" : "axes");
+	if (n->op != MOP_POW && (p->m->values[v].init.ndim != 1 ||
+				 p->m->values[v].init.dims[0] != n->axes_n))
+		return mpc_fail(MPC_E_INTERNAL, "%s: node '%s': axes '%s' have no rank-1 data",
+				p->m->path, n->name, vname(p, v));
+	if (!p->state[v]) {
+		p->state[v] = 2;
+		const_init(p, n, v);
+	}
+	*name = p->m->values[v].name;
+	return 0;
+}
+
 /* Slot i of node n reads public structure: a folded node's input, or a shape, axes, indices. */
 static int public_use(const struct model_node *n, int i)
 {
@@ -286,7 +341,7 @@ static int one_node(struct pg *p, size_t k, const Mpconnx__NodeProto *fn, char *
 	const struct model_node *n = &p->m->nodes[k];
 	Mpconnx__NodeProto *o = &p->nodes[k];
 	const char *op = model_op_name(n->op), *fop = fn->op_type ? fn->op_type : "";
-	int n_in = n->n_in, n_out = n->split_n ? n->split_n : 1, ret;
+	int n_in = n->const_in ? 2 : n->n_in, n_out = n->split_n ? n->split_n : 1, ret;
 
 	if (n->split_n)
 		op = "Split"; /* imported as one Slice per output */
@@ -302,7 +357,8 @@ static int one_node(struct pg *p, size_t k, const Mpconnx__NodeProto *fn, char *
 	o->input = names;
 	o->n_input = (size_t)n_in;
 	for (int i = 0; i < n_in; i++)
-		if ((ret = node_input(p, k, i, &names[i])) != 0)
+		if ((ret = n->const_in && i == 1 ? const_input(p, k, fn, &names[i]) :
+						      node_input(p, k, i, &names[i])) != 0)
 			return ret;
 	/* Omitted optional inputs at the end are simply absent. */
 	while (o->n_input && !*names[o->n_input - 1])

@@ -129,7 +129,7 @@ static int k_gemm(struct rctx *c)
 
 static double binop(enum model_op op, double x, double z)
 {
-	return op == MOP_ADD ? x + z : op == MOP_SUB ? x - z : x * z;
+	return op == MOP_ADD ? x + z : op == MOP_SUB ? x - z : op == MOP_DIV ? x / z : x * z;
 }
 
 /* numpy broadcasting: walk the output, stepping each operand by its strides (0 where broadcast). */
@@ -474,17 +474,24 @@ static int k_layout(struct rctx *c)
 static int run_node(struct rctx *c)
 {
 	switch (c->n->op) {
+	case MOP_GATHER: /* secret indices: model_ref_tf.c */
+		if (!VAL(c, 1)->known)
+			return model_ref_tf(c->m, c->n, c->buf);
+		return k_layout(c);
 	case MOP_TRANSPOSE:
 	case MOP_SLICE:
 	case MOP_EXPAND:
-	case MOP_GATHER:
 		return k_layout(c);
 	case MOP_GEMM:
+		return k_gemm(c);
 	case MOP_MATMUL:
+		if (VAL(c, 1)->ndim != 2)
+			return model_ref_tf(c->m, c->n, c->buf);
 		return k_gemm(c);
 	case MOP_ADD:
 	case MOP_SUB:
 	case MOP_MUL:
+	case MOP_DIV:
 		return k_binary(c);
 	case MOP_CONV:
 		return k_conv(c);
@@ -502,6 +509,16 @@ static int run_node(struct rctx *c)
 		return k_softmax(c);
 	case MOP_PAD:
 		return k_pad(c);
+	case MOP_POW:
+	case MOP_SQRT:
+	case MOP_ERF:
+	case MOP_TANH:
+	case MOP_GELU:
+	case MOP_REDUCEMEAN:
+	case MOP_REDUCESUM:
+	case MOP_REDUCEMAX:
+	case MOP_LAYERNORM:
+		return model_ref_tf(c->m, c->n, c->buf);
 	default:
 		return k_unary(c);
 	}

@@ -136,6 +136,12 @@ static int optional_slot(enum model_op op, int i)
 		return i == 1;
 	case MOP_PAD: /* constant_value */
 		return i == 2;
+	case MOP_LAYERNORM: /* B */
+		return i == 2;
+	case MOP_REDUCEMEAN: /* axes */
+	case MOP_REDUCESUM:
+	case MOP_REDUCEMAX:
+		return i == 1;
 	default:
 		return 0;
 	}
@@ -317,6 +323,8 @@ static int load_node(struct ld *l, const nproto *np, size_t index)
 	if ((ret = node_inputs(l, np, oi, n)) != 0)
 		return ret;
 	if ((ret = onnx_node_attrs(l, np, oi, n)) != 0)
+		return ret;
+	if ((ret = onnx_tf_node(l, n)) != 0)
 		return ret;
 	if (!strcmp(oi->name, "Split"))
 		return split_outputs(l, np, n);

@@ -52,6 +52,15 @@ static const struct onnx_op ops[] = {
 	{ "Range", MOP_RANGE, 3, 3, 0, "" },
 	{ "Equal", MOP_EQUAL, 2, 2, 0, "" },
 	{ "Where", MOP_WHERE, 3, 3, 0, "" },
+	{ "Pow", MOP_POW, 2, 2, 0, "" },
+	{ "Sqrt", MOP_SQRT, 1, 1, 0, "" },
+	{ "Erf", MOP_ERF, 1, 1, 0, "" },
+	{ "Tanh", MOP_TANH, 1, 1, 0, "" },
+	{ "Gelu", MOP_GELU, 1, 1, 0, "approximate" },
+	{ "ReduceMean", MOP_REDUCEMEAN, 1, 2, 0, "axes keepdims noop_with_empty_axes" },
+	{ "ReduceSum", MOP_REDUCESUM, 1, 2, 0, "axes keepdims noop_with_empty_axes" },
+	{ "ReduceMax", MOP_REDUCEMAX, 1, 2, 0, "axes keepdims noop_with_empty_axes" },
+	{ "LayerNormalization", MOP_LAYERNORM, 2, 3, 0, "axis epsilon stash_type" },
 };
 
 const struct onnx_op *onnx_op_find(const char *name)
@@ -73,6 +82,7 @@ int onnx_param_slot(enum model_op op, int i)
 	case MOP_MATMUL:
 		return i == 1;
 	case MOP_BATCHNORM:
+	case MOP_LAYERNORM:
 		return i >= 1;
 	default:
 		return 0;
@@ -100,6 +110,9 @@ void onnx_node_defaults(struct model_node *n, const struct onnx_op *oi, int64_t 
 		n->axis = 1;
 	else if (oi->op == MOP_SOFTMAX || oi->op == MOP_LOGSOFTMAX)
 		n->axis = opset < 13 ? 1 : -1;
+	else if (oi->op == MOP_LAYERNORM)
+		n->axis = -1;
+	n->keepdims = 1;
 }
 
 static int word_in(const char *list, const char *w)
@@ -405,6 +418,8 @@ static int one_attr(struct ld *l, const aproto *a, struct model_node *n, int *ax
 	}
 	if (!strcmp(nm, "auto_pad"))
 		return get_auto_pad(l, a, &n->auto_pad);
+	if ((ret = onnx_tf_attr(l, a, n)) <= 0)
+		return ret;
 	return onnx_nfail(l, MPC_E_INTERNAL, "attribute '%s' has no reader", nm);
 }
 

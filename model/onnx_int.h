@@ -53,6 +53,13 @@ int onnx_node_attrs(struct ld *l, const Mpconnx__NodeProto *np, const struct onn
 int onnx_load_tensor(struct ld *l, const Mpconnx__TensorProto *t, int idx);
 /* Declared type of a graph input or output; the shape goes into init (data NULL). */
 int onnx_load_decl(struct ld *l, const Mpconnx__ValueInfoProto *vp, int idx);
+/*
+ * onnx_tf.c, the transformer ops: an attribute of theirs (1 when the
+ * name is none of theirs), and a node's constant inputs read after its
+ * attributes (Pow's exponent, Reduce's axes from opset 13/18).
+ */
+int onnx_tf_attr(struct ld *l, const Mpconnx__AttributeProto *a, struct model_node *n);
+int onnx_tf_node(struct ld *l, struct model_node *n);
 int onnx_nfail(struct ld *l, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 #endif

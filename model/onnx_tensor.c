@@ -219,14 +219,16 @@ int onnx_load_decl(struct ld *l, const viproto *vp, int idx)
 	tt = vp->type->tensor_type;
 	if (tt->has_elem_type && tt->elem_type != MPCONNX__TENSOR_PROTO__DATA_TYPE__FLOAT &&
 	    tt->elem_type != MPCONNX__TENSOR_PROTO__DATA_TYPE__DOUBLE &&
-	    tt->elem_type != MPCONNX__TENSOR_PROTO__DATA_TYPE__FLOAT16)
+	    tt->elem_type != MPCONNX__TENSOR_PROTO__DATA_TYPE__FLOAT16 &&
+	    tt->elem_type != MPCONNX__TENSOR_PROTO__DATA_TYPE__INT64 &&
+	    tt->elem_type != MPCONNX__TENSOR_PROTO__DATA_TYPE__INT32)
 		return mpc_fail(
 			MPC_E_UNSUPPORTED,
-			"%s: graph %s '%s': element type %s is not supported (FLOAT, DOUBLE or "
-			"FLOAT16 only%s)",
+			"%s: graph %s '%s': element type %s is not supported (FLOAT, DOUBLE, "
+			"FLOAT16%s)",
 			l->file, v->is_output ? "output" : "input", v->name,
 			model_type_name(tt->elem_type),
-			v->is_output ? "" : ": integer inputs such as token ids are not supported");
+			v->is_output ? "" : ", or INT64 and INT32 such as token ids");
 	v->decl_type = tt->has_elem_type ? tt->elem_type : 0;
 	if (!tt->shape)
 		return 0;

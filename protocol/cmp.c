@@ -278,6 +278,40 @@ out:
 }
 
 /*
+ * Two truncations by different shifts in one round: both masked values
+ * go in one opening (each takes its own material, a first then b).
+ */
+int mpc_trunc2(struct mpc *m, uint64_t *a, int sa, uint64_t *b, int sb, size_t n)
+{
+	struct corr_req qa, qb;
+	struct corr_mat *ma, *mb;
+	struct mpc_open_item it[2];
+	uint64_t *c = NULL;
+	int ret = MPC_E_NOMEM;
+
+	if (sa < 1 || sa > 62 || sb < 1 || sb > 62)
+		mpc_bug("truncation shift out of range");
+	corr_req_trunc(&qa, n, sa);
+	ma = mpc_take(m, &qa);
+	corr_req_trunc(&qb, n, sb);
+	mb = mpc_take(m, &qb);
+	if (!(c = mpc_alloc_raw(2 * n)))
+		goto out;
+	mask_biased(m, a, ma->r, n, c);
+	mask_biased(m, b, mb->r, n, c + n);
+	it[0] = (struct mpc_open_item){ .share = c, .out = c, .n = 2 * n };
+	if ((ret = mpc_open_items(m, it, 1)) != 0)
+		goto out;
+	trunc_local(m, c, ma, n, sa, a);
+	trunc_local(m, c + n, mb, n, sb, b);
+out:
+	mpc_release(ma);
+	mpc_release(mb);
+	mpc_free_public(c, 2 * n); /* opened */
+	return ret;
+}
+
+/*
  * One level of the tree: for group t (nodes 4t..4t+3, 4t+3 the most
  * significant)
  *   G' = g3 ^ p3 g2 ^ p3 p2 g1 ^ p3 p2 p1 g0,  P' = p3 p2 p1 p0,

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "eval-int.h"
+#include "eval_tf.h"
 #include "fxp.h"
 #include "ring.h"
 
@@ -341,6 +342,8 @@ static int share_input(struct ectx *c, int vid, const struct eval_input *in)
 	if (outer * total_inner != v->n)
 		return mpc_fail(MPC_E_SHAPE, "input '%s': parts do not add up to the model's shape",
 				mv->name);
+	if (ev__onehot_rows(c, vid))
+		return ev__share_onehot(c, vid, in);
 	if ((ret = ev__out(c, vid, 1)) != 0)
 		return ret;
 	for (int p = 0; p < in->n_parts; p++) {

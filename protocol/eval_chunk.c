@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "eval-int.h"
+#include "eval_tf.h"
 
 /* Never freed with model_free: values and nodes are copies, the rest is md's. */
 static void cm_free(struct model *cm)
@@ -102,6 +103,14 @@ static int refuse(const struct model_node *nd, const char *why)
 			nd->name, model_op_name(nd->op), why);
 }
 
+/* A product of two secrets whose batch axis 0 is the rows in both operands (attention). */
+static int rows_in_batch(const struct model *md, const struct model_node *nd)
+{
+	const struct model_value *a = &md->values[nd->in[0]], *b = &md->values[nd->in[1]];
+
+	return a->ndim >= 3 && a->ndim == b->ndim && a->dims[0] == b->dims[0];
+}
+
 /* A data movement that reorders, picks or repeats along axis 0 (md inferred). */
 static int moves_rows(const struct model *md, const struct model_node *nd)
 {
@@ -148,8 +157,10 @@ static int check_rows(const struct model *md, const struct model *cm, size_t row
 			ret = refuse(nd, "is a softmax over the rows");
 		else if (nd->op == MOP_GEMM && ((d0 && nd->trans_a) || d1))
 			ret = refuse(nd, "multiplies across the rows");
-		else if (nd->op == MOP_MATMUL && d1)
+		else if (nd->op == MOP_MATMUL && d1 && !rows_in_batch(md, nd))
 			ret = refuse(nd, "multiplies across the rows");
+		else if (nd->op == MOP_LAYERNORM && d0 && nd->axis == 0)
+			ret = refuse(nd, "normalises across the rows");
 		else if ((nd->op == MOP_CONCAT || nd->op == MOP_FLATTEN) && d0 &&
 			 nd->axis == 0)
 			ret = refuse(nd, "works on axis 0");
@@ -243,6 +254,8 @@ static void words_of(const struct model *cm, int n_parties, const struct corr_li
 			continue;
 		for (int d = 0; d < v->ndim; d++)
 			n *= (size_t)v->dims[d];
+		if (ev__onehot_width(cm, (int)i))
+			n *= ev__onehot_width(cm, (int)i); /* secret indices: one-hot rows */
 		vals += n;
 		big = n > big ? n : big;
 	}

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "eval-int.h"
+#include "eval_tf.h"
 #include "fxp.h"
 #include "ring.h"
 
@@ -66,7 +67,8 @@ static void free_owned(uint64_t *p, size_t n, int owned)
 
 int ev__pre_ok(const struct ectx *c, const struct model_node *nd)
 {
-	return (nd->op == MOP_GEMM || nd->op == MOP_MATMUL || nd->op == MOP_CONV) &&
+	return (nd->op == MOP_GEMM || nd->op == MOP_CONV ||
+		(nd->op == MOP_MATMUL && c->md->values[nd->in[1]].ndim == 2)) &&
 	       nd->n_in >= 2 && nd->in[0] >= 0 && nd->in[1] >= 0 &&
 	       !c->vals[nd->in[0]].is_const && c->vals[nd->in[1]].is_const;
 }
@@ -279,6 +281,8 @@ static int op_matmul(struct ectx *c, const struct model_node *nd)
 	struct bilin bl;
 	int ret, done, xb = ev__weight_xb(c, nd);
 
+	if (bv->ndim > 2 && av->ndim >= 2)
+		return ev__bmatmul(c, nd);
 	if (bv->ndim != 2 || av->ndim < 1)
 		return ev__fail(c, MPC_E_UNSUPPORTED, "only [..., M, K] x [K, N] products");
 	k = (size_t)bv->dims[0];
@@ -622,17 +626,21 @@ int ev__node(struct ectx *c, const struct model_node *nd)
 	case MOP_UNSQUEEZE:
 	case MOP_CAST: /* to a float type: the same values */
 		return op_copy(c, nd);
+	case MOP_GATHER: /* secret indices: a one-hot product (eval_tf_norm.c) */
+		if (!c->md->values[nd->in[1]].known)
+			return ev__tf_node(c, nd);
+		return ev__layout(c, nd);
 	case MOP_TRANSPOSE:
 	case MOP_SLICE:
 	case MOP_EXPAND:
-	case MOP_GATHER:
 		return ev__layout(c, nd);
+	case MOP_DIV: /* on shares (eval_tf.c); public integers are folded */
+		return ev__tf_node(c, nd);
 	case MOP_SHAPE:
 	case MOP_CONSTOFSHAPE:
 	case MOP_RANGE:
 	case MOP_EQUAL:
 	case MOP_WHERE:
-	case MOP_DIV:
 	case MOP_CONCAT:
 		return op_concat(c, nd);
 	case MOP_PAD:
@@ -644,6 +652,8 @@ int ev__node(struct ectx *c, const struct model_node *nd)
 		return op_softmax(c, nd);
 	case MOP_COUNT_:
 		break;
+	default:
+		return ev__tf_node(c, nd);
 	}
 	return ev__fail(c, MPC_E_UNSUPPORTED, "no secure evaluation for this op");
 }

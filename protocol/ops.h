@@ -88,6 +88,9 @@ int beaver_mul(struct mpc *m, const uint64_t *x, const uint64_t *y, size_t n,
 int trunc_need(struct corr_list *l, size_t n, int shift) MPC_MUST_CHECK;
 int mpc_trunc(struct mpc *m, const uint64_t *x, size_t n, int shift,
 	      uint64_t *out) MPC_MUST_CHECK;
+/* a >> sa and b >> sb (n each, in place) in one round: trunc_need(sa), trunc_need(sb). */
+int mpc_trunc2(struct mpc *m, uint64_t *a, int sa, uint64_t *b, int sb,
+	       size_t n) MPC_MUST_CHECK;
 
 /*
  * The comparison core: out[i*w + j] = [x_i >= 0] * y[i*w + j] for |x_i| <

@@ -20,3 +20,4 @@
 #include "list_threads.h"
 #include "list_preauth.h"
 #include "list_metrics.h"
+#include "list_tf.h"

@@ -11,7 +11,7 @@
 
 static char *ob_sdup(struct ob *b, const char *s)
 {
-	ASSERT(b->nstr < 256);
+	ASSERT(b->nstr < 512);
 	return b->strs[b->nstr++] = strdup(s);
 }
 

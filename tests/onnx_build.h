@@ -22,7 +22,7 @@
 			TEST_FAIL("%s: message '%s' lacks '%s'", #call, mpc_errmsg(rf_), (word)); \
 	} while (0)
 
-#define MAXN 16
+#define MAXN 40
 #define MAXA 8
 
 /* A model under construction; every part lives in this one struct. */
@@ -41,7 +41,7 @@ struct ob {
 	Mpconnx__TypeProto__Tensor tt[2][MAXN];
 	Mpconnx__TensorShapeProto shape[2][MAXN];
 	Mpconnx__TensorShapeProto__Dimension dim[2][MAXN][FT_MAX_DIMS], *pdim[2][MAXN][FT_MAX_DIMS];
-	char *strs[256];
+	char *strs[512];
 	int nstr;
 	/* Tensors outside the initializer list (Constant nodes, attributes). */
 	Mpconnx__TensorProto xt[MAXN];

@@ -91,11 +91,11 @@ TEST(layout_refusals)
 	ob_shape_const(b, "ax", 1, d1);
 	ob_node(b, "Squeeze", "q", "x,ax", "y");
 	refuse_case(b, MPC_E_SHAPE, "is not of size 1", "'q' (Squeeze)");
-	/* An integer data input (token ids): the type by name, and why. */
+	/* A string data input: the type by name, and what is accepted (token ids too). */
 	b = b_x();
-	b->tt[0][0].elem_type = MPCONNX__TENSOR_PROTO__DATA_TYPE__INT64;
+	b->tt[0][0].elem_type = MPCONNX__TENSOR_PROTO__DATA_TYPE__STRING;
 	ob_node(b, "Identity", "id", "x", "y");
-	refuse_case(b, MPC_E_UNSUPPORTED, "graph input 'x': element type INT64 is not supported",
+	refuse_case(b, MPC_E_UNSUPPORTED, "graph input 'x': element type STRING is not supported",
 		    "token ids");
 	return 0;
 }

@@ -198,7 +198,7 @@ TEST(onnx_refuse_graph)
 	refuse(b, MPC_E_FORMAT, "no graph", "");
 
 	b = one_node("Relu", "r", &n);
-	b->vi[0][0].type->tensor_type->elem_type = MPCONNX__TENSOR_PROTO__DATA_TYPE__INT64;
+	b->vi[0][0].type->tensor_type->elem_type = MPCONNX__TENSOR_PROTO__DATA_TYPE__STRING;
 	refuse(b, MPC_E_UNSUPPORTED, "element type", "'x'");
 	return 0;
 }
