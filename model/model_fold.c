@@ -97,7 +97,6 @@ static int check_secret_node(const struct model *m, const struct model_node *n,
 					 "(only to a float type)",
 					 m->values[n->in[0]].name, model_type_name(n->cast_to));
 		return 0;
-	case MOP_DIV: /* a secure division is not here yet: refused, never computed as something else */
 	case MOP_EQUAL:
 	case MOP_WHERE:
 		return mark_fail(file, n,
