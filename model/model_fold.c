@@ -100,8 +100,8 @@ static int check_secret_node(const struct model *m, const struct model_node *n,
 	case MOP_EQUAL:
 	case MOP_WHERE:
 		return mark_fail(file, n,
-				 "%s is supported on public integers only (shape computations), "
-				 "and '%s' depends on the data or a weight",
+				 "%s on the data or a weight ('%s') is not supported: only on "
+				 "public integers (shape computations)",
 				 model_op_name(n->op), m->values[n->in[0]].name);
 	default:
 		return 0;

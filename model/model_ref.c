@@ -669,7 +669,8 @@ int model_ref_eval_range(const struct model *m, const struct ftensor *inputs,
 
 		if (!c.buf[m->outputs[nout]]) {
 			ret = mpc_fail(MPC_E_UNSUPPORTED,
-				       "output '%s' is computed from shapes only, not from the data",
+				       "graph output '%s' is computed from shapes only: an output "
+				       "that does not depend on the data is not supported",
 				       v->name);
 			goto out;
 		}

@@ -173,8 +173,9 @@ int onnx_load_tensor(struct ld *l, const tproto *t, int idx)
 		return mpc_fail(MPC_E_TOOBIG, "%s: tensor '%s': too many elements", l->file,
 				v->name);
 	if (n == 0)
-		return mpc_fail(MPC_E_UNSUPPORTED, "%s: tensor '%s' has no elements", l->file,
-				v->name);
+		return mpc_fail(MPC_E_UNSUPPORTED,
+				"%s: tensor '%s' has no elements (empty tensors are not supported)",
+				l->file, v->name);
 	nsrc = !!t->has_raw_data + !!t->n_float_data + !!t->n_int32_data + !!t->n_int64_data +
 	       !!t->n_double_data + !!t->n_uint64_data + !!t->n_string_data;
 	if (nsrc != 1)

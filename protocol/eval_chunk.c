@@ -86,8 +86,10 @@ static int batch_rows(const struct model *md, size_t *rows)
 	for (size_t i = 0; i < md->n_inputs; i++) {
 		const struct model_value *v = &md->values[md->inputs[i]];
 
-		if (v->ndim < 1 || v->dims[0] < 1 ||
-		    (i && (size_t)v->dims[0] != *rows))
+		if (v->ndim >= 1 && v->dims[0] < 1)
+			return mpc_fail(MPC_E_SHAPE, "graph input '%s' has no rows: an empty first axis "
+					"is not supported", v->name);
+		if (v->ndim < 1 || (i && (size_t)v->dims[0] != *rows))
 			return mpc_fail(MPC_E_SHAPE, "input '%s': the data inputs do not share "
 					"their first axis (the rows)", v->name);
 		*rows = (size_t)v->dims[0];
