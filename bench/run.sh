@@ -31,7 +31,8 @@ DIR=$(mktemp -d "${TMPDIR:-/tmp}/mpcd-bench.XXXXXX")
 trap 'cluster_stop_all; rm -rf "$DIR"' EXIT
 echo "# daemons on loopback (encrypted links), dealer offline" >&2
 cluster_init "$DIR" alpha beta gamma dealer
-for w in "secureml 1 784" "secureml 64 784" "lenet 1 1,28,28" "lenet 64 1,28,28"; do
+for w in "secureml 1 784" "secureml 64 784" "lenet 1 1,28,28" "lenet 64 1,28,28" \
+	"transformer 1 64" "transformer 64 64"; do
 	set -- $w
 	[ "$QUICK" = 1 ] && [ "$1$2" = lenet64 ] && continue
 	bin/mpc-bench --npy "$DIR/$1_$2.npy" "$2,$3"
@@ -40,6 +41,9 @@ done
 for m in secureml lenet; do
 	printf '\n[Model]\nName = %s\nPath = %s/bench/models/%s.onnx\n' "$m" "$PWD" "$m" >>"$DIR/beta.extra"
 done
+# PyTorch's own attention encoder (2 layers, 2 heads, GELU, LayerNorm),
+# exported at opset 17 by tests/models/gen_torch.py.
+printf '\n[Model]\nName = transformer\nPath = %s/tests/fixtures/torch/transformer_op17/model.onnx\n' "$PWD" >>"$DIR/beta.extra"
 # The primitives as models: ReLU of 10^5, 10^6 products, the matmul.
 bin/mpc-bench --onnx "$DIR/relu.onnx" relu 100000
 bin/mpc-bench --onnx "$DIR/mul.onnx" mul 1000000
@@ -111,7 +115,7 @@ measure() {
 measure relu_1e5 1 2 "x=alpha:relu_x" alpha "beta:relu"
 measure mul_1e6 1 2 "x=alpha:mul_x" alpha "beta:mul" "y=beta:mul_y"
 measure matmul_128x784x64 1 2 "x=alpha:mm_x" alpha "beta:matmul"
-for w in "secureml 1" "secureml 64" "lenet 1" "lenet 64"; do
+for w in "secureml 1" "secureml 64" "lenet 1" "lenet 64" "transformer 1" "transformer 64"; do
 	set -- $w
 	[ "$QUICK" = 1 ] && [ "$1$2" = lenet64 ] && continue
 	measure "$1" "$2" 2 "input=alpha:$1_$2" alpha "beta:$1"
