@@ -254,6 +254,8 @@ int preauth_init(struct server *s)
 	uint32_t known_max = 2 * (uint32_t)s->n_peers + 8;
 
 	/* A slot for every peer a reload may add too (server.h). */
+	if (s->peers_cap < s->n_peers)
+		s->peers_cap = s->n_peers;
 	if (!pa || !(pa->known = calloc(s->peers_cap + 1, sizeof(*pa->known)))) {
 		free(pa);
 		return mpc_fail(MPC_E_NOMEM, "pre-authentication limits: out of memory");

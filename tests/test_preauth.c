@@ -38,6 +38,7 @@ static void setup(struct fixture *f)
 	f->s.loop = &f->loop;
 	f->s.peers = f->peers;
 	f->s.n_peers = 2;
+	f->s.peers_cap = 2;
 	for (int i = 0; i < 2; i++) {
 		f->peers[i].srv = &f->s;
 		f->peers[i].cfg = &f->cpeers[i];
