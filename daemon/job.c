@@ -522,6 +522,36 @@ static void on_peer_lost(struct server *s, struct peer *p, const char *why)
 			job__abort(j, r, 1);
 }
 
+/*
+ * A link back up: the proposer tells that party again how each job they
+ * shared ended aborted, if it ended lately. A party whose links all broke
+ * at once (it closed them itself) never heard the proposer's reason and
+ * kept its own; on_abort takes the proposer's word when it comes.
+ */
+static void on_peer_up(struct server *s, struct peer *p)
+{
+	Mpcpb__Frame f = MPCPB__FRAME__INIT;
+	Mpcpb__JobAbort ab = MPCPB__JOB_ABORT__INIT;
+	time_t now = time(NULL);
+
+	f.msg_case = MPCPB__FRAME__MSG_ABORT;
+	f.abort = &ab;
+	for (struct job *j = s->jobs; j; j = j->next) {
+		int shared = 0;
+
+		if (!j->proposer_here || j->state != JOB_ABORTED || !j->reason[0] ||
+		    now - j->updated > JOB_END_RESEND_SECS)
+			continue;
+		for (int e = 0; e < j->n_ep; e++)
+			shared |= e != j->me && j->ep_peer[e] == p;
+		if (!shared)
+			continue;
+		ab.id = j->id;
+		ab.reason = j->reason;
+		(void)peer_send(p, &f);
+	}
+}
+
 void job__answer_refuse(struct server *s, struct peer *to, const char *id, const char *why)
 {
 	Mpcpb__Frame f = MPCPB__FRAME__INIT;
@@ -541,6 +571,7 @@ void job__answer_refuse(struct server *s, struct peer *to, const char *id, const
 const struct link_handlers job_link_handlers = {
 	.on_frame = on_frame,
 	.on_peer_lost = on_peer_lost,
+	.on_peer_up = on_peer_up,
 	.chunk_begin = job__chunk_begin,
 	.chunk_end = job__chunk_end,
 };

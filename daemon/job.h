@@ -51,6 +51,8 @@ struct jqueue {
 };
 
 #define JOB_MAX_EP (WIRE_MAX_PARTIES + 1)
+/* How long after an abort the proposer repeats it to a party whose link comes back. */
+#define JOB_END_RESEND_SECS 120
 
 /*
  * Progress steps kept per job, so `mpcctl wait` (polling) shows every

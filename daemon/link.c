@@ -267,6 +267,8 @@ static void link_up(struct link *l)
 	p->cipher = chan_cipher_name(l->sess.cipher);
 	log_info("peer %s: connected (%s, %s)", p->cfg->name,
 		 l->initiator ? "outgoing" : "incoming", chan_cipher_name(l->sess.cipher));
+	if (l->srv->on_link && l->srv->on_link->on_peer_up)
+		l->srv->on_link->on_peer_up(l->srv, p);
 }
 
 static int send_hello(struct link *l)

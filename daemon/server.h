@@ -147,6 +147,8 @@ struct link_chunk {
 struct link_handlers {
 	void (*on_frame)(struct server *s, struct peer *from, const Mpcpb__Frame *f);
 	void (*on_peer_lost)(struct server *s, struct peer *p, const char *why);
+	/* A link came up (the peer's hello read): frames may go to p now. */
+	void (*on_peer_up)(struct server *s, struct peer *p);
 	uint8_t *(*chunk_begin)(struct server *s, struct peer *from, const struct link_chunk *c);
 	void (*chunk_end)(struct server *s, struct peer *from, const struct link_chunk *c, int ok);
 };

@@ -251,9 +251,14 @@ max_frame() {
 		not_ok "MaxFrame: zeta closes a link with a larger frame" \
 			"$(field beta "$id" state) $(field beta "$id" reason); $(log_since zeta "$at" | tail -n 3)"
 	fi
-	same_end "MaxFrame: the job aborts on every party with the same reason" "$id" beta gamma zeta
+	# zeta closed both of its links to the job at once, so it heard neither
+	# the proposer's reason nor gamma's: beta repeats it when the link is
+	# back (job.c, on_peer_up).
 	for n in beta gamma dealer; do wait_until 30 connected zeta $n; done
+	wait_until 10 same_reason "$id" beta zeta
+	same_end "MaxFrame: the job aborts on every party with the same reason" "$id" beta gamma zeta
 }
+same_reason() { [ "$(field "$2" "$1" reason)" = "$(field "$3" "$1" reason)" ]; }
 
 # 64 rows of LeNet need far more than 16 MiB of correlated randomness: in
 # one chunk (--chunk-rows 64) the proposer refuses it with zeta's numbers
