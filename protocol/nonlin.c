@@ -198,40 +198,73 @@ out:
 	return ret;
 }
 
+/*
+ * What Softmax and LogSoftmax share: per row (the k elements along the
+ * axis), the max, z = exp(x - max) at scale f, and s = the row sum of z,
+ * in [1, k]. t is scratch of n words the callers reuse.
+ */
+struct exp_rows {
+	size_t *start, *idx;
+	uint64_t *mx, *z, *t, *s;
+};
+
+static void exp_rows_free(struct exp_rows *e, size_t n, size_t rows)
+{
+	free(e->start);
+	free(e->idx);
+	mpc_free_words(e->mx, rows);
+	mpc_free_words(e->z, n);
+	mpc_free_words(e->t, n);
+	mpc_free_words(e->s, rows);
+}
+
+static int exp_rows_run(struct mpc *m, const uint64_t *x, size_t outer, size_t k, size_t inner,
+			struct exp_rows *e)
+{
+	size_t n = outer * k * inner, rows = outer * inner;
+	struct cmp_groups g;
+	int ret;
+
+	if (!(e->start = malloc((rows + 1) * sizeof(*e->start))) ||
+	    !(e->idx = malloc((n ? n : 1) * sizeof(*e->idx))) || !(e->mx = mpc_alloc(rows)) ||
+	    !(e->z = mpc_alloc(n)) || !(e->t = mpc_alloc(n)) || !(e->s = mpc_alloc(rows)))
+		return MPC_E_NOMEM;
+	row_groups(outer, k, inner, e->start, e->idx);
+	g = (struct cmp_groups){ .n = rows, .start = e->start, .idx = e->idx };
+	if ((ret = max_groups(m, x, &g, e->mx)) != 0)
+		return ret;
+	for (size_t r = 0; r < rows; r++)
+		for (size_t j = e->start[r]; j < e->start[r + 1]; j++)
+			e->z[e->idx[j]] = x[e->idx[j]] - e->mx[r];
+	if ((ret = exp_nonpos(m, e->z, n, e->t)) != 0)
+		return ret;
+	for (size_t r = 0; r < rows; r++) {
+		uint64_t acc = 0;
+
+		for (size_t j = e->start[r]; j < e->start[r + 1]; j++)
+			acc += e->z[e->idx[j]];
+		e->s[r] = acc;
+	}
+	return 0;
+}
+
 int mpc_softmax(struct mpc *m, const uint64_t *x, size_t outer, size_t k,
 		size_t inner, uint64_t *out)
 {
 	size_t n = outer * k * inner, rows = outer * inner;
-	size_t *start = NULL, *idx = NULL;
-	uint64_t *mx = NULL, *z = NULL, *t = NULL, *s = NULL, *y = NULL, *u = NULL;
+	struct exp_rows e = { 0 };
+	uint64_t *y = NULL, *u = NULL, *z, *t, *s;
 	uint64_t one = (uint64_t)1 << m->frac;
 	uint64_t y0 = fxp_from_double(2.0 / ((double)k + 1.0), m->frac);
-	struct cmp_groups g;
 	struct bilin bl;
 	int ret = MPC_E_NOMEM, it = recip_iters(k, m->frac);
 
-	if (!(start = malloc((rows + 1) * sizeof(*start))) ||
-	    !(idx = malloc((n ? n : 1) * sizeof(*idx))) || !(mx = mpc_alloc(rows)) ||
-	    !(z = mpc_alloc(n)) || !(t = mpc_alloc(n)) || !(s = mpc_alloc(rows)) ||
-	    !(y = mpc_alloc(rows)) || !(u = mpc_alloc(rows)))
+	if (!(y = mpc_alloc(rows)) || !(u = mpc_alloc(rows)) ||
+	    (ret = exp_rows_run(m, x, outer, k, inner, &e)) != 0)
 		goto out;
-	row_groups(outer, k, inner, start, idx);
-	g = (struct cmp_groups){ .n = rows, .start = start, .idx = idx };
-	if ((ret = max_groups(m, x, &g, mx)) != 0)
-		goto out;
-	for (size_t r = 0; r < rows; r++)
-		for (size_t j = start[r]; j < start[r + 1]; j++)
-			z[idx[j]] = x[idx[j]] - mx[r];
-	if ((ret = exp_nonpos(m, z, n, t)) != 0)
-		goto out;
-	/* z now holds exp at scale f; s is its row sum, in [1, k]. */
-	for (size_t r = 0; r < rows; r++) {
-		uint64_t acc = 0;
-
-		for (size_t j = start[r]; j < start[r + 1]; j++)
-			acc += z[idx[j]];
-		s[r] = acc;
-	}
+	z = e.z;
+	t = e.t;
+	s = e.s;
 	/* Newton for 1/s: y <- y (2 - s y), y0 public. */
 	for (size_t r = 0; r < rows; r++)
 		y[r] = m->me == 0 ? y0 : 0;
@@ -261,12 +294,7 @@ int mpc_softmax(struct mpc *m, const uint64_t *x, size_t outer, size_t k,
 		goto out;
 	ret = mpc_trunc(m, t, n, m->frac, out);
 out:
-	free(start);
-	free(idx);
-	mpc_free_words(mx, rows);
-	mpc_free_words(z, n);
-	mpc_free_words(t, n);
-	mpc_free_words(s, rows);
+	exp_rows_free(&e, n, rows);
 	mpc_free_words(y, rows);
 	mpc_free_words(u, rows);
 	return ret;
@@ -386,31 +414,18 @@ int mpc_logsoftmax(struct mpc *m, const uint64_t *x, size_t outer, size_t k, siz
 		   uint64_t *out)
 {
 	size_t n = outer * k * inner, rows = outer * inner;
-	size_t *start = NULL, *idx = NULL;
-	uint64_t *mx = NULL, *z = NULL, *t = NULL, *s = NULL;
-	struct cmp_groups g;
-	int ret = MPC_E_NOMEM;
+	struct exp_rows e = { 0 };
+	size_t *start, *idx;
+	uint64_t *mx, *t, *s;
+	int ret;
 
-	if (!(start = malloc((rows + 1) * sizeof(*start))) ||
-	    !(idx = malloc((n ? n : 1) * sizeof(*idx))) || !(mx = mpc_alloc(rows)) ||
-	    !(z = mpc_alloc(n)) || !(t = mpc_alloc(n)) || !(s = mpc_alloc(rows)))
+	if ((ret = exp_rows_run(m, x, outer, k, inner, &e)) != 0)
 		goto out;
-	row_groups(outer, k, inner, start, idx);
-	g = (struct cmp_groups){ .n = rows, .start = start, .idx = idx };
-	if ((ret = max_groups(m, x, &g, mx)) != 0)
-		goto out;
-	for (size_t r = 0; r < rows; r++)
-		for (size_t j = start[r]; j < start[r + 1]; j++)
-			z[idx[j]] = x[idx[j]] - mx[r];
-	if ((ret = exp_nonpos(m, z, n, t)) != 0)
-		goto out;
-	for (size_t r = 0; r < rows; r++) {
-		uint64_t acc = 0;
-
-		for (size_t j = start[r]; j < start[r + 1]; j++)
-			acc += z[idx[j]];
-		s[r] = acc;
-	}
+	start = e.start;
+	idx = e.idx;
+	mx = e.mx;
+	t = e.t;
+	s = e.s;
 	if ((ret = log_rows(m, s, rows, k, t)) != 0)
 		goto out;
 	/* x - max - ln s: exact but for ln s (t holds it per row). */
@@ -422,11 +437,6 @@ int mpc_logsoftmax(struct mpc *m, const uint64_t *x, size_t outer, size_t k, siz
 	}
 	ret = 0;
 out:
-	free(start);
-	free(idx);
-	mpc_free_words(mx, rows);
-	mpc_free_words(z, n);
-	mpc_free_words(t, n);
-	mpc_free_words(s, rows);
+	exp_rows_free(&e, n, rows);
 	return ret;
 }
