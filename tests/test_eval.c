@@ -14,49 +14,8 @@
 #include "npy.h"
 #include "onnx_build.h"
 #include "sim_model.h"
+#include "eval_util.h"
 #include "test.h"
-
-/* Infer for x, run ref and secure (n parties, one part per input owned
- * by party i mod n), return the secure output 0 and the reference. */
-static void run_both(struct model *m, const struct ftensor *x, int nx, int parties,
-		     struct ftensor *secure, struct ftensor *ref)
-{
-	int64_t dims[4][FT_MAX_DIMS];
-	int nd[4];
-	struct eval_input in[4];
-	struct eval_part part[4];
-	struct sim_model s = { .md = m, .n_parties = parties, .frac = 16,
-			       .owner = parties - 1, .recipient = 0 };
-
-	for (int i = 0; i < nx; i++) {
-		memcpy(dims[i], x[i].dims, sizeof(dims[i]));
-		nd[i] = x[i].ndim;
-		part[i] = (struct eval_part){ .owner = i % parties, .ndim = x[i].ndim,
-					      .data = x[i].data };
-		memcpy(part[i].dims, x[i].dims, sizeof(part[i].dims));
-		in[i] = (struct eval_input){ .n_parts = 1, .axis = 0, .parts = &part[i] };
-	}
-	ASSERT_OK(model_infer(m, (const int64_t(*)[FT_MAX_DIMS])dims, nd));
-	ASSERT_OK(model_ref_eval(m, x, ref));
-	model_weight_exps(m); /* as simulate and a daemon's model owner */
-	ASSERT_OK(eval_fold_batchnorm(m));
-	s.inputs = in;
-	if (sim_model_run(&s) != 0)
-		TEST_FAIL("secure run: %s", s.job.err);
-	*secure = s.outs[0];
-	s.outs[0] = (struct ftensor){ 0 }; /* transferred */
-	sim_model_free(&s);
-}
-
-static double max_diff(const struct ftensor *a, const struct ftensor *b)
-{
-	double w = 0;
-
-	ASSERT_EQ(a->n, b->n);
-	for (size_t i = 0; i < a->n; i++)
-		w = fmax(w, test_diff(a->data[i], b->data[i]));
-	return w;
-}
 
 /* ---- fixtures ---- */
 
@@ -64,7 +23,7 @@ static void check_expected(const char *name, const struct ftensor *got,
 			   const struct ftensor *want)
 {
 	size_t rows = (size_t)want->dims[0], cols = (size_t)want->dims[1];
-	double err = max_diff(got, want);
+	double err = eval_max_diff(got, want);
 
 	if (err > 0.02)
 		TEST_FAIL("%s: max abs error %g > 0.02", name, err);
@@ -122,7 +81,7 @@ TEST(eval_fixtures)
 				struct ftensor got, ref;
 				char name[128];
 
-				run_both(m, &x, 1, parties, &got, &ref);
+				eval_run_both(m, &x, 1, parties, 16, &got, &ref);
 				snprintf(name, sizeof(name), "%s%s, %d parties", fixtures[f],
 					 nw ? " (safetensors)" : "", parties);
 				check_expected(name, &got, &want);
@@ -229,8 +188,8 @@ static void compare_cases(build_fn build, const struct ftensor *x, int nx, doubl
 		sodium_memzero(scratch, sizeof(scratch));
 		b = build(scratch);
 		m = ob_load(b);
-		run_both(m, x, nx, parties, &got, &ref);
-		err = max_diff(&got, &ref);
+		eval_run_both(m, x, nx, parties, 16, &got, &ref);
+		err = eval_max_diff(&got, &ref);
 		if (err > tol)
 			TEST_FAIL("%d parties: max error %g > %g", parties, err, tol);
 		ftensor_free(&got);
@@ -507,7 +466,7 @@ TEST(eval_bench_models)
 			double worst = 0, top = 0;
 
 			ASSERT_OK(model_load_onnx(nets[k], &m));
-			run_both(m, &x, 1, parties, &got, &ref);
+			eval_run_both(m, &x, 1, parties, 16, &got, &ref);
 			for (size_t i = 0; i < got.n; i++) {
 				worst = fmax(worst, test_diff(got.data[i], ref.data[i]));
 				top = fmax(top, fabs((double)ref.data[i]));

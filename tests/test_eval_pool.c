@@ -13,45 +13,8 @@
 #include "npy.h"
 #include "onnx_build.h"
 #include "sim_model.h"
+#include "eval_util.h"
 #include "test.h"
-
-static void rand_fill(float *v, size_t n, double lo, double hi)
-{
-	for (size_t i = 0; i < n; i++)
-		v[i] = (float)(lo + (hi - lo) * (double)randombytes_random() / 4294967295.0);
-}
-
-/* Secure output 0 of m (inferred here for x) and the reference, at frac bits. */
-static void run_both(struct model *m, const struct ftensor *x, int parties, int frac,
-		     struct ftensor *secure, struct ftensor *ref)
-{
-	struct eval_part part = { .owner = 0, .ndim = x->ndim, .data = x->data };
-	struct eval_input in = { .n_parts = 1, .axis = 0, .parts = &part };
-	struct sim_model s = { .md = m, .n_parties = parties, .frac = frac,
-			       .owner = parties - 1, .recipient = 0, .inputs = &in };
-	int nd = x->ndim;
-
-	memcpy(part.dims, x->dims, sizeof(part.dims));
-	ASSERT_OK(model_infer(m, (const int64_t(*)[FT_MAX_DIMS])x->dims, &nd));
-	ASSERT_OK(model_ref_eval(m, x, ref));
-	model_weight_exps(m); /* as simulate and a daemon's model owner */
-	ASSERT_OK(eval_fold_batchnorm(m));
-	if (sim_model_run(&s) != 0)
-		TEST_FAIL("secure run: %s", s.job.err);
-	*secure = s.outs[0];
-	s.outs[0] = (struct ftensor){ 0 }; /* transferred */
-	sim_model_free(&s);
-}
-
-static double max_diff(const struct ftensor *a, const struct ftensor *b)
-{
-	double w = 0;
-
-	ASSERT_EQ(a->n, b->n);
-	for (size_t i = 0; i < a->n; i++)
-		w = fmax(w, test_diff(a->data[i], b->data[i]));
-	return w;
-}
 
 typedef struct ob *(*build_fn)(void);
 
@@ -63,8 +26,8 @@ static void compare(const char *what, build_fn build, const struct ftensor *x, d
 		struct ftensor got, ref;
 		double err;
 
-		run_both(m, x, parties, 16, &got, &ref);
-		err = max_diff(&got, &ref);
+		eval_run_both(m, x, 1, parties, 16, &got, &ref);
+		err = eval_max_diff(&got, &ref);
 		fprintf(stderr, "# %s, %d parties: max error %.3g\n", what, parties, err);
 		if (err > tol)
 			TEST_FAIL("%s, %d parties: max error %g > %g", what, parties, err, tol);
@@ -93,8 +56,8 @@ TEST(evpool_gap_224_exact)
 	static const int64_t dx[] = { 1, 2, 224, 224 };
 	struct ftensor x = ob_tensor(4, dx, NULL);
 
-	rand_fill(x.data, x.n / 2, 0.0, 2.0);
-	rand_fill(x.data + x.n / 2, x.n / 2, -3.0, 1.0);
+	eval_rand_fill(x.data, x.n / 2, 0.0, 2.0);
+	eval_rand_fill(x.data + x.n / 2, x.n / 2, -3.0, 1.0);
 	compare("GlobalAveragePool 224x224", b_gap, &x, 1e-3);
 	ftensor_free(&x);
 	return 0;
@@ -331,11 +294,11 @@ TEST(evpool_secure_shapes)
 	struct ftensor x1 = ob_tensor(3, d1, NULL), x2 = ob_tensor(4, d2, NULL);
 	struct ftensor xc = ob_tensor(3, dc, NULL);
 
-	rand_fill(x1.data, x1.n, -20, 20);
-	rand_fill(x2.data, x2.n, -20, 20);
-	rand_fill(xc.data, xc.n, -4, 4);
-	rand_fill(conv_w, 18, -1, 1);
-	rand_fill(conv_b, 2, -1, 1);
+	eval_rand_fill(x1.data, x1.n, -20, 20);
+	eval_rand_fill(x2.data, x2.n, -20, 20);
+	eval_rand_fill(xc.data, xc.n, -4, 4);
+	eval_rand_fill(conv_w, 18, -1, 1);
+	eval_rand_fill(conv_b, 2, -1, 1);
 	compare("1-D pools, ceil_mode, SAME_LOWER", b_pools_1d, &x1, 1e-3);
 	compare("2-D pools, ceil_mode, dilations, SAME_UPPER", b_pools_2d, &x2, 1e-3);
 	compare("Conv 1-D SAME_UPPER, ReLU, MaxPool 1-D", b_conv1d_net, &xc, 1e-2);
@@ -369,16 +332,16 @@ static void tab_data(struct ftensor *x)
 		for (int j = 0; j < TAB_K; j++) {
 			float u;
 
-			rand_fill(&u, 1, -1, 1);
+			eval_rand_fill(&u, 1, -1, 1);
 			x->data[r * TAB_K + j] = (float)(mag[j] * (1.0 + 0.5 * u));
 		}
 	for (int i = 0; i < TAB_K * TAB_H; i++) {
 		float u;
 
-		rand_fill(&u, 1, -1, 1);
+		eval_rand_fill(&u, 1, -1, 1);
 		w0[i] = u;
 	}
-	rand_fill(tab_b1, TAB_H, -0.5, 0.5);
+	eval_rand_fill(tab_b1, TAB_H, -0.5, 0.5);
 	for (int j = 0; j < TAB_K; j++) {
 		double sd = mag[j] * 0.5 / sqrt(3.0);
 
@@ -387,8 +350,8 @@ static void tab_data(struct ftensor *x)
 			tab_b1[h] -= (float)(mag[j] / sd * w0[j * TAB_H + h]);
 		}
 	}
-	rand_fill(tab_w2, TAB_H * TAB_O, -1, 1);
-	rand_fill(tab_b2, TAB_O, -0.5, 0.5);
+	eval_rand_fill(tab_w2, TAB_H * TAB_O, -1, 1);
+	eval_rand_fill(tab_b2, TAB_O, -0.5, 0.5);
 }
 
 static struct ob *b_tabular(void)
@@ -550,7 +513,7 @@ TEST(evpool_secure_softmax_axes)
 	static const int64_t dx[] = { 3, 4, 5 };
 	struct ftensor x = ob_tensor(3, dx, NULL);
 
-	rand_fill(x.data, x.n, -6, 6);
+	eval_rand_fill(x.data, x.n, -6, 6);
 	compare("opset 11 Softmax, axis 1 (20 per row)", b_sm11, &x, 3e-3);
 	compare("opset 11 LogSoftmax, default axis 1", b_lsm11, &x, 1e-2);
 	compare("opset 13 Softmax, middle axis", b_sm13_mid, &x, 3e-3);
@@ -634,9 +597,9 @@ TEST(evpool_mixed_bits)
 	static const int64_t dx[] = { 5, 6 };
 	struct ftensor x = ob_tensor(2, dx, NULL);
 
-	rand_fill(x.data, x.n, -3, 3);
-	rand_fill(mix_w1, 24, -1e-3, 1e-3);
-	rand_fill(mix_w2, 24, -50, 50);
+	eval_rand_fill(x.data, x.n, -3, 3);
+	eval_rand_fill(mix_w1, 24, -1e-3, 1e-3);
+	eval_rand_fill(mix_w2, 24, -50, 50);
 	compare("extra bits meeting in Gemm's bias, Add, Concat", b_mixed_bits, &x, 0.02);
 	ftensor_free(&x);
 	return 0;
@@ -683,8 +646,8 @@ TEST(evpool_standardise_layer)
 		std_mu[j] = (float)mag;
 		std_inv[j] = (float)(1.0 / (mag * 0.5 / sqrt(3.0)));
 	}
-	rand_fill(std_w0, TAB_K * TAB_H, -1, 1);
-	rand_fill(std_b0, TAB_H, -0.5, 0.5);
+	eval_rand_fill(std_w0, TAB_K * TAB_H, -1, 1);
+	eval_rand_fill(std_b0, TAB_H, -0.5, 0.5);
 	compare("(x - mean) / sd on raw features, then an MLP", b_standardised, &x, 0.02);
 	ftensor_free(&x);
 	return 0;
@@ -756,11 +719,11 @@ TEST(evpool_batchnorm_input)
 
 		bn_mean[j] = (float)mag;
 		bn_var[j] = (float)(sd * sd);
-		rand_fill(&bn_scale[j], 1, 0.5, 1.5);
-		rand_fill(&bn_bias[j], 1, -0.5, 0.5);
+		eval_rand_fill(&bn_scale[j], 1, 0.5, 1.5);
+		eval_rand_fill(&bn_bias[j], 1, -0.5, 0.5);
 	}
-	rand_fill(std_w0, TAB_K * TAB_H, -1, 1);
-	rand_fill(std_b0, TAB_H, -0.5, 0.5);
+	eval_rand_fill(std_w0, TAB_K * TAB_H, -1, 1);
+	eval_rand_fill(std_b0, TAB_H, -0.5, 0.5);
 	compare("BatchNormalization of raw features, then an MLP", b_bn_input, &x, 0.02);
 	ftensor_free(&x);
 	return 0;
@@ -843,7 +806,7 @@ TEST(evpool_secure_pad)
 	size_t len, plen;
 	int nd = 4;
 
-	rand_fill(x.data, x.n, -10, 10);
+	eval_rand_fill(x.data, x.n, -10, 10);
 	compare("Pad + AveragePool (PyTorch's AvgPool2d with padding)", b_torch_avgpool, &x, 1e-3);
 	/* The pads travel in the public graph like Reshape's shape: the others infer the same shapes. */
 	buf = ob_pack(b, &len);

@@ -17,41 +17,8 @@
 #include "model.h"
 #include "onnx_build.h"
 #include "sim_model.h"
+#include "eval_util.h"
 #include "test.h"
-
-static void run_both(struct model *m, const struct ftensor *x, int nx, int parties,
-		     struct ftensor *secure, struct ftensor *ref)
-{
-	int64_t dims[4][FT_MAX_DIMS];
-	int nd[4];
-	struct eval_input in[4];
-	struct eval_part part[4];
-	struct sim_model s = { .md = m, .n_parties = parties, .frac = 16,
-			       .owner = parties - 1, .recipient = 0 };
-
-	for (int i = 0; i < nx; i++) {
-		memcpy(dims[i], x[i].dims, sizeof(dims[i]));
-		nd[i] = x[i].ndim;
-		part[i] = (struct eval_part){ .owner = i % parties, .ndim = x[i].ndim,
-					      .data = x[i].data };
-		memcpy(part[i].dims, x[i].dims, sizeof(part[i].dims));
-		in[i] = (struct eval_input){ .n_parts = 1, .axis = 0, .parts = &part[i] };
-	}
-	ASSERT_OK(model_infer(m, (const int64_t(*)[FT_MAX_DIMS])dims, nd));
-	ASSERT_OK(model_ref_eval(m, x, ref));
-	s.inputs = in;
-	if (sim_model_run(&s) != 0)
-		TEST_FAIL("secure run: %s", s.job.err);
-	*secure = s.outs[0];
-	s.outs[0] = (struct ftensor){ 0 }; /* transferred */
-	sim_model_free(&s);
-}
-
-static void rand_fill(float *v, size_t n, double lo, double hi)
-{
-	for (size_t i = 0; i < n; i++)
-		v[i] = (float)(lo + (hi - lo) * (double)randombytes_random() / 4294967295.0);
-}
 
 typedef struct ob *(*build_fn)(float *scratch);
 
@@ -59,7 +26,7 @@ static float *take(float **p, size_t n, double lo, double hi)
 {
 	float *r = *p;
 
-	rand_fill(r, n, lo, hi);
+	eval_rand_fill(r, n, lo, hi);
 	*p += n;
 	return r;
 }
@@ -76,7 +43,7 @@ static double compare(build_fn build, const struct ftensor *x, int nx, double to
 
 		sodium_memzero(scratch, sizeof(scratch));
 		m = ob_load(build(scratch));
-		run_both(m, x, nx, parties, &got, &ref);
+		eval_run_both(m, x, nx, parties, 16, &got, &ref);
 		ASSERT_EQ(got.n, ref.n);
 		for (size_t i = 0; i < got.n; i++) {
 			if (getenv("TF_DEBUG") && test_diff(got.data[i], ref.data[i]) > tol)
@@ -100,7 +67,7 @@ static struct ftensor xin(int ndim, const int64_t *d, double lo, double hi)
 {
 	struct ftensor x = ob_tensor(ndim, d, NULL);
 
-	rand_fill(x.data, x.n, lo, hi);
+	eval_rand_fill(x.data, x.n, lo, hi);
 	return x;
 }
 
